@@ -1,0 +1,26 @@
+// Loads a fleet repository for the CLI: a directory, or `REV` of a git repository (`--git DIR`).
+import { existsSync, statSync } from 'node:fs';
+import { dirTreeReader } from '../lib/dir-tree-reader.js';
+import { gitTreeReader } from '../lib/git-tree-reader.js';
+import { loadFleet, type LoadResult } from '../specs/load/load-fleet.js';
+import { DroverError } from '../lib/errors.js';
+
+export interface FleetLocation {
+  /** A directory, or a git revision when `gitDir` is set. */
+  where: string;
+  gitDir?: string;
+}
+
+export async function loadFleetAt(loc: FleetLocation): Promise<LoadResult & { label: string }> {
+  if (!loc.gitDir && existsSync(loc.where) && statSync(loc.where).isDirectory()) {
+    return { ...(await loadFleet(dirTreeReader(loc.where))), label: loc.where };
+  }
+  const dir = loc.gitDir ?? '.';
+  let reader;
+  try {
+    reader = await gitTreeReader({ dir, ref: loc.where });
+  } catch (err) {
+    throw new DroverError('FLEET_NOT_FOUND', `${loc.where} is neither a directory nor a revision of the git repository at ${dir} (${(err as Error).message})`, { kind: 'stalled' });
+  }
+  return { ...(await loadFleet(reader, { revision: reader.commit })), label: `${loc.where} (${reader.commit.slice(0, 12)})` };
+}

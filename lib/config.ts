@@ -1,0 +1,202 @@
+// Configuration for every `drover` command, from (highest precedence first)
+// flags, environment (DROVER_<NAME>), a YAML file (--config PATH) and defaults.
+// Each command declares its options once; this module parses, coerces, validates and
+// renders `--help` from that declaration.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { parseDuration } from '../specs/schema/duration.js';
+import { DroverError } from './errors.js';
+
+export type OptionType = 'string' | 'boolean' | 'number' | 'duration' | 'list';
+
+export interface OptionSpec {
+  /** Flag name in kebab case, e.g. `agent-token`. */
+  name: string;
+  type: OptionType;
+  help: string;
+  /** Default value, already in its parsed form (durations in ms, lists as arrays). */
+  default?: unknown;
+  /** Environment variable; defaults to DROVER_<NAME_IN_UPPER_SNAKE>. Set to false for none. */
+  env?: string | false;
+  /** A secret is never echoed back in errors or help. */
+  secret?: boolean;
+  /** One-letter alias. */
+  short?: string;
+  /** Placeholder in help, e.g. HOST:PORT. */
+  metavar?: string;
+  /** Extra validation; return an error message or undefined. */
+  check?: (value: unknown) => string | undefined;
+}
+
+export interface CommandSpec {
+  command: string;
+  summary: string;
+  usage?: string;
+  options: OptionSpec[];
+  /** Extra help text shown after the options. */
+  epilog?: string;
+}
+
+export interface LoadedConfig {
+  values: Record<string, unknown>;
+  positionals: string[];
+  /** Set when --help was asked for: the caller prints it and exits 0. */
+  help?: string;
+  /** Where each value came from, for debugging (`flag`, `env`, `file`, `default`). */
+  sources: Record<string, 'flag' | 'env' | 'file' | 'default'>;
+}
+
+export function envName(opt: OptionSpec): string | undefined {
+  if (opt.env === false) return undefined;
+  return opt.env ?? `DROVER_${opt.name.replace(/-/g, '_').toUpperCase()}`;
+}
+
+function camel(name: string): string {
+  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+function coerce(opt: OptionSpec, raw: unknown, origin: string): unknown {
+  const fail = (what: string): never => {
+    const shown = opt.secret ? '' : ` (got ${JSON.stringify(raw)})`;
+    throw new DroverError('CONFIG_INVALID', `${origin}: --${opt.name} ${what}${shown}`, { kind: 'stalled' });
+  };
+  switch (opt.type) {
+    case 'string':
+      if (typeof raw === 'string') return raw;
+      if (typeof raw === 'number') return String(raw);
+      return fail('must be a string');
+    case 'boolean':
+      if (typeof raw === 'boolean') return raw;
+      if (raw === 'true' || raw === '1' || raw === 'yes') return true;
+      if (raw === 'false' || raw === '0' || raw === 'no' || raw === '') return false;
+      return fail('must be true or false');
+    case 'number': {
+      const n = typeof raw === 'number' ? raw : Number(raw);
+      if (typeof raw === 'string' && raw.trim() === '') return fail('must be a number');
+      if (!Number.isFinite(n)) return fail('must be a number');
+      return n;
+    }
+    case 'duration': {
+      const ms = typeof raw === 'number' || typeof raw === 'string' ? parseDuration(raw) : undefined;
+      if (ms === undefined) return fail('must be a duration such as 500ms, 30s, 5m or 1h');
+      return ms;
+    }
+    case 'list':
+      if (Array.isArray(raw)) return raw.map(String);
+      if (typeof raw === 'string') return raw.split(',').map((s) => s.trim()).filter(Boolean);
+      return fail('must be a comma-separated list');
+  }
+}
+
+export function renderHelp(spec: CommandSpec): string {
+  const lines = [`Usage: ${spec.usage ?? `drover ${spec.command} [options]`}`, '', spec.summary, '', 'Options:'];
+  const rows = [...spec.options, { name: 'config', type: 'string', help: 'YAML file with any of these options (keys as the flag names)', metavar: 'FILE' } as OptionSpec, { name: 'help', type: 'boolean', help: 'show this help', env: false } as OptionSpec];
+  for (const opt of rows) {
+    const flag = `  ${opt.short ? `-${opt.short}, ` : ''}--${opt.name}${opt.type === 'boolean' ? '' : ` ${opt.metavar ?? opt.type.toUpperCase()}`}`;
+    const extra: string[] = [];
+    if (opt.default !== undefined && !opt.secret && opt.name !== 'help') {
+      const d = opt.type === 'duration' ? `${Number(opt.default) / 1000}s` : Array.isArray(opt.default) ? opt.default.join(',') : String(opt.default);
+      if (d !== '') extra.push(`default ${d}`);
+    }
+    const env = opt.name === 'help' ? undefined : opt.name === 'config' ? 'DROVER_CONFIG' : envName(opt);
+    if (env) extra.push(`env ${env}`);
+    lines.push(flag.padEnd(34) + ' ' + opt.help + (extra.length ? ` (${extra.join('; ')})` : ''));
+  }
+  if (spec.epilog) lines.push('', spec.epilog.trimEnd());
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Loads a command's configuration. Throws DroverError('CONFIG_INVALID') with a message that
+ * names the flag, variable or file at fault.
+ */
+export function loadConfig(spec: CommandSpec, argv: string[], env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const parseOptions: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
+    config: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const opt of spec.options) {
+    parseOptions[opt.name] = { type: opt.type === 'boolean' ? 'boolean' : 'string', ...(opt.short ? { short: opt.short } : {}) };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: parseOptions, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new DroverError('CONFIG_INVALID', `${(err as Error).message}\nRun 'drover ${spec.command} --help' for the options.`, { kind: 'stalled' });
+  }
+  if (parsed.values.help) return { values: {}, positionals: parsed.positionals, help: renderHelp(spec), sources: {} };
+
+  const configPath = (parsed.values.config as string | undefined) ?? env.DROVER_CONFIG;
+  let fileValues: Record<string, unknown> = {};
+  if (configPath) {
+    let text: string;
+    try {
+      text = readFileSync(configPath, 'utf8');
+    } catch (err) {
+      throw new DroverError('CONFIG_INVALID', `cannot read config file ${configPath}: ${(err as Error).message}`, { kind: 'stalled' });
+    }
+    let doc: unknown;
+    try {
+      doc = parseYaml(text) ?? {};
+    } catch (err) {
+      throw new DroverError('CONFIG_INVALID', `${configPath}: ${(err as Error).message}`, { kind: 'stalled' });
+    }
+    if (typeof doc !== 'object' || Array.isArray(doc) || doc === null) {
+      throw new DroverError('CONFIG_INVALID', `${configPath}: expected a map of option names to values`, { kind: 'stalled' });
+    }
+    const known = new Map(spec.options.flatMap((o) => [[o.name, o], [camel(o.name), o]] as const));
+    for (const [key, value] of Object.entries(doc)) {
+      const opt = known.get(key);
+      if (!opt) throw new DroverError('CONFIG_INVALID', `${configPath}: unknown option "${key}"`, { kind: 'stalled' });
+      fileValues[opt.name] = value;
+    }
+  }
+
+  const values: Record<string, unknown> = {};
+  const sources: LoadedConfig['sources'] = {};
+  for (const opt of spec.options) {
+    const flag = parsed.values[opt.name];
+    const envVar = envName(opt);
+    let value: unknown;
+    if (flag !== undefined) {
+      value = coerce(opt, flag, 'flag');
+      sources[opt.name] = 'flag';
+    } else if (envVar && env[envVar] !== undefined) {
+      value = coerce(opt, env[envVar], `environment ${envVar}`);
+      sources[opt.name] = 'env';
+    } else if (fileValues[opt.name] !== undefined) {
+      value = coerce(opt, fileValues[opt.name], `config file ${configPath}`);
+      sources[opt.name] = 'file';
+    } else {
+      value = opt.default;
+      sources[opt.name] = 'default';
+    }
+    if (value !== undefined && opt.check) {
+      const problem = opt.check(value);
+      if (problem) throw new DroverError('CONFIG_INVALID', `--${opt.name}: ${problem}`, { kind: 'stalled' });
+    }
+    values[opt.name] = value;
+  }
+  return { values, positionals: parsed.positionals, sources };
+}
+
+/** Parses `HOST:PORT` (IPv6 as `[::1]:7070`). */
+export function parseHostPort(text: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text);
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port > 65535) return undefined;
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+/** Parses `k=v,k=v` into a label map. */
+export function parseLabels(items: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new DroverError('CONFIG_INVALID', `label "${item}" must be written key=value`, { kind: 'stalled' });
+    out[item.slice(0, eq).trim()] = item.slice(eq + 1).trim();
+  }
+  return out;
+}

@@ -1,0 +1,36 @@
+// Renders a FleetDiff as the text a reviewer reads on a pull request.
+import { formatDuration } from '../schema/duration.js';
+import type { Change, FleetDiff } from './diff-fleets.js';
+
+export function formatChange(c: Change): string {
+  switch (c.kind) {
+    case 'package-added': return `+ install ${c.name} ${c.version} (${c.state})`;
+    case 'package-removed': return `- remove ${c.name} ${c.version}`;
+    case 'package-upgraded': return `^ upgrade ${c.name} ${c.from} -> ${c.to}`;
+    case 'package-downgraded': return `v downgrade ${c.name} ${c.from} -> ${c.to}`;
+    case 'package-state': return `~ ${c.to === 'started' ? 'start' : c.to === 'stopped' ? 'stop' : c.to} ${c.name} (was ${c.from})`;
+    case 'package-artifact': return `! ${c.name} ${c.version}: ${c.note}`;
+    case 'package-settings': return `~ ${c.name} ${c.version}: control/run settings change`;
+    case 'command-runs': return `> run ${c.id} (${c.origin}): ${oneLine(c.run)}`;
+    case 'command-removed': return `x drop command ${c.id}`;
+    case 'heartbeat': return `~ heartbeat ${formatDuration(c.fromMs)} -> ${formatDuration(c.toMs)}`;
+  }
+}
+
+function oneLine(s: string): string {
+  const line = s.replace(/\s*\n\s*/g, '; ').trim();
+  return line.length > 100 ? line.slice(0, 97) + '...' : line;
+}
+
+export function formatFleetDiff(diff: FleetDiff, opts: { all?: boolean } = {}): string {
+  const lines: string[] = [];
+  for (const d of diff.devices) {
+    if (!d.changes.length && !opts.all) continue;
+    const tag = d.presence === 'added' ? ' (new device)' : d.presence === 'removed' ? ' (device removed)' : '';
+    lines.push(`${d.id}${tag}${d.changes.length ? '' : ': no change'}`);
+    for (const c of d.changes) lines.push(`  ${formatChange(c)}`);
+  }
+  const parts = Object.entries(diff.counts).map(([k, n]) => `${n} ${k.replace('package-', '').replace('command-runs', 'command runs').replace('command-removed', 'command dropped')}`);
+  lines.push(`${diff.affected} of ${diff.total} devices affected${parts.length ? `: ${parts.join(', ')}` : ''}`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,3 @@
+export * from './desired.js';
+export * from './heartbeat.js';
+export * from './legacy.js';
