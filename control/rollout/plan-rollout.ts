@@ -1,0 +1,186 @@
+// Plans one staged rollout (an approved command's identity, or a package version): which of the
+// selected devices may have it now. Pure: the caller passes the persisted state, the observed
+// outcome per device and the clock; it gets the released set and the next state to persist.
+//
+// Rules:
+// - devices are taken in a stable, spread order (`rolloutOrder`), so the first step is not always dev-001;
+// - a step is a count (`1`) or a share (`10%`, rounded up, at least 1 device);
+// - the next step starts only when every released device has finished (succeeded, or failed within
+//   `maxFailures`), and `interval` has passed since then;
+// - failures (failed, timedOut) beyond `maxFailures` pause the rollout: nobody new is released;
+//   `paused: true` in the spec holds it as well;
+// - released devices stay released (monotonic), also while paused and across restarts of meta;
+// - devices offline and not yet released are skipped over until they come back.
+import { createHash } from 'node:crypto';
+import type { RolloutStep } from '../../specs/schema/primitives.js';
+
+export type DeviceOutcome = 'notReleased' | 'pending' | 'running' | 'succeeded' | 'failed' | 'timedOut' | 'offline';
+
+export interface RolloutSpecInput {
+  steps: RolloutStep[];
+  maxFailures: number;
+  paused: boolean;
+  /** Milliseconds to wait after a step finished before the next one starts. */
+  interval?: number;
+}
+
+/** What is persisted per rollout between evaluations. */
+export interface RolloutState {
+  /** Devices released so far, in release order. Never shrinks. */
+  released: string[];
+  /** Failed devices an operator acknowledged by resuming: they no longer count against maxFailures. */
+  acknowledged: string[];
+  /** When every released device had finished (ms since epoch), for `interval`; null while a step runs. */
+  stepDoneAt: number | null;
+}
+
+export interface PlanRolloutInput {
+  rollout: RolloutSpecInput;
+  /** Selected devices in rollout order (see rolloutOrder). */
+  devices: readonly string[];
+  /** Observed outcome per device for this identity; missing means notReleased / no result yet. */
+  outcomes: ReadonlyMap<string, DeviceOutcome> | ((id: string) => DeviceOutcome | undefined);
+  state: RolloutState | null;
+  now: number;
+}
+
+export type RolloutRunState = 'running' | 'paused' | 'done';
+export type PauseReason = 'failures' | 'spec' | null;
+
+export interface RolloutPlan {
+  /** Every device that may have the new thing (persisted released ∪ newly released). */
+  released: Set<string>;
+  /** Devices released by this evaluation (to wake). */
+  newlyReleased: string[];
+  /** Index into steps of the step in progress (or the last one when done). */
+  step: number;
+  /** Device count each step reaches for the current number of selected devices. */
+  targets: number[];
+  state: RolloutRunState;
+  pauseReason: PauseReason;
+  /** Released devices that failed or timed out and are not acknowledged. */
+  failing: string[];
+  /** Released devices that have not finished yet (pending, running, offline without result). */
+  waiting: string[];
+  succeeded: number;
+  /** When the planner should be asked again (interval running), else null. */
+  recheckAt: number | null;
+  next: RolloutState;
+}
+
+export const emptyRolloutState = (): RolloutState => ({ released: [], acknowledged: [], stepDoneAt: null });
+
+/** Devices a step reaches out of `total`: counts as given, shares rounded up; at least 1, at most total. */
+export function stepTarget(step: RolloutStep, total: number): number {
+  if (total <= 0) return 0;
+  const n = typeof step === 'number' ? step : Math.ceil((Number(step.slice(0, -1)) * total) / 100 - 1e-9);
+  return Math.min(total, Math.max(1, n));
+}
+
+/** Stable, spread order of devices for a rollout: by sha256(key, id), ties by id. */
+export function rolloutOrder(key: string, ids: Iterable<string>): string[] {
+  const keyed = [...ids].map((id) => ({ id, h: createHash('sha256').update(key).update('\0').update(id).digest('hex').slice(0, 16) }));
+  keyed.sort((a, b) => (a.h < b.h ? -1 : a.h > b.h ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return keyed.map((k) => k.id);
+}
+
+const FINISHED_OK: ReadonlySet<DeviceOutcome> = new Set(['succeeded']);
+const FAILED: ReadonlySet<DeviceOutcome> = new Set(['failed', 'timedOut']);
+
+export function planRollout(input: PlanRolloutInput): RolloutPlan {
+  const { rollout, devices, now } = input;
+  const outcomeOf = typeof input.outcomes === 'function' ? input.outcomes : (id: string) => (input.outcomes as ReadonlyMap<string, DeviceOutcome>).get(id);
+  const prev = input.state ?? emptyRolloutState();
+  const selected = new Set(devices);
+  const released = new Set(prev.released);
+  const acknowledged = new Set(prev.acknowledged);
+  const targets = rollout.steps.map((s) => stepTarget(s, devices.length));
+
+  // Standing of the released devices that are still selected.
+  const failing: string[] = [];
+  const waiting: string[] = [];
+  let succeeded = 0;
+  let releasedSelected = 0;
+  for (const id of devices) {
+    if (!released.has(id)) continue;
+    releasedSelected++;
+    const o = outcomeOf(id) ?? 'pending';
+    if (FINISHED_OK.has(o)) succeeded++;
+    else if (FAILED.has(o)) {
+      if (!acknowledged.has(id)) failing.push(id);
+    } else waiting.push(id);
+  }
+  // Acknowledged devices that failed count as finished; those that recovered simply succeeded.
+  const stepOf = (count: number): number => {
+    const i = targets.findIndex((t) => t >= count);
+    return i === -1 ? targets.length - 1 : i;
+  };
+
+  const base = { targets, failing, succeeded };
+  const hold = (state: RolloutRunState, pauseReason: PauseReason, stepDoneAt: number | null, recheckAt: number | null): RolloutPlan => ({
+    ...base,
+    released,
+    newlyReleased: [],
+    step: stepOf(releasedSelected),
+    state,
+    pauseReason,
+    waiting,
+    recheckAt,
+    next: { released: [...prev.released], acknowledged: [...acknowledged], stepDoneAt },
+  });
+
+  if (failing.length > rollout.maxFailures) return hold('paused', 'failures', prev.stepDoneAt, null);
+  if (rollout.paused) return hold('paused', 'spec', prev.stepDoneAt, null);
+  if (devices.length === 0) return hold('done', null, null, null);
+  if (waiting.length > 0) return hold('running', null, null, null);
+
+  // Every released device has finished: fill the current step, or start the next one.
+  const lastTarget = targets[targets.length - 1]!;
+  const current = stepOf(releasedSelected);
+  let goal: number;
+  let stepDoneAt = prev.stepDoneAt;
+  if (releasedSelected < targets[current]! && (current === 0 || releasedSelected > targets[current - 1]!)) {
+    goal = targets[current]!; // a step partly released (devices were offline): fill it, no interval
+  } else if (releasedSelected >= lastTarget) {
+    return hold('done', null, prev.stepDoneAt ?? now, null);
+  } else {
+    const nextStep = targets.findIndex((t) => t > releasedSelected);
+    goal = targets[nextStep]!;
+    if (releasedSelected > 0 && rollout.interval) {
+      stepDoneAt ??= now;
+      if (now - stepDoneAt < rollout.interval) return hold('running', null, stepDoneAt, stepDoneAt + rollout.interval);
+    }
+  }
+
+  const newlyReleased: string[] = [];
+  let count = releasedSelected;
+  for (const id of devices) {
+    if (count >= goal) break;
+    if (released.has(id) || outcomeOf(id) === 'offline') continue;
+    released.add(id);
+    newlyReleased.push(id);
+    count++;
+  }
+  if (newlyReleased.length === 0) {
+    // Everyone left is offline: wait for them.
+    return hold('running', null, stepDoneAt, null);
+  }
+  for (const id of newlyReleased) if (selected.has(id)) waiting.push(id);
+  return {
+    ...base,
+    released,
+    newlyReleased,
+    step: stepOf(count),
+    state: 'running',
+    pauseReason: null,
+    waiting,
+    recheckAt: null,
+    next: { released: [...prev.released, ...newlyReleased], acknowledged: [...acknowledged], stepDoneAt: null },
+  };
+}
+
+/** Resuming a rollout paused by failures: the devices failing now no longer count. */
+export function acknowledgeFailures(state: RolloutState, failing: readonly string[]): RolloutState {
+  const acknowledged = new Set([...state.acknowledged, ...failing]);
+  return { ...state, acknowledged: [...acknowledged] };
+}
