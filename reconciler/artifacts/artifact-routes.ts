@@ -1,0 +1,94 @@
+// HTTP routes of the artifact cache:
+//   GET /v1/artifacts/:sha256         drover agents (agent or admin token)
+//   GET /v1/artifacts/md5/:md5        the same, for packages that only have an md5
+//   GET /legacy/artifacts/:key/:name-:version.tar.gz       Open-Falcon updaters (by source network)
+//   GET /legacy/artifacts/:key/:name-:version.tar.gz.md5   `md5sum -c` format, naming the tarball
+// `:key` is `sha256-<hex>` or `md5-<hex>` (see legacyArtifactBase). HEAD works on all of them.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DroverError } from '../../lib/errors.js';
+import type { ArtifactCache } from './artifact-cache.js';
+import type { ArtifactKey } from './artifact-index.js';
+import { serveArtifact } from './serve-artifact.js';
+
+export interface ArtifactRouteOptions {
+  cache: ArtifactCache;
+  /** True when the request carries a valid agent or admin token. */
+  authorize: (req: FastifyRequest) => boolean;
+  /** True when the legacy paths may be served to this source address. */
+  legacyAllowed: (address: string | undefined) => boolean;
+}
+
+/** The base URL the legacy answer gives for an artifact: files are `{base}/{name}-{version}.tar.gz[.md5]`. */
+export function legacyArtifactBase(publicUrl: string, key: ArtifactKey): string {
+  const k = 'sha256' in key ? `sha256-${key.sha256}` : `md5-${key.md5}`;
+  return `${publicUrl.replace(/\/+$/, '')}/legacy/artifacts/${k}`;
+}
+
+const SHA256 = /^[0-9a-fA-F]{64}$/;
+const MD5 = /^[0-9a-fA-F]{32}$/;
+
+function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+  return reply.code(status).header('content-type', 'application/json; charset=utf-8').send({ error: code, message });
+}
+
+function statusOf(err: DroverError): number {
+  const s = (err.details as { status?: number } | undefined)?.status;
+  return typeof s === 'number' ? s : 502;
+}
+
+export async function registerArtifactRoutes(app: FastifyInstance, opts: ArtifactRouteOptions): Promise<void> {
+  const { cache } = opts;
+
+  const serveV1 = async (req: FastifyRequest, reply: FastifyReply, key: ArtifactKey): Promise<FastifyReply> => {
+    if (!opts.authorize(req)) return sendError(reply, 401, 'UNAUTHORIZED', 'an agent or admin bearer token is required');
+    try {
+      const lease = await cache.open(key);
+      return serveArtifact(req, reply, lease);
+    } catch (err) {
+      if (err instanceof DroverError) return sendError(reply, statusOf(err), err.code, err.message);
+      throw err;
+    }
+  };
+
+  app.route<{ Params: { sha256: string } }>({ method: ['GET', 'HEAD'], url: '/v1/artifacts/:sha256', handler: async (req, reply) => {
+    const hex = req.params.sha256;
+    if (!SHA256.test(hex)) return sendError(reply, 400, 'BAD_CHECKSUM', 'an artifact is named by its sha256: 64 hexadecimal characters');
+    return serveV1(req, reply, { sha256: hex.toLowerCase() });
+  } });
+
+  app.route<{ Params: { md5: string } }>({ method: ['GET', 'HEAD'], url: '/v1/artifacts/md5/:md5', handler: async (req, reply) => {
+    const hex = req.params.md5;
+    if (!MD5.test(hex)) return sendError(reply, 400, 'BAD_CHECKSUM', 'an md5 is 32 hexadecimal characters');
+    return serveV1(req, reply, { md5: hex.toLowerCase() });
+  } });
+
+  // Legacy updaters read plain text (wget prints it), as the original's file server answered.
+  const text = (reply: FastifyReply, status: number, body: string): FastifyReply =>
+    reply.code(status).header('content-type', 'text/plain; charset=utf-8').header('x-content-type-options', 'nosniff').send(body + '\n');
+
+  app.route<{ Params: { key: string; file: string } }>({ method: ['GET', 'HEAD'], url: '/legacy/artifacts/:key/:file', handler: async (req, reply) => {
+    if (!opts.legacyAllowed(req.socket.remoteAddress)) return text(reply, 403, 'forbidden: this network is not allowed to use the legacy protocol');
+    const km = /^(sha256|md5)-([0-9a-fA-F]+)$/.exec(req.params.key);
+    const fm = /^(.+\.tar\.gz)(\.md5)?$/.exec(req.params.file);
+    if (!km || !fm || !(km[1] === 'sha256' ? SHA256 : MD5).test(km[2]!)) return text(reply, 404, '404 page not found');
+    const key: ArtifactKey = km[1] === 'sha256' ? { sha256: km[2]!.toLowerCase() } : { md5: km[2]!.toLowerCase() };
+    const tarball = fm[1]!;
+    try {
+      const entry = cache.entryFor(key);
+      if (!entry.names.has(tarball.slice(0, -'.tar.gz'.length))) return text(reply, 404, '404 page not found');
+      const lease = await cache.open(key);
+      if (fm[2]) {
+        const body = `${lease.md5}  ${tarball}\n`;
+        lease.release();
+        return reply.code(200).header('content-type', 'text/plain; charset=utf-8').header('content-length', Buffer.byteLength(body)).send(body);
+      }
+      return serveArtifact(req, reply, lease, 'application/gzip');
+    } catch (err) {
+      if (err instanceof DroverError) {
+        const status = statusOf(err);
+        return text(reply, status, status === 404 ? '404 page not found' : `${err.code}: ${err.message}`);
+      }
+      throw err;
+    }
+  } });
+}
