@@ -10,6 +10,7 @@ const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   validate: { summary: 'check a fleet repository; print every problem as file:line:col', load: () => import('./validate.js') },
   diff: { summary: 'show what a change to the fleet repository does, device by device', load: () => import('./diff.js') },
   'hash-password': { summary: 'hash a jump user password for users/NAME.yaml', load: () => import('./hash-password.js') },
+  promote: { summary: 'move a trial command into control.yaml with a staged rollout, on a new branch', load: () => import('./promote.js') },
 };
 
 export function registeredCommands(): string[] {
