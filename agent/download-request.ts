@@ -1,0 +1,99 @@
+// One HTTP(S) GET for a download: connect timeout, idle timeout (no byte for N ms), up to 5
+// redirects (Authorization is dropped when a redirect leaves the origin), an optional Range.
+// Resolves with the response once its headers arrive; the caller streams the body.
+import { request as httpRequest, type IncomingMessage, type ClientRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
+export const MAX_REDIRECTS = 5;
+
+export interface GetOptions {
+  url: string;
+  headers: Record<string, string>;
+  connectTimeoutMs: number;
+  idleTimeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** A failure of the transfer itself (network, timeout, status); `retryable` says whether trying again may help. */
+export class TransferError extends Error {
+  constructor(message: string, readonly retryable: boolean, readonly status?: number) {
+    super(message);
+    this.name = 'TransferError';
+  }
+}
+
+export interface GetResponse {
+  res: IncomingMessage;
+  /** The URL that answered, after redirects. */
+  url: string;
+  req: ClientRequest;
+}
+
+function getOnce(opts: GetOptions, url: URL): Promise<GetResponse> {
+  return new Promise((resolve, reject) => {
+    const send = url.protocol === 'https:' ? httpsRequest : url.protocol === 'http:' ? httpRequest : null;
+    if (!send) return reject(new TransferError(`unsupported URL scheme ${url.protocol}`, false));
+    const req = send(url, { method: 'GET', headers: { 'accept-encoding': 'identity', ...opts.headers }, signal: opts.signal });
+    let connectTimer: NodeJS.Timeout | undefined = setTimeout(() => {
+      req.destroy(new TransferError(`connect timeout after ${opts.connectTimeoutMs} ms (${url.host})`, true));
+    }, opts.connectTimeoutMs);
+    const connected = () => {
+      clearTimeout(connectTimer);
+      connectTimer = undefined;
+    };
+    req.on('socket', (socket) => {
+      if (!socket.connecting) connected();
+      else socket.once('connect', connected);
+    });
+    // Idle: no byte in either direction for idleTimeoutMs (covers waiting for headers and the body).
+    req.setTimeout(opts.idleTimeoutMs, () => {
+      const err = new TransferError(`idle timeout: nothing received for ${opts.idleTimeoutMs} ms (${url.host})`, true);
+      // Once the body streams, the response carries the error to whoever reads it.
+      (req as ClientRequest & { res?: IncomingMessage }).res?.destroy(err);
+      req.destroy(err);
+    });
+    req.on('error', (err) => {
+      clearTimeout(connectTimer);
+      if (err instanceof TransferError) return reject(err);
+      if ((err as Error).name === 'AbortError') return reject(err);
+      reject(new TransferError(`${url.host}: ${(err as NodeJS.ErrnoException).code ?? err.message}`, true));
+    });
+    req.on('response', (res) => {
+      clearTimeout(connectTimer);
+      resolve({ res, url: url.toString(), req });
+    });
+    req.end();
+  });
+}
+
+/** GET `opts.url`, following redirects; any status is returned except redirects. */
+export async function httpGet(opts: GetOptions): Promise<GetResponse> {
+  let url = new URL(opts.url);
+  const origin = url.origin;
+  let headers = { ...opts.headers };
+  for (let hop = 0; ; hop++) {
+    const got = await getOnce({ ...opts, headers }, url);
+    const status = got.res.statusCode ?? 0;
+    if (![301, 302, 303, 307, 308].includes(status)) return got;
+    const location = got.res.headers.location;
+    got.res.resume();
+    got.req.destroy();
+    if (!location) throw new TransferError(`HTTP ${status} without a Location header`, false, status);
+    if (hop >= MAX_REDIRECTS) throw new TransferError(`more than ${MAX_REDIRECTS} redirects`, false, status);
+    url = new URL(location, url);
+    if (url.origin !== origin) {
+      // Never send a token meant for one server to another.
+      headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !['authorization', 'cookie'].includes(k.toLowerCase())));
+    }
+  }
+}
+
+/** Short description of a URL for messages and logs: no credentials, no query string. */
+export function describeUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}

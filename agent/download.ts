@@ -1,0 +1,296 @@
+// Downloads an artifact to `dest` with its checksum verified on the way: streamed to `dest.part`
+// (never held in memory), resumed with HTTP Range after an interrupted transfer, retried with
+// exponential backoff and jitter, renamed into place only when the checksum matches.
+// `file://` URLs are copied and verified the same way.
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { DroverError } from '../lib/errors.js';
+import { describeUrl, httpGet, TransferError } from './download-request.js';
+
+export interface DownloadOptions {
+  url: string;
+  /** Final file path; the transfer goes to `dest + '.part'`. */
+  dest: string;
+  expected: { sha256?: string; md5?: string };
+  maxBytes: number;
+  connectTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  /** Retries after the first attempt (network errors, timeouts, 5xx, 408, 429). Default 3. */
+  retries?: number;
+  /** First backoff delay (doubles each retry, with jitter, capped by backoffMaxMs). Default 500. */
+  backoffMs?: number;
+  backoffMaxMs?: number;
+  headers?: Record<string, string>;
+  onProgress?(received: number, total: number | null): void;
+  signal?: AbortSignal;
+}
+
+export interface DownloadResult {
+  path: string;
+  bytes: number;
+  sha256: string;
+  /** Computed when an md5 was expected. */
+  md5: string | null;
+  /** Part of the file came from an earlier, interrupted transfer. */
+  resumed: boolean;
+  attempts: number;
+}
+
+class Digests {
+  sha256: Hash = createHash('sha256');
+  md5: Hash | null;
+  constructor(withMd5: boolean) {
+    this.md5 = withMd5 ? createHash('md5') : null;
+  }
+  update(buf: Buffer): void {
+    this.sha256.update(buf);
+    this.md5?.update(buf);
+  }
+}
+
+const HEX = { sha256: /^[0-9a-f]{64}$/, md5: /^[0-9a-f]{32}$/ };
+
+function checkExpected(expected: DownloadOptions['expected']): { sha256?: string; md5?: string } {
+  const out: { sha256?: string; md5?: string } = {};
+  for (const algo of ['sha256', 'md5'] as const) {
+    const v = expected[algo]?.trim().toLowerCase();
+    if (v === undefined || v === '') continue;
+    if (!HEX[algo].test(v)) throw new DroverError('BAD_CHECKSUM', `expected ${algo} is not a hex digest: ${expected[algo]}`, { kind: 'stalled' });
+    out[algo] = v;
+  }
+  return out;
+}
+
+/** Hash what is already in the part file (to continue a resumed transfer's digest). */
+async function hashExisting(part: string, digests: Digests): Promise<void> {
+  await pipeline(createReadStream(part, { highWaterMark: 1 << 20 }), new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      digests.update(chunk);
+      cb();
+    },
+  }));
+}
+
+/** Streams `body` onto the part file (appending at `offset`), hashing and counting on the way. */
+async function writeBody(body: Readable, part: string, append: boolean, digests: Digests, state: { received: number }, limit: number, total: number | null, onProgress?: DownloadOptions['onProgress']): Promise<void> {
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      state.received += chunk.length;
+      if (state.received > limit) return cb(new DroverError('DOWNLOAD_TOO_LARGE', `download passes the limit of ${limit} bytes`, { kind: 'stalled' }));
+      digests.update(chunk);
+      onProgress?.(state.received, total);
+      cb(null, chunk);
+    },
+  });
+  await pipeline(body, meter, createWriteStream(part, { flags: append ? 'a' : 'w', highWaterMark: 1 << 20 }));
+}
+
+async function fsyncPath(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function sizeOf(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return 0;
+  }
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }
+    function onAbort() {
+      clearTimeout(t);
+      reject(abortedError());
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+const abortedError = () => new DroverError('DOWNLOAD_ABORTED', 'download aborted', { kind: 'waiting' });
+
+/** Full jitter between half and all of the exponential delay. */
+export function backoffDelay(retry: number, baseMs: number, maxMs: number): number {
+  const exp = Math.min(maxMs, baseMs * 2 ** retry);
+  return Math.round(exp / 2 + Math.random() * (exp / 2));
+}
+
+/** Content-Range: bytes START-END/TOTAL → { start, total }. */
+function parseContentRange(h: string | undefined): { start: number; total: number | null } | null {
+  const m = /^bytes\s+(\d+)-(\d+)\/(\d+|\*)$/i.exec(h?.trim() ?? '');
+  if (!m) return null;
+  return { start: Number(m[1]), total: m[3] === '*' ? null : Number(m[3]) };
+}
+
+export async function downloadVerified(opts: DownloadOptions): Promise<DownloadResult> {
+  const expected = checkExpected(opts.expected);
+  const part = `${opts.dest}.part`;
+  const where = describeUrl(opts.url);
+  await mkdir(dirname(opts.dest), { recursive: true });
+  const url = new URL(opts.url);
+  if (url.protocol === 'file:') return copyFile(opts, fileURLToPath(url), part, expected);
+
+  const maxAttempts = 1 + Math.max(0, opts.retries ?? 3);
+  let attempts = 0;
+  let resumed = false;
+  let lastError: Error | null = null;
+  let restartedAfterMismatch = false;
+  while (attempts < maxAttempts) {
+    if (opts.signal?.aborted) throw abortedError();
+    if (attempts > 0) await sleep(backoffDelay(attempts - 1, opts.backoffMs ?? 500, opts.backoffMaxMs ?? 10_000), opts.signal);
+    attempts++;
+    let existing = await sizeOf(part);
+    if (existing > opts.maxBytes) {
+      await rm(part, { force: true });
+      existing = 0;
+    }
+    const digests = new Digests(expected.md5 !== undefined);
+    try {
+      const got = await httpGet({
+        url: opts.url,
+        headers: { ...opts.headers, ...(existing > 0 ? { range: `bytes=${existing}-` } : {}) },
+        connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
+        idleTimeoutMs: opts.idleTimeoutMs ?? 30_000,
+        signal: opts.signal,
+      });
+      const { res } = got;
+      const status = res.statusCode ?? 0;
+      const length = res.headers['content-length'] !== undefined ? Number(res.headers['content-length']) : null;
+      let offset = 0;
+      let total: number | null = null;
+      if (status === 206 && existing > 0) {
+        const range = parseContentRange(res.headers['content-range']);
+        if (!range || range.start !== existing) {
+          // Not the range we asked for: start over on the next attempt, without counting it as a failure.
+          res.destroy();
+          await rm(part, { force: true });
+          attempts--;
+          lastError = new Error(`server answered range ${res.headers['content-range']} for bytes=${existing}-`);
+          continue;
+        }
+        offset = existing;
+        total = range.total ?? (length !== null ? existing + length : null);
+      } else if (status === 416 && existing > 0) {
+        res.resume();
+        const range = /\/(\d+)$/.exec(String(res.headers['content-range'] ?? ''));
+        if (range && Number(range[1]) === existing) {
+          // The part is already complete: verify it as it is.
+          await hashExisting(part, digests);
+          resumed = true;
+          return await finish(opts, part, digests, existing, expected, resumed, attempts);
+        }
+        await rm(part, { force: true });
+        attempts--;
+        lastError = new Error('server refused the range of the partial download');
+        continue;
+      } else if (status === 200) {
+        total = length;
+      } else {
+        res.resume();
+        const retryable = status >= 500 || status === 408 || status === 429;
+        throw new TransferError(`HTTP ${status} from ${describeUrl(got.url)}`, retryable, status);
+      }
+      if (total !== null && total > opts.maxBytes) {
+        res.destroy();
+        await rm(part, { force: true });
+        throw new DroverError('DOWNLOAD_TOO_LARGE', `${where} is ${total} bytes, more than the limit of ${opts.maxBytes}`, { kind: 'stalled' });
+      }
+      if (offset > 0) {
+        await hashExisting(part, digests);
+        resumed = true;
+      } else {
+        resumed = false;
+      }
+      const state = { received: offset };
+      opts.onProgress?.(state.received, total);
+      await writeBody(res, part, offset > 0, digests, state, opts.maxBytes, total, opts.onProgress);
+      if (total !== null && state.received !== total) {
+        throw new TransferError(`transfer ended at ${state.received} of ${total} bytes`, true);
+      }
+      try {
+        return await finish(opts, part, digests, state.received, expected, resumed, attempts);
+      } catch (err) {
+        // A resumed transfer that does not verify may have glued two different files: once, start over.
+        if (err instanceof DroverError && err.code === 'CHECKSUM_MISMATCH' && resumed && !restartedAfterMismatch && attempts < maxAttempts) {
+          restartedAfterMismatch = true;
+          lastError = err;
+          continue;
+        }
+        throw err;
+      }
+    } catch (err) {
+      if (err instanceof DroverError) {
+        if (err.code === 'DOWNLOAD_TOO_LARGE') await rm(part, { force: true });
+        throw err;
+      }
+      if (opts.signal?.aborted || (err as Error).name === 'AbortError') throw abortedError();
+      if (err instanceof TransferError) {
+        lastError = err;
+        if (!err.retryable) break;
+        continue;
+      }
+      // Body errors (connection cut mid-body) come as plain errors from the stream: retry, keeping the part.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code && ['ENOSPC', 'EACCES', 'EROFS', 'EDQUOT', 'EISDIR'].includes(code)) {
+        throw new DroverError('DOWNLOAD_FAILED', `cannot write ${part}: ${(err as Error).message}`, { kind: 'waiting', cause: err });
+      }
+      lastError = err as Error;
+    }
+  }
+  throw new DroverError('DOWNLOAD_FAILED', `download of ${where} failed after ${attempts} attempt(s): ${lastError?.message ?? 'unknown error'}`, { kind: 'waiting', cause: lastError });
+}
+
+/** Verifies the digests of a complete part file, then fsyncs it and renames it into place. */
+async function finish(opts: DownloadOptions, part: string, digests: Digests, bytes: number, expected: { sha256?: string; md5?: string }, resumed: boolean, attempts: number): Promise<DownloadResult> {
+  const sha256 = digests.sha256.digest('hex');
+  const md5 = digests.md5 ? digests.md5.digest('hex') : null;
+  const bad: string[] = [];
+  if (expected.sha256 && expected.sha256 !== sha256) bad.push(`sha256 expected ${expected.sha256}, got ${sha256}`);
+  if (expected.md5 && expected.md5 !== md5) bad.push(`md5 expected ${expected.md5}, got ${md5}`);
+  if (bad.length > 0) {
+    await rm(part, { force: true });
+    throw new DroverError('CHECKSUM_MISMATCH', `checksum mismatch for ${describeUrl(opts.url)} (${bytes} bytes): ${bad.join('; ')}`, {
+      kind: 'stalled',
+      details: { expected, got: { sha256, md5 }, bytes },
+    });
+  }
+  await fsyncPath(part);
+  await rename(part, opts.dest);
+  await fsyncPath(dirname(opts.dest)).catch(() => {});
+  return { path: opts.dest, bytes, sha256, md5, resumed, attempts };
+}
+
+async function copyFile(opts: DownloadOptions, source: string, part: string, expected: { sha256?: string; md5?: string }): Promise<DownloadResult> {
+  let size: number;
+  try {
+    size = (await stat(source)).size;
+  } catch (err) {
+    throw new DroverError('DOWNLOAD_FAILED', `cannot read ${source}: ${(err as Error).message}`, { kind: 'waiting', cause: err });
+  }
+  if (size > opts.maxBytes) throw new DroverError('DOWNLOAD_TOO_LARGE', `${source} is ${size} bytes, more than the limit of ${opts.maxBytes}`, { kind: 'stalled' });
+  const digests = new Digests(expected.md5 !== undefined);
+  const state = { received: 0 };
+  try {
+    await writeBody(createReadStream(source, { highWaterMark: 1 << 20, signal: opts.signal }), part, false, digests, state, opts.maxBytes, size, opts.onProgress);
+  } catch (err) {
+    await rm(part, { force: true });
+    if (err instanceof DroverError) throw err;
+    if (opts.signal?.aborted) throw abortedError();
+    throw new DroverError('DOWNLOAD_FAILED', `copy of ${source} failed: ${(err as Error).message}`, { kind: 'waiting', cause: err });
+  }
+  return finish(opts, part, digests, state.received, expected, false, 1);
+}
