@@ -11,6 +11,7 @@ const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   diff: { summary: 'show what a change to the fleet repository does, device by device', load: () => import('./diff.js') },
   'hash-password': { summary: 'hash a jump user password for users/NAME.yaml', load: () => import('./hash-password.js') },
   promote: { summary: 'move a trial command into control.yaml with a staged rollout, on a new branch', load: () => import('./promote.js') },
+  import: { summary: 'turn an Open-Falcon ops-meta cfg.json into a fleet repository (drover import ops-meta CFG OUTDIR)', load: () => import('./import.js') },
 };
 
 export function registeredCommands(): string[] {

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { globToRegExp } from '../../../specs/resolve/match-selector.js';
+import { orderPrefixes, parseMd5File, prefixGlob } from '../../../reconciler/legacy/plan-ops-meta-import.js';
+import { parseOpsMetaConfig } from '../../../reconciler/legacy/ops-meta-config.js';
+
+test('orderPrefixes keeps config order but puts a prefix before the longer ones it starts', () => {
+  const cases: [string[], string[]][] = [
+    [['a', 'b'], ['a', 'b']],
+    [['lg-falcon', 'lg-'], ['lg-', 'lg-falcon']],
+    [['abc', 'x', 'ab', 'a', 'ab'], ['a', 'ab', 'abc', 'x']],
+    [['', 'z'], ['', 'z']],
+    [['z', ''], ['', 'z']],
+    [['bj-web-1', 'sh-', 'bj-', 'bj-web'], ['bj-', 'bj-web', 'bj-web-1', 'sh-']],
+  ];
+  for (const [input, want] of cases) assert.deepEqual(orderPrefixes(input), want, input.join(','));
+});
+
+test('prefixGlob matches exactly the hostnames with that prefix, even with glob characters in it', () => {
+  const cases: [string, string, boolean][] = [
+    ['lg-falcon', 'lg-falcon-01', true],
+    ['lg-falcon', 'lg-falcon', true],
+    ['lg-falcon', 'xlg-falcon', false],
+    ['', 'anything', true],
+    ['a*b', 'a*b-1', true],
+    ['a*b', 'axxb-1', false],
+    ['h?', 'h?1', true],
+    ['h?', 'hx1', false],
+    ['r[1]', 'r[1]x', true],
+    ['r[1]', 'r1x', false],
+    ['a.b', 'axb', false],
+  ];
+  for (const [prefix, host, want] of cases) assert.equal(globToRegExp(prefixGlob(prefix)).test(host), want, `${prefix} ~ ${host}`);
+});
+
+test('parseMd5File reads md5sum output', () => {
+  const m = 'd41d8cd98f00b204e9800998ecf8427e';
+  assert.deepEqual(parseMd5File(`${m}  a-1.tar.gz\n`, 'a-1.tar.gz'), { md5: m });
+  assert.deepEqual(parseMd5File(`${m.toUpperCase()} *a-1.tar.gz\n`, 'a-1.tar.gz'), { md5: m });
+  assert.deepEqual(parseMd5File(`\n${m}\n`, 'a-1.tar.gz'), { md5: m });
+  assert.deepEqual(parseMd5File(`${m}  ./dist/a-1.tar.gz`, 'a-1.tar.gz'), { md5: m });
+  const other = parseMd5File(`${m}  b-1.tar.gz`, 'a-1.tar.gz');
+  assert.equal('md5' in other && other.md5, m);
+  assert.match('warning' in other ? other.warning! : '', /names "b-1.tar.gz"/);
+  assert.deepEqual(parseMd5File('<html>404</html>', 'a-1.tar.gz'), { error: 'not in md5sum format' });
+  assert.deepEqual(parseMd5File('', 'a-1.tar.gz'), { error: 'not in md5sum format' });
+});
+
+test('the cfg.json reader follows encoding/json: case-insensitive keys, nulls skipped, wrong types refused', () => {
+  const cfg = parseOpsMetaConfig('{"Agents":[null,{"Default":{"Name":"a","version":"1"},"others":[null,{"PREFIX":"x"}]},{"others":[]}]}');
+  assert.deepEqual(cfg.agents, [
+    { default: { name: 'a', version: '1', tarball: '', md5: '', cmd: '' }, others: [{ prefix: 'x', version: '', tarball: '', md5: '', cmd: '' }] },
+    { default: null, others: [] },
+  ]);
+  assert.throws(() => parseOpsMetaConfig('{"agents":[{"default":{"version":1}}]}'), /agents\[0\]\.default\.version must be a string/);
+  assert.throws(() => parseOpsMetaConfig('{"agents": {}}'), /"agents" must be a list/);
+  assert.throws(() => parseOpsMetaConfig('{nope'), /not JSON/);
+});
