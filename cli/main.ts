@@ -10,6 +10,10 @@ const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   validate: { summary: 'check a fleet repository; print every problem as file:line:col', load: () => import('./validate.js') },
   diff: { summary: 'show what a change to the fleet repository does, device by device', load: () => import('./diff.js') },
   'hash-password': { summary: 'hash a jump user password for users/NAME.yaml', load: () => import('./hash-password.js') },
+  meta: { summary: 'run meta: pull the fleet repository, answer agent heartbeats, show fleet status', load: () => import('./meta.js') },
+  agent: { summary: 'run the device agent: heartbeat to meta, converge packages, run approved commands, report', load: () => import('./agent.js') },
+  jump: { summary: 'the SSH bastion: password + one-time code, device menu, ssh -J, audit and recordings', load: () => import('./jump.js') },
+  otp: { summary: 'enroll a TOTP secret for a jump user (otpauth URI + QR code), or print the current code', load: () => import('./otp.js') },
   promote: { summary: 'move a trial command into control.yaml with a staged rollout, on a new branch', load: () => import('./promote.js') },
   import: { summary: 'turn an Open-Falcon ops-meta cfg.json into a fleet repository (drover import ops-meta CFG OUTDIR)', load: () => import('./import.js') },
 };

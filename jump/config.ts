@@ -1,0 +1,123 @@
+// `drover jump` configuration: flags > DROVER_* environment > --config YAML > defaults.
+import { join, resolve } from 'node:path';
+import { loadConfig, parseHostPort, type CommandSpec } from '../lib/config.js';
+
+const hostPort = (v: unknown): string | undefined => (parseHostPort(String(v)) ? undefined : 'must be HOST:PORT, e.g. 127.0.0.1:2222');
+const positive = (v: unknown): string | undefined => (Number(v) >= 0 ? undefined : 'must be zero or more');
+
+export const jumpSpec: CommandSpec = {
+  command: 'jump',
+  summary: 'The SSH bastion: password + one-time code, a device menu and `ssh -J`, per-user access rules,\nan audit log and asciicast recordings; reports to meta and restarts when meta asks.',
+  options: [
+    { name: 'listen', type: 'string', help: 'address to listen on', default: '127.0.0.1:2222', metavar: 'HOST:PORT', check: hostPort },
+    { name: 'data', type: 'string', help: 'data folder: audit log, recordings, OTP secrets, host key', default: './jump-data', metavar: 'DIR' },
+    { name: 'host-key', type: 'string', help: 'OpenSSH ed25519 host key; made with ssh-keygen when missing (default DATA/host_ed25519_key)', metavar: 'PATH' },
+    { name: 'name', type: 'string', help: 'the name shown in prompts and the menu', default: 'jump' },
+    { name: 'repo', type: 'string', help: 'fleet repository (users/, devices/): a directory or a git URL', metavar: 'URL|DIR' },
+    { name: 'repo-branch', type: 'string', help: 'branch of a git --repo (default: the remote HEAD)', metavar: 'BRANCH' },
+    { name: 'repo-interval', type: 'duration', help: 'how often the repository is read again', default: 30_000 },
+    { name: 'meta', type: 'string', help: 'meta base URL: device inventory, status reports, restart requests', metavar: 'URL' },
+    { name: 'meta-token', type: 'string', help: 'admin bearer token for meta', secret: true, metavar: 'TOKEN' },
+    { name: 'report-interval', type: 'duration', help: 'how often jump reports to meta', default: 5_000 },
+    { name: 'devices', type: 'string', help: 'static device map (YAML: id: "host:port" or id: {address, labels})', metavar: 'FILE' },
+    { name: 'notify', type: 'string', help: 'sends delivered codes: a webhook URL (POST JSON) or a shell command (JSON on stdin, DROVER_CODE…)', metavar: 'URL|COMMAND' },
+    { name: 'notify-timeout', type: 'duration', help: 'time limit for one notification', default: 10_000 },
+    { name: 'user-hook', type: 'string', help: 'company user service: POST {user, password}, answers {"ok": true|false}', metavar: 'URL' },
+    { name: 'user-hook-token', type: 'string', help: 'bearer token for --user-hook', secret: true, metavar: 'TOKEN' },
+    { name: 'code-ttl', type: 'duration', help: 'how long a delivered code stays valid', default: 300_000 },
+    { name: 'code-attempts', type: 'number', help: 'tries per delivered code', default: 3, check: positive },
+    { name: 'grace-time', type: 'duration', help: 'time to log in before the connection is dropped', default: 60_000 },
+    { name: 'max-auth-tries', type: 'number', help: 'failed logins per connection before it is dropped', default: 3, check: positive },
+    { name: 'max-unauthenticated', type: 'number', help: 'connections allowed at once before login', default: 50, check: positive },
+    { name: 'user-lock-threshold', type: 'number', help: 'failures within --lock-window that lock a user (0: never)', default: 5, check: positive },
+    { name: 'addr-lock-threshold', type: 'number', help: 'failures within --lock-window that lock a source address (0: never)', default: 20, check: positive },
+    { name: 'lock-window', type: 'duration', help: 'window in which failures are counted', default: 900_000 },
+    { name: 'lock-time', type: 'duration', help: 'how long a lock lasts', default: 900_000 },
+    { name: 'idle-timeout', type: 'duration', help: 'drop a logged-in connection idle this long (0: never)', default: 1_800_000 },
+    { name: 'drain-deadline', type: 'duration', help: 'on restart, how long running sessions may continue', default: 300_000 },
+    { name: 'shell-command', type: 'string', help: 'shell on the jump host for users with `shell: true`', default: '/bin/bash', metavar: 'PATH' },
+    { name: 'shell-user', type: 'string', help: 'run jump-host shells as this local user (needs root; default: the jump user)', metavar: 'USER' },
+    { name: 'record', type: 'boolean', help: 'record interactive sessions as asciicast files', default: true },
+  ],
+  epilog: 'Users log in with keyboard-interactive: password, then a one-time code.\nExample: drover jump --repo ./fleet --data /var/lib/drover-jump --meta http://127.0.0.1:7070 --meta-token $TOKEN',
+};
+
+export interface JumpConfig {
+  listen: { host: string; port: number };
+  dataDir: string;
+  hostKeyPath: string;
+  name: string;
+  repo?: string;
+  repoBranch?: string;
+  repoIntervalMs: number;
+  metaUrl?: string;
+  metaToken?: string;
+  reportIntervalMs: number;
+  devicesFile?: string;
+  notify?: string;
+  notifyTimeoutMs: number;
+  userHook?: string;
+  userHookToken?: string;
+  codeTtlMs: number;
+  codeAttempts: number;
+  graceTimeMs: number;
+  maxAuthTries: number;
+  maxUnauthenticated: number;
+  userLockThreshold: number;
+  addrLockThreshold: number;
+  lockWindowMs: number;
+  lockTimeMs: number;
+  idleTimeoutMs: number;
+  drainDeadlineMs: number;
+  shellCommand: string;
+  shellUser?: string;
+  record: boolean;
+}
+
+/** Every option at its default, for programmatic callers (tests, the demo) that override a few. */
+export function defaultJumpConfig(overrides: Partial<JumpConfig> & { dataDir: string }): JumpConfig {
+  const cfg = toJumpConfig(loadConfig(jumpSpec, [], {}).values);
+  return { ...cfg, hostKeyPath: join(overrides.dataDir, 'host_ed25519_key'), ...overrides };
+}
+
+export function toJumpConfig(v: Record<string, unknown>): JumpConfig {
+  const s = (k: string): string | undefined => (typeof v[k] === 'string' && v[k] !== '' ? (v[k] as string) : undefined);
+  const dataDir = resolve(s('data') ?? './jump-data');
+  return {
+    listen: parseHostPort(s('listen') ?? '127.0.0.1:2222')!,
+    dataDir,
+    hostKeyPath: s('host-key') ?? join(dataDir, 'host_ed25519_key'),
+    name: s('name') ?? 'jump',
+    repo: s('repo'),
+    repoBranch: s('repo-branch'),
+    repoIntervalMs: v['repo-interval'] as number,
+    metaUrl: s('meta'),
+    metaToken: s('meta-token'),
+    reportIntervalMs: v['report-interval'] as number,
+    devicesFile: s('devices'),
+    notify: s('notify'),
+    notifyTimeoutMs: v['notify-timeout'] as number,
+    userHook: s('user-hook'),
+    userHookToken: s('user-hook-token'),
+    codeTtlMs: v['code-ttl'] as number,
+    codeAttempts: v['code-attempts'] as number,
+    graceTimeMs: v['grace-time'] as number,
+    maxAuthTries: v['max-auth-tries'] as number,
+    maxUnauthenticated: v['max-unauthenticated'] as number,
+    userLockThreshold: v['user-lock-threshold'] as number,
+    addrLockThreshold: v['addr-lock-threshold'] as number,
+    lockWindowMs: v['lock-window'] as number,
+    lockTimeMs: v['lock-time'] as number,
+    idleTimeoutMs: v['idle-timeout'] as number,
+    drainDeadlineMs: v['drain-deadline'] as number,
+    shellCommand: s('shell-command') ?? '/bin/bash',
+    shellUser: s('shell-user'),
+    record: v.record !== false,
+  };
+}
+
+export function loadJumpConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): { config?: JumpConfig; help?: string } {
+  const loaded = loadConfig(jumpSpec, argv, env);
+  if (loaded.help) return { help: loaded.help };
+  return { config: toJumpConfig(loaded.values) };
+}

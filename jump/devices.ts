@@ -1,0 +1,117 @@
+// Device resolution: device id -> address and labels, from (first that knows the id)
+// the static map (--devices FILE), the fleet repository (devices/<id>.yaml `address:`),
+// and meta's inventory (GET {meta}/v1/devices/:id: the declared address, or the agent's
+// facts.addresses[0] and facts.sshPort). Labels from the repository win over reported ones.
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { parseHostPort } from '../lib/config.js';
+import { DroverError } from '../lib/errors.js';
+import type { Labels } from '../specs/resolve/match-selector.js';
+import type { FleetSource } from './fleet-source.js';
+
+export interface DeviceAddress {
+  id: string;
+  host: string;
+  /** The device's SSH port (what port 22 on the device name maps to). */
+  sshPort: number;
+  labels: Labels;
+  source: 'static' | 'repo' | 'meta';
+}
+
+export type StaticDevices = Map<string, { address: string; labels: Labels }>;
+
+export function parseAddress(text: string, defaultPort = 22): { host: string; port: number } | undefined {
+  const hp = parseHostPort(text);
+  if (hp && hp.host) return hp;
+  if (/^[A-Za-z0-9.-]+$/.test(text) || /^\[[0-9a-f:]+\]$/i.test(text)) return { host: text.replace(/^\[|\]$/g, ''), port: defaultPort };
+  return undefined;
+}
+
+/** Reads the static map: YAML or JSON, `id: "host:port"` or `id: { address, labels }`. */
+export function loadStaticDevices(path: string): StaticDevices {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new DroverError('CONFIG_INVALID', `--devices ${path}: ${(err as Error).message}`, { kind: 'stalled' });
+  }
+  const out: StaticDevices = new Map();
+  if (doc == null) return out;
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new DroverError('CONFIG_INVALID', `--devices ${path}: expected a map of device id to address`, { kind: 'stalled' });
+  for (const [id, v] of Object.entries(doc as Record<string, unknown>)) {
+    const entry = typeof v === 'string' ? { address: v, labels: {} } : (v as { address?: unknown; labels?: unknown });
+    if (typeof entry?.address !== 'string' || !parseAddress(entry.address)) {
+      throw new DroverError('CONFIG_INVALID', `--devices ${path}: ${id}: address must be "host" or "host:port"`, { kind: 'stalled' });
+    }
+    const labels = Object.fromEntries(Object.entries((entry.labels ?? {}) as Record<string, unknown>).map(([k, x]) => [k, String(x)]));
+    out.set(id, { address: entry.address, labels });
+  }
+  return out;
+}
+
+interface MetaDevice {
+  id?: string;
+  address?: string;
+  labels?: Record<string, string>;
+  declared?: { address?: string; labels?: Record<string, string> };
+  facts?: { addresses?: string[]; sshPort?: number };
+}
+
+export class DeviceResolver {
+  constructor(private readonly opts: { staticDevices: StaticDevices; fleet: FleetSource; metaUrl?: string; metaToken?: string; timeoutMs?: number }) {}
+
+  private headers(): Record<string, string> {
+    return this.opts.metaToken ? { authorization: `Bearer ${this.opts.metaToken}` } : {};
+  }
+
+  private fromMeta(d: MetaDevice, id: string, repoLabels: Labels | undefined): DeviceAddress | undefined {
+    const declared = d.declared?.address ?? d.address;
+    const labels = { ...(d.labels ?? {}), ...(d.declared?.labels ?? {}), ...(repoLabels ?? {}) };
+    const addr = declared ? parseAddress(declared) : d.facts?.addresses?.[0] ? { host: d.facts.addresses[0], port: d.facts.sshPort ?? 22 } : undefined;
+    return addr ? { id, host: addr.host, sshPort: addr.port, labels, source: 'meta' } : undefined;
+  }
+
+  async resolve(id: string): Promise<DeviceAddress | undefined> {
+    const st = this.opts.staticDevices.get(id);
+    const repo = this.opts.fleet.current.devices.get(id);
+    if (st) {
+      const a = parseAddress(st.address)!;
+      return { id, host: a.host, sshPort: a.port, labels: { ...st.labels, ...(repo?.labels ?? {}) }, source: 'static' };
+    }
+    if (repo?.address) {
+      const a = parseAddress(repo.address);
+      if (a) return { id, host: a.host, sshPort: a.port, labels: repo.labels ?? {}, source: 'repo' };
+    }
+    if (!this.opts.metaUrl || !/^[A-Za-z0-9._-]+$/.test(id)) return undefined;
+    const res = await fetch(`${this.opts.metaUrl.replace(/\/$/, '')}/v1/devices/${encodeURIComponent(id)}`, {
+      headers: this.headers(),
+      signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000),
+    });
+    if (res.status === 404) return undefined;
+    if (!res.ok) throw new DroverError('META_UNAVAILABLE', `meta answered HTTP ${res.status} for device ${id}`, { kind: 'waiting' });
+    const body = (await res.json()) as MetaDevice & { device?: MetaDevice };
+    return this.fromMeta(body.device ?? body, id, repo?.labels);
+  }
+
+  /** Every device known by id, for the menu (meta's list when it answers, plus the static map and repo). */
+  async list(): Promise<DeviceAddress[]> {
+    const ids = new Set<string>([...this.opts.staticDevices.keys(), ...this.opts.fleet.current.devices.keys()]);
+    if (this.opts.metaUrl) {
+      try {
+        const res = await fetch(`${this.opts.metaUrl.replace(/\/$/, '')}/v1/devices`, { headers: this.headers(), signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000) });
+        if (res.ok) {
+          const body = (await res.json()) as { devices?: MetaDevice[] } | MetaDevice[];
+          for (const d of Array.isArray(body) ? body : (body.devices ?? [])) if (typeof d.id === 'string') ids.add(d.id);
+        }
+      } catch {
+        /* the menu shows what is known locally */
+      }
+    }
+    const out: DeviceAddress[] = [];
+    for (const id of [...ids].sort()) {
+      const d = await this.resolve(id).catch(() => undefined);
+      if (d) out.push(d);
+    }
+    return out;
+  }
+}

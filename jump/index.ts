@@ -1,0 +1,6 @@
+// jump's public surface for other parts (the CLI, the README demo, benchmarks).
+export { startJump, type RunningJump, type StartJumpOptions } from './start-jump.js';
+export { defaultJumpConfig, jumpSpec, type JumpConfig } from './config.js';
+export { enrollOtp, readOtpSecret } from './otp-secrets.js';
+export { currentTotp } from './totp.js';
+export { RESTART_EXIT_CODE, runJump } from './main.js';

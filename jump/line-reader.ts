@@ -1,0 +1,38 @@
+// Reads one line typed into a session channel, echoing it (unless hidden) when the client has a
+// pty, with backspace; Ctrl-C and Ctrl-D give null. Listens only while a line is being read, so the
+// channel can be piped to a device afterwards.
+import type { ServerChannel } from 'ssh2';
+
+export function readLine(channel: ServerChannel, opts: { echo: boolean; pty: boolean; maxLength?: number }): Promise<string | null> {
+  const max = opts.maxLength ?? 256;
+  return new Promise((resolve) => {
+    let line = '';
+    const done = (value: string | null): void => {
+      channel.off('data', onData);
+      channel.off('close', onClose);
+      channel.off('end', onClose);
+      if (opts.pty) channel.write('\r\n');
+      resolve(value);
+    };
+    const onClose = (): void => done(null);
+    const onData = (chunk: Buffer): void => {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return done(line);
+        if (ch === '\x03' || ch === '\x04') return done(null);
+        if (ch === '\x7f' || ch === '\b') {
+          if (line.length) {
+            line = line.slice(0, -1);
+            if (opts.pty && opts.echo) channel.write('\b \b');
+          }
+          continue;
+        }
+        if (ch < ' ' || line.length >= max) continue;
+        line += ch;
+        if (opts.pty && opts.echo) channel.write(ch);
+      }
+    };
+    channel.on('data', onData);
+    channel.once('close', onClose);
+    channel.once('end', onClose);
+  });
+}

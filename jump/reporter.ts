@@ -1,0 +1,80 @@
+// Supervision through meta: every few seconds jump POSTs its status to {meta}/v1/jump/report;
+// meta's answer may ask for a restart (`{ "restart": true, "deadlineMs": N }`), which jump
+// performs by draining. Meta being down is recorded as the last error and retried.
+import { errorMessage } from '../lib/errors.js';
+import type { Logger } from '../lib/log.js';
+
+export interface JumpStatus {
+  name: string;
+  up: boolean;
+  version: string;
+  startedAt: string;
+  listen: string;
+  draining: boolean;
+  activeSessions: number;
+  sessions: { user: string; from: string }[];
+  lockedKeys: string[];
+  lastError: string | null;
+}
+
+export interface ReportAnswer {
+  restart?: boolean;
+  deadlineMs?: number;
+}
+
+export class MetaReporter {
+  private timer: NodeJS.Timeout | undefined;
+  lastError: string | undefined;
+  private restartAsked = false;
+
+  constructor(
+    private readonly opts: {
+      metaUrl: string;
+      token?: string;
+      intervalMs: number;
+      status: () => JumpStatus;
+      onRestart: (deadlineMs?: number) => void;
+      log: Logger;
+    },
+  ) {}
+
+  async reportOnce(): Promise<ReportAnswer | undefined> {
+    const { metaUrl, token } = this.opts;
+    try {
+      const res = await fetch(`${metaUrl.replace(/\/$/, '')}/v1/jump/report`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(this.opts.status()),
+        signal: AbortSignal.timeout(Math.max(2000, this.opts.intervalMs)),
+      });
+      if (!res.ok) throw new Error(`meta answered HTTP ${res.status} to the status report`);
+      const answer = (await res.json().catch(() => ({}))) as ReportAnswer;
+      this.lastError = undefined;
+      if (answer.restart && !this.restartAsked) {
+        this.restartAsked = true;
+        this.opts.log.warn({ deadlineMs: answer.deadlineMs }, 'meta asks for a restart: draining');
+        this.opts.onRestart(typeof answer.deadlineMs === 'number' ? answer.deadlineMs : undefined);
+      }
+      return answer;
+    } catch (err) {
+      const msg = errorMessage(err);
+      if (msg !== this.lastError) this.opts.log.warn({ err: msg }, 'cannot report to meta');
+      this.lastError = msg;
+      return undefined;
+    }
+  }
+
+  start(): void {
+    const tick = (): void => {
+      void this.reportOnce().finally(() => {
+        if (this.timer) this.timer = setTimeout(tick, this.opts.intervalMs);
+      });
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

@@ -1,0 +1,147 @@
+// Wires a jump server from its configuration and starts listening. `startJump` is what
+// `drover jump`, the tests and the README demo call.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createLogger, type Logger } from '../lib/log.js';
+import { DROVER_VERSION } from '../lib/version.js';
+import type { UserSpec } from '../specs/schema/user.js';
+import { AuditLog } from './audit.js';
+import type { JumpConfig } from './config.js';
+import { DeliveredCodes } from './delivered-codes.js';
+import { DeviceKeys } from './device-keys.js';
+import { DeviceResolver, loadStaticDevices, type StaticDevices } from './devices.js';
+import { FleetSource } from './fleet-source.js';
+import { ensureHostKey, hostPublicKey } from './host-key.js';
+import { LockoutBook } from './lockout.js';
+import { createNotifier } from './notifier.js';
+import { MetaReporter, type JumpStatus } from './reporter.js';
+import { JumpSshServer } from './server.js';
+import { TotpVerifier } from './totp.js';
+
+export interface StartJumpOptions {
+  /** Users besides (or instead of) the fleet repository's, e.g. the demo user. */
+  users?: UserSpec[];
+  /** Devices besides --devices, e.g. the demo device. */
+  devices?: StaticDevices;
+  log?: Logger;
+  /** Called when meta asks for a restart, after draining (main.ts exits so the supervisor restarts jump). */
+  onRestarted?: () => void;
+  now?: () => number;
+}
+
+export interface RunningJump {
+  port: number;
+  host: string;
+  /** "ssh-ed25519 AAAA…", for known_hosts lines. */
+  hostPublicKey: string;
+  audit: AuditLog;
+  ssh: JumpSshServer;
+  status(): JumpStatus;
+  /** Stops accepting, waits for sessions up to the deadline, then ends the rest. */
+  drain(deadlineMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startJump(config: JumpConfig, opts: StartJumpOptions = {}): Promise<RunningJump> {
+  const log = opts.log ?? createLogger({ name: 'jump' });
+  const now = opts.now ?? Date.now;
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const hostKey = ensureHostKey(config.hostKeyPath);
+  const fleet = new FleetSource({ repo: config.repo, dataDir: config.dataDir, branch: config.repoBranch, log, extraUsers: opts.users });
+  await fleet.refresh();
+  fleet.start(config.repoIntervalMs);
+  const staticDevices: StaticDevices = new Map([...(config.devicesFile ? loadStaticDevices(config.devicesFile) : []), ...(opts.devices ?? [])]);
+  const devices = new DeviceResolver({ staticDevices, fleet, metaUrl: config.metaUrl, metaToken: config.metaToken });
+  const audit = new AuditLog(join(config.dataDir, 'audit.jsonl'), now);
+  const lockPolicy = { windowMs: config.lockWindowMs, lockMs: config.lockTimeMs };
+  const userLocks = new LockoutBook({ ...lockPolicy, threshold: config.userLockThreshold });
+  const addrLocks = new LockoutBook({ ...lockPolicy, threshold: config.addrLockThreshold });
+  const ssh = new JumpSshServer({
+    hostKey,
+    limits: { graceTimeMs: config.graceTimeMs, maxAuthTries: config.maxAuthTries, maxUnauthenticated: config.maxUnauthenticated, idleTimeoutMs: config.idleTimeoutMs },
+    auth: {
+      fleet,
+      dataDir: config.dataDir,
+      name: config.name,
+      hook: { hookUrl: config.userHook, hookToken: config.userHookToken },
+      totp: new TotpVerifier(),
+      codes: new DeliveredCodes({ ttlMs: config.codeTtlMs, attempts: config.codeAttempts }),
+      codeTtlMs: config.codeTtlMs,
+      codeAttempts: config.codeAttempts,
+      notifier: createNotifier(config.notify, { timeoutMs: config.notifyTimeoutMs }),
+      userLocks,
+      addrLocks,
+      audit,
+      log,
+      now,
+    },
+    devices,
+    audit,
+    keys: new DeviceKeys(config.dataDir),
+    dataDir: config.dataDir,
+    record: config.record,
+    name: config.name,
+    shellCommand: config.shellCommand,
+    shellUser: config.shellUser,
+    log,
+  });
+  const port = await ssh.listen(config.listen.host, config.listen.port);
+  const startedAt = new Date(now()).toISOString();
+  log.info({ listen: `${config.listen.host}:${port}`, users: fleet.current.users.size, revision: fleet.current.revision }, 'jump listening');
+
+  let reporter: MetaReporter | undefined;
+  const status = (): JumpStatus => ({
+    name: config.name,
+    up: true,
+    version: DROVER_VERSION,
+    startedAt,
+    listen: `${config.listen.host}:${port}`,
+    draining: ssh.draining,
+    activeSessions: ssh.active,
+    sessions: ssh.sessions,
+    lockedKeys: [...userLocks.locked(now()), ...addrLocks.locked(now())],
+    lastError: ssh.lastError ?? fleet.lastError ?? reporter?.lastError ?? null,
+  });
+
+  let drained: Promise<void> | undefined;
+  const drain = (deadlineMs = config.drainDeadlineMs): Promise<void> => {
+    drained ??= (async () => {
+      audit.write({ event: 'drain', deadlineMs, active: ssh.active });
+      await ssh.stopAccepting();
+      const until = Date.now() + deadlineMs;
+      while (ssh.active > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, Math.min(500, Math.max(1, until - Date.now()))));
+      ssh.closeAll();
+      await reporter?.reportOnce();
+    })();
+    return drained;
+  };
+
+  if (config.metaUrl) {
+    reporter = new MetaReporter({
+      metaUrl: config.metaUrl,
+      token: config.metaToken,
+      intervalMs: config.reportIntervalMs,
+      status,
+      log,
+      onRestart: (deadlineMs) => void drain(deadlineMs).then(() => opts.onRestarted?.()),
+    });
+    reporter.start();
+  }
+
+  return {
+    port,
+    host: config.listen.host,
+    hostPublicKey: hostPublicKey(hostKey),
+    audit,
+    ssh,
+    status,
+    drain,
+    async close() {
+      reporter?.stop();
+      fleet.stop();
+      ssh.closeAll();
+      await ssh.stopAccepting().catch(() => undefined);
+      await audit.close();
+    },
+  };
+}

@@ -1,0 +1,94 @@
+// `ssh -J` support: a direct-tcpip channel to DEVICE:PORT, where DEVICE is a device id resolved
+// to an address and checked against the user's access rules. Bytes each way and the duration go
+// to the audit log when the tunnel closes.
+import { connect } from 'node:net';
+import type { Connection, ServerChannel, TcpipRequestInfo } from 'ssh2';
+import { errorMessage } from '../lib/errors.js';
+import { mayReach } from './access.js';
+import type { AuditLog } from './audit.js';
+import type { DeviceResolver } from './devices.js';
+import { ADMINISTRATIVELY_PROHIBITED, rejectChannel } from './reject-channel.js';
+import type { UserSpec } from '../specs/schema/user.js';
+
+export interface TunnelContext {
+  client: Connection;
+  user: UserSpec;
+  from: string;
+  devices: DeviceResolver;
+  audit: AuditLog;
+  touch: () => void;
+  track: (closer: () => void) => () => void;
+}
+
+export async function openTunnel(ctx: TunnelContext, accept: () => ServerChannel, reject: () => void, info: TcpipRequestInfo): Promise<void> {
+  const { user, from, audit } = ctx;
+  const deviceId = info.destIP;
+  const port = info.destPort;
+  const refuse = (reason: string): void => {
+    audit.write({ event: 'tunnel-refused', user: user.name, from, device: deviceId, port, reason });
+    rejectChannel(ctx.client, reject, ADMINISTRATIVELY_PROHIBITED, `${deviceId}:${port}: ${reason}`);
+  };
+  let device;
+  try {
+    device = await ctx.devices.resolve(deviceId);
+  } catch (err) {
+    return refuse(`cannot resolve device: ${errorMessage(err)}`);
+  }
+  if (!device) return refuse('unknown device');
+  if (!mayReach(user.access, { id: device.id, labels: device.labels, port })) return refuse('not allowed for this user');
+  const targetPort = port === 22 ? device.sshPort : port;
+  const address = `${device.host}:${targetPort}`;
+  const started = Date.now();
+  let bytesIn = 0;
+  let bytesOut = 0;
+  const socket = connect({ host: device.host, port: targetPort });
+  socket.setNoDelay(true);
+  let stream: ServerChannel | undefined;
+  let done = false;
+  let untrack = (): void => undefined;
+  const finish = (error?: string): void => {
+    if (done) return;
+    done = true;
+    untrack();
+    audit.write({ event: 'tunnel', user: user.name, from, device: device.id, address, port, bytesIn, bytesOut, durationMs: Date.now() - started, ...(error ? { error } : {}) });
+  };
+  socket.once('error', (err) => {
+    if (!stream) {
+      audit.write({ event: 'tunnel-refused', user: user.name, from, device: deviceId, port, reason: `connect ${address}: ${err.message}` });
+      reject();
+      return;
+    }
+    finish(err.message);
+    stream.destroy();
+  });
+  socket.once('connect', () => {
+    stream = accept();
+    if (!stream) {
+      socket.destroy();
+      return;
+    }
+    untrack = ctx.track(() => {
+      socket.destroy();
+      stream?.close();
+    });
+    stream.on('data', (d: Buffer) => {
+      bytesIn += d.length;
+      ctx.touch();
+    });
+    socket.on('data', (d: Buffer) => {
+      bytesOut += d.length;
+      ctx.touch();
+    });
+    stream.pipe(socket);
+    socket.pipe(stream);
+    stream.on('error', () => socket.destroy());
+    stream.on('close', () => {
+      socket.destroy();
+      finish();
+    });
+    socket.on('close', () => {
+      stream!.end();
+      finish();
+    });
+  });
+}
