@@ -100,7 +100,6 @@ esac
   BatchMode no
   ConnectTimeout 10
   NumberOfPasswordPrompts 1
-  LogLevel ERROR
 ${extra}`,
   );
 }
