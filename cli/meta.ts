@@ -1,0 +1,29 @@
+// drover meta: runs the server at the centre (see reconciler/).
+import { createLogger } from '../lib/log.js';
+import { loadMetaConfig } from '../reconciler/config.js';
+import type { CliCommand } from './command.js';
+
+export const command: CliCommand = {
+  summary: 'run meta: pull the fleet repository, answer agent heartbeats, show fleet status',
+  async run(argv) {
+    const { config, help } = loadMetaConfig(argv);
+    if (help) {
+      process.stdout.write(help);
+      return 0;
+    }
+    const { startMeta } = await import('../reconciler/main.js');
+    const log = createLogger({ name: 'meta' });
+    const meta = await startMeta(config!, { log });
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string): void => {
+        log.info({ signal }, 'stopping');
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        void meta.close().then(resolve, resolve);
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    return 0;
+  },
+};

@@ -1,0 +1,37 @@
+// meta's HTTP application: buildApp(deps) returns the fastify instance without listening, so
+// tests use app.inject(). Route plugins come from reconciler/routes/; other parts add theirs to
+// ROUTES with one line.
+import fastify, { type FastifyInstance } from 'fastify';
+import type { MetaDeps, RoutePlugin } from './deps.js';
+import { installErrorHandling } from './http/http-error.js';
+import { devicesRoutes } from './routes/devices.js';
+import { healthRoutes } from './routes/health.js';
+import { heartbeatRoutes } from './routes/heartbeat.js';
+import { statusRoutes } from './routes/status.js';
+import { webhookRoutes } from './routes/webhook.js';
+
+/** Route plugins, each registered in its own encapsulated scope. */
+export const ROUTES: RoutePlugin[] = [
+  healthRoutes,
+  heartbeatRoutes,
+  devicesRoutes,
+  statusRoutes,
+  webhookRoutes,
+];
+
+const EXEMPT_FROM_LOAD_GUARD = /^\/(healthz|metrics)(\?|$)/;
+
+export async function buildApp(deps: MetaDeps): Promise<FastifyInstance> {
+  const app = fastify({
+    logger: false,
+    bodyLimit: deps.config.bodyLimit,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+    keepAliveTimeout: Math.max(72_000, deps.config.waitMaxMs + 5000),
+    requestTimeout: 0,
+  });
+  installErrorHandling(app);
+  deps.load.install(app, deps.metrics, (url) => EXEMPT_FROM_LOAD_GUARD.test(url));
+  for (const plugin of ROUTES) await app.register(async (scope) => plugin(scope, deps));
+  return app;
+}

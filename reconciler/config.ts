@@ -1,0 +1,119 @@
+// `drover meta` options: flags > DROVER_* environment > --config YAML > defaults, validated once.
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadConfig, parseHostPort, type CommandSpec } from '../lib/config.js';
+import { DroverError } from '../lib/errors.js';
+
+export interface MetaConfig {
+  repo: string;
+  repoKind: 'git' | 'dir';
+  branch: string;
+  listen: { host: string; port: number };
+  dataDir: string;
+  agentTokens: string[];
+  adminToken: string;
+  webhookSecret: string | null;
+  fetchIntervalMs: number;
+  debounceMs: number;
+  waitMaxMs: number;
+  bodyLimit: number;
+  maxInFlight: number;
+  maxWaiters: number;
+  maxLagMs: number;
+  flushIntervalMs: number;
+  heartbeatJitter: number;
+  sweepIntervalMs: number;
+  metricsPublic: boolean;
+  git: { token: string | null; username: string | null; password: string | null };
+}
+
+const positive = (v: unknown): string | undefined => (typeof v === 'number' && v > 0 ? undefined : 'must be greater than 0');
+const tokenCheck = (v: unknown): string | undefined =>
+  typeof v === 'string' && v.length < 16 ? 'must be at least 16 characters (generate one with `openssl rand -hex 24`)' : undefined;
+
+export const META_SPEC: CommandSpec = {
+  command: 'meta',
+  summary:
+    'Runs meta, the server at the centre: it pulls the fleet repository, validates each commit, answers agent\n' +
+    'heartbeats with each device\'s desired document (long poll), records what agents report and shows fleet status.',
+  usage: 'drover meta --repo URL|DIR --agent-token TOKEN --admin-token TOKEN [options]',
+  options: [
+    { name: 'repo', type: 'string', metavar: 'URL|DIR', help: 'fleet repository: an http(s) git URL (cloned and fetched) or a local directory (watched)' },
+    { name: 'branch', type: 'string', metavar: 'NAME', default: 'main', help: 'branch of the git repository to follow' },
+    { name: 'listen', type: 'string', metavar: 'HOST:PORT', default: '127.0.0.1:7070', help: 'address to listen on', check: (v) => (parseHostPort(String(v)) ? undefined : 'must be HOST:PORT, e.g. 0.0.0.0:7070') },
+    { name: 'data', type: 'string', metavar: 'DIR', default: './drover-meta-data', help: 'data directory: the git clone and the SQLite store' },
+    { name: 'agent-token', type: 'list', metavar: 'TOKEN[,TOKEN]', secret: true, help: 'fleet enrollment token(s) agents send as a bearer token', check: (v) => (v as string[]).map(tokenCheck).find(Boolean) },
+    { name: 'admin-token', type: 'string', metavar: 'TOKEN', secret: true, help: 'bearer token for the read and admin API (/v1/devices, /v1/status, /metrics)', check: tokenCheck },
+    { name: 'webhook-secret', type: 'string', metavar: 'SECRET', secret: true, help: 'shared secret of the push webhook (POST /v1/hooks/git; GitHub, GitLab, Gitea); unset disables it' },
+    { name: 'fetch-interval', type: 'duration', default: 30_000, help: 'how often to fetch the git repository', check: positive },
+    { name: 'debounce', type: 'duration', default: 300, help: 'quiet time after a change in a directory repository before it is reloaded' },
+    { name: 'git-token', type: 'string', metavar: 'TOKEN', secret: true, env: 'DROVER_GIT_TOKEN', help: 'token for the git server (HTTP basic auth password; prefer the environment)' },
+    { name: 'git-username', type: 'string', metavar: 'USER', env: 'DROVER_GIT_USERNAME', help: 'user name for the git server (with --git-password, or with --git-token)' },
+    { name: 'git-password', type: 'string', metavar: 'PASSWORD', secret: true, env: 'DROVER_GIT_PASSWORD', help: 'password for the git server (prefer the environment)' },
+    { name: 'wait-max', type: 'duration', default: 90_000, help: 'longest long-poll wait granted to an agent (?wait=N is capped to it)', check: positive },
+    { name: 'body-limit', type: 'number', metavar: 'BYTES', default: 1_048_576, help: 'largest request body accepted', check: positive },
+    { name: 'max-in-flight', type: 'number', default: 4096, help: 'requests handled at once (long polls excluded) before answering 503', check: positive },
+    { name: 'max-waiters', type: 'number', default: 500_000, help: 'long-poll heartbeats held at once; past it, heartbeats are answered at once', check: positive },
+    { name: 'max-lag', type: 'duration', default: 1000, help: 'event-loop delay above which meta answers 503 with Retry-After', check: positive },
+    { name: 'flush-interval', type: 'duration', default: 1000, help: 'how often observed state is written to the store', check: positive },
+    { name: 'heartbeat-jitter', type: 'number', default: 0.1, help: 'fraction of the heartbeat interval added or removed at random per answer', check: (v) => (Number(v) >= 0 && Number(v) < 1 ? undefined : 'must be between 0 and 1') },
+    { name: 'sweep-interval', type: 'duration', default: 10_000, help: 'how often every device\'s condition is re-evaluated (to notice Offline)', check: positive },
+    { name: 'metrics-public', type: 'boolean', default: false, help: 'serve /metrics without the admin token' },
+  ],
+  epilog:
+    'Secrets (tokens, passwords) are never logged; prefer passing them through the environment or the config file.\n' +
+    'Endpoints: POST /v1/heartbeat (agent token), POST /v1/hooks/git (webhook secret), GET /v1/devices,\n' +
+    '/v1/devices/:id, /v1/devices/:id/desired, /v1/status, /metrics (admin token), /healthz.',
+};
+
+/** Parses and validates meta's configuration; `help` is set when --help was asked for. */
+export function loadMetaConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): { config?: MetaConfig; help?: string } {
+  const cfg = loadConfig(META_SPEC, argv, env);
+  if (cfg.help) return { help: cfg.help };
+  const v = cfg.values;
+  const fail = (msg: string): never => {
+    throw new DroverError('CONFIG_INVALID', `${msg}\nRun 'drover meta --help' for the options.`, { kind: 'stalled' });
+  };
+  const repo = (v.repo as string | undefined) ?? cfg.positionals[0];
+  if (!repo) fail('--repo is required: an http(s) URL of the fleet repository or a local directory');
+  let repoKind: MetaConfig['repoKind'];
+  if (/^https?:\/\//i.test(repo!)) repoKind = 'git';
+  else if (existsSync(repo!) && statSync(repo!).isDirectory()) repoKind = 'dir';
+  else return fail(`--repo ${repo}: neither an http(s) URL nor an existing directory`);
+  const agentTokens = (v['agent-token'] as string[] | undefined) ?? [];
+  if (agentTokens.length === 0) fail('--agent-token is required (or DROVER_AGENT_TOKEN): agents authenticate with it');
+  const adminToken = v['admin-token'] as string | undefined;
+  if (!adminToken) fail('--admin-token is required (or DROVER_ADMIN_TOKEN): the read API needs it');
+  if (agentTokens.includes(adminToken!)) fail('--admin-token must differ from every agent token');
+  const webhookSecret = (v['webhook-secret'] as string | undefined) ?? null;
+  if (webhookSecret !== null && webhookSecret.length < 8) fail('--webhook-secret must be at least 8 characters');
+  if (v['git-password'] && !v['git-username']) fail('--git-password needs --git-username');
+  return {
+    config: {
+      repo: repoKind === 'dir' ? resolve(repo!) : repo!,
+      repoKind,
+      branch: v.branch as string,
+      listen: parseHostPort(v.listen as string)!,
+      dataDir: resolve(v.data as string),
+      agentTokens,
+      adminToken: adminToken!,
+      webhookSecret,
+      fetchIntervalMs: v['fetch-interval'] as number,
+      debounceMs: v.debounce as number,
+      waitMaxMs: v['wait-max'] as number,
+      bodyLimit: Math.floor(v['body-limit'] as number),
+      maxInFlight: Math.floor(v['max-in-flight'] as number),
+      maxWaiters: Math.floor(v['max-waiters'] as number),
+      maxLagMs: v['max-lag'] as number,
+      flushIntervalMs: v['flush-interval'] as number,
+      heartbeatJitter: v['heartbeat-jitter'] as number,
+      sweepIntervalMs: v['sweep-interval'] as number,
+      metricsPublic: v['metrics-public'] as boolean,
+      git: {
+        token: (v['git-token'] as string | undefined) ?? null,
+        username: (v['git-username'] as string | undefined) ?? null,
+        password: (v['git-password'] as string | undefined) ?? null,
+      },
+    },
+  };
+}

@@ -1,0 +1,31 @@
+// What meta's route plugins get: the parts of a running meta they may read and use.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from '../lib/log.js';
+import type { MetaConfig } from './config.js';
+import type { DesiredState } from './desired/desired-state.js';
+import type { LoadGuard } from './http/load-guard.js';
+import type { MetaMetrics } from './metrics/metrics.js';
+import type { DeviceRegistry } from './registry/device-registry.js';
+import type { FleetSource } from './source/fleet-source.js';
+import type { ConditionTracker } from './status/condition-tracker.js';
+import type { Store } from './store/store.js';
+
+export type AuthHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+export interface MetaDeps {
+  config: MetaConfig;
+  log: Logger;
+  /** Last good fleet, per-device documents, transforms, long-poll waiters. */
+  desired: DesiredState;
+  registry: DeviceRegistry;
+  store: Store;
+  metrics: MetaMetrics;
+  conditions: ConditionTracker;
+  source: FleetSource;
+  load: LoadGuard;
+  clock: { now(): number };
+  /** onRequest hooks: `app.addHook('onRequest', deps.auth.admin)` in a plugin's scope. */
+  auth: { agent: AuthHook; admin: AuthHook };
+}
+
+export type RoutePlugin = (app: FastifyInstance, deps: MetaDeps) => Promise<void>;

@@ -1,0 +1,179 @@
+// The last good compiled fleet and each device's desired document, computed lazily and cached
+// per device as { document, etag }. Documents pass through an ordered list of transforms (the
+// rollout gate holds back what is not yet released to a device) before their etag is taken.
+// Changing what a device should get goes through invalidate(), which wakes its long-poll waiters.
+import type { Logger } from '../../lib/log.js';
+import type { CompiledFleet } from '../../specs/resolve/compile-fleet.js';
+import type { Labels } from '../../specs/resolve/match-selector.js';
+import { effectiveLabels, etagOf, resolveDevice } from '../../specs/resolve/resolve-device.js';
+import type { DesiredDocument } from '../../specs/wire/desired.js';
+import { LongPollWaiters, type WakeReason } from './long-poll-waiters.js';
+
+export interface TransformContext {
+  deviceId: string;
+  /** Effective labels (reported, overlaid with devices/<id>.yaml). */
+  labels: Labels;
+  revision: string | null;
+  compiled: CompiledFleet;
+}
+
+export type DocumentTransform = (ctx: TransformContext, doc: DesiredDocument) => DesiredDocument;
+
+export interface DesiredEntry {
+  etag: string;
+  document: DesiredDocument;
+  revision: string | null;
+  /** JSON of `document`, serialized once and shared by every answer that sends it. */
+  json: string;
+}
+
+export type RevisionListener = (revision: string | null, compiled: CompiledFleet) => void;
+
+export interface DesiredStateOptions {
+  log: Logger;
+  /** Labels a device reported (from the registry), for selectors. */
+  reportedLabels: (deviceId: string) => Labels | undefined;
+}
+
+const WAKE_CHUNK = 2000;
+
+export class DesiredState {
+  private fleet: CompiledFleet | null = null;
+  private rev: string | null = null;
+  private cache = new Map<string, DesiredEntry>();
+  private intern = new Map<string, DesiredEntry>();
+  private transforms: DocumentTransform[] = [];
+  private revisionListeners: RevisionListener[] = [];
+  readonly waiters = new LongPollWaiters();
+  private wakeGeneration = 0;
+
+  constructor(private readonly opts: DesiredStateOptions) {}
+
+  get compiled(): CompiledFleet | null {
+    return this.fleet;
+  }
+
+  get revision(): string | null {
+    return this.rev;
+  }
+
+  /** Makes a validated, compiled fleet the current one; every device is recomputed lazily. */
+  setFleet(compiled: CompiledFleet, revision: string | null): void {
+    this.fleet = compiled;
+    this.rev = revision;
+    for (const l of this.revisionListeners) {
+      try {
+        l(revision, compiled);
+      } catch (err) {
+        this.opts.log.error({ err: (err as Error).message }, 'a revision listener failed');
+      }
+    }
+    this.invalidate();
+  }
+
+  onRevision(listener: RevisionListener): () => void {
+    this.revisionListeners.push(listener);
+    return () => {
+      this.revisionListeners = this.revisionListeners.filter((l) => l !== listener);
+    };
+  }
+
+  /** Adds a transform at the end of the list (returns its removal); all documents are recomputed. */
+  addTransform(transform: DocumentTransform): () => void {
+    this.transforms.push(transform);
+    this.invalidate();
+    return () => {
+      this.transforms = this.transforms.filter((t) => t !== transform);
+      this.invalidate();
+    };
+  }
+
+  effectiveLabels(deviceId: string): Labels {
+    const reported = this.opts.reportedLabels(deviceId);
+    return this.fleet ? effectiveLabels(this.fleet, deviceId, reported) : (reported ?? {});
+  }
+
+  /** Device ids with a file in devices/. */
+  declaredDevices(): string[] {
+    return this.fleet ? [...this.fleet.devices.keys()] : [];
+  }
+
+  /** The device's desired document, or null before the first good revision. */
+  get(deviceId: string): DesiredEntry | null {
+    const cached = this.cache.get(deviceId);
+    if (cached) return cached;
+    const fleet = this.fleet;
+    if (!fleet) return null;
+    const resolved = resolveDevice(fleet, { id: deviceId, labels: this.opts.reportedLabels(deviceId) });
+    let doc = resolved.document;
+    let etag = resolved.etag;
+    if (this.transforms.length) {
+      const ctx: TransformContext = { deviceId, labels: resolved.labels, revision: this.rev, compiled: fleet };
+      for (const t of this.transforms) doc = t(ctx, doc);
+      if (doc !== resolved.document) etag = etagOf(doc);
+    }
+    let entry = this.intern.get(etag);
+    if (!entry) {
+      entry = { etag, document: doc, revision: this.rev, json: JSON.stringify(doc) };
+      this.intern.set(etag, entry);
+    }
+    this.cache.set(deviceId, entry);
+    return entry;
+  }
+
+  /**
+   * Forgets cached documents (of these devices, or all) and wakes the long-poll waiters whose
+   * document changed. Returns once every affected waiter has been considered.
+   */
+  invalidate(deviceIds?: string[]): Promise<void> {
+    if (deviceIds) {
+      for (const id of deviceIds) this.cache.delete(id);
+      for (const id of deviceIds) this.wakeOne(id);
+      return Promise.resolve();
+    }
+    this.cache = new Map();
+    this.intern = new Map();
+    const generation = ++this.wakeGeneration;
+    const ids = this.waiters.devices();
+    if (ids.length <= WAKE_CHUNK) {
+      for (const id of ids) this.wakeOne(id);
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      let i = 0;
+      const step = (): void => {
+        if (generation !== this.wakeGeneration) return resolve(); // a newer invalidation took over
+        const end = Math.min(ids.length, i + WAKE_CHUNK);
+        for (; i < end; i++) this.wakeOne(ids[i]!);
+        if (i < ids.length) setImmediate(step);
+        else resolve();
+      };
+      step();
+    });
+  }
+
+  private wakeOne(deviceId: string): void {
+    if (!this.waiters.has(deviceId)) return;
+    const entry = this.get(deviceId);
+    if (entry) this.waiters.wake(deviceId, entry.etag);
+  }
+
+  /**
+   * Waits until the device's etag differs from `etag` or `timeoutMs` passes. Resolves with the
+   * reason; `abort` (set on the returned object) releases the wait early.
+   */
+  waitForChange(deviceId: string, etag: string, timeoutMs: number): { done: Promise<WakeReason>; abort: () => void } {
+    let abort = (): void => {};
+    const done = new Promise<WakeReason>((resolve) => {
+      const current = this.get(deviceId);
+      if (!current || current.etag !== etag) return resolve('changed');
+      abort = this.waiters.park(deviceId, etag, timeoutMs, resolve);
+    });
+    return { done, abort: () => abort() };
+  }
+
+  /** Releases every waiter (on shutdown). */
+  close(): void {
+    this.waiters.closeAll();
+  }
+}

@@ -1,0 +1,41 @@
+// Bearer tokens, compared in constant time: both sides are hashed to the same length first.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sendError } from './http-error.js';
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+export class TokenSet {
+  private hashes: Buffer[];
+  constructor(tokens: readonly string[]) {
+    this.hashes = tokens.map(digest);
+  }
+  matches(presented: string): boolean {
+    const h = digest(presented);
+    let ok = false;
+    for (const t of this.hashes) ok = timingSafeEqual(h, t) || ok;
+    return ok;
+  }
+}
+
+export function bearerOf(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (!header) return null;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return m ? m[1]! : null;
+}
+
+/** An onRequest hook answering 401 unless the request carries one of the tokens. */
+export function requireToken(tokens: TokenSet, what: string) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const presented = bearerOf(request);
+    if (presented === null) {
+      reply.header('WWW-Authenticate', 'Bearer');
+      return void sendError(reply, 'UNAUTHORIZED', `missing bearer token (${what})`);
+    }
+    if (!tokens.matches(presented)) {
+      reply.header('WWW-Authenticate', 'Bearer error="invalid_token"');
+      return void sendError(reply, 'UNAUTHORIZED', `unknown ${what}`);
+    }
+  };
+}

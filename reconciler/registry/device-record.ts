@@ -1,0 +1,47 @@
+// One device as meta keeps it in memory: compact (shared label maps and etag strings, reports kept
+// as their JSON text) so a million idle devices fit in well under a gigabyte.
+import type { DeviceConditionResult } from '../status/device-condition.js';
+import type { StoredDevice } from '../store/store.js';
+
+export class DeviceRecord implements StoredDevice {
+  id: string;
+  hostname: string | null = null;
+  reportedLabels: Readonly<Record<string, string>> = {};
+  facts = '{}';
+  firstSeen: number;
+  lastSeen: number;
+  etag: string | null = null;
+  appliedEtag: string | null = null;
+  packages = '[]';
+  commands = '[]';
+  /** Last recorded condition and reason (what condition_history last got). */
+  condition: string | null = null;
+  reason: string | null = null;
+  /** When `condition` last changed (epoch ms). */
+  since = 0;
+  /** The condition apart from Offline, valid while the desired etag equals `baseEtag`. */
+  base: DeviceConditionResult | null = null;
+  baseEtag: string | null = null;
+
+  constructor(id: string, now: number) {
+    this.id = id;
+    this.firstSeen = now;
+    this.lastSeen = now;
+  }
+
+  static fromStored(s: StoredDevice): DeviceRecord {
+    const r = new DeviceRecord(s.id, s.firstSeen);
+    r.hostname = s.hostname;
+    r.reportedLabels = s.reportedLabels;
+    r.facts = s.facts;
+    r.lastSeen = s.lastSeen;
+    r.etag = s.etag;
+    r.appliedEtag = s.appliedEtag;
+    r.packages = s.packages;
+    r.commands = s.commands;
+    r.condition = s.condition;
+    r.reason = s.reason;
+    r.since = s.lastSeen;
+    return r;
+  }
+}

@@ -1,0 +1,89 @@
+// GET /v1/devices (filter by label and condition, paginated by id), /v1/devices/:id,
+// /v1/devices/:id/desired. Admin token.
+import { CONDITIONS, type ConditionName } from '../status/device-condition.js';
+import type { RoutePlugin } from '../deps.js';
+import { sendError } from '../http/http-error.js';
+import { deviceDetail, summarize } from '../status/device-view.js';
+
+const MAX_LIMIT = 1000;
+
+function parseLabelFilter(raw: string | string[] | undefined): [string, string][] | string {
+  const items = raw === undefined ? [] : (Array.isArray(raw) ? raw : [raw]).flatMap((s) => s.split(','));
+  const out: [string, string][] = [];
+  for (const item of items) {
+    if (!item.trim()) continue;
+    const eq = item.indexOf('=');
+    if (eq <= 0) return `label filter "${item}" must be key=value`;
+    out.push([item.slice(0, eq).trim(), item.slice(eq + 1).trim()]);
+  }
+  return out;
+}
+
+export const devicesRoutes: RoutePlugin = async (app, deps) => {
+  app.addHook('onRequest', deps.auth.admin);
+
+  app.get('/v1/devices', async (request, reply) => {
+    const q = request.query as { label?: string | string[]; condition?: string; limit?: string; cursor?: string; q?: string };
+    const labels = parseLabelFilter(q.label);
+    if (typeof labels === 'string') return sendError(reply, 'INVALID_QUERY', labels);
+    const conditions = q.condition ? q.condition.split(',').map((s) => s.trim()) : [];
+    const bad = conditions.find((c) => !CONDITIONS.includes(c as ConditionName));
+    if (bad) return sendError(reply, 'INVALID_QUERY', `condition "${bad}" is not one of ${CONDITIONS.join(', ')}`);
+    const limit = q.limit === undefined ? 100 : Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) return sendError(reply, 'INVALID_QUERY', `limit must be an integer from 1 to ${MAX_LIMIT}`);
+    const now = deps.clock.now();
+    const ids = allIds(deps);
+    let start = 0;
+    if (q.cursor) {
+      // First id greater than the cursor (binary search).
+      let lo = 0;
+      let hi = ids.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (ids[mid]! <= q.cursor) lo = mid + 1;
+        else hi = mid;
+      }
+      start = lo;
+    }
+    const items = [];
+    let i = start;
+    for (; i < ids.length && items.length < limit; i++) {
+      const id = ids[i]!;
+      if (q.q && !id.includes(q.q)) continue;
+      const record = deps.registry.get(id);
+      if (labels.length) {
+        const eff = deps.desired.effectiveLabels(id);
+        if (!labels.every(([k, v]) => eff[k] === v)) continue;
+      }
+      if (conditions.length) {
+        const c = record ? deps.conditions.evaluate(record, now).condition : 'Offline';
+        if (!conditions.includes(c)) continue;
+      }
+      items.push(summarize(deps, id, record, now));
+    }
+    const more = i < ids.length;
+    return reply.send({ items, nextCursor: more && items.length ? items[items.length - 1]!.id : null, total: ids.length, revision: deps.desired.revision });
+  });
+
+  app.get('/v1/devices/:id', async (request, reply) => {
+    const { id } = request.params as { id: string };
+    if (!deps.registry.get(id) && !deps.desired.compiled?.devices.has(id)) return sendError(reply, 'NOT_FOUND', `no device ${id}`);
+    return reply.send(await deviceDetail(deps, id, deps.clock.now()));
+  });
+
+  app.get('/v1/devices/:id/desired', async (request, reply) => {
+    const { id } = request.params as { id: string };
+    if (!deps.registry.get(id) && !deps.desired.compiled?.devices.has(id)) return sendError(reply, 'NOT_FOUND', `no device ${id}`);
+    const entry = deps.desired.get(id);
+    if (!entry) return sendError(reply, 'NO_REVISION', 'meta has no valid revision yet');
+    return reply.send({ deviceId: id, etag: entry.etag, revision: entry.revision, labels: deps.desired.effectiveLabels(id), desired: entry.document });
+  });
+};
+
+/** Every device id known to meta: reported ones and those declared in devices/, sorted. */
+export function allIds(deps: Parameters<RoutePlugin>[1]): readonly string[] {
+  const reported = deps.registry.sortedIds();
+  const extra = deps.desired.declaredDevices().filter((id) => !deps.registry.get(id));
+  if (extra.length === 0) return reported;
+  return [...reported, ...extra].sort();
+}

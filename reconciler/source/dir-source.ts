@@ -1,0 +1,103 @@
+// A fleet repository in a local directory (development): watched with chokidar, reloaded after a
+// quiet period (debounce). The revision is a hash of the tree's content, so an edit that changes
+// nothing does nothing; a broken edit is reported and the last good tree keeps being served.
+import { createHash } from 'node:crypto';
+import { watch, type FSWatcher } from 'chokidar';
+import { dirTreeReader } from '../../lib/dir-tree-reader.js';
+import { errorMessage } from '../../lib/errors.js';
+import type { Logger } from '../../lib/log.js';
+import { memoryTree } from '../../specs/load/tree-reader.js';
+import type { MetaMetrics } from '../metrics/metrics.js';
+import type { FleetSource, SourceStatus } from './fleet-source.js';
+import type { RevisionApplier } from './revision-applier.js';
+
+export interface DirSourceOptions {
+  dir: string;
+  debounceMs: number;
+  applier: RevisionApplier;
+  log: Logger;
+  metrics: MetaMetrics;
+  /** Watch for changes (default true). */
+  watch?: boolean;
+}
+
+export function createDirSource(opts: DirSourceOptions): FleetSource {
+  const log = opts.log.child({ component: 'dir-source', dir: opts.dir });
+  const st: Omit<SourceStatus, 'applied' | 'rejected' | 'warnings'> = {
+    kind: 'dir', location: opts.dir, branch: null, lastFetchAt: null, lastFetchOk: null, lastError: null, consecutiveFailures: 0, nextFetchAt: null,
+  };
+  let watcher: FSWatcher | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
+  let again = false;
+
+  async function loadOnce(): Promise<void> {
+    st.lastFetchAt = new Date().toISOString();
+    opts.metrics.fetches++;
+    try {
+      const reader = dirTreeReader(opts.dir);
+      const files: Record<string, string> = {};
+      const hash = createHash('sha256');
+      for (const path of await reader.list()) {
+        if (path.split('/').some((s) => s.startsWith('.'))) continue;
+        const text = await reader.read(path);
+        files[path] = text;
+        hash.update(`${path}\0${text.length}\0${text}\0`);
+      }
+      st.lastFetchOk = true;
+      st.lastError = null;
+      st.consecutiveFailures = 0;
+      await opts.applier.apply(memoryTree(files), `dir-${hash.digest('hex').slice(0, 40)}`, { time: new Date().toISOString() });
+    } catch (err) {
+      opts.metrics.fetchErrors++;
+      st.lastFetchOk = false;
+      st.consecutiveFailures++;
+      st.lastError = { message: errorMessage(err), at: new Date().toISOString() };
+      log.warn({ err: st.lastError.message }, 'reading the fleet directory failed; keeping the last good revision');
+    }
+  }
+
+  function run(): Promise<void> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        await loadOnce();
+      } while (again);
+      running = null;
+    })();
+    return running;
+  }
+
+  function changed(): void {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = null;
+      void run();
+    }, opts.debounceMs);
+  }
+
+  return {
+    async start() {
+      await run();
+      if (opts.watch === false) return;
+      watcher = watch(opts.dir, { ignoreInitial: true, ignored: (p: string) => /(^|[/\\])(\.git|node_modules)([/\\]|$)/.test(p) });
+      watcher.on('all', changed);
+      watcher.on('error', (err) => log.warn({ err: errorMessage(err) }, 'watching the fleet directory failed'));
+      await new Promise<void>((resolve) => watcher!.once('ready', () => resolve()));
+    },
+    trigger(reason) {
+      log.info({ reason }, 'reload requested');
+      return run();
+    },
+    status: () => ({ ...st, ...opts.applier.status }),
+    async close() {
+      if (timer) clearTimeout(timer);
+      await watcher?.close();
+      await running;
+    },
+  };
+}

@@ -1,0 +1,85 @@
+// Turns a candidate revision (a tree at a commit, or a directory's content hash) into the desired
+// state, or keeps the last good one: a candidate that fails validation is recorded with every
+// problem as file:line:col, logged, and not applied.
+import { errorMessage } from '../../lib/errors.js';
+import type { Logger } from '../../lib/log.js';
+import { loadFleet } from '../../specs/load/load-fleet.js';
+import { formatProblem } from '../../specs/load/problem.js';
+import type { TreeReader } from '../../specs/load/tree-reader.js';
+import { compileFleet } from '../../specs/resolve/compile-fleet.js';
+import type { DesiredState } from '../desired/desired-state.js';
+import type { MetaMetrics } from '../metrics/metrics.js';
+
+export interface CommitInfo {
+  author?: string;
+  message?: string;
+  /** ISO time of the commit. */
+  time?: string;
+}
+
+export interface RevisionRecord {
+  revision: string;
+  info: CommitInfo | null;
+  /** When meta applied (or rejected) it, ISO. */
+  at: string;
+}
+
+export interface RejectedRevision extends RevisionRecord {
+  /** Every error and warning as `file:line:col: message`. */
+  problems: string[];
+}
+
+export interface ApplierStatus {
+  applied: RevisionRecord | null;
+  /** The newest candidate that failed validation, while it is the newest candidate. */
+  rejected: RejectedRevision | null;
+  warnings: string[];
+}
+
+export class RevisionApplier {
+  readonly status: ApplierStatus = { applied: null, rejected: null, warnings: [] };
+
+  constructor(
+    private readonly desired: DesiredState,
+    private readonly log: Logger,
+    private readonly metrics: MetaMetrics,
+  ) {}
+
+  /** Returns what happened to the candidate. */
+  async apply(reader: TreeReader, revision: string, info: CommitInfo | null = null): Promise<'applied' | 'unchanged' | 'rejected'> {
+    if (this.status.applied?.revision === revision) {
+      this.status.rejected = null;
+      return 'unchanged';
+    }
+    if (this.status.rejected?.revision === revision) return 'rejected';
+    const at = new Date().toISOString();
+    let result;
+    try {
+      result = await loadFleet(reader, { revision });
+    } catch (err) {
+      result = { ok: false as const, problems: [{ file: '(repository)', line: 1, col: 1, message: `cannot read the tree: ${errorMessage(err)}`, severity: 'error' as const }] };
+    }
+    const problems = result.problems.map(formatProblem);
+    if (!result.ok) {
+      this.metrics.invalidRevisions++;
+      this.status.rejected = { revision, info, at, problems };
+      this.log.error(
+        { revision, problems, serving: this.status.applied?.revision ?? null },
+        `revision ${revision.slice(0, 12)} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}); keeping ${this.status.applied ? this.status.applied.revision.slice(0, 12) : 'nothing (no good revision yet)'}`,
+      );
+      for (const p of problems) this.log.error({ revision }, p);
+      return 'rejected';
+    }
+    const compiled = compileFleet(result.spec);
+    this.status.applied = { revision, info, at };
+    this.status.rejected = null;
+    this.status.warnings = problems;
+    for (const p of problems) this.log.warn({ revision }, p);
+    this.desired.setFleet(compiled, revision);
+    this.log.info(
+      { revision, packages: result.spec.packages.length, devices: result.spec.devices.length, commands: result.spec.commands.length },
+      `applied revision ${revision.slice(0, 12)}`,
+    );
+    return 'applied';
+  }
+}

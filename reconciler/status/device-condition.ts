@@ -1,0 +1,93 @@
+// A device's summary condition, from what it should run and what it last reported. Pure.
+//   Offline      no heartbeat for offlineAfter × heartbeat interval (wins over everything)
+//   Failed       a package reports failed (or an error after a rollback), or a command of the
+//                current document failed or timed out
+//   InSync       the agent converged to the current document and its packages match
+//   Progressing  anything else: the agent has not fetched or not finished applying the document
+import type { PackageReport } from '../../specs/wire/heartbeat.js';
+import type { DesiredDocument } from '../../specs/wire/desired.js';
+import { formatDuration } from '../../specs/schema/duration.js';
+import { comparePackages } from './package-drift.js';
+
+export type ConditionName = 'InSync' | 'Progressing' | 'Failed' | 'Offline';
+export const CONDITIONS: readonly ConditionName[] = ['InSync', 'Progressing', 'Failed', 'Offline'];
+
+export interface DeviceConditionResult {
+  condition: ConditionName;
+  reason: string;
+  message: string;
+}
+
+export interface CommandSummary {
+  id: string;
+  name: string;
+  status: string;
+  exitCode?: number | null;
+}
+
+export interface ObservedDevice {
+  /** Epoch ms of the last heartbeat; null when never seen. */
+  lastSeen: number | null;
+  etag: string | null;
+  appliedEtag: string | null;
+  packages: readonly PackageReport[];
+  commands: readonly CommandSummary[];
+}
+
+export interface ConditionSettings {
+  heartbeatMs: number;
+  offlineAfter: number;
+}
+
+export function isOffline(lastSeen: number | null, now: number, s: ConditionSettings): boolean {
+  return lastSeen === null || now - lastSeen > s.offlineAfter * s.heartbeatMs;
+}
+
+export function offlineCondition(lastSeen: number | null, now: number, s: ConditionSettings): DeviceConditionResult {
+  if (lastSeen === null) return { condition: 'Offline', reason: 'NeverSeen', message: 'no heartbeat received yet' };
+  return {
+    condition: 'Offline',
+    reason: 'HeartbeatMissed',
+    message: `no heartbeat for ${formatDuration(now - lastSeen)} (offline after ${s.offlineAfter} × ${formatDuration(s.heartbeatMs)})`,
+  };
+}
+
+/** The condition without the Offline check (it does not depend on the time). */
+export function onlineCondition(desired: { etag: string; document: DesiredDocument } | null, observed: ObservedDevice): DeviceConditionResult {
+  const failedPkg = observed.packages.find((p) => p.state === 'failed' || (p.phase === 'rolledBack' && p.error));
+  if (failedPkg) {
+    const what = `${failedPkg.name}${failedPkg.targetVersion ? ` ${failedPkg.targetVersion}` : failedPkg.version ? ` ${failedPkg.version}` : ''}`;
+    return { condition: 'Failed', reason: 'PackageFailed', message: `package ${what} failed${failedPkg.error ? `: ${failedPkg.error}` : ''}` };
+  }
+  if (desired) {
+    const current = new Set(desired.document.commands.map((c) => c.id));
+    const failedCmd = observed.commands.find((c) => current.has(c.id) && (c.status === 'failed' || c.status === 'timedOut'));
+    if (failedCmd) {
+      return failedCmd.status === 'timedOut'
+        ? { condition: 'Failed', reason: 'CommandTimedOut', message: `command ${failedCmd.id} timed out` }
+        : { condition: 'Failed', reason: 'CommandFailed', message: `command ${failedCmd.id} failed${failedCmd.exitCode != null ? ` with exit code ${failedCmd.exitCode}` : ''}` };
+    }
+  }
+  if (!desired) return { condition: 'Progressing', reason: 'NoRevision', message: 'meta has no valid revision yet' };
+  if (observed.etag !== desired.etag) {
+    return { condition: 'Progressing', reason: 'NotFetched', message: 'the agent has not fetched the current document yet' };
+  }
+  if (observed.appliedEtag !== desired.etag) {
+    return { condition: 'Progressing', reason: 'Applying', message: 'the agent is applying the current document' };
+  }
+  const drifted = comparePackages(desired.document, observed.packages).filter((c) => !c.inSync);
+  if (drifted.length) {
+    return { condition: 'Progressing', reason: 'Drifted', message: `reported state differs for ${drifted.map((d) => d.name).join(', ')}` };
+  }
+  return { condition: 'InSync', reason: 'Converged', message: 'the device runs the current document' };
+}
+
+export function deviceCondition(
+  desired: { etag: string; document: DesiredDocument } | null,
+  observed: ObservedDevice,
+  now: number,
+  settings: ConditionSettings,
+): DeviceConditionResult {
+  if (isOffline(observed.lastSeen, now, settings)) return offlineCondition(observed.lastSeen, now, settings);
+  return onlineCondition(desired, observed);
+}

@@ -1,0 +1,59 @@
+// The SQLite schema of meta's store, created (idempotently) when the store opens.
+export const SQLITE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS devices (
+  id TEXT PRIMARY KEY,
+  hostname TEXT,
+  labels TEXT NOT NULL,
+  facts TEXT NOT NULL,
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  etag TEXT,
+  applied_etag TEXT,
+  packages TEXT NOT NULL,
+  commands TEXT NOT NULL,
+  condition TEXT,
+  reason TEXT
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS command_results (
+  device_id TEXT NOT NULL,
+  command_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  exit_code INTEGER,
+  signal TEXT,
+  started_at TEXT,
+  finished_at TEXT,
+  duration_ms REAL,
+  output_tail TEXT,
+  truncated INTEGER NOT NULL DEFAULT 0,
+  reported_at INTEGER NOT NULL,
+  PRIMARY KEY (device_id, command_id)
+);
+CREATE INDEX IF NOT EXISTS command_results_name ON command_results (name, reported_at);
+CREATE TABLE IF NOT EXISTS condition_history (
+  device_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  condition TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS condition_history_device ON condition_history (device_id, at);
+`;
+
+export type DeviceTuple = [string, string | null, string, string, number, number, string | null, string | null, string, string, string | null, string | null];
+export type CommandTuple = [string, string, string, string, number | null, string | null, string | null, string | null, number | null, string | null, number, number];
+export type ConditionTuple = [string, number, string, string, string];
+
+export const UPSERT_DEVICE = `INSERT INTO devices (id, hostname, labels, facts, first_seen, last_seen, etag, applied_etag, packages, commands, condition, reason)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET hostname = excluded.hostname, labels = excluded.labels, facts = excluded.facts,
+  last_seen = excluded.last_seen, etag = excluded.etag, applied_etag = excluded.applied_etag, packages = excluded.packages,
+  commands = excluded.commands, condition = excluded.condition, reason = excluded.reason`;
+
+export const UPSERT_COMMAND = `INSERT INTO command_results (device_id, command_id, name, status, exit_code, signal, started_at, finished_at, duration_ms, output_tail, truncated, reported_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (device_id, command_id) DO UPDATE SET status = excluded.status, exit_code = excluded.exit_code, signal = excluded.signal,
+  started_at = excluded.started_at, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
+  output_tail = excluded.output_tail, truncated = excluded.truncated, reported_at = excluded.reported_at`;
+
+export const INSERT_CONDITION = `INSERT INTO condition_history (device_id, at, condition, reason, message) VALUES (?, ?, ?, ?, ?)`;

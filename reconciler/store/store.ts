@@ -1,0 +1,85 @@
+// Where meta keeps what it observed: device reports, command results with their output tails,
+// condition history. Writes are queued (never awaited on the heartbeat path) and flushed in batches;
+// reads are async so a PostgreSQL implementation (several metas, one database) fits the same shape.
+
+export interface StoredDevice {
+  id: string;
+  hostname: string | null;
+  /** Labels the device reported (devices/<id>.yaml labels are applied on top, not stored here). */
+  reportedLabels: Readonly<Record<string, string>>;
+  /** JSON of the reported facts. */
+  facts: string;
+  /** Epoch ms. */
+  firstSeen: number;
+  lastSeen: number;
+  /** Etag of the document the agent holds, and of the last one it converged to. */
+  etag: string | null;
+  appliedEtag: string | null;
+  /** JSON of the last PackageReport[]. */
+  packages: string;
+  /** JSON of the command summary [{ id, name, status, exitCode }] from the last report. */
+  commands: string;
+  /** Last recorded condition (for history and restarts). */
+  condition: string | null;
+  reason: string | null;
+}
+
+export interface CommandResultRow {
+  deviceId: string;
+  commandId: string;
+  name: string;
+  status: string;
+  exitCode: number | null;
+  signal: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  outputTail: string | null;
+  truncated: boolean;
+  /** Epoch ms when meta recorded it. */
+  reportedAt: number;
+}
+
+export interface ConditionChange {
+  deviceId: string;
+  /** Epoch ms. */
+  at: number;
+  condition: string;
+  reason: string;
+  message: string;
+}
+
+export interface CommandResultQuery {
+  deviceId?: string;
+  commandName?: string;
+  commandId?: string;
+  /** Default 1000. */
+  limit?: number;
+}
+
+export interface StoreStats {
+  pendingWrites: number;
+  flushes: number;
+  flushErrors: number;
+  lastFlushAt: number | null;
+  lastError: string | null;
+}
+
+export interface Store {
+  readonly kind: string;
+  /** Every device, as last flushed. */
+  loadDevices(): Promise<StoredDevice[]>;
+  /** Queues a device for writing. The object may be live: it is read when the batch is written. */
+  putDevice(device: StoredDevice): void;
+  putCommandResults(rows: CommandResultRow[]): void;
+  putConditionChange(change: ConditionChange): void;
+  /** Newest first. */
+  commandResults(query: CommandResultQuery): Promise<CommandResultRow[]>;
+  /** Newest first. */
+  conditionHistory(deviceId: string, limit?: number): Promise<ConditionChange[]>;
+  /** Writes everything queued so far. */
+  flush(): Promise<void>;
+  stats(): StoreStats;
+  /** Flushes and closes. */
+  close(): Promise<void>;
+}
