@@ -53,7 +53,8 @@ interface MetaDevice {
   id?: string;
   address?: string;
   labels?: Record<string, string>;
-  declared?: { address?: string; labels?: Record<string, string> };
+  /** meta says `declared: true|false`; an object with the declared address is accepted too. */
+  declared?: boolean | { address?: string; labels?: Record<string, string> };
   facts?: { addresses?: string[]; sshPort?: number };
 }
 
@@ -65,8 +66,9 @@ export class DeviceResolver {
   }
 
   private fromMeta(d: MetaDevice, id: string, repoLabels: Labels | undefined): DeviceAddress | undefined {
-    const declared = d.declared?.address ?? d.address;
-    const labels = { ...(d.labels ?? {}), ...(d.declared?.labels ?? {}), ...(repoLabels ?? {}) };
+    const decl = typeof d.declared === 'object' ? d.declared : undefined;
+    const declared = decl?.address ?? d.address;
+    const labels = { ...(d.labels ?? {}), ...(decl?.labels ?? {}), ...(repoLabels ?? {}) };
     const addr = declared ? parseAddress(declared) : d.facts?.addresses?.[0] ? { host: d.facts.addresses[0], port: d.facts.sshPort ?? 22 } : undefined;
     return addr ? { id, host: addr.host, sshPort: addr.port, labels, source: 'meta' } : undefined;
   }
@@ -98,10 +100,15 @@ export class DeviceResolver {
     const ids = new Set<string>([...this.opts.staticDevices.keys(), ...this.opts.fleet.current.devices.keys()]);
     if (this.opts.metaUrl) {
       try {
-        const res = await fetch(`${this.opts.metaUrl.replace(/\/$/, '')}/v1/devices`, { headers: this.headers(), signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000) });
-        if (res.ok) {
-          const body = (await res.json()) as { devices?: MetaDevice[] } | MetaDevice[];
-          for (const d of Array.isArray(body) ? body : (body.devices ?? [])) if (typeof d.id === 'string') ids.add(d.id);
+        let cursor: string | null = null;
+        for (let page = 0; page < 20; page++) {
+          const url = `${this.opts.metaUrl.replace(/\/$/, '')}/v1/devices?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+          const res = await fetch(url, { headers: this.headers(), signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000) });
+          if (!res.ok) break;
+          const body = (await res.json()) as { items?: MetaDevice[]; nextCursor?: string | null } | MetaDevice[];
+          for (const d of Array.isArray(body) ? body : (body.items ?? [])) if (typeof d.id === 'string') ids.add(d.id);
+          cursor = Array.isArray(body) ? null : (body.nextCursor ?? null);
+          if (!cursor) break;
         }
       } catch {
         /* the menu shows what is known locally */

@@ -17,6 +17,7 @@ export const ROUTES: RoutePlugin[] = [
   devicesRoutes,
   statusRoutes,
   webhookRoutes,
+  (app, deps) => import('./routes/jump.js').then((m) => m.jumpRoutes(app, deps)),
 ];
 
 const EXEMPT_FROM_LOAD_GUARD = /^\/(healthz|metrics)(\?|$)/;

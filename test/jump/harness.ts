@@ -42,7 +42,7 @@ export async function writeFleet(dir: string, users: TestUser[]): Promise<string
   return fleet;
 }
 
-export async function startTestJump(opts: { users: TestUser[]; devices?: Record<string, { address: string; labels?: Record<string, string> }>; config?: Partial<JumpConfig> }): Promise<TestJump> {
+export async function startTestJump(opts: { users: TestUser[]; devices?: Record<string, { address: string; labels?: Record<string, string> }>; config?: Partial<JumpConfig>; onRestarted?: () => void }): Promise<TestJump> {
   const dir = mkdtempSync(join(tmpdir(), 'jump-test-'));
   const dataDir = join(dir, 'data');
   const repo = await writeFleet(dir, opts.users);
@@ -57,7 +57,7 @@ export async function startTestJump(opts: { users: TestUser[]; devices?: Record<
     config,
     secrets,
     sshConfig: join(dir, 'ssh_config'),
-    jump: await startJump(config, { log: silentLogger() }),
+    jump: await startJump(config, { log: silentLogger(), onRestarted: opts.onRestarted }),
     async restart() {
       await t.jump.close();
       t.jump = await startJump({ ...config, listen: { host: '127.0.0.1', port: t.jump.port } }, { log: silentLogger() });
