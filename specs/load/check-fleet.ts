@@ -16,6 +16,8 @@ export interface Origins {
   commands: { src: YamlSource; path: (string | number)[] }[];
   /** Names of packages whose files failed to load: references to them are not reported again. */
   brokenPackages: Set<string>;
+  /** How many device files failed to load: "selector matches no device" would then be a guess, so it is not reported. */
+  brokenDevices?: number;
 }
 
 export function checkFleet(spec: FleetSpec, origins: Origins): Problem[] {
@@ -29,29 +31,24 @@ export function checkFleet(spec: FleetSpec, origins: Origins): Problem[] {
   };
 
   // Names must be unique.
-  const firstPackage = new Map<string, YamlSource>();
-  spec.packages.forEach((p, i) => {
-    const src = origins.packages[i]!;
-    const prior = firstPackage.get(p.name);
-    if (prior) report(src, ['name'], `duplicate package "${p.name}" (first defined at ${where(prior, ['name'])})`);
-    else firstPackage.set(p.name, src);
-    const fileStem = src.file.slice(src.file.lastIndexOf('/') + 1).replace(/\.ya?ml$/i, '');
-    if (fileStem !== p.name) report(src, ['name'], `package "${p.name}" is defined in a file named "${fileStem}": name the file ${p.name}.yaml`, 'warning');
-  });
-  const firstDevice = new Map<string, YamlSource>();
-  spec.devices.forEach((d, i) => {
-    const src = origins.devices[i]!;
-    const prior = firstDevice.get(d.id);
-    if (prior) report(src, ['id'], `duplicate device "${d.id}" (first defined at ${where(prior, ['id'])})`);
-    else firstDevice.set(d.id, src);
-  });
-  const firstUser = new Map<string, YamlSource>();
-  spec.users.forEach((u, i) => {
-    const src = origins.users[i]!;
-    const prior = firstUser.get(u.name);
-    if (prior) report(src, ['name'], `duplicate user "${u.name}" (first defined at ${where(prior, ['name'])})`);
-    else firstUser.set(u.name, src);
-  });
+  // Names must be unique; a file is named after what it defines (a duplicate is reported once, as a duplicate).
+  const unique = (kind: string, key: 'name' | 'id', names: string[], srcs: YamlSource[]): Map<string, YamlSource> => {
+    const first = new Map<string, YamlSource>();
+    names.forEach((name, i) => {
+      const src = srcs[i]!;
+      const prior = first.get(name);
+      const fileStem = src.file.slice(src.file.lastIndexOf('/') + 1).replace(/\.ya?ml$/i, '');
+      if (prior) report(src, [key], `duplicate ${kind} "${name}" (first defined at ${where(prior, [key])})${fileStem !== name ? `: was ${key} "${fileStem}" meant?` : ''}`);
+      else {
+        first.set(name, src);
+        if (fileStem !== name) report(src, [key], `${kind} "${name}" is defined in a file named "${fileStem}": name the file ${name}.yaml`, 'warning');
+      }
+    });
+    return first;
+  };
+  const firstPackage = unique('package', 'name', spec.packages.map((p) => p.name), origins.packages);
+  unique('device', 'id', spec.devices.map((d) => d.id), origins.devices);
+  unique('user', 'name', spec.users.map((u) => u.name), origins.users);
   const firstCommand = new Map<string, { src: YamlSource; path: (string | number)[] }>();
   spec.commands.forEach((c, i) => {
     const o = origins.commands[i]!;
@@ -64,7 +61,7 @@ export function checkFleet(spec: FleetSpec, origins: Origins): Problem[] {
   const knownOrBroken = new Set([...packageNames, ...origins.brokenPackages]);
   const deviceLabels = spec.devices.map((d) => ({ id: d.id, labels: d.labels ?? {} }));
   const matchesNothing = (sel: Selector | undefined): boolean => {
-    if (selectsEverything(sel) || deviceLabels.length === 0) return false;
+    if (selectsEverything(sel) || deviceLabels.length === 0 || (origins.brokenDevices ?? 0) > 0) return false;
     const m = compileSelector(sel);
     return !deviceLabels.some((d) => m(d.id, d.labels));
   };
@@ -76,6 +73,7 @@ export function checkFleet(spec: FleetSpec, origins: Origins): Problem[] {
     if (matchesNothing(p.select)) report(src, ['select'], noMatch, 'warning');
     p.overrides?.forEach((o, j) => {
       if (matchesNothing(o.select)) report(src, ['overrides', j, 'select'], noMatch, 'warning');
+      if (o.version !== undefined && o.version !== p.version && !o.artifact) report(src, ['overrides', j, 'version'], needsArtifact(o.version));
     });
     if (p.rollout && lastStepBelowAll(p.rollout.steps)) report(src, ['rollout', 'steps'], 'the last step does not reach 100%: the remaining devices never get this version', 'warning');
   });
@@ -101,9 +99,11 @@ export function checkFleet(spec: FleetSpec, origins: Origins): Problem[] {
       }
       own.add(p.name);
     });
-    for (const name of Object.keys(d.packages ?? {})) {
+    for (const [name, pin] of Object.entries(d.packages ?? {})) {
+      const base = spec.packages.find((p) => p.name === name);
+      if (base && pin.version !== undefined && pin.version !== base.version && !pin.artifact) report(src, ['packages', name, 'version'], needsArtifact(pin.version));
       if (!knownOrBroken.has(name)) {
-        report(src, ['packages', name], `override names unknown package "${name}"${hint(name, knownOrBroken)}; define it in packages/ or under extraPackages:`, 'error', true);
+        report(src, ['packages', name], `pin of unknown package "${name}"${hint(name, knownOrBroken)}: define it in packages/${name}.yaml, or under extraPackages for this device alone`, 'error', true);
       }
     }
     const seen = new Set<string>();
@@ -118,9 +118,10 @@ export function checkFleet(spec: FleetSpec, origins: Origins): Problem[] {
       const approvedAt = firstCommand.get(c.name)!;
       const selected = compileSelector(approved.select)(d.id, d.labels ?? {});
       const same = commandContentHash(approved) === commandContentHash(c);
+      if (!selected) return;
       if (same) {
-        report(src, ['commands', j, 'name'], `command "${c.name}" is the same as the approved one at ${where(approvedAt.src, [...approvedAt.path, 'name'])}: remove this trial copy`, 'warning');
-      } else if (selected) {
+        report(src, ['commands', j, 'name'], `command "${c.name}" is the same as the approved one at ${where(approvedAt.src, [...approvedAt.path, 'name'])}, which also selects this device: remove this trial copy`, 'warning');
+      } else {
         report(src, ['commands', j, 'name'], `command "${c.name}" differs from the approved command of the same name at ${where(approvedAt.src, [...approvedAt.path, 'name'])}, which also selects this device: rename the trial (e.g. "${c.name}-v2") or remove one`);
       }
     });
@@ -140,6 +141,10 @@ export function checkFleet(spec: FleetSpec, origins: Origins): Problem[] {
 function lastStepBelowAll(steps: (number | string)[]): boolean {
   const last = steps[steps.length - 1];
   return last !== '100%';
+}
+
+function needsArtifact(version: string): string {
+  return `version "${version}" needs its own artifact: add artifact: { url, sha256 } for it (without one the agent would install the package's default artifact under this version)`;
 }
 
 function hint(name: string, known: Set<string>): string {

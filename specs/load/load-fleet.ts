@@ -81,12 +81,13 @@ export async function loadFleet(reader: TreeReader, opts: LoadOptions = {}): Pro
     problems.push(...src.problems);
     const before = problems.length;
     loadOne(src, kind);
-    if (kind === 'package' && problems.slice(before).some((p) => p.severity === 'error')) {
+    const broken = src.problems.some((p) => p.severity === 'error') || problems.slice(before).some((p) => p.severity === 'error');
+    if (broken && kind === 'package') {
       origins.brokenPackages.add(stem(file));
       const named = (src.value as { name?: unknown } | undefined)?.name;
       if (typeof named === 'string') origins.brokenPackages.add(named);
     }
-    if (kind === 'package' && src.problems.some((p) => p.severity === 'error')) origins.brokenPackages.add(stem(file));
+    if (broken && kind === 'device') origins.brokenDevices = (origins.brokenDevices ?? 0) + 1;
   });
 
   function loadOne(src: YamlSource, kind: (typeof classified)[number]['kind']): void {

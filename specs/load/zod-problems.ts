@@ -77,19 +77,52 @@ const EXPECTED: Record<string, string> = {
   object: 'a map', array: 'a list', string: 'a string', number: 'a number', boolean: 'true or false', int: 'a whole number',
 };
 
-export function zodIssuesToProblems(src: YamlSource, schema: AnySchema, issues: z.core.$ZodIssue[]): Problem[] {
-  const problems: Problem[] = [];
-  // A typo such as `verison` yields both "unknown field" and "missing version": report the typo only.
-  const typoTargets = new Set<string>();
+type Issue = z.core.$ZodIssue;
+type Path = readonly PropertyKey[];
+const keyOf = (path: Path): string => JSON.stringify(path.map(String));
+
+/** `commands[0].select.labels`, as an operator would name the field. */
+export function fieldName(path: Path): string {
+  return path.reduce<string>((out, seg) => (typeof seg === 'number' ? `${out}[${seg}]` : out ? `${out}.${String(seg)}` : String(seg)), '');
+}
+
+/** A schema message that reads on after the field name ("must be …") or a sentence of its own. */
+function withField(path: Path, message: string): string {
+  if (!path.length) return message;
+  return /^(must|is|are|has|needs) /.test(message) ? `${fieldName(path)} ${message}` : `${fieldName(path)}: ${message}`;
+}
+
+/** True when the issue only says that the value at its path is absent. */
+function isMissing(issue: Issue): boolean {
+  if (issue.code === 'invalid_type') return (issue as { input?: unknown }).input === undefined;
+  if (issue.code === 'invalid_union') {
+    const branches = (issue as { errors?: Issue[][] }).errors ?? [];
+    return branches.length > 0 && branches.every((b) => b.some((i) => i.path.length === 0 && isMissing(i)));
+  }
+  return false;
+}
+
+/** Paths of required fields whose absence is explained by a typo next to them (`verison` for `version`). */
+function typoTargetsOf(schema: AnySchema, issues: readonly Issue[]): Set<string> {
+  const targets = new Set<string>();
   for (const issue of issues) {
     if (issue.code !== 'unrecognized_keys') continue;
-    const known = new Set(objectSchemasAt(schema, issue.path as PropertyKey[]).flatMap((d) => Object.keys(d.shape ?? {})));
+    const known = new Set(objectSchemasAt(schema, issue.path as Path).flatMap((d) => Object.keys(d.shape ?? {})));
     for (const key of issue.keys) {
       const hint = closest(key, known);
-      if (hint) typoTargets.add(JSON.stringify([...issue.path.map(String), hint]));
+      if (hint) targets.add(keyOf([...issue.path, hint]));
     }
   }
-  const at = (path: readonly PropertyKey[], message: string, key = false): void => {
+  return targets;
+}
+
+export function zodIssuesToProblems(src: YamlSource, schema: AnySchema, issues: Issue[]): Problem[] {
+  return convert(src, schema, issues, typoTargetsOf(schema, issues));
+}
+
+function convert(src: YamlSource, schema: AnySchema, issues: readonly Issue[], typoTargets: Set<string>): Problem[] {
+  const problems: Problem[] = [];
+  const at = (path: Path, message: string, key = false): void => {
     const pos = locate(src, path, { key });
     if (message.includes('{source}')) {
       const node = mapNodeAt(src, path) as { range?: [number, number, number] } | undefined;
@@ -98,48 +131,63 @@ export function zodIssuesToProblems(src: YamlSource, schema: AnySchema, issues: 
     }
     problems.push({ file: src.file, line: pos.line, col: pos.col, message, severity: 'error' });
   };
-  const field = (path: readonly PropertyKey[]): string => (path.length ? path.map(String).join('.') : 'document');
   for (const issue of issues) {
-    const path = issue.path as PropertyKey[];
+    const path = issue.path as Path;
+    if (isMissing(issue)) {
+      // A typo such as `verison` yields both "unknown field" and "missing version": report the typo only.
+      if (!typoTargets.has(keyOf(path))) at(path.slice(0, -1), `missing required field "${String(path[path.length - 1] ?? '')}"${path.length > 1 ? ` in ${fieldName(path.slice(0, -1))}` : ''}`);
+      continue;
+    }
     switch (issue.code) {
       case 'unrecognized_keys': {
         const known = new Set(objectSchemasAt(schema, path).flatMap((d) => Object.keys(d.shape ?? {})));
         for (const key of issue.keys) {
           const hint = closest(key, known);
-          const where = path.length ? ` in ${field(path)}` : '';
+          const where = path.length ? ` in ${fieldName(path)}` : '';
           at([...path, key], `unknown field "${key}"${where}${hint ? ` (did you mean "${hint}"?)` : known.size ? ` (known fields: ${[...known].join(', ')})` : ''}`, true);
         }
         break;
       }
       case 'invalid_type': {
         const input = (issue as { input?: unknown }).input;
-        const expected = EXPECTED[issue.expected] ?? issue.expected;
-        if (input === undefined && typoTargets.has(JSON.stringify(path.map(String)))) break;
-        if (input === undefined) at(path.slice(0, -1), `missing required field "${String(path[path.length - 1] ?? '')}"`);
-        else if (issue.message && !issue.message.startsWith('Invalid input')) at(path, `${field(path)} ${issue.message}`);
-        else at(path, `${field(path)} must be ${expected}, not ${describe(input)}`);
+        if (issue.message && !issue.message.startsWith('Invalid input')) at(path, withField(path, issue.message));
+        else at(path, withField(path, `must be ${EXPECTED[issue.expected] ?? issue.expected}, not ${describe(input)}`));
         break;
       }
       case 'invalid_value': {
         const values = (issue as { values?: unknown[] }).values ?? [];
-        at(path, `${field(path)} must be ${values.length === 1 ? JSON.stringify(values[0]) : `one of ${values.map((v) => String(v)).join(', ')}`}`);
+        at(path, withField(path, `must be ${values.length === 1 ? JSON.stringify(values[0]) : `one of ${values.map((v) => String(v)).join(', ')}`}`));
+        break;
+      }
+      case 'invalid_key': {
+        const inner = (issue as { issues?: Issue[] }).issues?.[0]?.message ?? 'not a valid key';
+        at(path, `${withField(path.slice(0, -1), `"${String(path[path.length - 1])}" is not a valid key`)}: ${inner}`, true);
         break;
       }
       case 'invalid_union': {
-        const nested = (issue as { errors?: z.core.$ZodIssue[][] }).errors ?? [];
-        // Report the branch that got furthest (fewest problems), so the message names a real mistake.
-        const best = [...nested].sort((a, b) => a.length - b.length)[0];
-        if (best && best.length && !(issue as { discriminator?: string }).discriminator) {
-          problems.push(...zodIssuesToProblems(src, schema, best.map((i) => ({ ...i, path: [...path, ...i.path] }))));
-        } else at(path, `${field(path)} ${issue.message.startsWith('Invalid') ? 'has an unsupported form' : issue.message}`);
+        const discriminator = (issue as { discriminator?: string }).discriminator;
+        if (discriminator !== undefined) {
+          const options = (issue as { options?: unknown[] }).options ?? [];
+          const target = path[path.length - 1] === discriminator ? path : [...path, discriminator];
+          const present = mapNodeAt(src, target) !== undefined;
+          if (present) at(target, withField(target, `must be one of ${options.map(String).join(', ')}`));
+          else at(path, `missing required field "${discriminator}"${path.length ? ` in ${fieldName(path)}` : ''} (one of ${options.map(String).join(', ')})`);
+          break;
+        }
+        const branches = ((issue as { errors?: Issue[][] }).errors ?? []).map((b) => b.map((i) => ({ ...i, path: [...path, ...i.path] }) as Issue));
+        // Report the branch that got furthest, so the message names a real mistake: fewest problems,
+        // not counting required fields whose absence a typo in that branch explains.
+        const scored = branches.map((b) => {
+          const typos = typoTargetsOf(schema, b);
+          return { b, typos, score: b.filter((i) => !(isMissing(i) && typos.has(keyOf(i.path as Path)))).length };
+        });
+        const best = scored.filter((x) => x.b.length).sort((x, y) => x.score - y.score)[0];
+        if (best) problems.push(...convert(src, schema, best.b, new Set([...typoTargets, ...best.typos])));
+        else at(path, withField(path, 'has an unsupported form'));
         break;
       }
-      case 'too_small':
-      case 'too_big':
-      case 'invalid_format':
-      case 'custom':
       default:
-        at(path, `${field(path)} ${issue.message}`);
+        at(path, withField(path, issue.message));
     }
   }
   return problems;

@@ -42,6 +42,28 @@ export interface CompiledFleet {
   commands: CompiledCommand[];
   /** Desired forms of packages and commands that only some devices have (pins, trials), by device id. */
   perDevice: Map<string, { pinned: Map<string, Hashed<DesiredPackage>>; extra: Hashed<DesiredPackage>[] }>;
+  /**
+   * Commands whose desired form depends on the device (trials, `repeat.onVersionChange`), memoised per
+   * command and resolved version: many devices share one form, so each is built and hashed once.
+   */
+  commandForms?: WeakMap<TrialCommandSpec, Map<string, Hashed<DesiredCommand>>>;
+}
+
+/** The desired form of a command for a device, from the compiled fleet's memo. */
+export function memoCommand(
+  fleet: CompiledFleet,
+  c: TrialCommandSpec,
+  origin: DesiredCommand['origin'],
+  versionOf: (pkg: string) => string | null,
+): Hashed<DesiredCommand> {
+  const forms = (fleet.commandForms ??= new WeakMap());
+  let byVersion = forms.get(c);
+  if (!byVersion) forms.set(c, (byVersion = new Map()));
+  const version = c.repeat && 'onVersionChange' in c.repeat ? versionOf(c.repeat.onVersionChange) : null;
+  const key = `${origin}|${version ?? ''}|${version === null ? 0 : 1}`;
+  let form = byVersion.get(key);
+  if (!form) byVersion.set(key, (form = hashed(desiredCommand(fleet.spec, c, origin, versionOf))));
+  return form;
 }
 
 export function hashed<T>(value: T): Hashed<T> {
@@ -143,5 +165,6 @@ export function compileFleet(spec: FleetSpec): CompiledFleet {
     packages,
     commands,
     perDevice,
+    commandForms: new WeakMap(),
   };
 }

@@ -5,7 +5,8 @@
 import type { FleetSpec } from '../schema/fleet-spec.js';
 import type { DesiredCommand, DesiredDocument, DesiredPackage } from '../wire/desired.js';
 import { sha256Hex } from './canonical-json.js';
-import { compileFleet, desiredCommand, hashed, type CompiledFleet, type Hashed } from './compile-fleet.js';
+import type { PackagePin } from '../schema/device.js';
+import { compileFleet, desiredPackage, hashed, memoCommand, type CompiledFleet, type CompiledPackage, type Hashed } from './compile-fleet.js';
 import type { Labels } from './match-selector.js';
 
 export interface DeviceIdentity {
@@ -49,6 +50,15 @@ export function documentEtag(heartbeatMs: number, packageHashes: string[], comma
   return sha256Hex(`v1|${heartbeatMs}|${packageHashes.join(',')}|${commandHashes.join(',')}`, 32);
 }
 
+function etagOfPieces(heartbeatMs: number, pkgs: Hashed<DesiredPackage>[], cmds: Hashed<DesiredCommand>[]): string {
+  // The same text as documentEtag, built without intermediate arrays.
+  let text = `v1|${heartbeatMs}|`;
+  for (let i = 0; i < pkgs.length; i++) text += (i ? ',' : '') + pkgs[i]!.hash;
+  text += '|';
+  for (let i = 0; i < cmds.length; i++) text += (i ? ',' : '') + cmds[i]!.hash;
+  return sha256Hex(text, 32);
+}
+
 export function resolveDevice(spec: FleetSpec | CompiledFleet, device: DeviceIdentity): ResolvedDevice {
   const fleet = compiled(spec);
   const id = device.id;
@@ -59,14 +69,11 @@ export function resolveDevice(spec: FleetSpec | CompiledFleet, device: DeviceIde
   const pkgs: Hashed<DesiredPackage>[] = [];
   for (const p of fleet.packages) {
     const pin = own?.pinned.get(p.name);
-    if (pin) {
-      pkgs.push(pin);
-      continue;
-    }
-    if (!p.matches(id, labels)) continue;
-    let chosen = p.base;
-    for (const v of p.variants) if (v.matches(id, labels)) chosen = v.pkg;
-    pkgs.push(chosen);
+    if (!pin && !p.matches(id, labels)) continue;
+    let variant = -1;
+    for (let i = 0; i < p.variants.length; i++) if (p.variants[i]!.matches(id, labels)) variant = i;
+    if (pin) pkgs.push(variant < 0 ? pin : pinOverVariant(fleet, p, variant, deviceSpec!.packages![p.name]!));
+    else pkgs.push(variant < 0 ? p.base : p.variants[variant]!.pkg);
   }
   if (own?.extra.length) {
     pkgs.push(...own.extra);
@@ -89,12 +96,12 @@ export function resolveDevice(spec: FleetSpec | CompiledFleet, device: DeviceIde
       // this device), so here it is the same command: keep the approved one.
       trialNames.delete(c.name);
     }
-    cmds.push(c.fixed ?? hashed(desiredCommand(fleet.spec, c.spec, 'approved', versionLookup)));
+    cmds.push(c.fixed ?? memoCommand(fleet, c.spec, 'approved', versionLookup));
   }
   if (trials?.length) {
     for (const t of trials) {
       if (!trialNames!.has(t.name)) continue;
-      cmds.push(hashed(desiredCommand(fleet.spec, t, 'override', versionLookup)));
+      cmds.push(memoCommand(fleet, t, 'override', versionLookup));
     }
     cmds.sort((a, b) => (a.value.name < b.value.name ? -1 : a.value.name > b.value.name ? 1 : 0));
   }
@@ -109,8 +116,30 @@ export function resolveDevice(spec: FleetSpec | CompiledFleet, device: DeviceIde
     labels,
     declared: deviceSpec !== undefined,
     document,
-    etag: documentEtag(fleet.heartbeatMs, pkgs.map((p) => p.hash), cmds.map((c) => c.hash)),
+    etag: etagOfPieces(fleet.heartbeatMs, pkgs, cmds),
   };
+}
+
+const pinForms = new WeakMap<CompiledFleet, WeakMap<PackagePin, Map<number, Hashed<DesiredPackage>>>>();
+
+/** A device pin laid over the selector variant the device gets: the pin's fields win, the rest comes from the variant. */
+function pinOverVariant(fleet: CompiledFleet, p: CompiledPackage, variant: number, pin: PackagePin): Hashed<DesiredPackage> {
+  let byPin = pinForms.get(fleet);
+  if (!byPin) pinForms.set(fleet, (byPin = new WeakMap()));
+  let forms = byPin.get(pin);
+  if (!forms) byPin.set(pin, (forms = new Map()));
+  let form = forms.get(variant);
+  if (!form) {
+    const o = p.spec.overrides![variant]!;
+    const merged: PackagePin = {
+      version: pin.version ?? o.version,
+      // A pinned version without an artifact is the package's own version (validation sees to it).
+      artifact: pin.artifact ?? (pin.version !== undefined ? p.spec.artifact : o.artifact),
+      state: pin.state ?? o.state,
+    };
+    forms.set(variant, (form = hashed(desiredPackage(fleet.spec, p.spec, merged))));
+  }
+  return form;
 }
 
 /** Recomputes the etag of any document (after meta-side changes such as rollout gating). */

@@ -65,7 +65,7 @@ export const PackageSchema = z
     overrides: z.array(PackageOverrideSchema).optional(),
     description: z.string().optional(),
   })
-  .refine((p) => !(p.control && p.run), { message: 'a package has either a control script or run:, not both' });
+  .refine((p) => !(p.control && p.run), { message: 'a package has either a control script or run:, not both', path: ['run'] });
 
 export type PackageSpec = z.infer<typeof PackageSchema>;
 export type PackageOverride = z.infer<typeof PackageOverrideSchema>;

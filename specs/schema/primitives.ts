@@ -28,8 +28,26 @@ export const LabelKeySchema = z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9._/-]{0,6
 export const LabelValueSchema = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
 export const LabelsSchema = z.record(LabelKeySchema, LabelValueSchema);
 
-export const Sha256Schema = z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal characters').transform((s) => s.toLowerCase());
-export const Md5Schema = z.string().regex(/^[0-9a-fA-F]{32}$/, 'must be 32 hexadecimal characters').transform((s) => s.toLowerCase());
+/** A hexadecimal checksum of `length` characters; the message says what is wrong with a bad one. */
+function hexChecksum(kind: 'sha256' | 'md5', length: number) {
+  return z
+    .string({ error: (iss) => (typeof iss.input === 'number' ? 'must be a string: quote it so YAML does not read it as a number' : 'must be a string') })
+    .check((ctx) => {
+      const value = ctx.value;
+      if (value.length === length && /^[0-9a-fA-F]+$/.test(value)) return;
+      let why: string;
+      if (value.length !== length) {
+        why = ` (this one has ${value.length})`;
+        if (kind === 'sha256' && value.length === 32) why += ': 32 is the length of an md5, write it as md5:';
+        if (kind === 'md5' && value.length === 64) why += ': 64 is the length of a sha256, write it as sha256:';
+      } else why = `: "${/[^0-9a-fA-F]/.exec(value)![0]}" is not hexadecimal`;
+      ctx.issues.push({ code: 'custom', input: value, message: `must be ${length} hexadecimal characters${why}` });
+    })
+    .transform((s) => s.toLowerCase());
+}
+
+export const Sha256Schema = hexChecksum('sha256', 64);
+export const Md5Schema = hexChecksum('md5', 32);
 
 export const UrlSchema = z.string().refine((s) => /^(https?|file):\/\/./.test(s), 'must be an http://, https:// or file:// URL');
 
