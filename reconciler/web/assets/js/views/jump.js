@@ -1,0 +1,105 @@
+// Jump: whether the bastion is up, its active sessions (user, device, since) and recent audit events.
+import { get, refresher } from '../api.js';
+import { fill, h } from '../dom.js';
+import { ago, when } from '../format.js';
+
+const pick = (o, ...keys) => {
+  for (const k of keys) if (o?.[k] !== undefined && o[k] !== null) return o[k];
+  return null;
+};
+
+function sessionsTable(sessions) {
+  if (!sessions.length) return h('p.muted', 'No active session.');
+  return h(
+    'table.sessions',
+    h('thead', h('tr', h('th', 'User'), h('th', 'Device'), h('th', 'Kind'), h('th', 'From'), h('th', 'Since'))),
+    h(
+      'tbody',
+      sessions.map((s) => {
+        const since = pick(s, 'since', 'startedAt', 'start', 'at');
+        return h('tr', h('td', pick(s, 'user', 'username') ?? '—'), h('td', pick(s, 'device', 'deviceId', 'target') ?? '—'), h('td', pick(s, 'kind', 'type') ?? ''), h('td', pick(s, 'remote', 'from', 'address') ?? ''), h('td', { title: when(since) }, since ? ago(since) : '—'));
+      }),
+    ),
+  );
+}
+
+function eventsList(events) {
+  if (!events.length) return h('p.muted', 'No audit event reported.');
+  return h(
+    'table.audit',
+    h('thead', h('tr', h('th', 'When'), h('th', 'Event'), h('th', 'User'), h('th', 'Device'), h('th', 'Details'))),
+    h(
+      'tbody',
+      events.map((e) => {
+        const at = pick(e, 'at', 'time', 'ts', 'timestamp');
+        const { at: _a, time: _t, ts: _s, timestamp: _x, type, event, user, username, device, ...rest } = e;
+        const details = Object.entries(rest).filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object').map(([k, v]) => `${k}=${v}`).join(' ');
+        const kind = type ?? event ?? '';
+        return h('tr', { class: /fail|lock|denied|refused/i.test(kind) ? 'bad' : '' }, h('td', { title: when(at) }, at ? ago(at) : ''), h('td', h('code', kind)), h('td', user ?? username ?? ''), h('td', device ?? ''), h('td.small', details));
+      }),
+    ),
+  );
+}
+
+function jumpCard(j) {
+  const up = j.up === true;
+  const sessions = Array.isArray(j.sessions) ? j.sessions : [];
+  const events = j.events ?? j.recentEvents ?? j.audit ?? [];
+  const lastError = j.lastError ?? null;
+  return h(
+    'section.card.wide.jump',
+    { dataset: { jump: j.name ?? '' } },
+    h('h2', j.name ?? 'jump', ' ', h('span', { class: `badge ${up ? 'good' : 'bad'}`, 'data-testid': 'jump-state' }, up ? (j.draining ? 'up · draining' : 'up') : 'down')),
+    h(
+      'dl.facts',
+      j.version ? [h('dt', 'version'), h('dd', j.version)] : null,
+      j.listen ? [h('dt', 'listening'), h('dd', h('code', j.listen))] : null,
+      j.startedAt ? [h('dt', 'started'), h('dd', { title: when(j.startedAt) }, ago(j.startedAt))] : null,
+      j.lastReportAt ? [h('dt', 'last report'), h('dd', { title: when(j.lastReportAt) }, ago(j.lastReportAt))] : null,
+      h('dt', 'active sessions'), h('dd', String(j.activeSessions ?? sessions.length)),
+      j.restart ? [h('dt', 'restart'), h('dd', `requested ${ago(j.restart.requestedAt)}${j.restart.delivered ? ', delivered' : ', not yet delivered'}`)] : null,
+    ),
+    lastError ? h('p.error', typeof lastError === 'string' ? lastError : `${lastError.message ?? ''}${lastError.at ? ` (${ago(lastError.at)})` : ''}`) : null,
+    h('h3', 'Active sessions'),
+    sessionsTable(sessions),
+    h('h3', 'Recent audit events'),
+    eventsList(Array.isArray(events) ? events : []),
+  );
+}
+
+function render(root, data) {
+  const j = data.jump;
+  if (!j) {
+    fill(root, h('h1', 'Jump'), h('p.card.muted', { 'data-testid': 'no-data' }, 'No jump data yet: this meta does not serve /v1/jump.'));
+    return;
+  }
+  const jumps = Array.isArray(j.jumps) ? j.jumps : [j];
+  fill(
+    root,
+    h('h1', 'Jump'),
+    jumps.length ? jumps.map(jumpCard) : h('p.card.muted', { 'data-testid': 'no-data' }, 'No jump server has reported to this meta yet.'),
+  );
+}
+
+export function mount(root) {
+  let alive = true;
+  fill(root, h('p.muted', 'Loading…'));
+  const load = refresher(async () => {
+    const data = await get('/ui/api/jump');
+    if (!alive) return;
+    render(root, data);
+    root.dataset.ready = 'true';
+  }, 1000);
+  load.now();
+  const clock = setInterval(load, 15_000);
+  return {
+    onChange(e) {
+      if (e.topics.includes('jump')) load();
+    },
+    unmount() {
+      alive = false;
+      load.stop();
+      clearInterval(clock);
+    },
+  };
+}

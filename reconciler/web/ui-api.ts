@@ -1,0 +1,95 @@
+// The dashboard's data endpoints under /ui/api/ (session cookie or admin bearer token). They reuse
+// meta's own views (device summaries and details, the source status, condition counts) and read
+// the parts other components serve (rollouts, commands, jump) through their /v1 endpoints.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { MetaDeps } from '../deps.js';
+import { sendError } from '../http/http-error.js';
+import { allIds } from '../routes/devices.js';
+import { CONDITIONS } from '../status/device-condition.js';
+import { offlineCondition } from '../status/device-condition.js';
+import { deviceDetail, summarize } from '../status/device-view.js';
+import type { ConvergenceSeries } from './convergence-series.js';
+import { parseDeviceQuery, queryDevices, type DeviceKeys } from './device-query.js';
+import type { V1Reader } from './v1-reader.js';
+
+type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+export interface UiApiOptions {
+  auth: Hook;
+  series: ConvergenceSeries;
+  read: V1Reader;
+}
+
+export function overview(deps: MetaDeps, series: ConvergenceSeries) {
+  const s = deps.source.status();
+  const now = deps.clock.now();
+  const counts = deps.conditions.counts(now);
+  const applied = s.applied;
+  return {
+    now,
+    revision: applied
+      ? { commit: applied.revision, author: applied.info?.author ?? null, message: applied.info?.message ?? null, time: applied.info?.time ?? null, appliedAt: applied.at }
+      : null,
+    source: {
+      kind: s.kind,
+      location: s.location,
+      branch: s.branch,
+      lastFetchAt: s.lastFetchAt,
+      lastFetchOk: s.lastFetchOk,
+      lastError: s.lastError,
+      consecutiveFailures: s.consecutiveFailures,
+      nextFetchAt: s.nextFetchAt,
+    },
+    rejected: s.rejected,
+    warnings: s.warnings,
+    counts,
+    total: Object.values(counts).reduce((a, b) => a + b, 0),
+    convergence: series.view(),
+  };
+}
+
+export function registerUiApi(app: FastifyInstance, deps: MetaDeps, opts: UiApiOptions): void {
+  const onRequest = opts.auth;
+  const noStore = (reply: FastifyReply): FastifyReply => reply.header('cache-control', 'no-store');
+
+  app.get('/ui/api/session', { onRequest }, async (request, reply) => noStore(reply).send({ authenticated: true, via: request.headers.authorization ? 'token' : 'cookie' }));
+
+  app.get('/ui/api/overview', { onRequest }, async (_request, reply) => noStore(reply).send(overview(deps, opts.series)));
+
+  app.get('/ui/api/devices', { onRequest }, async (request, reply) => {
+    const query = parseDeviceQuery(request.query as Record<string, string | string[]>, CONDITIONS);
+    if (typeof query === 'string') return sendError(reply, 'INVALID_QUERY', query);
+    const now = deps.clock.now();
+    const settings = deps.conditions.settings();
+    const never = offlineCondition(null, now, settings).condition;
+    const keys = (id: string): DeviceKeys => {
+      const record = deps.registry.get(id);
+      return {
+        id,
+        hostname: record?.hostname ?? null,
+        condition: record ? deps.conditions.evaluate(record, now).condition : never,
+        lastSeen: record ? record.lastSeen : null,
+        labels: () => deps.desired.effectiveLabels(id),
+      };
+    };
+    const page = queryDevices(allIds(deps), keys, query);
+    const items = page.ids.map((id) => summarize(deps, id, deps.registry.get(id), now));
+    return noStore(reply).send({ total: page.total, offset: query.offset, limit: query.limit, items, revision: deps.desired.revision });
+  });
+
+  app.get('/ui/api/devices/:id', { onRequest }, async (request, reply) => {
+    const { id } = request.params as { id: string };
+    if (!deps.registry.get(id) && !deps.desired.compiled?.devices.has(id)) return sendError(reply, 'NOT_FOUND', `no device ${id}`);
+    return noStore(reply).send(await deviceDetail(deps, id, deps.clock.now()));
+  });
+
+  app.get('/ui/api/rollouts', { onRequest }, async (_request, reply) => {
+    const [rollouts, commands] = await Promise.all([opts.read('/v1/rollouts'), opts.read('/v1/commands')]);
+    return noStore(reply).send({ rollouts, commands });
+  });
+
+  app.get('/ui/api/jump', { onRequest }, async (_request, reply) => {
+    const jump = await opts.read('/v1/jump');
+    return noStore(reply).send({ jump });
+  });
+}
