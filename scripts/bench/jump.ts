@@ -25,7 +25,7 @@ function copy(args: string[], env: NodeJS.ProcessEnv, file: string): Promise<num
     const t0 = process.hrtime.bigint();
     const child = spawn('ssh', args, { env, stdio: [input, 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
     child.on('close', (code) => {
       clearTimeout(timer);
