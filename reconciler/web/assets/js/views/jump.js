@@ -8,17 +8,33 @@ const pick = (o, ...keys) => {
   return null;
 };
 
+const SESSION_COLUMNS = [
+  { label: 'User', get: (s) => pick(s, 'user', 'username') ?? '—', always: true },
+  { label: 'Device', get: (s) => pick(s, 'device', 'deviceId', 'target') },
+  { label: 'Kind', get: (s) => pick(s, 'kind', 'type') },
+  { label: 'From', get: (s) => pick(s, 'from', 'remote', 'address'), always: true },
+  { label: 'Since', get: (s) => pick(s, 'since', 'startedAt', 'start'), time: true },
+];
+
 function sessionsTable(sessions) {
   if (!sessions.length) return h('p.muted', 'No active session.');
+  // Only the columns the jump server reports (older reports carry no device or start time).
+  const cols = SESSION_COLUMNS.filter((c) => c.always || sessions.some((s) => c.get(s) !== null));
   return h(
     'table.sessions',
-    h('thead', h('tr', h('th', 'User'), h('th', 'Device'), h('th', 'Kind'), h('th', 'From'), h('th', 'Since'))),
+    h('thead', h('tr', cols.map((c) => h('th', c.label)))),
     h(
       'tbody',
-      sessions.map((s) => {
-        const since = pick(s, 'since', 'startedAt', 'start', 'at');
-        return h('tr', h('td', pick(s, 'user', 'username') ?? '—'), h('td', pick(s, 'device', 'deviceId', 'target') ?? '—'), h('td', pick(s, 'kind', 'type') ?? ''), h('td', pick(s, 'remote', 'from', 'address') ?? ''), h('td', { title: when(since) }, since ? ago(since) : '—'));
-      }),
+      sessions.map((s) =>
+        h(
+          'tr',
+          cols.map((c) => {
+            const v = c.get(s);
+            if (c.time) return h('td', { title: when(v) }, v ? ago(v) : '—');
+            return h('td', v ?? '—');
+          }),
+        ),
+      ),
     ),
   );
 }
@@ -57,6 +73,7 @@ function jumpCard(j) {
       j.startedAt ? [h('dt', 'started'), h('dd', { title: when(j.startedAt) }, ago(j.startedAt))] : null,
       j.lastReportAt ? [h('dt', 'last report'), h('dd', { title: when(j.lastReportAt) }, ago(j.lastReportAt))] : null,
       h('dt', 'active sessions'), h('dd', String(j.activeSessions ?? sessions.length)),
+      j.lockedKeys?.length ? [h('dt', 'locked out'), h('dd', j.lockedKeys.map((k) => h('span.chip', k)))] : null,
       j.restart ? [h('dt', 'restart'), h('dd', `requested ${ago(j.restart.requestedAt)}${j.restart.delivered ? ', delivered' : ', not yet delivered'}`)] : null,
     ),
     lastError ? h('p.error', typeof lastError === 'string' ? lastError : `${lastError.message ?? ''}${lastError.at ? ` (${ago(lastError.at)})` : ''}`) : null,

@@ -1,0 +1,178 @@
+// The dashboard in a real browser (Debian's chromium through playwright-core) against a real meta
+// seeded with real heartbeats: sign in, overview counts, devices table, a device page, a paused
+// rollout with its failing device, jump status, and a new heartbeat showing up without a reload.
+// Screenshots of every view go to test-output/screenshots/.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { CHROMIUM, launchBrowser, screenshotPath, type Browser } from './browser.js';
+import { expectedCounts, FAILING_OUTPUT, PACKAGE_ERROR, startSeededMeta, type SeededMeta } from './seed-fleet.js';
+
+const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
+let s: SeededMeta;
+let browser: Browser;
+let page: Page;
+
+before(async () => {
+  if (skip) return;
+  s = await startSeededMeta();
+  for (const id of ['dev-001', 'dev-002', 'web-010', 'web-011', 'web-012', 'web-013']) await s.seed(id, { role: 'web' }, 'insync');
+  await s.seed('dev-003', {}, 'insync');
+  await s.seed('web-020', { role: 'web' }, 'progressing');
+  await s.seed('web-021', { role: 'web', site: 'sh' }, 'progressing');
+  await s.seed('web-030', { role: 'web', site: 'bj' }, 'failed');
+  await s.seed('db-040', { role: 'db' }, 'offline');
+  await s.settle();
+  const report = await fetch(`${s.url}/v1/jump/report`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${s.adminToken}` },
+    body: JSON.stringify({ name: 'jump-1', up: true, version: '0.1.0', startedAt: new Date().toISOString(), listen: '127.0.0.1:2222', activeSessions: 1, sessions: [{ user: 'alice', from: '10.0.0.7' }] }),
+  });
+  assert.equal(report.status, 200, await report.text());
+  browser = await launchBrowser();
+  page = await browser.context.newPage();
+  page.setDefaultTimeout(15_000);
+});
+
+after(async () => {
+  await browser?.close();
+  await s?.stop();
+});
+
+const ready = (view: string) => page.waitForSelector(`#view[data-view="${view}"][data-ready="true"]`);
+
+test('the page asks for the admin token and refuses a wrong one', { skip }, async () => {
+  await page.goto(`${s.url}/`);
+  assert.equal(new URL(page.url()).pathname, '/ui/');
+  await page.waitForSelector('#login-form', { state: 'visible' });
+  await page.screenshot({ path: screenshotPath('login') });
+  await page.fill('#token', 'not-the-admin-token-at-all');
+  await page.click('#login-form button[type="submit"]');
+  await page.waitForSelector('#login-error:not([hidden])');
+  assert.match(await page.textContent('#login-error') ?? '', /not valid/);
+  assert.equal((await browser.context.cookies()).length, 0);
+});
+
+test('signing in shows the overview with the seeded counts and the applied commit', { skip }, async () => {
+  await page.fill('#token', s.adminToken);
+  await page.click('#login-form button[type="submit"]');
+  await ready('overview');
+  const cookie = (await browser.context.cookies()).find((c) => c.name === 'drover_session');
+  assert.ok(cookie, 'a session cookie is set');
+  assert.equal(cookie.httpOnly, true);
+  assert.equal(cookie.sameSite, 'Strict');
+  assert.ok(!cookie.value.includes(s.adminToken), 'the cookie is not the token');
+  const want = expectedCounts(s.expected);
+  for (const [condition, n] of Object.entries(want)) {
+    const text = await page.textContent(`[data-count="${condition}"]`);
+    assert.match(text ?? '', new RegExp(`^${n}\\b`), `${condition}: ${text} (want ${n})`);
+  }
+  assert.equal(await page.textContent('[data-testid="total"]'), String(s.expected.size));
+  assert.equal(await page.textContent('[data-testid="commit"]'), s.repo.head().slice(0, 12));
+  assert.equal(await page.textContent('[data-testid="author"]'), 'Test Operator <ops@example.test>');
+  await page.waitForSelector('.chart.convergence path.reached');
+  await page.screenshot({ path: screenshotPath('overview'), fullPage: true });
+});
+
+test('the devices table filters, searches and sorts on the server', { skip }, async () => {
+  await page.click('#nav a[data-view="devices"]');
+  await ready('devices');
+  assert.equal(await page.locator('table.devices tbody tr').count(), s.expected.size);
+  await page.screenshot({ path: screenshotPath('devices'), fullPage: true });
+
+  const failed = [...s.expected].filter(([, k]) => k === 'failed' || k === 'commandFailed').map(([id]) => id).sort();
+  await page.selectOption('select[aria-label="condition"]', 'Failed');
+  await page.waitForFunction((n) => document.querySelectorAll('table.devices tbody tr[data-condition="Failed"]').length === n && document.querySelectorAll('table.devices tbody tr').length === n, failed.length);
+  assert.deepEqual(await page.locator('table.devices tbody tr').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.id)), failed);
+  assert.match(page.url(), /condition=Failed/);
+
+  await page.selectOption('select[aria-label="condition"]', '');
+  await page.fill('input[aria-label="label filter"]', 'site=sh');
+  await page.waitForFunction(() => [...document.querySelectorAll('table.devices tbody tr')].map((r) => (r as HTMLElement).dataset.id).join() === 'dev-002,web-021');
+
+  await page.fill('input[aria-label="label filter"]', '');
+  await page.fill('input[aria-label="search"]', 'WEB-03');
+  await page.waitForFunction(() => [...document.querySelectorAll('table.devices tbody tr')].map((r) => (r as HTMLElement).dataset.id).join() === 'web-030');
+
+  await page.fill('input[aria-label="search"]', '');
+  await page.waitForFunction((n) => document.querySelectorAll('table.devices tbody tr').length === n, s.expected.size);
+  await page.click('th button[data-sort="id"]'); // descending
+  await page.waitForFunction(() => (document.querySelector('table.devices tbody tr') as HTMLElement | null)?.dataset.id === 'web-030');
+  await page.click('th button[data-sort="condition"]'); // failed first
+  await page.waitForFunction(() => (document.querySelector('table.devices tbody tr') as HTMLElement | null)?.dataset.condition === 'Failed');
+});
+
+test('a device page shows desired vs reported, command output and condition history', { skip }, async () => {
+  await page.goto(`${s.url}/ui/#/devices`);
+  await ready('devices');
+  await page.click('table.devices a[href="#/devices/web-030"]');
+  await ready('device');
+  assert.equal(await page.textContent('[data-testid="condition"]'), 'failed');
+  const row = page.locator('tr[data-package="hello-service"]');
+  assert.match(await row.textContent() ?? '', /1\.0\.0 · started/);
+  assert.match(await row.textContent() ?? '', /failed/);
+  assert.match(await page.textContent('#view') ?? '', new RegExp(PACKAGE_ERROR));
+  assert.match(await page.textContent('#view') ?? '', /address already in use/);
+  assert.ok(await page.locator('ol.history li').count() >= 2, 'condition history listed');
+  await page.screenshot({ path: screenshotPath('device-failed-package'), fullPage: true });
+
+  const commandFailed = [...s.expected].find(([, k]) => k === 'commandFailed')?.[0];
+  assert.ok(commandFailed, 'the seed paused a rollout on one device');
+  await page.goto(`${s.url}/ui/#/devices/${commandFailed}`);
+  await ready('device');
+  const cmd = page.locator('details.command[data-command="clean-tmp"]');
+  assert.equal(await cmd.getAttribute('data-status'), 'failed');
+  assert.equal((await cmd.locator('pre.tail').textContent())?.trim(), FAILING_OUTPUT.trim());
+  await page.screenshot({ path: screenshotPath('device-failed-command'), fullPage: true });
+});
+
+test('the rollouts view shows the paused rollout with its failing device and output', { skip }, async () => {
+  await page.click('#nav a[data-view="rollouts"]');
+  await ready('rollouts');
+  const paused = page.locator('section.rollout[data-state="paused"]');
+  assert.equal(await paused.count(), 1);
+  assert.match(await paused.locator('h2').textContent() ?? '', /clean-tmp/);
+  assert.match(await paused.locator('[data-testid="rollout-state"]').textContent() ?? '', /paused/);
+  const failing = [...s.expected].find(([, k]) => k === 'commandFailed')![0];
+  const out = paused.locator(`.output[data-device="${failing}"]`);
+  assert.equal(await out.count(), 1);
+  assert.equal((await out.locator('pre.tail').textContent())?.trim(), FAILING_OUTPUT.trim());
+  assert.ok(await paused.locator('ol.steps li').count() >= 2, 'steps with progress bars');
+  await page.screenshot({ path: screenshotPath('rollouts'), fullPage: true });
+});
+
+test('the jump view shows the bastion up with its sessions', { skip }, async () => {
+  await page.click('#nav a[data-view="jump"]');
+  await ready('jump');
+  assert.equal(await page.textContent('[data-testid="jump-state"]'), 'up');
+  assert.match(await page.textContent('table.sessions') ?? '', /alice/);
+  await page.screenshot({ path: screenshotPath('jump'), fullPage: true });
+});
+
+test('a new heartbeat updates the open page without a reload', { skip }, async () => {
+  await page.goto(`${s.url}/ui/#/overview`);
+  await ready('overview');
+  await page.waitForSelector('#live[data-state="up"]');
+  await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+  const before = Number((await page.textContent('[data-count="Progressing"]'))!.split(' ')[0]);
+  await s.seed('live-100', { role: 'db' }, 'progressing');
+  await page.waitForFunction((n) => document.querySelector('[data-count="Progressing"]')?.textContent?.startsWith(`${n} `), before + 1);
+
+  await page.click('#nav a[data-view="devices"]');
+  await ready('devices');
+  await page.fill('input[aria-label="search"]', 'live-');
+  await page.waitForFunction(() => [...document.querySelectorAll('table.devices tbody tr')].map((r) => (r as HTMLElement).dataset.id).join() === 'live-100');
+  await s.seed('live-101', { role: 'db' }, 'failed');
+  await page.waitForFunction(() => [...document.querySelectorAll('table.devices tbody tr')].map((r) => (r as HTMLElement).dataset.id).join() === 'live-100,live-101');
+  assert.equal(await page.evaluate(() => (window as unknown as { marker: number }).marker), 42, 'the page was not reloaded');
+  assert.ok(Number(await page.evaluate(() => document.body.dataset.liveEvents)) >= 1);
+  await page.screenshot({ path: screenshotPath('devices-live'), fullPage: true });
+});
+
+test('signing out ends the session', { skip }, async () => {
+  await page.click('#logout');
+  await page.waitForSelector('#login-form', { state: 'visible' });
+  const res = await page.evaluate(async () => (await fetch('/ui/api/overview')).status);
+  assert.equal(res, 401);
+});
