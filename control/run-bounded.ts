@@ -9,6 +9,7 @@
 //   when the main process exits; output is drained ~100 ms more, then discarded (still read, so a
 //   service that writes to the inherited pipe neither blocks nor gets SIGPIPE) and the group is left alone.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { killProcessGroup } from './process-group.js';
 import { TailBuffer } from './tail-buffer.js';
 
@@ -142,7 +143,10 @@ export function runBounded(opts: RunOptions): Promise<RunResult> {
       // Spawn failures (ENOENT, EACCES, bad cwd) arrive here; the process never ran.
       if (pid === 0 || child.pid === undefined) {
         spawnError = err.message;
-        tail.write(`[drover] could not start ${opts.command}: ${err.message}\n`);
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && opts.cwd && !existsSync(opts.cwd)) {
+          spawnError = `working directory ${opts.cwd} does not exist (${err.message})`;
+        }
+        tail.write(`[drover] could not start ${opts.command}: ${spawnError}\n`);
         finish();
       } else {
         tail.write(`\n[drover] ${err.message}\n`);
