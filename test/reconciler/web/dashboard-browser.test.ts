@@ -9,6 +9,12 @@ import type { Page } from 'playwright-core';
 import { CHROMIUM, launchBrowser, screenshotPath, type Browser } from './browser.js';
 import { expectedCounts, FAILING_OUTPUT, PACKAGE_ERROR, startSeededMeta, type SeededMeta } from './seed-fleet.js';
 
+// Functions passed to page.evaluate/waitForFunction run in chromium; these name its globals here
+// (module-scoped, so the project's node-only typing is unchanged).
+declare const document: any;
+declare const window: any;
+type HTMLElement = { dataset: Record<string, string | undefined> };
+
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 let s: SeededMeta;
 let browser: Browser;
