@@ -61,7 +61,10 @@ export const PackageSchema = z
     /** Installed versions to keep for rollback (default from fleet.yaml). */
     keepVersions: z.number().int().min(1).optional(),
     rollout: RolloutSchema.optional(),
-    /** Variants for devices that match a selector; the last matching one wins (ops-meta's `others`). */
+    /**
+     * Variants for devices that match a selector; the last matching one wins as a whole (ops-meta's
+     * `others`): the fields it does not set come from the package, not from earlier overrides.
+     */
     overrides: z.array(PackageOverrideSchema).optional(),
     description: z.string().optional(),
   })
