@@ -44,7 +44,7 @@ export interface LocalPackage {
   /** A verified download waiting in <root>/downloads/. */
   downloaded: { version: string; artifactKey: string } | null;
   /** A switch in progress: `to` is current but not confirmed started yet; `from` is the rollback target. */
-  pending: { from: string | null; to: string } | null;
+  pending: { from: string | null; fromRuntime: Runtime | null; to: string } | null;
   failure: FailureRecord | null;
   supervised: SupervisedRecord | null;
 }

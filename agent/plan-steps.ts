@@ -14,7 +14,7 @@ export type Step =
   /** Stops the current version with the runtime it was started with. */
   | (Base & { kind: 'stop'; version: string; runtime: Runtime })
   /** Points `current` at `version`; `from` is the version to roll back to. */
-  | (Base & { kind: 'switch'; version: string; from: string | null; thenStart: boolean })
+  | (Base & { kind: 'switch'; version: string; from: string | null; thenStart: boolean; runtime: Runtime })
   | (Base & { kind: 'start'; version: string; runtime: Runtime })
   /** Asks `status` (or the supervisor): `expect` started after a start, or `probe` to learn an unknown state. */
   | (Base & { kind: 'check'; version: string; runtime: Runtime; expect: 'started' | 'probe' })
@@ -84,7 +84,7 @@ function packageSteps(pkg: DesiredPackage, local: LocalPackage | undefined, now:
       steps.push({ kind: 'unpack', name, version: pkg.version, artifact: pkg.artifact });
     }
     if (current && local?.runtime && local.running !== false) steps.push({ kind: 'stop', name, version: current, runtime: local.runtime });
-    steps.push({ kind: 'switch', name, version: pkg.version, from: current, thenStart: pkg.state === 'started' });
+    steps.push({ kind: 'switch', name, version: pkg.version, from: current, thenStart: pkg.state === 'started', runtime });
     if (pkg.state === 'started') {
       steps.push({ kind: 'start', name, version: pkg.version, runtime });
       steps.push({ kind: 'check', name, version: pkg.version, runtime, expect: 'started' });

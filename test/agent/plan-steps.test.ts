@@ -180,7 +180,7 @@ const cases: { name: string; desired: DesiredDocument; local: LocalState; want: 
   {
     name: 'resume after a crash between switch and start: start, keeping the rollback target',
     desired: doc(pkg('1.1', { keepVersions: 1 })),
-    local: local({ current: '1.1', installed: ['0.9', '1.0', '1.1'], running: false, pending: { from: '1.0', to: '1.1' } }),
+    local: local({ current: '1.1', installed: ['0.9', '1.0', '1.1'], running: false, pending: { from: '1.0', fromRuntime: RT, to: '1.1' } }),
     want: ['start app 1.1', 'check app 1.1 started', 'gc app 0.9'],
   },
   {
