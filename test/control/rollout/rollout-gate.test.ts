@@ -38,7 +38,7 @@ function newFleet(files: Record<string, string>): { fleet: string; data: string 
 }
 
 async function start(fleet: string, data: string): Promise<Handle> {
-  const h = await startMetaInProcess({ repo: fleet, dataDir: data, listen: false, args: ['--debounce', '30ms'] });
+  const h = await startMetaInProcess({ repo: fleet, dataDir: data, listen: false, args: ['--debounce', '30ms', '--max-lag', '60s'] });
   handles.push(h);
   return h;
 }

@@ -18,7 +18,7 @@ before(async () => {
   writeFileSync(join(fleet, 'fleet.yaml'), 'heartbeat: 60s\n');
   writeFileSync(join(fleet, 'control.yaml'), 'commands:\n  - name: clean\n    run: echo clean\n    select: { labels: { role: web } }\n    rollout: { steps: [1, 100%] }\n  - name: everywhere\n    run: echo all\n');
   writeFileSync(join(fleet, 'devices/dev-001.yaml'), 'labels: { role: web }\ncommands:\n  - name: trial\n    run: uname -a\n    timeout: 5s\n');
-  h = await startMetaInProcess({ repo: fleet, listen: false, args: ['--debounce', '30ms'] });
+  h = await startMetaInProcess({ repo: fleet, listen: false, args: ['--debounce', '30ms', '--max-lag', '60s'] });
 });
 after(async () => {
   await h.stop();
