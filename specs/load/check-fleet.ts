@@ -33,16 +33,20 @@ export function checkFleet(spec: FleetSpec, origins: Origins): Problem[] {
   // Names must be unique.
   // Names must be unique; a file is named after what it defines (a duplicate is reported once, as a duplicate).
   const unique = (kind: string, key: 'name' | 'id', names: string[], srcs: YamlSource[]): Map<string, YamlSource> => {
+    const stemOf = (src: YamlSource): string => src.file.slice(src.file.lastIndexOf('/') + 1).replace(/\.ya?ml$/i, '');
+    // The original is the file named after the definition (else the first one); the others are the duplicates.
     const first = new Map<string, YamlSource>();
     names.forEach((name, i) => {
       const src = srcs[i]!;
       const prior = first.get(name);
-      const fileStem = src.file.slice(src.file.lastIndexOf('/') + 1).replace(/\.ya?ml$/i, '');
-      if (prior) report(src, [key], `duplicate ${kind} "${name}" (first defined at ${where(prior, [key])})${fileStem !== name ? `: was ${key} "${fileStem}" meant?` : ''}`);
-      else {
-        first.set(name, src);
-        if (fileStem !== name) report(src, [key], `${kind} "${name}" is defined in a file named "${fileStem}": name the file ${name}.yaml`, 'warning');
-      }
+      if (!prior || (stemOf(src) === name && stemOf(prior) !== name)) first.set(name, src);
+    });
+    names.forEach((name, i) => {
+      const src = srcs[i]!;
+      const original = first.get(name)!;
+      const fileStem = stemOf(src);
+      if (original !== src) report(src, [key], `duplicate ${kind} "${name}" (first defined at ${where(original, [key])})${fileStem !== name ? `: was ${key} "${fileStem}" meant?` : ''}`);
+      else if (fileStem !== name) report(src, [key], `${kind} "${name}" is defined in a file named "${fileStem}": name the file ${name}.yaml`, 'warning');
     });
     return first;
   };

@@ -41,18 +41,23 @@ function objectSchemasAt(schema: AnySchema, path: readonly PropertyKey[]): Def[]
   return current.flatMap(unwrap).map(defOf).filter((d) => d.type === 'object');
 }
 
+/** Edit distance counting an insertion, deletion, substitution or swap of neighbours as one (case-insensitive). */
 export function editDistance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0]!;
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j]!;
-      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
-      prev = tmp;
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  let prev2: number[] = [];
+  let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= y.length; j++) {
+      let d = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) d = Math.min(d, prev2[j - 2]! + 1);
+      row.push(d);
     }
+    prev2 = prev;
+    prev = row;
   }
-  return dp[b.length]!;
+  return prev[y.length]!;
 }
 
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
@@ -74,7 +79,7 @@ function describe(value: unknown): string {
 }
 
 const EXPECTED: Record<string, string> = {
-  object: 'a map', array: 'a list', string: 'a string', number: 'a number', boolean: 'true or false', int: 'a whole number',
+  object: 'a map', record: 'a map', array: 'a list', string: 'a string', number: 'a number', boolean: 'true or false', int: 'a whole number',
 };
 
 type Issue = z.core.$ZodIssue;
