@@ -1,0 +1,152 @@
+// The heartbeat loop: a random delay at start (no thundering herd after an outage), then
+// `POST /v1/heartbeat?wait=N` long polls: meta holds the answer until this device's document
+// changes or the wait (the heartbeat interval meta asks for, with jitter) runs out. While meta
+// is unreachable it backs off exponentially, with jitter, up to a cap. `wake()` sends the next
+// heartbeat at once (to report a finished convergence).
+import { errorMessage } from '../lib/errors.js';
+import type { Logger } from '../lib/log.js';
+import { HeartbeatResponseSchema, PROTOCOL_VERSION, type HeartbeatRequestInput, type HeartbeatResponse } from '../specs/wire/index.js';
+
+export interface HeartbeatLoopOptions {
+  metaUrl: string;
+  token: string | null;
+  /** The request body, built fresh for each heartbeat. */
+  body(): Omit<HeartbeatRequestInput, 'protocol'>;
+  onResponse(res: HeartbeatResponse): void;
+  /** Upper bound of the random delay before the first heartbeat. */
+  initialDelayMs: number;
+  /** Interval until meta says otherwise. */
+  intervalMs: number;
+  /** Share of the interval added or removed at random (0.1 = ±10%). */
+  jitter: number;
+  /** Longest long poll asked of meta, in seconds. */
+  maxWaitSec: number;
+  backoff: { baseMs: number; maxMs: number };
+  log: Logger;
+  random?: () => number;
+}
+
+export interface HeartbeatLoop {
+  start(): void;
+  /** Sends a heartbeat now (ends a long poll in progress). No effect while meta is unreachable. */
+  wake(): void;
+  stop(): Promise<void>;
+  readonly stats: { sent: number; failures: number; consecutiveFailures: number; lastOkAt: string | null; lastError: string | null };
+}
+
+/** Exponential backoff with "equal jitter": between half and all of min(max, base·2^(n-1)). */
+export function backoffMs(failures: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, failures - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+export function jittered(ms: number, jitter: number, random: () => number = Math.random): number {
+  return Math.max(0, Math.round(ms * (1 + jitter * (2 * random() - 1))));
+}
+
+/** A gap kept between two heartbeats, even when woken. */
+const MIN_GAP_MS = 200;
+
+export function createHeartbeatLoop(o: HeartbeatLoopOptions): HeartbeatLoop {
+  const random = o.random ?? Math.random;
+  const stats: HeartbeatLoop['stats'] = { sent: 0, failures: 0, consecutiveFailures: 0, lastOkAt: null, lastError: null };
+  let interval = o.intervalMs;
+  let stopped = false;
+  let request: AbortController | null = null;
+  let sleeper: { timer: NodeJS.Timeout; resolve: () => void; wakeable: boolean } | null = null;
+  let wakePending = false;
+  let loop: Promise<void> | null = null;
+
+  const sleep = (ms: number, wakeable: boolean) =>
+    new Promise<void>((resolve) => {
+      if (stopped || (wakeable && wakePending)) return resolve();
+      sleeper = { timer: setTimeout(() => resolve(), ms), resolve, wakeable };
+    }).finally(() => {
+      if (sleeper) clearTimeout(sleeper.timer);
+      sleeper = null;
+    });
+
+  async function send(waitSec: number): Promise<{ res: HeartbeatResponse; elapsedMs: number }> {
+    const url = `${o.metaUrl.replace(/\/+$/, '')}/v1/heartbeat${waitSec > 0 ? `?wait=${waitSec}` : ''}`;
+    request = new AbortController();
+    const signal = AbortSignal.any([request.signal, AbortSignal.timeout(waitSec * 1000 + 30_000)]);
+    const t0 = Date.now();
+    wakePending = false;
+    stats.sent++;
+    try {
+      const r = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(o.token ? { authorization: `Bearer ${o.token}` } : {}) },
+        body: JSON.stringify({ protocol: PROTOCOL_VERSION, ...o.body() }),
+        signal,
+      });
+      const text = await r.text();
+      if (!r.ok) {
+        const hint = r.status === 401 || r.status === 403 ? ' (is --token the agent token meta expects?)' : '';
+        throw new Error(`meta answered ${r.status}${hint}: ${text.slice(0, 300)}`);
+      }
+      const parsed = HeartbeatResponseSchema.safeParse(JSON.parse(text));
+      if (!parsed.success) throw new Error(`meta's answer does not match the heartbeat schema: ${parsed.error.issues[0]?.message ?? ''}`);
+      return { res: parsed.data, elapsedMs: Date.now() - t0 };
+    } finally {
+      request = null;
+    }
+  }
+
+  async function run(): Promise<void> {
+    await sleep(Math.floor(random() * o.initialDelayMs), false);
+    while (!stopped) {
+      const waitSec = Math.min(o.maxWaitSec, Math.max(1, Math.round(jittered(interval, o.jitter, random) / 1000)));
+      let outcome: { res: HeartbeatResponse; elapsedMs: number };
+      try {
+        outcome = await send(waitSec);
+      } catch (err) {
+        if (stopped) return;
+        if (wakePending) continue; // woken on purpose: send again now
+        stats.failures++;
+        stats.consecutiveFailures++;
+        stats.lastError = errorMessage(err);
+        const delay = backoffMs(stats.consecutiveFailures, o.backoff.baseMs, o.backoff.maxMs, random);
+        o.log.warn({ err: stats.lastError, failures: stats.consecutiveFailures, retryInMs: delay }, 'heartbeat failed; keeping the last desired state');
+        await sleep(delay, false);
+        continue;
+      }
+      if (stats.consecutiveFailures > 0) o.log.info({ after: stats.consecutiveFailures }, 'meta reachable again');
+      stats.consecutiveFailures = 0;
+      stats.lastOkAt = new Date().toISOString();
+      stats.lastError = null;
+      interval = Math.max(1000, outcome.res.heartbeatMs);
+      try {
+        o.onResponse(outcome.res);
+      } catch (err) {
+        o.log.error({ err: errorMessage(err) }, 'handling the heartbeat answer failed');
+      }
+      if (outcome.res.desired) {
+        await sleep(MIN_GAP_MS, false);
+        continue; // a new document: poll again at once (meta holds it, our etag is current)
+      }
+      // Meta answered quickly without holding (no long poll there): keep the interval ourselves.
+      if (outcome.elapsedMs < Math.min((waitSec * 1000) / 2, 10_000)) await sleep(jittered(interval, o.jitter, random) - outcome.elapsedMs, true);
+      else await sleep(MIN_GAP_MS, false);
+    }
+  }
+
+  return {
+    stats,
+    start() {
+      loop ??= run();
+    },
+    wake() {
+      if (stopped || stats.consecutiveFailures > 0) return;
+      wakePending = true;
+      if (request) request.abort();
+      else if (sleeper?.wakeable) sleeper.resolve();
+    },
+    async stop() {
+      stopped = true;
+      request?.abort();
+      sleeper?.resolve();
+      await loop?.catch(() => undefined);
+    },
+  };
+}

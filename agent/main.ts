@@ -1,0 +1,152 @@
+// Wires and starts the agent: local state (checked against the disk), supervised processes
+// re-adopted, the last desired document applied at once, then the heartbeat loop and the
+// periodic status check. `drover agent` (cli/agent.ts) calls startAgent and stops it on signals.
+import { hostname } from 'node:os';
+import { errorMessage } from '../lib/errors.js';
+import { createLogger, type Logger } from '../lib/log.js';
+import type { AgentConfig } from './config.js';
+import { Converger } from './converger.js';
+import { loadDesired, saveDesired } from './desired-store.js';
+import { collectFacts } from './facts.js';
+import { createHeartbeatLoop, type HeartbeatLoop } from './heartbeat-loop.js';
+import { ensureLayout, layoutOf } from './layout.js';
+import { LocalStore } from './local-store.js';
+import { buildReports, type InFlight } from './report.js';
+import { stopVersion, type ExecDeps } from './step-actions.js';
+import { Supervisor } from './supervisor.js';
+
+export interface RunningAgent {
+  /** Stops the loops (and the packages with --stop-on-exit); supervised processes are left to be re-adopted otherwise. */
+  stop(): Promise<void>;
+  /** Converges now and sends a heartbeat. */
+  poke(): void;
+  readonly heartbeat: HeartbeatLoop;
+  readonly store: LocalStore;
+  readonly converger: Converger;
+}
+
+export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {}): Promise<RunningAgent> {
+  const log = opts.log ?? createLogger({ name: 'agent', level: config.logLevel });
+  const layout = layoutOf(config.root);
+  ensureLayout(layout);
+  const store = new LocalStore(layout, log);
+  const inFlight = new Map<string, InFlight>();
+  const abort = new AbortController();
+
+  const supervisor = new Supervisor({
+    logDir: layout.logs,
+    log,
+    onChange: (name, record) => {
+      if (store.pkg(name)) store.updatePkg(name, (p) => void (p.supervised = record));
+    },
+  });
+  // Processes supervised by the previous agent: re-adopt them, or clean up what is left.
+  for (const p of Object.values(store.get().packages)) {
+    if (!p.runtime?.run || !p.current) continue;
+    const adopted = p.supervised ? await supervisor.adopt(p.name, p.supervised, layout.versionDir(p.name, p.current), p.runtime.run) : false;
+    store.updatePkg(p.name, (q) => {
+      q.running = adopted;
+      if (!adopted) q.supervised = null;
+    });
+  }
+
+  let heartbeat: HeartbeatLoop | undefined;
+  const deps: ExecDeps = {
+    layout, store, supervisor, log,
+    metaUrl: config.metaUrl,
+    token: config.token,
+    download: { maxBytes: config.maxDownloadBytes, connectTimeoutMs: config.connectTimeoutMs, idleTimeoutMs: config.idleTimeoutMs, retries: config.downloadRetries },
+    unpack: { maxBytes: config.maxUnpackedBytes, maxEntries: config.maxUnpackedEntries },
+    retry: { baseMs: config.retryFailedMs, maxMs: 30 * 60_000 },
+    settleMs: 1_000,
+    now: () => Date.now(),
+    onPhase: (name, phase, target) => {
+      const before = inFlight.get(name)?.phase;
+      if (phase === 'idle') inFlight.delete(name);
+      else inFlight.set(name, { phase, target });
+      if (before !== phase) heartbeat?.wake();
+    },
+    signal: abort.signal,
+  };
+  const converger = new Converger({ ...deps, onPassDone: () => heartbeat?.wake() });
+
+  let stored = loadDesired(layout.state, log);
+  if (stored) {
+    log.info({ etag: stored.etag, revision: stored.revision }, 'applying the last desired document while meta is asked');
+    converger.setDesired(stored.document, stored.etag);
+  }
+
+  const device = {
+    id: config.id,
+    hostname: config.hostname || hostname(),
+    labels: config.labels,
+    facts: collectFacts({ sshPort: config.sshPort }),
+  };
+  heartbeat = createHeartbeatLoop({
+    metaUrl: config.metaUrl,
+    token: config.token,
+    initialDelayMs: config.initialDelayMs ?? stored?.heartbeatMs ?? config.heartbeatMs,
+    intervalMs: stored?.heartbeatMs ?? config.heartbeatMs,
+    jitter: 0.1,
+    maxWaitSec: config.maxWaitSec,
+    backoff: { baseMs: config.backoffMs, maxMs: config.maxBackoffMs },
+    log,
+    body: () => ({
+      device,
+      etag: stored?.etag ?? null,
+      appliedEtag: store.get().appliedEtag,
+      packages: buildReports({ desired: converger.document, local: store.get(), inFlight, supervisor, layout, now: Date.now() }),
+      commands: [],
+    }),
+    onResponse: (res) => {
+      if (!res.desired) return;
+      stored = { etag: res.etag, revision: res.revision, heartbeatMs: res.heartbeatMs, document: res.desired, receivedAt: new Date().toISOString() };
+      saveDesired(layout.state, stored);
+      log.info({ etag: res.etag, revision: res.revision, packages: res.desired.packages.length }, 'new desired document');
+      converger.setDesired(res.desired, res.etag);
+    },
+  });
+  heartbeat.start();
+
+  const checkTimer = setInterval(() => {
+    converger.refresh().catch((err) => log.error({ err: errorMessage(err) }, 'status check failed'));
+  }, config.checkIntervalMs);
+  log.info({ id: config.id, meta: config.metaUrl, root: config.root }, 'agent started');
+
+  let stopping: Promise<void> | null = null;
+  return {
+    heartbeat,
+    store,
+    converger,
+    poke() {
+      converger.trigger();
+      heartbeat?.wake();
+    },
+    stop() {
+      stopping ??= (async () => {
+        clearInterval(checkTimer);
+        await heartbeat!.stop();
+        converger.close();
+        abort.abort();
+        await converger.idle();
+        if (config.stopOnExit) {
+          for (const p of Object.values(store.get().packages)) {
+            if (!p.current || !p.runtime || p.running === false) continue;
+            try {
+              await stopVersion({ ...deps, signal: undefined }, p.name, p.current, p.runtime);
+              store.updatePkg(p.name, (q) => void (q.running = false));
+            } catch (err) {
+              log.error({ pkg: p.name, err: errorMessage(err) }, 'could not stop package on exit');
+            }
+          }
+          await supervisor.stopAll();
+        } else {
+          supervisor.detachAll();
+        }
+        log.info('agent stopped');
+        log.flush?.();
+      })();
+      return stopping;
+    },
+  };
+}

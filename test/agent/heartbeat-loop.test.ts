@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import { backoffMs, createHeartbeatLoop, jittered } from '../../agent/heartbeat-loop.js';
+import { silentLogger } from '../../lib/log.js';
+import type { HeartbeatResponse } from '../../specs/wire/heartbeat.js';
+import { waitFor } from './fixtures.js';
+
+describe('backoff and jitter', () => {
+  it('doubles up to the cap, between half and all of it', () => {
+    const table: [number, number, number][] = [
+      [1, 0, 500], [1, 1, 1000], [2, 1, 2000], [3, 0, 2000], [10, 1, 30_000], [50, 1, 30_000],
+    ];
+    for (const [failures, r, want] of table) assert.equal(backoffMs(failures, 1000, 30_000, () => r), want, `failures=${failures} r=${r}`);
+  });
+  it('jitters around the interval', () => {
+    assert.equal(jittered(1000, 0.1, () => 0), 900);
+    assert.equal(jittered(1000, 0.1, () => 1), 1100);
+    assert.equal(jittered(1000, 0.1, () => 0.5), 1000);
+  });
+});
+
+async function fakeMeta(handler: (req: IncomingMessage, body: any, res: ServerResponse) => void) {
+  const server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (d) => (text += d));
+    req.on('end', () => handler(req, text ? JSON.parse(text) : null, res));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+}
+
+const answer = (etag: string, withDoc: boolean): HeartbeatResponse => ({
+  protocol: 1, deviceId: 'd1', etag, revision: 'r1', heartbeatMs: 60_000,
+  ...(withDoc ? { desired: { packages: [], commands: [], heartbeatMs: 60_000 } } : {}),
+});
+
+describe('heartbeat loop', () => {
+  it('long polls with ?wait, sends the token and the body, delivers new documents, backs off on errors, and wakes', async () => {
+    const seen: { url: string; auth: string | undefined; etag: string | null }[] = [];
+    let failNext = 2;
+    let held: ServerResponse | null = null;
+    const meta = await fakeMeta((req, body, res) => {
+      seen.push({ url: req.url!, auth: req.headers.authorization, etag: body.etag });
+      if (failNext > 0) {
+        failNext--;
+        res.writeHead(503).end('busy');
+        return;
+      }
+      if (body.etag === 'e1') {
+        held = res; // hold like a long poll until woken (the client aborts)
+        res.on('close', () => (held = null));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer('e1', true)));
+    });
+    let etag: string | null = null;
+    const docs: string[] = [];
+    const loop = createHeartbeatLoop({
+      metaUrl: meta.url, token: 'secret-token', initialDelayMs: 0, intervalMs: 60_000, jitter: 0.1, maxWaitSec: 30,
+      backoff: { baseMs: 20, maxMs: 50 }, log: silentLogger(),
+      body: () => ({ device: { id: 'd1', labels: {}, facts: {} }, etag, appliedEtag: null, packages: [], commands: [] }),
+      onResponse: (res) => {
+        if (res.desired) {
+          etag = res.etag;
+          docs.push(res.etag);
+        }
+      },
+    });
+    try {
+      loop.start();
+      await waitFor(() => held !== null, 'a held long poll');
+      assert.deepEqual(docs, ['e1']);
+      assert.equal(loop.stats.failures, 2);
+      assert.equal(seen[0]!.auth, 'Bearer secret-token');
+      assert.match(seen.at(-1)!.url, /^\/v1\/heartbeat\?wait=(2[7-9]|30)$/);
+      const n = seen.length;
+      loop.wake();
+      await waitFor(() => seen.length > n && held !== null, 'a new heartbeat after wake');
+    } finally {
+      await loop.stop();
+      await meta.close();
+    }
+  });
+});
