@@ -2,7 +2,10 @@
 // re-adopted, the last desired document applied at once, then the heartbeat loop and the
 // periodic status check. `drover agent` (cli/agent.ts) calls startAgent and stops it on signals.
 import { hostname } from 'node:os';
+import { openCommandJournal, type CommandJournal } from '../control/command-journal.js';
+import { createCommandRunner } from '../control/command-runner.js';
 import { errorMessage } from '../lib/errors.js';
+import type { DesiredCommand, DesiredDocument } from '../specs/wire/desired.js';
 import { createLogger, type Logger } from '../lib/log.js';
 import type { AgentConfig } from './config.js';
 import { Converger } from './converger.js';
@@ -68,12 +71,49 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {
     },
     signal: abort.signal,
   };
-  const converger = new Converger({ ...deps, onPassDone: () => heartbeat?.wake() });
+  // Approved commands: run in the background by the command runner (at most once, journaled).
+  // A command that repeats on a package's version change waits until that version is in place.
+  const journal = await openCommandJournal({ stateDir: layout.state, log });
+  const notifying: CommandJournal = {
+    path: journal.path,
+    recordStarted: async (id, name) => {
+      const r = await journal.recordStarted(id, name);
+      heartbeat?.wake();
+      return r;
+    },
+    recordFinished: async (id, result) => {
+      const r = await journal.recordFinished(id, result);
+      heartbeat?.wake();
+      return r;
+    },
+    lastRecord: (id) => journal.lastRecord(id),
+    all: () => journal.all(),
+    close: () => journal.close(),
+  };
+  const commands = createCommandRunner({ journal: notifying, stateDir: layout.state, maxConcurrent: config.commandConcurrency, log: log.child({ component: 'commands' }) });
+  const runnable = (doc: DesiredDocument): DesiredCommand[] =>
+    doc.commands.filter((c) => {
+      if (!c.repeat || !('onVersionChange' in c.repeat)) return true;
+      const want = doc.packages.find((p) => p.name === (c.repeat as { onVersionChange: string }).onVersionChange);
+      return !want || want.state === 'absent' || store.pkg(want.name)?.current === want.version;
+    });
+  const syncCommands = () => {
+    const doc = converger.document;
+    if (doc) commands.ready.then(() => commands.sync(runnable(doc)), () => undefined);
+  };
+  const converger = new Converger({
+    ...deps,
+    onPassDone: () => {
+      syncCommands();
+      heartbeat?.wake();
+    },
+  });
 
   let stored = loadDesired(layout.state, log);
   if (stored) {
     log.info({ etag: stored.etag, revision: stored.revision }, 'applying the last desired document while meta is asked');
     converger.setDesired(stored.document, stored.etag);
+    syncCommands();
   }
 
   const device = {
@@ -96,7 +136,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {
       etag: stored?.etag ?? null,
       appliedEtag: store.get().appliedEtag,
       packages: buildReports({ desired: converger.document, local: store.get(), inFlight, supervisor, layout, now: Date.now() }),
-      commands: [],
+      commands: converger.document ? commands.reports(converger.document.commands) : [],
     }),
     onResponse: (res) => {
       if (!res.desired) return;
@@ -104,6 +144,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {
       saveDesired(layout.state, stored);
       log.info({ etag: res.etag, revision: res.revision, packages: res.desired.packages.length }, 'new desired document');
       converger.setDesired(res.desired, res.etag);
+      syncCommands();
     },
   });
   heartbeat.start();
@@ -129,6 +170,8 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {
         converger.close();
         abort.abort();
         await converger.idle();
+        await commands.close(config.stopOnExit ? 2_000 : 10_000);
+        await journal.close();
         if (config.stopOnExit) {
           for (const p of Object.values(store.get().packages)) {
             if (!p.current || !p.runtime || p.running === false) continue;

@@ -58,6 +58,17 @@ describe('agent end to end: package lifecycle', () => {
     assert.ok(typeof d.facts.agentVersion === 'string');
   });
 
+  it('runs a command from the device override once and reports its result', async () => {
+    writeFleet(fleet, { 'devices/dev-1.yaml': 'id: dev-1\nlabels: { role: web }\ncommands:\n  - name: say-hello\n    run: echo hello from $DROVER_TEST_MARK drover; echo ran >> ran.txt\n    workdir: ' + tmp + '\n    timeout: 10s\n' });
+    const cmd = await waitFor(async () => {
+      const res = await fetch(`${meta.url}/v1/devices/dev-1`, { headers: { authorization: `Bearer ${meta.adminToken}` } });
+      const c = ((await res.json()) as { commands: { name: string; status: string; exitCode: number | null }[] }).commands.find((x) => x.name === 'say-hello');
+      return c?.status === 'succeeded' ? c : null;
+    }, 'the command succeeded', 30_000);
+    assert.equal(cmd.exitCode, 0);
+    assert.equal(readFileSync(join(tmp, 'ran.txt'), 'utf8'), 'ran\n');
+  });
+
   it('upgrades: the new version runs, the old one is stopped', async () => {
     const old = servicePid('1.0');
     writeFleet(fleet, { 'packages/app.yaml': appYaml(built['1.1']!) });
