@@ -100,6 +100,7 @@ export async function runDeviceSession(opts: DeviceSessionOptions): Promise<Devi
     stream.end();
   };
   channel.on('data', onInput);
+  channel.resume();
   channel.once('end', onInputEnd);
   term.on('resize', onResize);
   opts.onOpen?.(() => c.end());
@@ -121,6 +122,7 @@ export async function runDeviceSession(opts: DeviceSessionOptions): Promise<Devi
     c.once('close', () => resolve());
   });
   channel.off('data', onInput);
+  channel.pause();
   channel.off('end', onInputEnd);
   term.off('resize', onResize);
   c.end();

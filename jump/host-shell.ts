@@ -54,6 +54,7 @@ export async function runHostShell(opts: HostShellOptions): Promise<{ exitCode?:
     opts.recorder?.resize(cols, rows);
   };
   channel.on('data', onInput);
+  channel.resume();
   term.on('resize', onResize);
   opts.onOpen?.(() => pty.kill('SIGHUP'));
   pty.onData((d) => {
@@ -63,6 +64,7 @@ export async function runHostShell(opts: HostShellOptions): Promise<{ exitCode?:
   });
   const exitCode = await new Promise<number>((resolve) => pty.onExit(({ exitCode: code }) => resolve(code)));
   channel.off('data', onInput);
+  channel.pause();
   term.off('resize', onResize);
   return { exitCode };
 }

@@ -1,14 +1,15 @@
 // Reads one line typed into a session channel, echoing it (unless hidden) when the client has a
 // pty, with backspace; Ctrl-C and Ctrl-D give null. Listens only while a line is being read, so the
-// channel can be piped to a device afterwards.
+// channel can be piped to a device afterwards (bytes typed after the line are put back).
 import type { ServerChannel } from 'ssh2';
 
-export function readLine(channel: ServerChannel, opts: { echo: boolean; pty: boolean; maxLength?: number }): Promise<string | null> {
+export function readLine(channel: ServerChannel, opts: { echo: boolean; pty: boolean; maxLength?: number; onInput?: () => void }): Promise<string | null> {
   const max = opts.maxLength ?? 256;
   return new Promise((resolve) => {
     let line = '';
     const done = (value: string | null): void => {
       channel.off('data', onData);
+      channel.pause();
       channel.off('close', onClose);
       channel.off('end', onClose);
       if (opts.pty) channel.write('\r\n');
@@ -16,9 +17,18 @@ export function readLine(channel: ServerChannel, opts: { echo: boolean; pty: boo
     };
     const onClose = (): void => done(null);
     const onData = (chunk: Buffer): void => {
-      for (const ch of chunk.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') return done(line);
-        if (ch === '\x03' || ch === '\x04') return done(null);
+      opts.onInput?.();
+      const chars = [...chunk.toString('utf8')];
+      for (let i = 0; i < chars.length; i++) {
+        const ch = chars[i]!;
+        if (ch === '\r' || ch === '\n' || ch === '\x03' || ch === '\x04') {
+          let next = i + 1;
+          if (ch === '\r' && chars[next] === '\n') next++;
+          const rest = chars.slice(next).join('');
+          // what was typed after the line belongs to whoever reads next
+          if (rest) channel.unshift(Buffer.from(rest, 'utf8'));
+          return done(ch === '\r' || ch === '\n' ? line : null);
+        }
         if (ch === '\x7f' || ch === '\b') {
           if (line.length) {
             line = line.slice(0, -1);
@@ -32,6 +42,7 @@ export function readLine(channel: ServerChannel, opts: { echo: boolean; pty: boo
       }
     };
     channel.on('data', onData);
+    channel.resume();
     channel.once('close', onClose);
     channel.once('end', onClose);
   });

@@ -29,7 +29,7 @@ export async function runMenu(ctx: SessionContext, state: SessionState, channel:
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const devices = reachableDevices(ctx.user.access, await ctx.devices.list());
     channel.write(renderMenu(ctx.name, ctx.user.name, devices, ctx.user.shell));
-    const answer = await readLine(channel, { echo: true, pty: state.term.hasPty });
+    const answer = await readLine(channel, { echo: true, pty: state.term.hasPty, onInput: ctx.touch });
     if (answer === null) break;
     const choice = answer.trim();
     if (choice === '') continue;

@@ -1,7 +1,7 @@
 // The SSH server: connection limits (unauthenticated cap, grace time, auth tries, idle timeout),
 // keyboard-interactive login, direct-tcpip tunnels, sessions; refuses remote forwarding and
 // streamlocal. Knows its active connections so it can drain for a restart.
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import ssh2, { type Connection, type Server } from 'ssh2';
 import type { Logger } from '../lib/log.js';
 import { errorMessage } from '../lib/errors.js';
@@ -46,8 +46,11 @@ interface Conn {
 
 export class JumpSshServer {
   readonly server: Server;
+  /** The TCP listener: jump applies its limits to sockets before handing them to ssh2. */
+  private readonly tcp: TcpServer;
   private readonly conns = new Set<Conn>();
-  private unauthenticated = 0;
+  /** Sockets not logged in yet, with their grace timers. */
+  private readonly pending = new Map<Socket, NodeJS.Timeout>();
   draining = false;
   lastError: string | undefined;
 
@@ -57,16 +60,51 @@ export class JumpSshServer {
       this.lastError = err.message;
       deps.log.error({ err: err.message }, 'ssh server error');
     });
+    this.tcp = createServer((socket) => this.onSocket(socket));
   }
 
   listen(host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve((this.server.address() as AddressInfo).port);
+      this.tcp.once('error', reject);
+      this.tcp.listen(port, host, () => {
+        this.tcp.off('error', reject);
+        this.tcp.on('error', (err) => {
+          this.lastError = err.message;
+        });
+        resolve((this.tcp.address() as AddressInfo).port);
       });
     });
+  }
+
+  /** Limits before any SSH byte: the cap on connections not logged in, and the login grace time. */
+  private onSocket(socket: Socket): void {
+    const from = socket.remoteAddress ?? 'unknown';
+    socket.on('error', () => undefined);
+    if (this.draining) {
+      this.deps.audit.write({ event: 'connection-refused', from, reason: 'draining for a restart' });
+      return void socket.destroy();
+    }
+    if (this.pending.size >= this.deps.limits.maxUnauthenticated) {
+      this.deps.audit.write({ event: 'connection-refused', from, reason: 'too many unauthenticated connections' });
+      return void socket.destroy();
+    }
+    const grace = setTimeout(() => {
+      this.deps.audit.write({ event: 'connection-refused', from, reason: 'login grace time over' });
+      socket.destroy();
+    }, this.deps.limits.graceTimeMs);
+    this.pending.set(socket, grace);
+    socket.once('close', () => {
+      clearTimeout(grace);
+      this.pending.delete(socket);
+    });
+    this.server.injectSocket(socket);
+  }
+
+  private loggedIn(client: Connection): void {
+    const socket = (client as unknown as { _sock?: Socket })._sock;
+    if (!socket) return;
+    clearTimeout(this.pending.get(socket));
+    this.pending.delete(socket);
   }
 
   /** Logged-in connections. */
@@ -81,7 +119,9 @@ export class JumpSshServer {
   /** Stops accepting connections; existing ones continue. */
   stopAccepting(): Promise<void> {
     this.draining = true;
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.pending.keys()) socket.destroy();
+    if (!this.tcp.listening) return Promise.resolve();
+    return new Promise((resolve) => this.tcp.close(() => resolve()));
   }
 
   /** Ends every connection (and the device sessions and tunnels inside). */
@@ -95,28 +135,12 @@ export class JumpSshServer {
   private onConnection(client: Connection, from: string): void {
     const { limits, audit, log } = this.deps;
     client.on('error', (err: Error) => log.debug({ from, err: err.message }, 'connection error'));
-    if (this.draining) {
-      audit.write({ event: 'connection-refused', from, reason: 'draining for a restart' });
-      client.end();
-      return;
-    }
-    if (this.unauthenticated >= limits.maxUnauthenticated) {
-      audit.write({ event: 'connection-refused', from, reason: 'too many unauthenticated connections' });
-      client.end();
-      return;
-    }
     const conn: Conn = { client, from, closers: new Set() };
     this.conns.add(conn);
-    this.unauthenticated++;
     let authed = false;
     let failures = 0;
     let busy = false;
     const started = Date.now();
-    const grace = setTimeout(() => {
-      log.info({ from }, 'login grace time over');
-      audit.write({ event: 'connection-refused', from, reason: 'login grace time over' });
-      client.end();
-    }, limits.graceTimeMs);
     let idle: NodeJS.Timeout | undefined;
     const touch = (): void => {
       if (!idle) return;
@@ -149,8 +173,7 @@ export class JumpSshServer {
     });
     client.on('ready', () => {
       authed = true;
-      this.unauthenticated--;
-      clearTimeout(grace);
+      this.loggedIn(client);
       const user = conn.user!;
       if (limits.idleTimeoutMs > 0) {
         idle = setTimeout(() => {
@@ -182,12 +205,10 @@ export class JumpSshServer {
       });
     });
     client.on('close', () => {
-      clearTimeout(grace);
       if (idle) clearTimeout(idle);
       for (const close of conn.closers) close();
       this.conns.delete(conn);
-      if (!authed) this.unauthenticated--;
-      else audit.write({ event: 'logout', user: conn.user!.name, from, durationMs: Date.now() - started });
+      if (authed) audit.write({ event: 'logout', user: conn.user!.name, from, durationMs: Date.now() - started });
     });
   }
 }

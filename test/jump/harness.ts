@@ -17,6 +17,7 @@ export interface TestUser {
   otp?: Record<string, unknown>;
   access?: unknown[];
   shell?: boolean;
+  deviceUser?: string;
 }
 
 export interface TestJump {
@@ -36,7 +37,7 @@ export async function writeFleet(dir: string, users: TestUser[]): Promise<string
   mkdirSync(join(fleet, 'users'), { recursive: true });
   writeFileSync(join(fleet, 'fleet.yaml'), 'heartbeat: 10s\n');
   for (const u of users) {
-    const doc = { name: u.name, password: await hashPassword(u.password, { N: 1024, r: 8, p: 1 }), otp: u.otp ?? { mode: 'totp' }, access: u.access ?? [], shell: u.shell ?? false };
+    const doc = { name: u.name, password: await hashPassword(u.password, { N: 1024, r: 8, p: 1 }), otp: u.otp ?? { mode: 'totp' }, access: u.access ?? [], shell: u.shell ?? false, ...(u.deviceUser ? { deviceUser: u.deviceUser } : {}) };
     writeFileSync(join(fleet, 'users', `${u.name}.yaml`), stringify(doc));
   }
   return fleet;
@@ -125,8 +126,8 @@ export function sshEnv(t: TestJump, answers: { password: string; codeCmd?: strin
   };
 }
 
-export function runSsh(t: TestJump, args: string[], answers: { password: string; codeCmd?: string; code?: string }, opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<SshRun> {
-  const env = sshEnv(t, answers);
+export function runSsh(t: TestJump, args: string[], answers: { password: string; codeCmd?: string; code?: string }, opts: { input?: string | Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<SshRun> {
+  const env = { ...sshEnv(t, answers), ...opts.env };
   return new Promise((resolve) => {
     const child = spawn('ssh', ['-F', t.sshConfig, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

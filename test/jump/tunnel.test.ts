@@ -2,7 +2,8 @@
 // forbidden or unknown one is refused with "administratively prohibited"; -R is refused;
 // the audit log records the tunnel with its byte counts.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,12 +14,13 @@ import { runSsh, startTestJump, waitForAudit, writeSshFiles, type TestJump } fro
 describe('jump tunnels (ssh -J)', () => {
   let t: TestJump;
   let device: DeviceSshd;
+  let agent: ChildProcess | undefined;
   // A TOTP step is accepted once per user (and no earlier step after it): logins in this file use
   // the current step, then the next one (accepted within the one-step tolerance), or another user.
 
   before(async () => {
     t = await startTestJump({
-      users: ['alice', 'bob'].map((name) => ({ name, password: `${name}-pass-1`, access: [{ select: { labels: { role: 'web' } }, ports: [22] }] })),
+      users: ['alice', 'bob', 'carol'].map((name) => ({ name, password: `${name}-pass-1`, deviceUser: 'alice', access: [{ select: { labels: { role: 'web' } }, ports: [22] }] })),
       config: { userLockThreshold: 100, addrLockThreshold: 1000 },
     });
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(t.dir, 'id_ed25519')]);
@@ -42,6 +44,7 @@ describe('jump tunnels (ssh -J)', () => {
     );
   });
   after(async () => {
+    agent?.kill();
     await t?.close();
     await device?.close();
   });
@@ -79,5 +82,21 @@ describe('jump tunnels (ssh -J)', () => {
     assert.equal(unknown.code, 255);
     assert.match(unknown.stderr, /administratively prohibited/);
     assert.ok(await waitForAudit(t, (e) => e.event === 'tunnel-refused' && e.device === 'device-404' && e.reason === 'unknown device'));
+  });
+
+  it('runs a command on a device from the jump itself with the forwarded agent (ssh -A alice@jump DEVICE CMD)', async () => {
+    const sock = join(t.dir, 'agent.sock');
+    agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+    execFileSync('ssh-add', ['-q', join(t.dir, 'id_ed25519')], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+    const r = await runSsh(t, ['-A', '-l', 'carol', 'jump', 'device-17', 'echo', 'via-agent-$((2+3))'], { password: 'carol-pass-1', code: await currentTotp(t.secrets.carol!) }, { env: { SSH_AUTH_SOCK: sock } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /via-agent-5/);
+    const s = await waitForAudit(t, (e) => e.event === 'session' && e.kind === 'exec' && e.user === 'carol');
+    assert.equal(s?.device, 'device-17');
+    // the same path refuses a device outside the user's rules
+    const no = await runSsh(t, ['-A', '-l', 'carol', 'jump', 'device-99', 'true'], { password: 'carol-pass-1', code: await currentTotp(t.secrets.carol!, Date.now() + 30_000) }, { env: { SSH_AUTH_SOCK: sock } });
+    assert.notEqual(no.code, 0);
+    assert.match(no.stderr, /administratively prohibited/);
   });
 });
