@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { parseDuration } from '../specs/schema/duration.js';
+import { formatDuration, parseDuration } from '../specs/schema/duration.js';
 import { DroverError } from './errors.js';
 
 export type OptionType = 'string' | 'boolean' | 'number' | 'duration' | 'list';
@@ -59,7 +59,7 @@ function camel(name: string): string {
 function coerce(opt: OptionSpec, raw: unknown, origin: string): unknown {
   const fail = (what: string): never => {
     const shown = opt.secret ? '' : ` (got ${JSON.stringify(raw)})`;
-    throw new DroverError('CONFIG_INVALID', `${origin}: --${opt.name} ${what}${shown}`, { kind: 'stalled' });
+    throw new DroverError('CONFIG_INVALID', `${origin === 'flag' ? '' : `${origin}: `}--${opt.name} ${what}${shown}`, { kind: 'stalled' });
   };
   switch (opt.type) {
     case 'string':
@@ -72,6 +72,7 @@ function coerce(opt: OptionSpec, raw: unknown, origin: string): unknown {
       if (raw === 'false' || raw === '0' || raw === 'no' || raw === '') return false;
       return fail('must be true or false');
     case 'number': {
+      if (typeof raw !== 'number' && typeof raw !== 'string') return fail('must be a number');
       const n = typeof raw === 'number' ? raw : Number(raw);
       if (typeof raw === 'string' && raw.trim() === '') return fail('must be a number');
       if (!Number.isFinite(n)) return fail('must be a number');
@@ -96,7 +97,7 @@ export function renderHelp(spec: CommandSpec): string {
     const flag = `  ${opt.short ? `-${opt.short}, ` : ''}--${opt.name}${opt.type === 'boolean' ? '' : ` ${opt.metavar ?? opt.type.toUpperCase()}`}`;
     const extra: string[] = [];
     if (opt.default !== undefined && !opt.secret && opt.name !== 'help') {
-      const d = opt.type === 'duration' ? `${Number(opt.default) / 1000}s` : Array.isArray(opt.default) ? opt.default.join(',') : String(opt.default);
+      const d = opt.type === 'duration' ? formatDuration(Number(opt.default)) : Array.isArray(opt.default) ? opt.default.join(',') : String(opt.default);
       if (d !== '') extra.push(`default ${d}`);
     }
     const env = opt.name === 'help' ? undefined : opt.name === 'config' ? 'DROVER_CONFIG' : envName(opt);
@@ -174,7 +175,10 @@ export function loadConfig(spec: CommandSpec, argv: string[], env: NodeJS.Proces
     }
     if (value !== undefined && opt.check) {
       const problem = opt.check(value);
-      if (problem) throw new DroverError('CONFIG_INVALID', `--${opt.name}: ${problem}`, { kind: 'stalled' });
+      if (problem) {
+        const from = sources[opt.name] === 'env' ? ` (from environment ${envVar})` : sources[opt.name] === 'file' ? ` (from config file ${configPath})` : '';
+        throw new DroverError('CONFIG_INVALID', `--${opt.name}: ${problem}${from}`, { kind: 'stalled' });
+      }
     }
     values[opt.name] = value;
   }

@@ -33,7 +33,8 @@ export async function gitTreeReader(opts: GitTreeOptions): Promise<TreeReader & 
     trees: [git.TREE({ ref: commit })],
     map: async (path, [entry]) => {
       if (!entry || path === '.') return true;
-      if ((await entry.type()) === 'blob') files.set(path, await entry.oid());
+      // Regular files only: symlinks (mode 120000) and submodules are skipped, as dirTreeReader skips them.
+      if ((await entry.type()) === 'blob' && (await entry.mode()) !== 0o120000) files.set(path, await entry.oid());
       return true;
     },
   });
