@@ -49,7 +49,7 @@ export function buildPackage(name: string, version: string, outDir: string, file
 }
 
 /** A control script in the Open-Falcon style, with knobs to make it misbehave. */
-export function controlScript(opts: { startHangs?: boolean; stopHangs?: boolean; startFails?: boolean } = {}): string {
+export function controlScript(opts: { startHangs?: boolean; stopHangs?: boolean; startFails?: boolean; stopSlowSec?: number } = {}): string {
   return `#!/usr/bin/env bash
 here=$(cd "$(dirname "$0")" && pwd)
 pidfile="$here/run.pid"
@@ -64,6 +64,7 @@ case "$1" in
     echo started ;;
   stop)
     ${opts.stopHangs ? 'echo "stopping, then hanging"; sleep 600' : ''}
+    ${opts.stopSlowSec ? `sleep ${opts.stopSlowSec}` : ''}
     running && kill "$(cat "$pidfile")"
     rm -f "$pidfile"
     echo stoped ;;
