@@ -18,6 +18,8 @@ export const ROUTES: RoutePlugin[] = [
   statusRoutes,
   webhookRoutes,
   (app, deps) => import('./routes/jump.js').then((m) => m.jumpRoutes(app, deps)),
+  async (app, deps) => (await import('./routes/artifacts.js')).artifactRoutes(app, deps),
+  async (app, deps) => (await import('./routes/legacy.js')).legacyRoutes(app, deps),
   async (app, deps) => (await import('./routes/commands.js')).commandsRoutes(app, deps),
   async (app, deps) => (await import('./routes/dashboard.js')).dashboardRoutes(app, deps),
 ];

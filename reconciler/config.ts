@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig, parseHostPort, type CommandSpec } from '../lib/config.js';
 import { DroverError } from '../lib/errors.js';
+import { checkCidrs, checkOnOff, checkPublicUrl, checkSize, parseOnOff, parseSize } from './legacy/legacy-settings.js';
 
 export interface MetaConfig {
   repo: string;
@@ -24,6 +25,11 @@ export interface MetaConfig {
   heartbeatJitter: number;
   sweepIntervalMs: number;
   metricsPublic: boolean;
+  /** Legacy Open-Falcon protocol and artifact cache (reconciler/legacy/legacy-settings.ts). */
+  legacy: boolean;
+  legacyAllow: string[];
+  publicUrl: string | null;
+  artifactCacheBytes: number;
   git: { token: string | null; username: string | null; password: string | null };
 }
 
@@ -59,6 +65,10 @@ export const META_SPEC: CommandSpec = {
     { name: 'heartbeat-jitter', type: 'number', default: 0.1, help: 'fraction of the heartbeat interval added or removed at random per answer', check: (v) => (Number(v) >= 0 && Number(v) < 1 ? undefined : 'must be between 0 and 1') },
     { name: 'sweep-interval', type: 'duration', default: 10_000, help: 'how often every device\'s condition is re-evaluated (to notice Offline)', check: positive },
     { name: 'metrics-public', type: 'boolean', default: false, help: 'serve /metrics without the admin token' },
+    { name: 'legacy', type: 'string', metavar: 'true|false', default: 'true', help: 'serve Open-Falcon ops-meta\'s protocol (POST /heartbeat, /status/…, legacy artifact paths) for unmodified ops-updaters', check: checkOnOff },
+    { name: 'legacy-allow', type: 'list', metavar: 'CIDR[,CIDR]', default: ['127.0.0.0/8', '::1/128'], help: 'networks legacy updaters may connect from (they send no token)', check: checkCidrs },
+    { name: 'public-url', type: 'string', metavar: 'URL', help: 'base URL devices reach meta at, for the artifact URLs of legacy answers (default: the request\'s Host)', check: checkPublicUrl },
+    { name: 'artifact-cache-size', type: 'string', metavar: 'SIZE', default: '10G', help: 'size cap of the artifact cache in <data>/artifacts (least recently used files are evicted)', check: checkSize },
   ],
   epilog:
     'Secrets (tokens, passwords) are never logged; prefer passing them through the environment or the config file.\n' +
@@ -109,6 +119,10 @@ export function loadMetaConfig(argv: string[], env: NodeJS.ProcessEnv = process.
       heartbeatJitter: v['heartbeat-jitter'] as number,
       sweepIntervalMs: v['sweep-interval'] as number,
       metricsPublic: v['metrics-public'] as boolean,
+      legacy: parseOnOff(v.legacy as string)!,
+      legacyAllow: v['legacy-allow'] as string[],
+      publicUrl: (v['public-url'] as string | undefined) ?? null,
+      artifactCacheBytes: parseSize(v['artifact-cache-size'] as string)!,
       git: {
         token: (v['git-token'] as string | undefined) ?? null,
         username: (v['git-username'] as string | undefined) ?? null,

@@ -14,8 +14,8 @@ export interface ArtifactRouteOptions {
   cache: ArtifactCache;
   /** True when the request carries a valid agent or admin token. */
   authorize: (req: FastifyRequest) => boolean;
-  /** True when the legacy paths may be served to this source address. */
-  legacyAllowed: (address: string | undefined) => boolean;
+  /** True when the legacy paths may be served to this source address; null: no legacy paths at all. */
+  legacyAllowed: ((address: string | undefined) => boolean) | null;
 }
 
 /** The base URL the legacy answer gives for an artifact: files are `{base}/{name}-{version}.tar.gz[.md5]`. */
@@ -66,8 +66,10 @@ export async function registerArtifactRoutes(app: FastifyInstance, opts: Artifac
   const text = (reply: FastifyReply, status: number, body: string): FastifyReply =>
     reply.code(status).header('content-type', 'text/plain; charset=utf-8').header('x-content-type-options', 'nosniff').send(body + '\n');
 
+  const legacyAllowed = opts.legacyAllowed;
+  if (!legacyAllowed) return;
   app.route<{ Params: { key: string; file: string } }>({ method: ['GET', 'HEAD'], url: '/legacy/artifacts/:key/:file', handler: async (req, reply) => {
-    if (!opts.legacyAllowed(req.socket.remoteAddress)) return text(reply, 403, 'forbidden: this network is not allowed to use the legacy protocol');
+    if (!legacyAllowed(req.socket.remoteAddress)) return text(reply, 403, 'forbidden: this network is not allowed to use the legacy protocol');
     const km = /^(sha256|md5)-([0-9a-fA-F]+)$/.exec(req.params.key);
     const fm = /^(.+\.tar\.gz)(\.md5)?$/.exec(req.params.file);
     if (!km || !fm || !(km[1] === 'sha256' ? SHA256 : MD5).test(km[2]!)) return text(reply, 404, '404 page not found');

@@ -1,0 +1,53 @@
+// The artifact cache's routes in meta: GET /v1/artifacts/:sha256, /v1/artifacts/md5/:md5 (agent or
+// admin token) and the legacy tarball paths (source networks of --legacy-allow). The cache lives in
+// <data>/artifacts and serves only checksums of the last good fleet revision.
+import { join } from 'node:path';
+import { ArtifactCache } from '../artifacts/artifact-cache.js';
+import { buildArtifactIndex, lookupArtifact } from '../artifacts/artifact-index.js';
+import { registerArtifactRoutes } from '../artifacts/artifact-routes.js';
+import { ArtifactStore } from '../artifacts/artifact-store.js';
+import type { MetaDeps, RoutePlugin } from '../deps.js';
+import { bearerOf, TokenSet } from '../http/tokens.js';
+import { legacySettings } from '../legacy/legacy-settings.js';
+import { addressMatcher } from '../legacy/source-network.js';
+
+const withGauges = new WeakSet<object>();
+
+export const artifactRoutes: RoutePlugin = async (app, deps: MetaDeps) => {
+  const settings = legacySettings(deps.config);
+  const log = deps.log.child({ component: 'artifacts' });
+  const store = new ArtifactStore({ dir: join(deps.config.dataDir, 'artifacts'), maxBytes: settings.artifactCacheBytes, log });
+  await store.open();
+  const cache = new ArtifactCache({
+    store,
+    log,
+    lookup: (key) => {
+      const compiled = deps.desired.compiled;
+      return compiled ? lookupArtifact(buildArtifactIndex(compiled.spec), key) : undefined;
+    },
+  });
+  const tokens = new TokenSet([...deps.config.agentTokens, deps.config.adminToken]);
+  await registerArtifactRoutes(app, {
+    cache,
+    authorize: (req) => {
+      const t = bearerOf(req);
+      return t !== null && tokens.matches(t);
+    },
+    legacyAllowed: settings.enabled ? addressMatcher(settings.allow) : null,
+  });
+  if (!withGauges.has(deps.metrics)) {
+    withGauges.add(deps.metrics);
+    deps.metrics.addGauge({ name: 'drover_artifact_cache_bytes', help: 'Bytes held by the artifact cache.', values: () => [{ value: store.usedBytes }] });
+    deps.metrics.addGauge({ name: 'drover_artifact_cache_files', help: 'Artifacts held by the artifact cache.', values: () => [{ value: store.count }] });
+    deps.metrics.addGauge({
+      name: 'drover_artifact_cache_requests',
+      help: 'Artifact requests since start, by outcome (hit, miss, upstream fetch, upstream failure).',
+      values: () => [
+        { labels: { outcome: 'hit' }, value: cache.stats.hits },
+        { labels: { outcome: 'miss' }, value: cache.stats.misses },
+        { labels: { outcome: 'upstream_fetch' }, value: cache.stats.upstreamFetches },
+        { labels: { outcome: 'upstream_failure' }, value: cache.stats.upstreamFailures },
+      ],
+    });
+  }
+};

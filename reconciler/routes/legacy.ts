@@ -1,0 +1,121 @@
+// Open-Falcon ops-meta's HTTP API, served by meta for unmodified ops-updaters:
+//   POST /heartbeat           records the realAgents as the device's report, answers its desired agents
+//   GET  /status/json/{name}  the last reported {name, version, status, timestamp} of that agent per host
+//   GET  /status/text/{name}  the same as text lines
+//   GET  /health              "ok"
+// Answers and error bodies are byte-compatible with ops-meta. The updater sends no token: heartbeat
+// and status are served only to the networks of --legacy-allow. Off with --legacy false.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { PackageReport } from '../../specs/wire/heartbeat.js';
+import type { LegacyRealAgent } from '../../specs/wire/legacy.js';
+import { legacyArtifactBase } from '../artifacts/artifact-routes.js';
+import type { RoutePlugin } from '../deps.js';
+import { decodeLegacyRequest } from '../legacy/decode-legacy-request.js';
+import { goJson } from '../legacy/go-json.js';
+import { legacyAnswer } from '../legacy/legacy-answer.js';
+import { LEGACY_UPDATER_FACT, legacyReport, realAgentsOf } from '../legacy/legacy-report.js';
+import { legacySettings } from '../legacy/legacy-settings.js';
+import { statusJson, statusText, type AgentStatus } from '../legacy/legacy-status.js';
+import { addressMatcher } from '../legacy/source-network.js';
+
+const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Go's http.Error: plain text, nosniff, the message and a newline. */
+function goError(reply: FastifyReply, status: number, message: string): FastifyReply {
+  return reply.code(status).header('content-type', 'text/plain; charset=utf-8').header('x-content-type-options', 'nosniff').send(message + '\n');
+}
+
+export const legacyRoutes: RoutePlugin = async (app, deps) => {
+  const settings = legacySettings(deps.config);
+  if (!settings.enabled) return;
+  const log = deps.log.child({ component: 'legacy' });
+  const allowed = addressMatcher(settings.allow);
+  const { desired, registry, conditions, metrics, clock } = deps;
+
+  // The updater's body is read as bytes whatever its content type: ops-meta decoded it itself.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.get('/health', async (_req, reply) => reply.header('content-type', 'text/plain; charset=utf-8').send('ok'));
+
+  const guard = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (!allowed(req.socket.remoteAddress)) {
+      log.warn({ address: req.socket.remoteAddress, url: req.url }, 'legacy request from a network outside --legacy-allow');
+      return void goError(reply, 403, 'forbidden');
+    }
+  };
+
+  const baseUrl = (req: FastifyRequest): string => {
+    if (settings.publicUrl) return settings.publicUrl;
+    const host = req.headers.host ?? `${req.socket.localAddress?.includes(':') ? `[${req.socket.localAddress}]` : req.socket.localAddress}:${req.socket.localPort}`;
+    return `${req.protocol}://${host}`;
+  };
+
+  const unrecordable = new Set<string>();
+
+  app.route({
+    method: ['POST', 'PUT', 'GET'],
+    url: '/heartbeat',
+    onRequest: guard,
+    handler: async (req, reply) => {
+      const started = process.hrtime.bigint();
+      const h = req.headers;
+      const declaredEmpty = h['content-length'] === '0' || (h['content-length'] === undefined && h['transfer-encoding'] === undefined);
+      const decoded = decodeLegacyRequest(req.body as Buffer | undefined, declaredEmpty);
+      if (!decoded.ok) {
+        metrics.heartbeatsRejected++;
+        return goError(reply, 400, decoded.message);
+      }
+      const { hostname, realAgents } = decoded.request;
+      const entry = desired.get(hostname);
+      const answer = entry ? legacyAnswer(entry.document, (key) => legacyArtifactBase(baseUrl(req), key)) : null;
+
+      if (DEVICE_ID.test(hostname)) {
+        const now = clock.now();
+        const hb = legacyReport(hostname, realAgents ?? null, entry?.document ?? null, entry?.etag ?? null, answer, req.socket.remoteAddress);
+        const seen = registry.observe(hb, now);
+        if (seen.labelsChanged && !seen.created) void desired.invalidate([hostname]);
+        conditions.track(seen.record, now, { packages: hb.packages, commands: hb.commands });
+      } else if (!unrecordable.has(hostname) && unrecordable.size < 1000) {
+        unrecordable.add(hostname);
+        log.warn({ hostname }, 'legacy hostname is not a valid device id: answered, but not recorded');
+      }
+
+      if (!entry || !answer) {
+        reply.header('content-type', 'application/json; charset=UTF-8');
+        return reply.send(goJson({ errorMessage: 'meta has no valid revision of the fleet repository yet', desiredAgents: null }));
+      }
+      metrics.heartbeats++;
+      metrics.observeHeartbeat(Number(process.hrtime.bigint() - started) / 1e9);
+      if (answer.unsupported.length) log.debug({ hostname, unsupported: answer.unsupported.map((u) => `${u.kind} ${u.name}`) }, 'legacy device cannot do everything it should');
+      // ops-meta answered a nil slice (null) when no agent applies
+      const body = goJson({ errorMessage: '', desiredAgents: answer.desiredAgents.length ? answer.desiredAgents : null });
+      return reply.header('content-type', 'application/json; charset=UTF-8').send(body);
+    },
+  });
+
+  const statusOf = (agentName: string): AgentStatus => {
+    const out: AgentStatus = new Map();
+    for (const record of registry.values()) {
+      if (!record.facts.includes(LEGACY_UPDATER_FACT)) continue;
+      const facts = JSON.parse(record.facts) as { updater?: string };
+      if (facts.updater !== LEGACY_UPDATER_FACT) continue;
+      const agents = realAgentsOf(JSON.parse(record.packages) as PackageReport[]);
+      if (agents.length === 0) continue; // ops-meta only knew hosts that reported agents
+      out.set(record.id, agents.find((a: LegacyRealAgent) => a.name === agentName) ?? null);
+    }
+    return out;
+  };
+
+  app.get<{ Params: { '*': string } }>('/status/json/*', { onRequest: guard }, async (req, reply) => {
+    const name = req.params['*'];
+    if (name === '') return goError(reply, 400, 'agent name is blank');
+    return reply.header('content-type', 'application/json; charset=UTF-8').send(statusJson(statusOf(name)));
+  });
+
+  app.get<{ Params: { '*': string } }>('/status/text/*', { onRequest: guard }, async (req, reply) => {
+    const name = req.params['*'];
+    if (name === '') return goError(reply, 400, 'agent name is blank');
+    return reply.header('content-type', 'text/plain; charset=utf-8').send(statusText(statusOf(name)));
+  });
+};
