@@ -24,6 +24,7 @@ export class FleetSource {
   current: FleetView = { revision: null, users: new Map(), devices: new Map() };
   lastError: string | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
 
   constructor(private readonly opts: { repo?: string; dataDir: string; branch?: string; log: Logger; extraUsers?: UserSpec[] }) {
     for (const u of opts.extraUsers ?? []) this.current.users.set(u.name, u);
@@ -33,7 +34,13 @@ export class FleetSource {
     return !!this.opts.repo && /^(https?|file):\/\//.test(this.opts.repo);
   }
 
-  async refresh(): Promise<void> {
+  /** Reads the repository again; concurrent calls share one read. */
+  refresh(): Promise<void> {
+    this.running ??= this.read().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async read(): Promise<void> {
     const { repo } = this.opts;
     if (!repo) return;
     try {

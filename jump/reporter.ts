@@ -14,6 +14,8 @@ export interface JumpStatus {
   activeSessions: number;
   sessions: { user: string; from: string }[];
   lockedKeys: string[];
+  /** Fleet repository revision the users and devices come from. */
+  revision: string | null;
   lastError: string | null;
 }
 

@@ -100,6 +100,7 @@ export async function startJump(config: JumpConfig, opts: StartJumpOptions = {})
     activeSessions: ssh.active,
     sessions: ssh.sessions,
     lockedKeys: [...userLocks.locked(now()), ...addrLocks.locked(now())],
+    revision: fleet.current.revision,
     lastError: ssh.lastError ?? fleet.lastError ?? reporter?.lastError ?? null,
   });
 

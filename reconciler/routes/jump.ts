@@ -20,6 +20,7 @@ export const JumpReportSchema = z.object({
   sessions: z.array(z.object({ user: Text(64), from: Text(64) })).max(1000).default([]),
   lockedKeys: z.array(Text(200)).max(1000).default([]),
   lastError: Text(2000).nullable().default(null),
+  revision: Text(100).nullable().default(null),
 });
 
 const RestartSchema = z.strictObject({
