@@ -3,7 +3,7 @@
 // and devices created by sending real heartbeats in various conditions: in sync, progressing,
 // failed (a package failing), offline (seen long ago), and a command whose staged rollout pauses
 // because its first device fails it.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../../lib/log.js';
@@ -39,9 +39,20 @@ const FAILING_COMMAND = 'clean-tmp';
 export const FAILING_OUTPUT = "find: '/tmp/drover-demo-locked': Permission denied\nclean-tmp: giving up\n";
 export const PACKAGE_ERROR = 'control start exited with code 1';
 
-export async function startSeededMeta(opts: { args?: string[] } = {}): Promise<SeededMeta> {
+export interface SeedOptions {
+  /** Extra meta flags. */
+  args?: string[];
+  /** Edits the copy of examples/fleet before it becomes the repository's first commit. */
+  edit?: (dir: string) => void;
+}
+
+export async function startSeededMeta(opts: SeedOptions = {}): Promise<SeededMeta> {
   const git = await startGitServer();
-  const repo = git.createRepo('fleet', join(ROOT, 'examples/fleet'));
+  const source = mkdtempSync(join(tmpdir(), 'drover-dash-fleet-'));
+  cpSync(join(ROOT, 'examples/fleet'), source, { recursive: true });
+  opts.edit?.(source);
+  const repo = git.createRepo('fleet', source);
+  rmSync(source, { recursive: true, force: true });
   const dataDir = mkdtempSync(join(tmpdir(), 'drover-dash-'));
   const { config } = loadMetaConfig(
     ['--repo', repo.url, '--data', dataDir, '--listen', '127.0.0.1:0', '--agent-token', AGENT_TOKEN, '--admin-token', ADMIN_TOKEN, '--max-in-flight', '100000', ...(opts.args ?? [])],

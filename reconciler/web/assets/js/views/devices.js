@@ -97,6 +97,7 @@ export function mount(root, route) {
     info.textContent = `${num(first)}–${num(data.offset + data.items.length)} of ${num(data.total)} devices`;
     prev.disabled = state.page === 0;
     next.disabled = data.offset + data.items.length >= data.total;
+    if (root.dataset.ready !== 'true') performance.mark('drover:devices-rendered');
     root.dataset.ready = 'true';
   }
 

@@ -87,6 +87,7 @@ export function mount(root) {
     if (alive) render(root, o);
   }, 1000);
   load.now().then(() => {
+    performance.mark('drover:overview-rendered');
     root.dataset.ready = 'true';
   });
   const clock = setInterval(load, 15_000); // relative times stay true without events
