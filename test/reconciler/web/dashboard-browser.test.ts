@@ -3,9 +3,11 @@
 // rollout with its failing device, jump status, and a new heartbeat showing up without a reload.
 // Screenshots of every view go to test-output/screenshots/.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { ROOT } from '../../helpers/meta-process.js';
 import { CHROMIUM, launchBrowser, screenshotPath, type Browser } from './browser.js';
 import { expectedCounts, FAILING_OUTPUT, PACKAGE_ERROR, startSeededMeta, type SeededMeta } from './seed-fleet.js';
 
@@ -174,6 +176,26 @@ test('a new heartbeat updates the open page without a reload', { skip }, async (
   assert.equal(await page.evaluate(() => (window as unknown as { marker: number }).marker), 42, 'the page was not reloaded');
   assert.ok(Number(await page.evaluate(() => document.body.dataset.liveEvents)) >= 1);
   await page.screenshot({ path: screenshotPath('devices-live'), fullPage: true });
+});
+
+test('a new commit, then an invalid one, show on the overview without a reload', { skip }, async () => {
+  await page.click('#nav a[data-view="overview"]');
+  await ready('overview');
+  await page.evaluate(() => ((window as unknown as { marker: number }).marker = 7));
+  const good = s.repo.commit({ 'fleet.yaml': `${readFileSync(join(ROOT, 'examples/fleet/fleet.yaml'), 'utf8')}# reviewed\n` }, 'fleet: note the review');
+  await s.meta.deps.source.trigger('test');
+  await page.waitForFunction((sha) => document.querySelector('[data-testid="commit"]')?.textContent === sha, good.slice(0, 12));
+  assert.match(await page.textContent('section.revision') ?? '', /fleet: note the review/);
+
+  s.repo.commit({ 'packages/broken.yaml': 'name: broken\nversion: [1.0\n' }, 'packages: add broken');
+  await s.meta.deps.source.trigger('test');
+  await page.waitForSelector('[data-testid="problems"]');
+  const problems = await page.textContent('[data-testid="problems"]') ?? '';
+  assert.match(problems, /rejected/);
+  assert.match(problems, /packages\/broken\.yaml:\d+:\d+/);
+  assert.equal(await page.textContent('[data-testid="commit"]'), good.slice(0, 12), 'still serving the last good commit');
+  assert.equal(await page.evaluate(() => (window as unknown as { marker: number }).marker), 7, 'the page was not reloaded');
+  await page.screenshot({ path: screenshotPath('overview-rejected-commit'), fullPage: true });
 });
 
 test('signing out ends the session', { skip }, async () => {
