@@ -38,7 +38,7 @@ export const command: CliCommand = {
       const trials = s.devices.reduce((n, d) => n + (d.commands?.length ?? 0), 0);
       process.stdout.write(
         `${result.label}: ${failed ? 'invalid' : 'valid'}: ${plural(s.packages.length, 'package')}, ${plural(s.devices.length, 'device')}, ${plural(s.commands.length, 'command')}` +
-          `${trials ? ` (+${trials} under trial)` : ''}, ${s.users.length} users` +
+          `${trials ? ` (+${trials} under trial)` : ''}, ${plural(s.users.length, 'user')}` +
           `${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}\n`,
       );
     } else {

@@ -12,14 +12,39 @@ export interface GitTreeOptions {
   ref: string;
 }
 
-/** Resolves a ref (branch, tag, `HEAD`, short or full sha) to a full commit id. */
+/**
+ * Resolves a revision to a full commit id: a branch, tag, remote branch, `HEAD`, a short or full
+ * sha, followed by any of git's parent suffixes (`HEAD~2`, `main^`, `v1.2^2`, `origin/main~1^`).
+ */
 export async function resolveCommit(opts: { dir: string; gitdir?: string; ref: string }): Promise<string> {
   const { dir, gitdir } = opts;
+  const m = /^(.+?)((?:[~^]\d*)*)$/.exec(opts.ref);
+  const base = m?.[1] ?? opts.ref;
+  let oid: string;
   try {
-    return await git.resolveRef({ fs, dir, gitdir, ref: opts.ref });
+    oid = await git.resolveRef({ fs, dir, gitdir, ref: base });
   } catch {
-    return await git.expandOid({ fs, dir, gitdir, oid: opts.ref });
+    oid = await git.expandOid({ fs, dir, gitdir, oid: base });
   }
+  // Annotated tags point at a tag object: peel to the commit.
+  for (let i = 0; i < 8; i++) {
+    const obj = await git.readObject({ fs, dir, gitdir, oid });
+    if (obj.type !== 'tag') break;
+    oid = (obj.object as { object: string }).object;
+  }
+  for (const [, op, digits] of (m?.[2] ?? '').matchAll(/([~^])(\d*)/g)) {
+    const n = digits === '' ? 1 : Number(digits);
+    const steps = op === '~' ? n : 1;
+    const parentIndex = op === '^' ? n - 1 : 0;
+    if (op === '^' && n === 0) continue; // `^0` is the commit itself
+    for (let i = 0; i < steps; i++) {
+      const { commit } = await git.readCommit({ fs, dir, gitdir, oid });
+      const parent = commit.parent[i === steps - 1 ? parentIndex : 0];
+      if (!parent) throw new Error(`${opts.ref}: ${oid.slice(0, 12)} has no such parent`);
+      oid = parent;
+    }
+  }
+  return oid;
 }
 
 export async function gitTreeReader(opts: GitTreeOptions): Promise<TreeReader & { commit: string }> {

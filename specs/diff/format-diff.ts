@@ -22,6 +22,20 @@ function oneLine(s: string): string {
   return line.length > 100 ? line.slice(0, 97) + '...' : line;
 }
 
+/** How the summary line names each kind of change: [one, several]. */
+const SUMMARY: Record<Change['kind'], [string, string]> = {
+  'package-added': ['install', 'installs'],
+  'package-removed': ['removal', 'removals'],
+  'package-upgraded': ['upgrade', 'upgrades'],
+  'package-downgraded': ['downgrade', 'downgrades'],
+  'package-state': ['state change', 'state changes'],
+  'package-artifact': ['artifact change', 'artifact changes'],
+  'package-settings': ['settings change', 'settings changes'],
+  'command-runs': ['command run', 'command runs'],
+  'command-removed': ['command dropped', 'commands dropped'],
+  heartbeat: ['heartbeat change', 'heartbeat changes'],
+};
+
 export function formatFleetDiff(diff: FleetDiff, opts: { all?: boolean } = {}): string {
   const lines: string[] = [];
   for (const d of diff.devices) {
@@ -30,7 +44,7 @@ export function formatFleetDiff(diff: FleetDiff, opts: { all?: boolean } = {}): 
     lines.push(`${d.id}${tag}${d.changes.length ? '' : ': no change'}`);
     for (const c of d.changes) lines.push(`  ${formatChange(c)}`);
   }
-  const parts = Object.entries(diff.counts).map(([k, n]) => `${n} ${k.replace('package-', '').replace('command-runs', 'command runs').replace('command-removed', 'command dropped')}`);
+  const parts = (Object.keys(SUMMARY) as Change['kind'][]).filter((k) => diff.counts[k]).map((k) => `${diff.counts[k]} ${SUMMARY[k][diff.counts[k] === 1 ? 0 : 1]}`);
   lines.push(`${diff.affected} of ${diff.total} devices affected${parts.length ? `: ${parts.join(', ')}` : ''}`);
   return lines.join('\n') + '\n';
 }

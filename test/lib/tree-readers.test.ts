@@ -86,3 +86,51 @@ describe('gitTreeReader', () => {
     await assert.rejects(head.read('nope.yaml'), /no such file in [0-9a-f]{12}: nope\.yaml/);
   });
 });
+
+describe('resolveCommit: git revision syntax', () => {
+  const repo = join(root, 'history');
+  const ids: Record<string, string> = {};
+  before(() => {
+    mkdirSync(repo);
+    git(repo, 'init', '-q', '-b', 'main');
+    for (const n of ['c1', 'c2', 'c3']) {
+      write(repo, { 'f.yaml': `n: ${n}\n` });
+      git(repo, 'add', '-A');
+      git(repo, 'commit', '-q', '-m', n);
+      ids[n] = git(repo, 'rev-parse', 'HEAD');
+    }
+    git(repo, 'checkout', '-q', '-b', 'side', ids.c1!);
+    write(repo, { 'g.yaml': 'side\n' });
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'side');
+    ids.side = git(repo, 'rev-parse', 'HEAD');
+    git(repo, 'checkout', '-q', 'main');
+    git(repo, 'merge', '-q', '--no-edit', '--no-ff', 'side');
+    ids.merge = git(repo, 'rev-parse', 'HEAD');
+    git(repo, 'tag', '-a', '-m', 'annotated', 'v2', ids.c2!);
+  });
+  const cases: [string, string][] = [
+    ['HEAD', 'merge'],
+    ['main', 'merge'],
+    ['HEAD~1', 'c3'],
+    ['HEAD^', 'c3'],
+    ['HEAD^1', 'c3'],
+    ['HEAD^2', 'side'],
+    ['HEAD~3', 'c1'],
+    ['main~1^', 'c2'],
+    ['side~1', 'c1'],
+    ['v2', 'c2'],
+    ['v2~1', 'c1'],
+    ['HEAD^0', 'merge'],
+  ];
+  for (const [ref, want] of cases) {
+    it(`${ref} is ${want}`, async () => {
+      assert.equal(await resolveCommit({ dir: repo, ref }), ids[want]);
+      assert.equal(git(repo, 'rev-parse', `${ref}^{commit}`), ids[want], 'the same as git rev-parse');
+    });
+  }
+  it('refuses a parent that does not exist', async () => {
+    await assert.rejects(resolveCommit({ dir: repo, ref: 'HEAD~10' }), /HEAD~10: [0-9a-f]{12} has no such parent/);
+    await assert.rejects(resolveCommit({ dir: repo, ref: 'HEAD~1^2' }), /no such parent/);
+  });
+});
