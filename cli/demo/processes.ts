@@ -1,0 +1,67 @@
+// The demo's processes: meta in this process (data in the demo folder, logs to a file), and each
+// agent as a child process of this same drover (`drover agent`), logging to a file.
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createLogger } from '../../lib/log.js';
+import type { DemoContext } from '../demo.js';
+
+export async function startDemoMeta(ctx: DemoContext): Promise<{ url: string; close(): Promise<void> }> {
+  const { loadMetaConfig } = await import('../../reconciler/config.js');
+  const { startMeta } = await import('../../reconciler/main.js');
+  mkdirSync(join(ctx.dir, 'logs'), { recursive: true });
+  const logFile = createWriteStream(join(ctx.dir, 'logs', 'meta.log'), { flags: 'a' });
+  const log = createLogger({ name: 'meta', level: 'info', destination: logFile });
+  const args = (listen: string) => [
+    '--repo', ctx.fleetDir, '--data', join(ctx.dir, 'meta-data'), '--listen', listen,
+    '--agent-token', ctx.agentToken, '--admin-token', ctx.adminToken, '--debounce', '200ms', '--sweep-interval', '2s',
+  ];
+  let meta;
+  try {
+    meta = await startMeta(loadMetaConfig(args('127.0.0.1:7070'), {}).config!, { log });
+  } catch {
+    meta = await startMeta(loadMetaConfig(args('127.0.0.1:0'), {}).config!, { log }); // 7070 is taken
+  }
+  const running = meta;
+  return {
+    url: running.url,
+    close: async () => {
+      await running.close();
+      logFile.end();
+    },
+  };
+}
+
+/** The command line that runs this drover: the same node flags (tsx in a checkout) and entry. */
+function droverCommand(): string[] {
+  return [...process.execArgv, process.argv[1]!];
+}
+
+export function startDemoAgent(ctx: DemoContext, device: DemoContext['devices'][number]): { stop(): Promise<void> } {
+  mkdirSync(device.root, { recursive: true });
+  const out = createWriteStream(join(ctx.dir, 'logs', `${device.id}.log`), { flags: 'a' });
+  const labels = Object.entries(device.labels).map(([k, v]) => `${k}=${v}`).join(',');
+  const child = spawn(
+    process.execPath,
+    [
+      ...droverCommand(), 'agent',
+      '--meta', ctx.metaUrl!, '--root', device.root, '--id', device.id, '--labels', labels,
+      '--initial-delay', '0', '--check-interval', '5s', '--max-backoff', '5s', '--stop-on-exit',
+    ],
+    { env: { ...process.env, DROVER_TOKEN: ctx.agentToken, DROVER_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout!.pipe(out, { end: false });
+  child.stderr!.pipe(out, { end: false });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        await exited;
+        clearTimeout(t);
+      }
+      out.end();
+    },
+  };
+}
