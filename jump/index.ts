@@ -4,3 +4,5 @@ export { defaultJumpConfig, jumpSpec, type JumpConfig } from './config.js';
 export { enrollOtp, readOtpSecret } from './otp-secrets.js';
 export { currentTotp } from './totp.js';
 export { RESTART_EXIT_CODE, runJump } from './main.js';
+export { startDemoJump, type DemoJump, type DemoJumpOptions } from './demo.js';
+export { startDeviceSshd } from './demo-device.js';
