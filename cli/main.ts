@@ -13,6 +13,7 @@ const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   meta: { summary: 'run meta: pull the fleet repository, answer agent heartbeats, show fleet status', load: () => import('./meta.js') },
   meta: { summary: 'run meta: pull the fleet repository, answer agent heartbeats, show fleet status', load: () => import('./meta.js') },
   agent: { summary: 'run the device agent: heartbeat to meta, converge packages, run approved commands, report', load: () => import('./agent.js') },
+  demo: { summary: 'run meta and three agents on this machine on the example fleet, and watch them converge', load: () => import('./demo.js') },
   jump: { summary: 'the SSH bastion: password + one-time code, device menu, ssh -J, audit and recordings', load: () => import('./jump.js') },
   otp: { summary: 'enroll a TOTP secret for a jump user (otpauth URI + QR code), or print the current code', load: () => import('./otp.js') },
   promote: { summary: 'move a trial command into control.yaml with a staged rollout, on a new branch', load: () => import('./promote.js') },
