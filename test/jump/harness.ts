@@ -61,7 +61,7 @@ export async function startTestJump(opts: { users: TestUser[]; devices?: Record<
     jump: await startJump(config, { log: silentLogger(), onRestarted: opts.onRestarted }),
     async restart() {
       await t.jump.close();
-      t.jump = await startJump({ ...config, listen: { host: '127.0.0.1', port: t.jump.port } }, { log: silentLogger() });
+      t.jump = await startJump({ ...config, listen: { host: '127.0.0.1', port: t.jump.port } }, { log: silentLogger(), onRestarted: opts.onRestarted });
     },
     async close() {
       await t.jump.close();
