@@ -37,7 +37,7 @@ export const jumpSpec: CommandSpec = {
     { name: 'drain-deadline', type: 'duration', help: 'on restart, how long running sessions may continue', default: 300_000 },
     { name: 'shell-command', type: 'string', help: 'shell on the jump host for users with `shell: true`', default: '/bin/bash', metavar: 'PATH' },
     { name: 'shell-user', type: 'string', help: 'run jump-host shells as this local user (needs root; default: the jump user)', metavar: 'USER' },
-    { name: 'record', type: 'boolean', help: 'record interactive sessions as asciicast files', default: true },
+    { name: 'no-record', type: 'boolean', help: 'do not record interactive sessions (asciicast files under DATA/recordings)', default: false },
   ],
   epilog: 'Users log in with keyboard-interactive: password, then a one-time code.\nExample: drover jump --repo ./fleet --data /var/lib/drover-jump --meta http://127.0.0.1:7070 --meta-token $TOKEN',
 };
@@ -112,7 +112,7 @@ export function toJumpConfig(v: Record<string, unknown>): JumpConfig {
     drainDeadlineMs: v['drain-deadline'] as number,
     shellCommand: s('shell-command') ?? '/bin/bash',
     shellUser: s('shell-user'),
-    record: v.record !== false,
+    record: v['no-record'] !== true,
   };
 }
 

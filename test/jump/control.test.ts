@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { copyExampleFleet, startMetaInProcess } from '../helpers/meta-process.js';
 
 describe('jump/control', () => {
   const dir = mkdtempSync(join(tmpdir(), 'jump-control-'));
@@ -41,4 +42,36 @@ describe('jump/control', () => {
       return '';
     }
   }
+
+  it('restarts jump when meta asks (the supervisor loop starts it again after the drain)', async () => {
+    const meta = await startMetaInProcess({ repo: copyExampleFleet() });
+    const auth = { authorization: `Bearer ${meta.adminToken}` };
+    const metaEnv = { DROVER_META: meta.url, DROVER_META_TOKEN: meta.adminToken, DROVER_REPORT_INTERVAL: '200ms', DROVER_NAME: 'jump-ctl' };
+    const jumps = async (): Promise<{ name: string; startedAt: string; up: boolean }[]> =>
+      ((await (await fetch(`${meta.url}/v1/jump`, { headers: auth })).json()) as { jumps: { name: string; startedAt: string; up: boolean }[] }).jumps;
+    try {
+      const started = spawnSync('jump/control', ['start'], { env: { ...env, ...metaEnv }, encoding: 'utf8', timeout: 40_000 });
+      assert.equal(started.status, 0, started.stdout + started.stderr);
+      let first: string | undefined;
+      for (let i = 0; i < 200 && !first; i++) {
+        first = (await jumps()).find((j) => j.name === 'jump-ctl')?.startedAt;
+        if (!first) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(first, 'jump reported to meta');
+      const res = await fetch(`${meta.url}/v1/jump/restart`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'jump-ctl', deadlineMs: 5000 }) });
+      assert.equal(res.status, 202);
+      let second: string | undefined;
+      for (let i = 0; i < 300 && !second; i++) {
+        const j = (await jumps()).find((x) => x.name === 'jump-ctl');
+        if (j && j.startedAt !== first && j.up) second = j.startedAt;
+        else await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(second && Date.parse(second) > Date.parse(first), 'a new jump process reported after the restart');
+      assert.match(readLog(), /drained for a restart; starting again/);
+      assert.equal(control('status').stdout.trim(), 'started');
+    } finally {
+      control('stop');
+      await meta.stop();
+    }
+  });
 });
