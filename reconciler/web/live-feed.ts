@@ -32,7 +32,10 @@ export function startLiveFeed(deps: MetaDeps, hub: EventHub, series: Convergence
   let lastSampleAt = 0;
   let dirty = true;
   let sourceKey = '';
-  let lastPoll = 0;
+  let lastJumpPoll = 0;
+  let lastRolloutPoll = 0;
+  /** Something a rollout depends on moved since rollouts were last read. */
+  let rolloutInputs = true;
   const digests = new Map<string, string>();
 
   const applied = deps.source.status().applied;
@@ -42,12 +45,14 @@ export function startLiveFeed(deps: MetaDeps, hub: EventHub, series: Convergence
     hub.device(id);
     hub.mark('status');
     dirty = true;
+    rolloutInputs = true;
   });
   const offRevision = deps.desired.onRevision((revision) => {
     series.restart(revision, deps.clock.now());
     hub.mark('revision');
     hub.mark('convergence');
     dirty = true;
+    rolloutInputs = true;
   });
 
   /** One pass over the devices: who was seen since the last pass, and how many reached their etag. */
@@ -104,6 +109,7 @@ export function startLiveFeed(deps: MetaDeps, hub: EventHub, series: Convergence
       lastHeartbeats = heartbeats;
       if (beat) {
         dirty = true;
+        rolloutInputs = true;
         hub.mark('status');
       }
       const watching = hub.subscriberCount > 0;
@@ -116,10 +122,24 @@ export function startLiveFeed(deps: MetaDeps, hub: EventHub, series: Convergence
         await scan(beat && watching, sampleDue);
       } else lastScanAt = now;
       watchSource();
-      if (watching && now - lastPoll >= pollMs) {
-        lastPoll = now;
-        await Promise.all([poll('rollouts', '/v1/rollouts'), poll('jump', '/v1/jump')]);
-      } else if (!watching) digests.clear();
+      if (watching) {
+        // Rollouts move when devices report or a revision lands (read at most every pollMs), or by
+        // an admin call (caught by a slower read every 5 × pollMs); jump reports every few seconds.
+        const polls: Promise<void>[] = [];
+        if ((rolloutInputs && now - lastRolloutPoll >= pollMs) || now - lastRolloutPoll >= 5 * pollMs) {
+          lastRolloutPoll = now;
+          rolloutInputs = false;
+          polls.push(poll('rollouts', '/v1/rollouts'));
+        }
+        if (now - lastJumpPoll >= pollMs) {
+          lastJumpPoll = now;
+          polls.push(poll('jump', '/v1/jump'));
+        }
+        await Promise.all(polls);
+      } else {
+        digests.clear();
+        lastRolloutPoll = lastJumpPoll = 0;
+      }
     } catch (err) {
       deps.log.warn({ err: (err as Error).message }, 'dashboard live feed tick failed');
     } finally {

@@ -148,6 +148,16 @@ test('the rollouts view shows the paused rollout with its failing device and out
   assert.equal((await out.locator('pre.tail').textContent())?.trim(), FAILING_OUTPUT.trim());
   assert.ok(await paused.locator('ol.steps li').count() >= 2, 'steps with progress bars');
   await page.screenshot({ path: screenshotPath('rollouts'), fullPage: true });
+
+  // A device converging moves the package's rollout on the open page.
+  const pkg = page.locator('section.rollout[data-key^="package:hello-service@"]');
+  const succeeded = async (): Promise<number> => Number(/(\d+) succeeded/.exec((await pkg.locator('p.muted').first().textContent()) ?? '')?.[1]);
+  const before = await succeeded();
+  await s.seed('web-020', { role: 'web' }, 'insync');
+  await page.waitForFunction(
+    (n) => new RegExp(`\\b${n} succeeded`).test(document.querySelector('section.rollout[data-key^="package:hello-service@"] p.muted')?.textContent ?? ''),
+    before + 1,
+  );
 });
 
 test('the jump view shows the bastion up with its sessions', { skip }, async () => {
