@@ -19,7 +19,7 @@ export const heartbeatRoutes: RoutePlugin = async (app, deps) => {
   app.addHook('onRequest', deps.auth.agent);
 
   const answer = (deviceId: string, entry: DesiredEntry, heldEtag: string | null): string => {
-    const base = desired.compiled?.heartbeatMs ?? entry.document.heartbeatMs;
+    const base = entry.document.heartbeatMs;
     const jitter = config.heartbeatJitter;
     const heartbeatMs = Math.round(base * (1 - jitter + Math.random() * 2 * jitter));
     return (

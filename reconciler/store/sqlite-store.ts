@@ -25,9 +25,9 @@ export interface SqliteStoreOptions {
 
 
 export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> {
-  mkdirSync(dirname(opts.path), { recursive: true });
   let db: Database.Database;
   try {
+    mkdirSync(dirname(opts.path), { recursive: true });
     db = new Database(opts.path);
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 5000');

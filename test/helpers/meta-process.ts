@@ -37,6 +37,8 @@ export interface MetaStartOptions {
   log?: Logger;
   /** In process only: false to skip listening (use meta.app.inject()). */
   listen?: boolean;
+  /** In process only: a clock to drive conditions (Offline) in tests. */
+  clock?: { now(): number };
 }
 
 function argsFor(opts: MetaStartOptions, dataDir: string, listen: string): string[] {
@@ -51,7 +53,7 @@ function argsFor(opts: MetaStartOptions, dataDir: string, listen: string): strin
 export async function startMetaInProcess(opts: MetaStartOptions): Promise<MetaHandle & { meta: RunningMeta }> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'drover-meta-'));
   const { config } = loadMetaConfig(argsFor(opts, dataDir, '127.0.0.1:0'), opts.env ?? {});
-  const meta = await startMeta(config!, { log: opts.log ?? silentLogger(), listen: opts.listen });
+  const meta = await startMeta(config!, { log: opts.log ?? silentLogger(), listen: opts.listen, ...(opts.clock ? { clock: opts.clock } : {}) });
   return {
     url: meta.url, agentToken: AGENT_TOKEN, adminToken: ADMIN_TOKEN, webhookSecret: WEBHOOK_SECRET, dataDir, meta,
     async stop(o = {}) {

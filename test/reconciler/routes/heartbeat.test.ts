@@ -120,12 +120,13 @@ test('a document transform changes the document and its etag, and wakes waiters'
   const first = (await hb(heartbeatBody('edge-88', { device: { id: 'edge-88', labels: { role: 'web' }, facts: {} } }))).json();
   const pending = hb(heartbeatBody('edge-88', { device: { id: 'edge-88', labels: { role: 'web' }, facts: {} }, etag: first.etag }), { wait: 60 });
   for (let i = 0; i < 100 && !meta.deps.desired.waiters.has('edge-88'); i++) await new Promise((r) => setTimeout(r, 20));
-  const remove = meta.deps.desired.addTransform((ctx, doc) => (ctx.deviceId === 'edge-88' ? { ...doc, commands: [] } : doc));
+  // Other parts (the rollout gate) may transform documents too: change something only this one touches.
+  const remove = meta.deps.desired.addTransform((ctx, doc) => (ctx.deviceId === 'edge-88' ? { ...doc, heartbeatMs: 12_345 } : doc));
   try {
     const res = (await pending).json();
     assert.notEqual(res.etag, first.etag);
-    assert.deepEqual(res.desired.commands, []);
-    assert.equal(first.desired.commands.length, 1);
+    assert.equal(res.desired.heartbeatMs, 12_345);
+    assert.equal(first.desired.heartbeatMs, 60_000);
   } finally {
     remove();
   }

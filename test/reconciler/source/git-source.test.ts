@@ -3,6 +3,7 @@
 // retried and reported, credentials never reach the log.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { createLogger } from '../../../lib/log.js';
@@ -59,18 +60,19 @@ test('meta clones the repository with the token and serves its head', async () =
 test('a push with a webhook releases the waiting agent with the new document', async () => {
   const first = await postHeartbeat(meta.url, meta.agentToken, heartbeatBody('dev-003'));
   assert.equal(first.status, 200);
-  assert.equal(first.body.desired.packages[0].version, '1.0.0');
+  assert.equal(first.body.desired.heartbeatMs, 60_000);
   const waiting = postHeartbeat(meta.url, meta.agentToken, heartbeatBody('dev-003', { etag: first.body.etag }), 60);
   await until('the long poll to park', async () => meta.meta!.deps.desired.waiters.has('dev-003'));
-  const text = (await import('node:fs')).readFileSync(`${repo.work}/packages/hello-service.yaml`, 'utf8');
-  const commit = repo.commit({ 'packages/hello-service.yaml': text.replace('version: "1.0.0"', 'version: "1.0.1"') }, 'hello-service 1.0.1');
+  // A fleet-wide change no rollout holds back: the heartbeat interval.
+  const fleetYaml = readFileSync(`${repo.work}/fleet.yaml`, 'utf8');
+  const commit = repo.commit({ 'fleet.yaml': fleetYaml.replace('heartbeat: 60s', 'heartbeat: 45s') }, 'heartbeat 45s');
   const hook = await githubPush({ ref: 'refs/heads/main', after: commit });
   assert.equal(hook.status, 202);
   const answer = await waiting;
   assert.equal(answer.status, 200);
   assert.equal(answer.body.revision, commit);
   assert.notEqual(answer.body.etag, first.body.etag);
-  assert.equal(answer.body.desired.packages[0].version, '1.0.1');
+  assert.equal(answer.body.desired.heartbeatMs, 45_000);
 });
 
 test('a webhook for another branch or with a bad signature does not fetch', async () => {

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { loadMetaConfig } from '../../reconciler/config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'drover-metacfg-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const A = 'a'.repeat(20);
+const B = 'b'.repeat(20);
+
+test('flags, environment and config file combine, flags first', () => {
+  const file = join(dir, 'meta.yaml');
+  writeFileSync(file, `repo: https://git.example/fleet.git\nbranch: prod\nfetchInterval: 2m\nadmin-token: ${B}\nlisten: 0.0.0.0:8080\n`);
+  const { config } = loadMetaConfig(['--config', file, '--branch', 'main'], { DROVER_AGENT_TOKEN: `${A},${'c'.repeat(20)}` });
+  assert.equal(config!.repoKind, 'git');
+  assert.equal(config!.branch, 'main');
+  assert.equal(config!.fetchIntervalMs, 120_000);
+  assert.deepEqual(config!.listen, { host: '0.0.0.0', port: 8080 });
+  assert.deepEqual(config!.agentTokens, [A, 'c'.repeat(20)]);
+  assert.equal(config!.adminToken, B);
+  assert.equal(config!.waitMaxMs, 90_000);
+  assert.equal(config!.webhookSecret, null);
+});
+
+test('defaults and a directory repository', () => {
+  const { config } = loadMetaConfig(['--repo', dir, '--agent-token', A, '--admin-token', B], {});
+  assert.equal(config!.repoKind, 'dir');
+  assert.deepEqual(config!.listen, { host: '127.0.0.1', port: 7070 });
+  assert.equal(config!.fetchIntervalMs, 30_000);
+  assert.equal(config!.bodyLimit, 1_048_576);
+});
+
+const bad: [string, string[], RegExp][] = [
+  ['no repo', ['--agent-token', A, '--admin-token', B], /--repo is required/],
+  ['missing directory', ['--repo', '/nonexistent/fleet', '--agent-token', A, '--admin-token', B], /neither an http\(s\) URL nor an existing directory/],
+  ['no agent token', ['--repo', dir, '--admin-token', B], /--agent-token is required/],
+  ['short token', ['--repo', dir, '--agent-token', 'short', '--admin-token', B], /at least 16 characters/],
+  ['same tokens', ['--repo', dir, '--agent-token', A, '--admin-token', A], /must differ/],
+  ['bad listen', ['--repo', dir, '--agent-token', A, '--admin-token', B, '--listen', 'nowhere'], /HOST:PORT/],
+  ['bad duration', ['--repo', dir, '--agent-token', A, '--admin-token', B, '--fetch-interval', 'soon'], /duration/],
+  ['unknown flag', ['--repo', dir, '--frobnicate'], /frobnicate/],
+];
+for (const [name, argv, re] of bad) {
+  test(`refused: ${name}`, () => {
+    assert.throws(() => loadMetaConfig(argv, {}), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'CONFIG_INVALID');
+      assert.match(err.message, re);
+      assert.ok(!err.message.includes(A) && !err.message.includes(B), 'secrets are not echoed');
+      return true;
+    });
+  });
+}

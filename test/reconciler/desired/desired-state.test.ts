@@ -1,0 +1,88 @@
+// The desired state: lazy per-device documents, shared entries, transforms with recomputed etags,
+// invalidate() waking only the waiters whose etag changed, and close() releasing everyone.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { silentLogger } from '../../../lib/log.js';
+import { loadFleet } from '../../../specs/load/load-fleet.js';
+import { memoryTree } from '../../../specs/load/tree-reader.js';
+import { compileFleet } from '../../../specs/resolve/compile-fleet.js';
+import { etagOf } from '../../../specs/resolve/resolve-device.js';
+import { DesiredState } from '../../../reconciler/desired/desired-state.js';
+
+const PKG = (version: string) => `name: web\nversion: "${version}"\nartifact:\n  url: http://x/web.tgz\n  sha256: ${'a'.repeat(64)}\nselect: { labels: { role: web } }\n`;
+
+async function compiled(version: string) {
+  const r = await loadFleet(memoryTree({ 'fleet.yaml': 'heartbeat: 60s\n', 'packages/web.yaml': PKG(version) }), { revision: `rev-${version}` });
+  assert.ok(r.ok, JSON.stringify(r.problems));
+  return compileFleet(r.spec);
+}
+
+function state(labels: Record<string, Record<string, string>>) {
+  return new DesiredState({ log: silentLogger(), reportedLabels: (id) => labels[id] });
+}
+
+test('documents are resolved per device with its labels, cached and shared between equal devices', async () => {
+  const ds = state({ a: { role: 'web' }, b: { role: 'web' }, c: { role: 'db' } });
+  assert.equal(ds.get('a'), null, 'nothing before the first revision');
+  ds.setFleet(await compiled('1.0.0'), 'rev-1');
+  const a = ds.get('a')!;
+  assert.equal(a.document.packages[0]!.version, '1.0.0');
+  assert.equal(ds.get('b'), a, 'same document, same entry');
+  assert.equal(ds.get('c')!.document.packages.length, 0);
+  assert.equal(a.revision, 'rev-1');
+  assert.equal(JSON.parse(a.json).packages[0].name, 'web');
+});
+
+test('invalidate wakes only waiters whose etag changed; a timeout and close release the rest', async () => {
+  const labels: Record<string, Record<string, string>> = { a: { role: 'web' }, c: { role: 'db' } };
+  const ds = state(labels);
+  ds.setFleet(await compiled('1.0.0'), 'rev-1');
+  const wa = ds.waitForChange('a', ds.get('a')!.etag, 60_000);
+  const wc = ds.waitForChange('c', ds.get('c')!.etag, 60_000);
+  const stale = ds.waitForChange('a', 'old-etag', 60_000);
+  assert.equal(await stale.done, 'changed', 'an already stale etag answers at once');
+  assert.equal(ds.waiters.count, 2);
+  ds.setFleet(await compiled('1.1.0'), 'rev-2');
+  assert.equal(await wa.done, 'changed');
+  assert.equal(ds.waiters.count, 1, 'the db device document did not change');
+  labels.c = { role: 'web' };
+  await ds.invalidate(['c']);
+  assert.equal(await wc.done, 'changed');
+  const short = ds.waitForChange('a', ds.get('a')!.etag, 20);
+  assert.equal(await short.done, 'timeout');
+  const last = ds.waitForChange('a', ds.get('a')!.etag, 60_000);
+  ds.close();
+  assert.equal(await last.done, 'closed');
+  assert.equal(ds.waiters.count, 0);
+});
+
+test('transforms run in order after resolution and the etag follows the transformed document', async () => {
+  const ds = state({ a: { role: 'web' } });
+  ds.setFleet(await compiled('1.0.0'), 'rev-1');
+  const plain = ds.get('a')!;
+  const seen: string[] = [];
+  const remove1 = ds.addTransform((ctx, doc) => {
+    seen.push(`1:${ctx.deviceId}:${ctx.labels.role}:${ctx.revision}`);
+    return { ...doc, packages: doc.packages.map((p) => ({ ...p, version: '0.9.0' })) };
+  });
+  ds.addTransform((_ctx, doc) => {
+    seen.push(`2:${doc.packages[0]!.version}`);
+    return doc;
+  });
+  const gated = ds.get('a')!;
+  assert.deepEqual(seen, ['1:a:web:rev-1', '2:0.9.0']);
+  assert.equal(gated.document.packages[0]!.version, '0.9.0');
+  assert.equal(gated.etag, etagOf(gated.document));
+  assert.notEqual(gated.etag, plain.etag);
+  remove1();
+  assert.equal(ds.get('a')!.etag, plain.etag);
+});
+
+test('onRevision listeners hear each new revision', async () => {
+  const ds = state({});
+  const heard: (string | null)[] = [];
+  ds.onRevision((rev) => heard.push(rev));
+  ds.setFleet(await compiled('1.0.0'), 'rev-1');
+  ds.setFleet(await compiled('1.1.0'), 'rev-2');
+  assert.deepEqual(heard, ['rev-1', 'rev-2']);
+});

@@ -1,0 +1,68 @@
+// The SQLite store: queued writes reach the disk in batches (through the writer thread), survive a
+// reopen, and answer the query methods the rollout and dashboard code use.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { silentLogger } from '../../../lib/log.js';
+import { openSqliteStore } from '../../../reconciler/store/sqlite-store.js';
+import type { StoredDevice } from '../../../reconciler/store/store.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'drover-store-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const device = (id: string, lastSeen: number): StoredDevice => ({
+  id, hostname: `${id}.local`, reportedLabels: { role: 'web' }, facts: '{"os":"linux"}', firstSeen: 1, lastSeen,
+  etag: 'e1', appliedEtag: null, packages: '[]', commands: '[]', condition: 'Progressing', reason: 'Applying',
+});
+
+test('devices, command results and condition history round-trip through a reopen', async () => {
+  const path = join(dir, 'a.db');
+  const store = await openSqliteStore({ path, log: silentLogger(), flushIntervalMs: 60_000 });
+  const live = device('d1', 100);
+  store.putDevice(live);
+  live.lastSeen = 200; // the live object is read when the batch is written
+  store.putDevice(device('d2', 150));
+  store.putCommandResults([
+    { deviceId: 'd1', commandId: 'clean@a', name: 'clean', status: 'failed', exitCode: 3, signal: null, startedAt: 's', finishedAt: 'f', durationMs: 12, outputTail: 'oops', truncated: false, reportedAt: 10 },
+    { deviceId: 'd2', commandId: 'clean@a', name: 'clean', status: 'succeeded', exitCode: 0, signal: null, startedAt: null, finishedAt: null, durationMs: null, outputTail: null, truncated: false, reportedAt: 11 },
+  ]);
+  store.putConditionChange({ deviceId: 'd1', at: Date.now() - 2000, condition: 'Progressing', reason: 'NotFetched', message: 'm1' });
+  store.putConditionChange({ deviceId: 'd1', at: Date.now() - 1000, condition: 'Failed', reason: 'CommandFailed', message: 'm2' });
+  assert.equal(store.stats().pendingWrites, 6);
+  await store.flush();
+  assert.equal(store.stats().pendingWrites, 0);
+  assert.equal(store.stats().flushErrors, 0);
+
+  // an update of the same command replaces the row
+  store.putCommandResults([{ deviceId: 'd2', commandId: 'clean@a', name: 'clean', status: 'timedOut', exitCode: null, signal: 'SIGKILL', startedAt: null, finishedAt: null, durationMs: 30_000, outputTail: 'slow', truncated: true, reportedAt: 12 }]);
+  await store.close();
+
+  const again = await openSqliteStore({ path, log: silentLogger() });
+  try {
+    const devices = (await again.loadDevices()).sort((a, b) => a.id.localeCompare(b.id));
+    assert.deepEqual(devices.map((d) => [d.id, d.lastSeen, d.reportedLabels.role]), [['d1', 200, 'web'], ['d2', 150, 'web']]);
+    const byName = await again.commandResults({ commandName: 'clean' });
+    assert.deepEqual(byName.map((r) => [r.deviceId, r.status]), [['d2', 'timedOut'], ['d1', 'failed']]);
+    assert.equal(byName[0]!.truncated, true);
+    const d1 = await again.commandResults({ deviceId: 'd1' });
+    assert.equal(d1[0]!.outputTail, 'oops');
+    assert.equal(d1[0]!.exitCode, 3);
+    const history = await again.conditionHistory('d1', 10);
+    assert.deepEqual(history.map((h) => h.condition), ['Failed', 'Progressing']);
+    assert.deepEqual(await again.conditionHistory('d1', 1).then((h) => h.map((x) => x.reason)), ['CommandFailed']);
+  } finally {
+    await again.close();
+  }
+});
+
+test('a store that cannot be opened says where', async () => {
+  const file = join(dir, 'not-a-dir');
+  writeFileSync(file, 'x');
+  await assert.rejects(openSqliteStore({ path: join(file, 'meta.db'), log: silentLogger() }), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'STORE_OPEN_FAILED');
+    assert.match(err.message, /cannot open the store at .*not-a-dir\/meta\.db/);
+    return true;
+  });
+});
