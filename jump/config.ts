@@ -20,7 +20,7 @@ export const jumpSpec: CommandSpec = {
     { name: 'meta-token', type: 'string', help: 'admin bearer token for meta', secret: true, metavar: 'TOKEN' },
     { name: 'report-interval', type: 'duration', help: 'how often jump reports to meta', default: 5_000 },
     { name: 'devices', type: 'string', help: 'static device map (YAML: id: "host:port" or id: {address, labels})', metavar: 'FILE' },
-    { name: 'notify', type: 'string', help: 'sends delivered codes: a webhook URL (POST JSON) or a shell command (JSON on stdin, DROVER_CODE…)', metavar: 'URL|COMMAND' },
+    { name: 'notify', type: 'string', help: 'sends delivered codes: a webhook URL (POST JSON) or a shell command (DROVER_CODE, DROVER_TO, DROVER_MESSAGE…)', metavar: 'URL|COMMAND' },
     { name: 'notify-timeout', type: 'duration', help: 'time limit for one notification', default: 10_000 },
     { name: 'user-hook', type: 'string', help: 'company user service: POST {user, password}, answers {"ok": true|false}', metavar: 'URL' },
     { name: 'user-hook-token', type: 'string', help: 'bearer token for --user-hook', secret: true, metavar: 'TOKEN' },

@@ -1,6 +1,7 @@
-// Sends delivered one-time codes: a webhook (POST JSON) or a command (JSON on stdin and
-// DROVER_* variables), bounded by a timeout that kills the command's whole process group.
-import { spawn } from 'node:child_process';
+// Sends delivered one-time codes: a webhook (POST JSON) or a shell command (the message in
+// DROVER_MESSAGE as JSON and in DROVER_CODE, DROVER_TO…), run by control's runBounded: a timeout
+// kills the command's whole process group.
+import { runBounded } from '../control/run-bounded.js';
 import { DroverError } from '../lib/errors.js';
 
 export interface CodeMessage {
@@ -32,42 +33,23 @@ export function createNotifier(target: string | undefined, opts: { timeoutMs?: n
   return (msg) => runNotifyCommand(target, msg, timeoutMs);
 }
 
-function runNotifyCommand(command: string, msg: CodeMessage, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', command], {
-      detached: true,
-      stdio: ['pipe', 'ignore', 'pipe'],
-      env: {
-        ...process.env,
-        DROVER_USER: msg.user,
-        DROVER_CHANNEL: msg.channel,
-        DROVER_TO: msg.to,
-        DROVER_CODE: msg.code,
-        DROVER_EXPIRES_AT: msg.expiresAt,
-        DROVER_TEXT: msg.text,
-      },
-    });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      if (stderr.length < 2000) stderr += d.toString();
-    });
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }, timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(new DroverError('NOTIFY_FAILED', `notify command: ${err.message}`));
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new DroverError('NOTIFY_FAILED', `notify command ${signal ? `killed by ${signal}` : `exited ${code}`}: ${stderr.trim().slice(0, 300)}`));
-    });
-    child.stdin!.on('error', () => undefined);
-    child.stdin!.end(JSON.stringify(msg) + '\n');
+async function runNotifyCommand(command: string, msg: CodeMessage, timeoutMs: number): Promise<void> {
+  const r = await runBounded({
+    command: '/bin/sh',
+    args: ['-c', command],
+    timeoutMs,
+    maxOutputBytes: 4096,
+    env: {
+      DROVER_USER: msg.user,
+      DROVER_CHANNEL: msg.channel,
+      DROVER_TO: msg.to,
+      DROVER_CODE: msg.code,
+      DROVER_EXPIRES_AT: msg.expiresAt,
+      DROVER_TEXT: msg.text,
+      DROVER_MESSAGE: JSON.stringify(msg),
+    },
   });
+  if (r.exitCode === 0 && !r.timedOut) return;
+  const why = r.spawnError ?? (r.timedOut ? `timed out after ${timeoutMs} ms` : r.signal ? `killed by ${r.signal}` : `exited ${r.exitCode}`);
+  throw new DroverError('NOTIFY_FAILED', `notify command ${why}: ${r.output.trim().slice(-300)}`);
 }
