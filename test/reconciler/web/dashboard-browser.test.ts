@@ -54,6 +54,7 @@ test('the page asks for the admin token and refuses a wrong one', { skip }, asyn
   await page.goto(`${s.url}/`);
   assert.equal(new URL(page.url()).pathname, '/ui/');
   await page.waitForSelector('#login-form', { state: 'visible' });
+  assert.equal(await page.isHidden('#login-error'), true, 'a first visit shows no error');
   await page.screenshot({ path: screenshotPath('login') });
   await page.fill('#token', 'not-the-admin-token-at-all');
   await page.click('#login-form button[type="submit"]');
@@ -213,4 +214,14 @@ test('signing out ends the session', { skip }, async () => {
   await page.waitForSelector('#login-form', { state: 'visible' });
   const res = await page.evaluate(async () => (await fetch('/ui/api/overview')).status);
   assert.equal(res, 401);
+});
+
+test('a session that ends while the page is open brings back the sign-in form', { skip }, async () => {
+  await page.fill('#token', s.adminToken);
+  await page.click('#login-form button[type="submit"]');
+  await ready('overview');
+  await browser.context.clearCookies();
+  await page.click('#nav a[data-view="devices"]');
+  await page.waitForSelector('#login-form', { state: 'visible' });
+  assert.match(await page.textContent('#login-error') ?? '', /session ended/);
 });

@@ -30,7 +30,8 @@ async function request(method, path, body, signal) {
     data = null;
   }
   if (!res.ok) {
-    if (res.status === 401 && !path.endsWith('/login')) for (const fn of listeners) fn();
+    // The boot-time session check and the login itself answer 401 without a session having ended.
+    if (res.status === 401 && !/\/(login|session)$/.test(path)) for (const fn of listeners) fn();
     throw new ApiError(res.status, data?.error ?? 'HTTP_' + res.status, data?.message ?? res.statusText);
   }
   return data;

@@ -103,6 +103,7 @@ window.addEventListener('hashchange', () => {
     await get('/ui/api/session');
     showApp();
   } catch (err) {
-    if (err.status !== 401) fill($('view'), h('p.card.error', `Cannot reach meta: ${err.message}`));
+    if (err.status === 401) showLogin();
+    else fill($('view'), h('p.card.error', `Cannot reach meta: ${err.message}`));
   }
 })();
