@@ -106,7 +106,9 @@ export function checkFleet(spec: FleetSpec, origins: Origins): Problem[] {
     for (const [name, pin] of Object.entries(d.packages ?? {})) {
       const base = spec.packages.find((p) => p.name === name);
       if (base && pin.version !== undefined && pin.version !== base.version && !pin.artifact) report(src, ['packages', name, 'version'], needsArtifact(pin.version));
-      if (!knownOrBroken.has(name)) {
+      if (!knownOrBroken.has(name) && own.has(name)) {
+        report(src, ['packages', name], `"${name}" is an extra package of this device: change it under extraPackages, not with a pin`, 'error', true);
+      } else if (!knownOrBroken.has(name)) {
         report(src, ['packages', name], `pin of unknown package "${name}"${hint(name, knownOrBroken)}: define it in packages/${name}.yaml, or under extraPackages for this device alone`, 'error', true);
       }
     }

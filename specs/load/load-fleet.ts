@@ -31,10 +31,25 @@ export interface LoadOptions {
   revision?: string | null;
 }
 
-function validate<S extends z.ZodType>(src: YamlSource, schema: S, value: unknown, problems: Problem[]): z.infer<S> | undefined {
-  const result = schema.safeParse(value, { reportInput: true });
+/**
+ * Validates one file's value. `named` is the name or id field that defaults to the file name: when the
+ * file does not set it, a bad one is the file name's fault and the message says so.
+ */
+function validate<S extends z.ZodType>(src: YamlSource, schema: S, value: unknown, problems: Problem[], named?: { key: string; kind: string }): z.infer<S> | undefined {
+  const obj = value as Record<string, unknown>;
+  const fromFileName = named && obj[named.key] === undefined;
+  const input = fromFileName ? { [named.key]: stem(src.file), ...obj } : obj;
+  const result = schema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;
-  problems.push(...zodIssuesToProblems(src, schema, result.error.issues));
+  let issues = result.error.issues;
+  if (fromFileName) {
+    const bad = issues.filter((i) => i.path.length === 1 && i.path[0] === named.key);
+    issues = issues.filter((i) => !bad.includes(i));
+    if (bad.length) {
+      problems.push({ file: src.file, line: 1, col: 1, severity: 'error', message: `the file name "${stem(src.file)}" is not a valid ${named.kind} ${named.key}: it ${bad[0]!.message}; rename the file` });
+    }
+  }
+  problems.push(...zodIssuesToProblems(src, schema, issues));
   return undefined;
 }
 
@@ -123,7 +138,7 @@ export async function loadFleet(reader: TreeReader, opts: LoadOptions = {}): Pro
         break;
       }
       case 'package': {
-        const pkg = validate(src, PackageSchema, { name: stem(file), ...obj }, problems);
+        const pkg = validate(src, PackageSchema, obj, problems, { key: 'name', kind: 'package' });
         if (pkg) {
           spec.packages.push(pkg);
           origins.packages.push(src);
@@ -132,7 +147,7 @@ export async function loadFleet(reader: TreeReader, opts: LoadOptions = {}): Pro
         break;
       }
       case 'device': {
-        const dev = validate(src, DeviceSchema, { id: stem(file), ...obj }, problems);
+        const dev = validate(src, DeviceSchema, obj, problems, { key: 'id', kind: 'device' });
         if (dev) {
           spec.devices.push(dev);
           origins.devices.push(src);
@@ -141,7 +156,7 @@ export async function loadFleet(reader: TreeReader, opts: LoadOptions = {}): Pro
         break;
       }
       case 'user': {
-        const user = validate(src, UserSchema, { name: stem(file), ...obj }, problems);
+        const user = validate(src, UserSchema, obj, problems, { key: 'name', kind: 'user' });
         if (user) {
           spec.users.push(user);
           origins.users.push(src);

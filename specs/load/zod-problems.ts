@@ -74,7 +74,8 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a map';
-  if (typeof value === 'string') return `a string`;
+  if (typeof value === 'string') return value.length <= 40 && !value.includes('\n') ? `the text ${JSON.stringify(value)}` : 'a text';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return `a ${typeof value}`;
 }
 
@@ -136,8 +137,12 @@ function convert(src: YamlSource, schema: AnySchema, issues: readonly Issue[], t
     }
     problems.push({ file: src.file, line: pos.line, col: pos.col, message, severity: 'error' });
   };
+  // An object with an unknown key (a typo) fails its own cross-field checks too ("needs a checksum"
+  // when `sha256` was written `sha265`): those are echoes of the typo and are not reported.
+  const withUnknownKeys = new Set(issues.filter((i) => i.code === 'unrecognized_keys').map((i) => keyOf(i.path as Path)));
   for (const issue of issues) {
     const path = issue.path as Path;
+    if (issue.code === 'custom' && withUnknownKeys.has(keyOf(path))) continue;
     if (isMissing(issue)) {
       // A typo such as `verison` yields both "unknown field" and "missing version": report the typo only.
       if (!typoTargets.has(keyOf(path))) at(path.slice(0, -1), `missing required field "${String(path[path.length - 1] ?? '')}"${path.length > 1 ? ` in ${fieldName(path.slice(0, -1))}` : ''}`);
@@ -147,16 +152,40 @@ function convert(src: YamlSource, schema: AnySchema, issues: readonly Issue[], t
       case 'unrecognized_keys': {
         const known = new Set(objectSchemasAt(schema, path).flatMap((d) => Object.keys(d.shape ?? {})));
         for (const key of issue.keys) {
-          const hint = closest(key, known);
           const where = path.length ? ` in ${fieldName(path)}` : '';
+          if (known.has(key)) {
+            // Known to another form of this field (a union): the two cannot be combined.
+            const others = presentKeys(src, path).filter((k) => k !== key && known.has(k));
+            at([...path, key], `"${key}" cannot be used together with ${others.map((k) => `"${k}"`).join(', ') || 'the other fields'}${where}: use one of them`, true);
+            continue;
+          }
+          const hint = closest(key, known);
           at([...path, key], `unknown field "${key}"${where}${hint ? ` (did you mean "${hint}"?)` : known.size ? ` (known fields: ${[...known].join(', ')})` : ''}`, true);
         }
         break;
       }
       case 'invalid_type': {
         const input = (issue as { input?: unknown }).input;
-        if (issue.message && !issue.message.startsWith('Invalid input')) at(path, withField(path, issue.message));
-        else at(path, withField(path, `must be ${EXPECTED[issue.expected] ?? issue.expected}, not ${describe(input)}`));
+        const expected = EXPECTED[issue.expected] ?? issue.expected;
+        if (input === null) at(path, withField(path, `has no value (${expected} is expected)`));
+        else if (issue.message && !issue.message.startsWith('Invalid input')) at(path, withField(path, issue.message));
+        else if (issue.expected === 'string' && (typeof input === 'number' || typeof input === 'boolean')) at(path, withField(path, `must be a string: quote it ({source})`));
+        else at(path, withField(path, `must be ${expected}, not ${describe(input)}`));
+        break;
+      }
+      case 'too_small':
+      case 'too_big': {
+        const i = issue as { origin?: string; minimum?: number | bigint; maximum?: number | bigint; inclusive?: boolean };
+        const small = issue.code === 'too_small';
+        const limit = Number(small ? i.minimum : i.maximum);
+        const exact = i.inclusive === false ? (small ? limit + 1 : limit - 1) : limit;
+        let text: string;
+        if (issue.message && !/^Too (small|big)/.test(issue.message)) text = issue.message;
+        else if (i.origin === 'number' || i.origin === 'int') text = `must be ${small ? 'at least' : 'at most'} ${exact}`;
+        else if (i.origin === 'string') text = small && exact === 1 ? 'must not be empty' : `must have ${small ? 'at least' : 'at most'} ${exact} characters`;
+        else if (i.origin === 'array') text = small && exact === 1 ? 'must not be an empty list' : `must have ${small ? 'at least' : 'at most'} ${exact} items`;
+        else text = issue.message;
+        at(path, withField(path, text));
         break;
       }
       case 'invalid_value': {
@@ -173,10 +202,11 @@ function convert(src: YamlSource, schema: AnySchema, issues: readonly Issue[], t
         const discriminator = (issue as { discriminator?: string }).discriminator;
         if (discriminator !== undefined) {
           const options = (issue as { options?: unknown[] }).options ?? [];
-          const target = path[path.length - 1] === discriminator ? path : [...path, discriminator];
+          const holder = path[path.length - 1] === discriminator ? path.slice(0, -1) : path;
+          const target = [...holder, discriminator];
           const present = mapNodeAt(src, target) !== undefined;
           if (present) at(target, withField(target, `must be one of ${options.map(String).join(', ')}`));
-          else at(path, `missing required field "${discriminator}"${path.length ? ` in ${fieldName(path)}` : ''} (one of ${options.map(String).join(', ')})`);
+          else at(holder, `missing required field "${discriminator}"${holder.length ? ` in ${fieldName(holder)}` : ''} (one of ${options.map(String).join(', ')})`);
           break;
         }
         const branches = ((issue as { errors?: Issue[][] }).errors ?? []).map((b) => b.map((i) => ({ ...i, path: [...path, ...i.path] }) as Issue));
@@ -196,6 +226,11 @@ function convert(src: YamlSource, schema: AnySchema, issues: readonly Issue[], t
     }
   }
   return problems;
+}
+
+function presentKeys(src: YamlSource, path: Path): string[] {
+  const node = mapNodeAt(src, path) as { items?: { key?: { value?: unknown } }[] } | undefined;
+  return (node?.items ?? []).map((p) => String(p.key?.value ?? ''));
 }
 
 function sourceText(src: YamlSource, range: [number, number, number]): string | undefined {

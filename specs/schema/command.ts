@@ -11,7 +11,7 @@ export const RepeatSchema = z.union([
 
 export const CommandFieldsSchema = {
   name: NameSchema,
-  run: z.string().min(1, 'run must not be empty'),
+  run: z.string().min(1, 'must not be empty'),
   /** Default: fleet.yaml defaults.commandTimeout (5m). */
   timeout: DurationSchema.optional(),
   user: z.string().regex(/^[a-z_][a-z0-9_-]*\$?$/i, 'must be a user name').optional(),

@@ -29,7 +29,7 @@ const FIXTURES: { dir: string; ok: boolean; problems: Expect[] }[] = [
     problems: [
       ['devices/web-01.yaml:1:9: labels must be a map, not a list', '[role, web]'],
       ['fleet.yaml:1:12: heartbeat: "often" is not a duration (write e.g. 500ms, 30s, 5m, 1h30m)', 'often'],
-      ['packages/app.yaml:6:15: keepVersions must be a number, not a string', 'two'],
+      ['packages/app.yaml:6:15: keepVersions must be a number, not the text "two"', 'two'],
       ['packages/app.yaml:7:8: state must be one of started, stopped, absent', 'running'],
     ],
   },

@@ -69,6 +69,11 @@ const cases: { name: string; files: Record<string, string>; want: string[] }[] =
     want: ['devices/x.yaml:2:11: extra package "a" is already defined in packages/a.yaml:1:7: pin it under packages: instead'],
   },
   {
+    name: 'a pin of the device\'s own extra package',
+    files: { 'devices/x.yaml': `extraPackages:\n  - name: e\n    version: "2"\n    artifact: { url: "https://m/e.tgz", sha256: "${SHA_B}" }\npackages:\n  e: { state: stopped }\n` },
+    want: ['devices/x.yaml:6:3: "e" is an extra package of this device: change it under extraPackages, not with a pin'],
+  },
+  {
     name: 'repeat.onVersionChange of an unknown package',
     files: { 'packages/nginx.yaml': pkg('nginx', '1'), 'control.yaml': 'commands:\n  - name: c\n    run: x\n    repeat: { onVersionChange: ngnix }\n' },
     want: ['control.yaml:4:32: unknown package "ngnix" (did you mean "nginx"?)'],
@@ -94,6 +99,54 @@ const cases: { name: string; files: Record<string, string>; want: string[] }[] =
     name: 'a broken device file does not make selectors "match nothing"',
     files: { 'packages/a.yaml': pkg('a', '1', 'select: { labels: { role: db } }\n'), 'devices/db.yaml': 'labels: { role: db }\nlabls: {}\n' },
     want: ['devices/db.yaml:2:1: unknown field "labls" (did you mean "labels"?)'],
+  },
+  {
+    name: 'a typo in an artifact is not also "needs a checksum"',
+    files: { 'packages/a.yaml': pkg('a', '1').replace('sha256:', 'sha265:') },
+    want: ['packages/a.yaml:5:3: unknown field "sha265" in artifact (did you mean "sha256"?)'],
+  },
+  {
+    name: 'a file name that is not a valid id says so',
+    files: { 'devices/web 01.yaml': 'labels: { role: web }\n' },
+    want: ['devices/web 01.yaml:1:1: the file name "web 01" is not a valid device id: it must start with a letter or digit and use only letters, digits, ".", "_" and "-" (at most 128); rename the file'],
+  },
+  {
+    name: 'limits in words',
+    files: {
+      'users/bob.yaml': 'access:\n  - select: { ids: [x] }\n    ports: [22, 70000]\n',
+      'fleet.yaml': 'offlineAfter: 2.5\nkeepVersions: 0\n',
+      'control.yaml': 'commands:\n  - name: c\n    run: ""\n    rollout: { steps: [] }\n',
+    },
+    want: [
+      'control.yaml:3:10: commands[0].run must not be empty',
+      'control.yaml:4:23: commands[0].rollout.steps: a rollout needs at least one step',
+      'fleet.yaml:1:15: offlineAfter must be a whole number, not 2.5',
+      'fleet.yaml:2:15: keepVersions must be at least 1',
+      'users/bob.yaml:3:17: access[0].ports[1] must be at most 65535',
+    ],
+  },
+  {
+    name: 'empty values, numbers where text is expected, texts where lists are',
+    files: {
+      'packages/007.yaml': 'name: 007\nversion:\nartifact: { url: "https://m/a.tgz", md5: "' + 'f'.repeat(32) + '" }\nselect:\nrollout: { steps: "1,10%" }\n',
+    },
+    want: [
+      'packages/007.yaml:1:7: name must be a string: quote it ("007")',
+      'packages/007.yaml:2:9: version has no value (a string is expected)',
+      'packages/007.yaml:4:8: select has no value (a map is expected)',
+      'packages/007.yaml:5:19: rollout.steps must be a list, not the text "1,10%"',
+    ],
+  },
+  {
+    name: 'one form of a field or the other',
+    files: {
+      'control.yaml': 'commands:\n  - name: c\n    run: x\n    repeat: { every: 1h, onVersionChange: a }\n',
+      'users/bob.yaml': 'otp: { to: x }\n',
+    },
+    want: [
+      'control.yaml:4:26: "onVersionChange" cannot be used together with "every" in commands[0].repeat: use one of them',
+      'users/bob.yaml:1:6: missing required field "mode" in otp (one of totp, delivered, none)',
+    ],
   },
   {
     name: 'a package in a file of another name',
