@@ -32,6 +32,8 @@ export interface RolloutState {
   acknowledged: string[];
   /** When every released device had finished (ms since epoch), for `interval`; null while a step runs. */
   stepDoneAt: number | null;
+  /** Paused by failures: stays paused (even if a device recovers) until an operator resumes it. */
+  pausedByFailures?: boolean;
 }
 
 export interface PlanRolloutInput {
@@ -42,6 +44,8 @@ export interface PlanRolloutInput {
   outcomes: ReadonlyMap<string, DeviceOutcome> | ((id: string) => DeviceOutcome | undefined);
   state: RolloutState | null;
   now: number;
+  /** `state.released` as a set, when the caller keeps one (saves building it; never modified). */
+  releasedSet?: ReadonlySet<string>;
 }
 
 export type RolloutRunState = 'running' | 'paused' | 'done';
@@ -49,7 +53,7 @@ export type PauseReason = 'failures' | 'spec' | null;
 
 export interface RolloutPlan {
   /** Every device that may have the new thing (persisted released ∪ newly released). */
-  released: Set<string>;
+  released: ReadonlySet<string>;
   /** Devices released by this evaluation (to wake). */
   newlyReleased: string[];
   /** Index into steps of the step in progress (or the last one when done). */
@@ -77,11 +81,30 @@ export function stepTarget(step: RolloutStep, total: number): number {
   return Math.min(total, Math.max(1, n));
 }
 
-/** Stable, spread order of devices for a rollout: by sha256(key, id), ties by id. */
+/** A 53-bit string hash (cyrb53), seeded: fast, and the same on every machine. */
+function hash53(text: string, seed: number): number {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ seed;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+/** Stable, spread order of devices for a rollout: by a hash of (key, id), ties by id. */
 export function rolloutOrder(key: string, ids: Iterable<string>): string[] {
-  const keyed = [...ids].map((id) => ({ id, h: createHash('sha256').update(key).update('\0').update(id).digest('hex').slice(0, 16) }));
-  keyed.sort((a, b) => (a.h < b.h ? -1 : a.h > b.h ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return keyed.map((k) => k.id);
+  const seed = parseInt(createHash('sha256').update(key).digest('hex').slice(0, 8), 16);
+  const list = [...ids];
+  const h = new Float64Array(list.length);
+  for (let i = 0; i < list.length; i++) h[i] = hash53(list[i]!, seed);
+  const idx = new Uint32Array(list.length);
+  for (let i = 0; i < idx.length; i++) idx[i] = i;
+  idx.sort((a, b) => h[a]! - h[b]! || (list[a]! < list[b]! ? -1 : list[a]! > list[b]! ? 1 : 0));
+  return Array.from(idx, (i) => list[i]!);
 }
 
 const FINISHED_OK: ReadonlySet<DeviceOutcome> = new Set(['succeeded']);
@@ -91,8 +114,7 @@ export function planRollout(input: PlanRolloutInput): RolloutPlan {
   const { rollout, devices, now } = input;
   const outcomeOf = typeof input.outcomes === 'function' ? input.outcomes : (id: string) => (input.outcomes as ReadonlyMap<string, DeviceOutcome>).get(id);
   const prev = input.state ?? emptyRolloutState();
-  const selected = new Set(devices);
-  const released = new Set(prev.released);
+  const released: ReadonlySet<string> = input.releasedSet && input.releasedSet.size === prev.released.length ? input.releasedSet : new Set(prev.released);
   const acknowledged = new Set(prev.acknowledged);
   const targets = rollout.steps.map((s) => stepTarget(s, devices.length));
 
@@ -126,10 +148,10 @@ export function planRollout(input: PlanRolloutInput): RolloutPlan {
     pauseReason,
     waiting,
     recheckAt,
-    next: { released: [...prev.released], acknowledged: [...acknowledged], stepDoneAt },
+    next: { released: prev.released, acknowledged: prev.acknowledged, stepDoneAt, ...(state === 'paused' && pauseReason === 'failures' ? { pausedByFailures: true } : {}) },
   });
 
-  if (failing.length > rollout.maxFailures) return hold('paused', 'failures', prev.stepDoneAt, null);
+  if (failing.length > rollout.maxFailures || prev.pausedByFailures) return hold('paused', 'failures', prev.stepDoneAt, null);
   if (rollout.paused) return hold('paused', 'spec', prev.stepDoneAt, null);
   if (devices.length === 0) return hold('done', null, null, null);
   if (waiting.length > 0) return hold('running', null, null, null);
@@ -157,7 +179,6 @@ export function planRollout(input: PlanRolloutInput): RolloutPlan {
   for (const id of devices) {
     if (count >= goal) break;
     if (released.has(id) || outcomeOf(id) === 'offline') continue;
-    released.add(id);
     newlyReleased.push(id);
     count++;
   }
@@ -165,22 +186,26 @@ export function planRollout(input: PlanRolloutInput): RolloutPlan {
     // Everyone left is offline: wait for them.
     return hold('running', null, stepDoneAt, null);
   }
-  for (const id of newlyReleased) if (selected.has(id)) waiting.push(id);
+  const grown = new Set(released);
+  for (const id of newlyReleased) {
+    grown.add(id);
+    waiting.push(id);
+  }
   return {
     ...base,
-    released,
+    released: grown,
     newlyReleased,
     step: stepOf(count),
     state: 'running',
     pauseReason: null,
     waiting,
     recheckAt: null,
-    next: { released: [...prev.released, ...newlyReleased], acknowledged: [...acknowledged], stepDoneAt: null },
+    next: { released: [...prev.released, ...newlyReleased], acknowledged: prev.acknowledged, stepDoneAt: null },
   };
 }
 
 /** Resuming a rollout paused by failures: the devices failing now no longer count. */
 export function acknowledgeFailures(state: RolloutState, failing: readonly string[]): RolloutState {
   const acknowledged = new Set([...state.acknowledged, ...failing]);
-  return { ...state, acknowledged: [...acknowledged] };
+  return { released: state.released, acknowledged: [...acknowledged], stepDoneAt: state.stepDoneAt };
 }

@@ -43,11 +43,15 @@ export interface RolloutGateOptions {
 export interface ActiveRollout {
   subject: RolloutSubject;
   persisted: PersistedRollout;
-  released: Set<string>;
+  released: ReadonlySet<string>;
+  /** Something that may change its plan happened since the last evaluation. */
+  dirty: boolean;
   plan: RolloutPlan | null;
   /** Selected devices in rollout order, cached until the device set or the revision changes. */
   order: string[] | null;
   orderVersion: number;
+  /** Order version the package releases were last seeded for. */
+  seededVersion: number;
   ackPending: boolean;
 }
 
@@ -67,6 +71,8 @@ export class RolloutGate {
   private sweep: NodeJS.Timeout | null = null;
   private recheck: NodeJS.Timeout | null = null;
   private lastEval = 0;
+  /** How long the last evaluation took: the next waits at least 10 times that (bounds the gate's CPU share). */
+  private lastEvalMs = 0;
   private parsedCommands = new Map<string, { json: string; list: CommandSummaryEntry[] }>();
   private parsedPackages = new Map<string, { json: string; list: PackageReport[] }>();
   private closed = false;
@@ -80,7 +86,7 @@ export class RolloutGate {
     for (const k of opts.store.loadIdentities()) this.identities.set(k.identity, k);
     const sweepMs = opts.sweepMs ?? 5000;
     if (sweepMs > 0) {
-      this.sweep = setInterval(() => this.markDirty(), sweepMs);
+      this.sweep = setInterval(() => this.markAllDirty(), sweepMs);
       this.sweep.unref();
     }
   }
@@ -108,7 +114,7 @@ export class RolloutGate {
         persisted.updatedAt = now;
         this.opts.store.saveRollout(persisted);
       }
-      const r: ActiveRollout = { subject, persisted, released: new Set(persisted.state.released), plan: null, order: null, orderVersion: -1, ackPending };
+      const r: ActiveRollout = { subject, persisted, released: new Set(persisted.state.released), plan: null, dirty: true, order: null, orderVersion: -1, seededVersion: -1, ackPending };
       next.set(subject.key, r);
       if (subject.kind === 'command') {
         this.commandsByName.set(subject.name, r);
@@ -132,7 +138,7 @@ export class RolloutGate {
           const o = commandOutcome(row.status);
           if (o && FINISHED.has(o) && !map.has(row.deviceId)) map.set(row.deviceId, o);
         }
-        if (rows.length) this.markDirty();
+        if (rows.length) this.markAllDirty();
       },
       (err: unknown) => this.opts.log.error({ err: (err as Error).message, identity }, 'cannot load command results for a rollout'),
     );
@@ -223,16 +229,30 @@ export class RolloutGate {
   }
 
   /** A heartbeat brought new results (or a new device / new labels: `devicesChanged`). */
-  notify(_deviceId: string, devicesChanged = false): void {
+  notify(deviceId: string, devicesChanged = false): void {
     if (devicesChanged) this.universe++;
-    if (this.rollouts.size) this.markDirty();
+    let any = devicesChanged;
+    for (const r of this.rollouts.values()) {
+      // Only results of released devices move a rollout.
+      if (devicesChanged || r.released.has(deviceId)) {
+        r.dirty = true;
+        any = true;
+      }
+    }
+    if (any) this.markDirty();
+  }
+
+  private markAllDirty(): void {
+    for (const r of this.rollouts.values()) r.dirty = true;
+    this.markDirty();
   }
 
   private markDirty(): void {
     if (this.closed) return;
     this.dirty = true;
     if (this.timer) return;
-    const wait = Math.max(0, this.lastEval + (this.opts.throttleMs ?? 100) - Date.now());
+    const gap = Math.max(this.opts.throttleMs ?? 100, Math.min(10 * this.lastEvalMs, 10_000));
+    const wait = Math.max(0, this.lastEval + gap - Date.now());
     this.timer = setTimeout(() => {
       this.timer = null;
       this.evaluate();
@@ -244,7 +264,7 @@ export class RolloutGate {
   evaluate(): string[] {
     if (this.closed || !this.fleet) return [];
     this.dirty = false;
-    this.lastEval = Date.now();
+    const started = Date.now();
     const now = this.opts.now();
     const woken = new Set<string>();
     let nextCheck: number | null = null;
@@ -259,11 +279,13 @@ export class RolloutGate {
     }
     if (nextCheck !== null) {
       if (this.recheck) clearTimeout(this.recheck);
-      this.recheck = setTimeout(() => this.markDirty(), Math.max(0, nextCheck - now) + 5);
+      this.recheck = setTimeout(() => this.markAllDirty(), Math.max(0, nextCheck - now) + 5);
       this.recheck.unref();
     }
     this.opts.store.flush();
     if (woken.size) this.opts.invalidate([...woken]);
+    this.lastEval = Date.now();
+    this.lastEvalMs = this.lastEval - started;
     return [...woken];
   }
 
@@ -277,9 +299,16 @@ export class RolloutGate {
   }
 
   private evaluateOne(r: ActiveRollout, now: number): string[] {
+    // Settled rollouts (done, or paused by failures) change only with the device set, a resume or a new revision.
+    const settled = r.plan && (r.plan.state === 'done' || (r.plan.state === 'paused' && r.plan.pauseReason === 'failures'));
+    if ((settled || !r.dirty) && r.plan && !r.ackPending && r.orderVersion === this.universe) return [];
+    r.dirty = false;
     const order = this.orderOf(r);
     let state: RolloutState = r.persisted.state;
-    if (r.subject.kind === 'package') state = this.seedPackageReleases(r, order, state);
+    if (r.subject.kind === 'package' && r.seededVersion !== r.orderVersion) {
+      state = this.seedPackageReleases(r, order, state);
+      r.seededVersion = r.orderVersion;
+    }
     const offlineMs = this.opts.offlineAfterMs();
     const outcome = (id: string): DeviceOutcome | undefined => {
       const o = this.outcomeOf(r.subject, id);
@@ -287,7 +316,7 @@ export class RolloutGate {
       const seen = this.opts.lastSeen(id);
       return seen === null || now - seen > offlineMs ? 'offline' : undefined;
     };
-    let plan = planRollout({ rollout: r.subject.rollout, devices: order, outcomes: outcome, state, now });
+    let plan = planRollout({ rollout: r.subject.rollout, devices: order, outcomes: outcome, state, now, releasedSet: r.released });
     if (r.ackPending) {
       r.ackPending = false;
       if (plan.failing.length) plan = planRollout({ rollout: r.subject.rollout, devices: order, outcomes: outcome, state: acknowledgeFailures(plan.next, plan.failing), now });
@@ -297,7 +326,10 @@ export class RolloutGate {
     r.released = plan.released;
     const before = r.persisted.state;
     const next = plan.next;
-    if (next.released.length !== before.released.length || next.acknowledged.length !== before.acknowledged.length || next.stepDoneAt !== before.stepDoneAt) {
+    if (
+      next.released.length !== before.released.length || next.acknowledged.length !== before.acknowledged.length ||
+      next.stepDoneAt !== before.stepDoneAt || !!next.pausedByFailures !== !!before.pausedByFailures
+    ) {
       r.persisted.state = next;
       r.persisted.updatedAt = now;
       this.opts.store.saveRollout(r.persisted);

@@ -219,6 +219,24 @@ describe('planRollout', () => {
     assert.deepEqual(later.failing, ['dev-002']);
   });
 
+  it('stays paused when a failed device recovers, until it is resumed', () => {
+    const paused = planRollout({ rollout: spec(), devices: devs, outcomes: outcomes({ 'dev-001': 'failed' }), state: state(['dev-001']), now: 0 });
+    assert.equal(paused.next.pausedByFailures, true);
+    const recovered = planRollout({ rollout: spec(), devices: devs, outcomes: outcomes({ 'dev-001': 'succeeded' }), state: paused.next, now: 1 });
+    assert.equal(recovered.state, 'paused');
+    assert.deepEqual(recovered.newlyReleased, []);
+    const resumed = planRollout({ rollout: spec(), devices: devs, outcomes: outcomes({ 'dev-001': 'succeeded' }), state: acknowledgeFailures(recovered.next, recovered.failing), now: 2 });
+    assert.equal(resumed.state, 'running');
+    assert.deepEqual(resumed.newlyReleased, ['dev-002']);
+  });
+
+  it('orders 100,000 devices by hash in a stable way', () => {
+    const many = Array.from({ length: 100_000 }, (_, i) => `d${i}`);
+    const a = rolloutOrder('key', many);
+    assert.equal(new Set(a).size, many.length);
+    assert.deepEqual(rolloutOrder('key', [...many].reverse()).slice(0, 50), a.slice(0, 50));
+  });
+
   it('accepts a function for outcomes', () => {
     const plan = planRollout({ rollout: spec(), devices: devs, outcomes: (id) => (id === 'dev-001' ? 'succeeded' : undefined), state: state(['dev-001']), now: 0 });
     assert.deepEqual(plan.newlyReleased, ['dev-002']);
