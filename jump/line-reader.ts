@@ -25,9 +25,11 @@ export function readLine(channel: ServerChannel, opts: { echo: boolean; pty: boo
           let next = i + 1;
           if (ch === '\r' && chars[next] === '\n') next++;
           const rest = chars.slice(next).join('');
-          // what was typed after the line belongs to whoever reads next
+          done(ch === '\r' || ch === '\n' ? line : null);
+          // what was typed after the line belongs to whoever reads next (unshifted once paused,
+          // so it is not handed straight back to this reader)
           if (rest) channel.unshift(Buffer.from(rest, 'utf8'));
-          return done(ch === '\r' || ch === '\n' ? line : null);
+          return;
         }
         if (ch === '\x7f' || ch === '\b') {
           if (line.length) {
