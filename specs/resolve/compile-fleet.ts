@@ -14,7 +14,11 @@ import { compileSelector, type DeviceMatcher } from './match-selector.js';
 export interface Hashed<T> {
   value: T;
   hash: string;
+  /** A process-wide serial number of this piece: a cheap key for memoising etags of piece sequences. */
+  seq?: number;
 }
+
+let nextSeq = 1;
 
 export interface CompiledPackage {
   name: string;
@@ -47,6 +51,8 @@ export interface CompiledFleet {
    * command and resolved version: many devices share one form, so each is built and hashed once.
    */
   commandForms?: WeakMap<TrialCommandSpec, Map<string, Hashed<DesiredCommand>>>;
+  /** Etags of documents already resolved, by the sequence of their pieces: devices often share one. */
+  etags?: Map<string, string>;
 }
 
 /** The desired form of a command for a device, from the compiled fleet's memo. */
@@ -67,7 +73,7 @@ export function memoCommand(
 }
 
 export function hashed<T>(value: T): Hashed<T> {
-  return { value, hash: sha256Hex(canonicalJson(value), 24) };
+  return { value, hash: sha256Hex(canonicalJson(value), 24), seq: nextSeq++ };
 }
 
 export function desiredPackage(spec: FleetSpec, p: PackageSpec, pin?: PackagePin): DesiredPackage {
@@ -166,5 +172,6 @@ export function compileFleet(spec: FleetSpec): CompiledFleet {
     commands,
     perDevice,
     commandForms: new WeakMap(),
+    etags: new Map(),
   };
 }

@@ -40,7 +40,10 @@ export function compileSelector(sel: Selector | undefined): DeviceMatcher {
     checks.push((id) => exact.has(id) || globs.some((g) => g.test(id)));
   }
   const labelEntries = Object.entries(sel.labels ?? {});
-  if (labelEntries.length) checks.push((_, labels) => labelEntries.every(([k, v]) => labels[k] === v));
+  if (labelEntries.length === 1) {
+    const [k, v] = labelEntries[0]!;
+    checks.push((_, labels) => labels[k] === v);
+  } else if (labelEntries.length) checks.push((_, labels) => labelEntries.every(([k, v]) => labels[k] === v));
   for (const expr of sel.match ?? []) {
     const key = expr.key;
     if (expr.in) {

@@ -50,13 +50,26 @@ export function documentEtag(heartbeatMs: number, packageHashes: string[], comma
   return sha256Hex(`v1|${heartbeatMs}|${packageHashes.join(',')}|${commandHashes.join(',')}`, 32);
 }
 
-function etagOfPieces(heartbeatMs: number, pkgs: Hashed<DesiredPackage>[], cmds: Hashed<DesiredCommand>[]): string {
+const MAX_MEMO_ETAGS = 200_000;
+
+function etagOfPieces(fleet: CompiledFleet, pkgs: Hashed<DesiredPackage>[], cmds: Hashed<DesiredCommand>[]): string {
+  // Many devices get the same pieces: the etag is memoised by their serial numbers, a much shorter
+  // text than their hashes. Pieces without a serial number (built outside hashed()) skip the memo.
+  let key = '';
+  for (let i = 0; i < pkgs.length; i++) key += `${pkgs[i]!.seq ?? NaN},`;
+  key += '|';
+  for (let i = 0; i < cmds.length; i++) key += `${cmds[i]!.seq ?? NaN},`;
+  const memo = key.includes('NaN') ? undefined : (fleet.etags ??= new Map());
+  const known = memo?.get(key);
+  if (known) return known;
   // The same text as documentEtag, built without intermediate arrays.
-  let text = `v1|${heartbeatMs}|`;
+  let text = `v1|${fleet.heartbeatMs}|`;
   for (let i = 0; i < pkgs.length; i++) text += (i ? ',' : '') + pkgs[i]!.hash;
   text += '|';
   for (let i = 0; i < cmds.length; i++) text += (i ? ',' : '') + cmds[i]!.hash;
-  return sha256Hex(text, 32);
+  const etag = sha256Hex(text, 32);
+  if (memo && memo.size < MAX_MEMO_ETAGS) memo.set(key, etag);
+  return etag;
 }
 
 export function resolveDevice(spec: FleetSpec | CompiledFleet, device: DeviceIdentity): ResolvedDevice {
@@ -116,7 +129,7 @@ export function resolveDevice(spec: FleetSpec | CompiledFleet, device: DeviceIde
     labels,
     declared: deviceSpec !== undefined,
     document,
-    etag: etagOfPieces(fleet.heartbeatMs, pkgs, cmds),
+    etag: etagOfPieces(fleet, pkgs, cmds),
   };
 }
 
