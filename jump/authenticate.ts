@@ -96,8 +96,10 @@ export async function authenticate(deps: AuthDeps, ctx: KeyboardAuthContext, fro
   };
   const now = deps.now();
   if (deps.userLocks.lockedFor(userKey, now) > 0 || deps.addrLocks.lockedFor(addrKey, now) > 0) {
-    // Ask for the password anyway, so a locked account looks like a wrong password.
-    if ((await ask(ctx, passwordPrompt(name, deps.name))) === undefined) return fail('aborted', false);
+    // Ask for and check the password anyway, so a locked account looks and takes like a wrong password.
+    const answer = await ask(ctx, passwordPrompt(name, deps.name));
+    if (answer === undefined) return fail('aborted', false);
+    await checkPassword(undefined, name, answer, {});
     return fail('locked', false);
   }
   const password = await ask(ctx, passwordPrompt(name, deps.name));

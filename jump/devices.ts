@@ -95,18 +95,22 @@ export class DeviceResolver {
     return this.fromMeta(body.device ?? body, id, repo?.labels);
   }
 
-  /** Every device known by id, for the menu (meta's list when it answers, plus the static map and repo). */
-  async list(): Promise<DeviceAddress[]> {
-    const ids = new Set<string>([...this.opts.staticDevices.keys(), ...this.opts.fleet.current.devices.keys()]);
+  /**
+   * Every device known by id with its labels, for the menu (the static map, the repository, and
+   * meta's device list when it answers); addresses are resolved only when one is picked.
+   */
+  async list(): Promise<{ id: string; labels: Labels }[]> {
+    const out = new Map<string, Labels>();
+    for (const [id, d] of this.opts.staticDevices) out.set(id, d.labels);
     if (this.opts.metaUrl) {
       try {
         let cursor: string | null = null;
-        for (let page = 0; page < 20; page++) {
+        for (let page = 0; page < 100; page++) {
           const url = `${this.opts.metaUrl.replace(/\/$/, '')}/v1/devices?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
           const res = await fetch(url, { headers: this.headers(), signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000) });
           if (!res.ok) break;
           const body = (await res.json()) as { items?: MetaDevice[]; nextCursor?: string | null } | MetaDevice[];
-          for (const d of Array.isArray(body) ? body : (body.items ?? [])) if (typeof d.id === 'string') ids.add(d.id);
+          for (const d of Array.isArray(body) ? body : (body.items ?? [])) if (typeof d.id === 'string' && !out.has(d.id)) out.set(d.id, d.labels ?? {});
           cursor = Array.isArray(body) ? null : (body.nextCursor ?? null);
           if (!cursor) break;
         }
@@ -114,11 +118,7 @@ export class DeviceResolver {
         /* the menu shows what is known locally */
       }
     }
-    const out: DeviceAddress[] = [];
-    for (const id of [...ids].sort()) {
-      const d = await this.resolve(id).catch(() => undefined);
-      if (d) out.push(d);
-    }
-    return out;
+    for (const [id, d] of this.opts.fleet.current.devices) out.set(id, { ...(out.get(id) ?? {}), ...(d.labels ?? {}) });
+    return [...out].map(([id, labels]) => ({ id, labels })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 }

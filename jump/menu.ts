@@ -2,8 +2,8 @@
 // reach (and the jump host's own shell for users allowed one); picking one connects to it and
 // coming back shows the menu again.
 import type { ServerChannel } from 'ssh2';
-import { reachableDevices } from './access.js';
-import type { DeviceAddress } from './devices.js';
+import { mayReach, reachableDevices } from './access.js';
+import type { Labels } from '../specs/resolve/match-selector.js';
 import { runHostShell } from './host-shell.js';
 import { readLine } from './line-reader.js';
 import { startRecording } from './recordings.js';
@@ -11,7 +11,7 @@ import { connectAndAudit, type SessionContext, type SessionState } from './sessi
 
 const MAX_ROUNDS = 1000;
 
-export function renderMenu(name: string, user: string, devices: readonly DeviceAddress[], shell: boolean): string {
+export function renderMenu(name: string, user: string, devices: readonly { id: string; labels: Labels }[], shell: boolean): string {
   const lines = [`${name}: logged in as ${user}. Devices you may reach:`, ''];
   if (devices.length === 0) lines.push('  (none: ask for access in the fleet repository, users/' + user + '.yaml)');
   const width = Math.max(0, ...devices.map((d) => d.id.length));
@@ -46,9 +46,14 @@ export async function runMenu(ctx: SessionContext, state: SessionState, channel:
       continue;
     }
     const n = Number(choice);
-    const device = Number.isInteger(n) && n >= 1 ? devices[n - 1] : devices.find((d) => d.id === choice);
-    if (!device) {
+    const picked = Number.isInteger(n) && n >= 1 ? devices[n - 1] : devices.find((d) => d.id === choice);
+    if (!picked) {
       channel.write(`No such choice: ${choice}\r\n\r\n`);
+      continue;
+    }
+    const device = await ctx.devices.resolve(picked.id).catch(() => undefined);
+    if (!device || !mayReach(ctx.user.access, { id: device.id, labels: device.labels, port: 22 })) {
+      channel.write(`${picked.id}: no address known (or no longer allowed)\r\n\r\n`);
       continue;
     }
     channel.write(`Connecting to ${device.id}...\r\n`);

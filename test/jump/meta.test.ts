@@ -66,6 +66,10 @@ describe('jump with a real meta', () => {
     assert.match(r.stdout, /inventory-42/);
     const tunnel = await waitForAudit(t, (e) => e.event === 'tunnel' && e.device === 'web-7');
     assert.equal(tunnel?.address, `127.0.0.1:${device.port}`);
+    // the menu lists meta's devices the user may reach (labels from the repository)
+    const menu = await runSsh(t, ['-T', '-l', 'alice', 'jump'], { password: 'alice-pass-1', code: await currentTotp(t.secrets.alice!, Date.now() + 30_000) }, { input: 'q\n' });
+    assert.equal(menu.code, 0, menu.stderr);
+    assert.match(menu.stdout, /1\) web-7 +role=web/);
   });
 
   it("shows on meta's GET /v1/jump and drains on POST /v1/jump/restart", async () => {

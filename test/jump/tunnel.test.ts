@@ -4,12 +4,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { currentTotp } from '../../jump/totp.js';
 import { startDeviceSshd, type DeviceSshd } from '../helpers/device-sshd.js';
-import { runSsh, startTestJump, waitForAudit, writeSshFiles, type TestJump } from './harness.js';
+import { runSsh, sshEnv, startTestJump, waitForAudit, writeSshFiles, type TestJump } from './harness.js';
 
 describe('jump tunnels (ssh -J)', () => {
   let t: TestJump;
@@ -20,7 +21,7 @@ describe('jump tunnels (ssh -J)', () => {
 
   before(async () => {
     t = await startTestJump({
-      users: ['alice', 'bob', 'carol'].map((name) => ({ name, password: `${name}-pass-1`, deviceUser: 'alice', access: [{ select: { labels: { role: 'web' } }, ports: [22] }] })),
+      users: ['alice', 'bob', 'carol', 'dan'].map((name) => ({ name, password: `${name}-pass-1`, deviceUser: 'alice', access: [{ select: { labels: { role: 'web' } }, ports: [22] }] })),
       config: { userLockThreshold: 100, addrLockThreshold: 1000 },
     });
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(t.dir, 'id_ed25519')]);
@@ -98,5 +99,26 @@ describe('jump tunnels (ssh -J)', () => {
     const no = await runSsh(t, ['-A', '-l', 'carol', 'jump', 'device-99', 'true'], { password: 'carol-pass-1', code: await currentTotp(t.secrets.carol!, Date.now() + 30_000) }, { env: { SSH_AUTH_SOCK: sock } });
     assert.notEqual(no.code, 0);
     assert.match(no.stderr, /administratively prohibited/);
+  });
+
+  it('refuses unix socket forwarding (streamlocal)', async () => {
+    const local = join(t.dir, 'local.sock');
+    const env = sshEnv(t, { password: 'dan-pass-1', code: await currentTotp(t.secrets.dan!) });
+    const child = spawn('ssh', ['-F', t.sshConfig, '-l', 'dan', '-N', '-L', `${local}:/run/some-daemon.sock`, 'jump'], { env, stdio: 'ignore' });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    try {
+      for (let i = 0; i < 200 && !existsSync(local); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(existsSync(local), 'ssh listens on the local socket');
+      await new Promise<void>((resolve) => {
+        const c = connect(local);
+        c.on('error', () => resolve());
+        c.on('close', () => resolve());
+      });
+      const refused = await waitForAudit(t, (e) => e.event === 'forward-refused' && e.user === 'dan');
+      assert.equal(refused?.request, 'streamlocal /run/some-daemon.sock');
+    } finally {
+      clearTimeout(killer);
+      child.kill();
+    }
   });
 });
