@@ -209,6 +209,26 @@ describe('etags', async () => {
     assert.equal(new Set(Object.values(before)).size, 4, 'different documents have different etags');
   });
 
+  it('memoised etags agree with etagOf for every kind of device, resolved repeatedly', async () => {
+    const fleet = compileFleet(await fleetFromYaml(FLEET));
+    const devices = [
+      ...['web-01', 'web-02', 'web-11', 'db-01'].map((id) => ({ id })),
+      ...['bj', 'sh', 'gz'].flatMap((site) => ['web', 'db', 'cache'].map((role, i) => ({ id: `edge-${site}-${i}`, labels: { role, site } }))),
+      { id: 'edge-canary', labels: { role: 'web', tier: 'canary' } },
+    ];
+    const seen = new Map<string, string>();
+    for (let round = 0; round < 3; round++) {
+      for (const d of devices) {
+        const r = resolveDevice(fleet, d);
+        assert.equal(r.etag, etagOf(r.document), d.id);
+        const doc = JSON.stringify(r.document);
+        if (seen.has(r.etag)) assert.equal(seen.get(r.etag), doc, `one etag, one document (${d.id})`);
+        seen.set(r.etag, doc);
+      }
+    }
+    assert.ok(fleet.etags!.size > 1);
+  });
+
   it('etagOf(document) recomputes the same etag', async () => {
     const spec = await fleetFromYaml(FLEET);
     for (const id of ['web-01', 'db-01', 'nobody']) {
