@@ -2,16 +2,15 @@
 // (never held in memory), resumed with HTTP Range after an interrupted transfer, retried with
 // exponential backoff and jitter, renamed into place only when the checksum matches.
 // `file://` URLs are copied and verified the same way.
-import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, fdatasync, writeSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Transform, Writable, type Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { DroverError } from '../lib/errors.js';
 import { describeUrl, httpGet, TransferError } from './download-request.js';
-import { collectYoung, GC_EVERY_BYTES } from './download-gc.js';
+import { Digests, HashingFileSink } from './download-sink.js';
 
 export interface DownloadOptions {
   url: string;
@@ -42,18 +41,6 @@ export interface DownloadResult {
   attempts: number;
 }
 
-class Digests {
-  sha256: Hash = createHash('sha256');
-  md5: Hash | null;
-  constructor(withMd5: boolean) {
-    this.md5 = withMd5 ? createHash('md5') : null;
-  }
-  update(buf: Buffer): void {
-    this.sha256.update(buf);
-    this.md5?.update(buf);
-  }
-}
-
 const HEX = { sha256: /^[0-9a-f]{64}$/, md5: /^[0-9a-f]{32}$/ };
 
 function checkExpected(expected: DownloadOptions['expected']): { sha256?: string; md5?: string } {
@@ -77,69 +64,14 @@ async function hashExisting(part: string, digests: Digests): Promise<void> {
   }));
 }
 
-/**
- * The part file as a stream sink that also counts, limits and hashes. Writes are synchronous
- * (one page-cache copy per received chunk, no thread hop): measured on loopback this is what keeps
- * up with curl; the event loop pauses only for one chunk's write at a time.
- */
-class HashingFileSink extends Writable {
-  constructor(
-    private readonly fd: number,
-    private readonly digests: Digests,
-    private readonly state: { received: number },
-    private readonly limit: number,
-    private readonly total: number | null,
-    private readonly onProgress?: DownloadOptions['onProgress'],
-  ) {
-    super({ highWaterMark: 1 << 20 });
-  }
-
-  private unsynced = 0;
-  private ungc = 0;
-  private syncing: Promise<void> | null = null;
-
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.state.received += chunk.length;
-    if (this.state.received > this.limit) {
-      return cb(new DroverError('DOWNLOAD_TOO_LARGE', `download passes the limit of ${this.limit} bytes`, { kind: 'stalled' }));
-    }
-    try {
-      this.digests.update(chunk);
-      for (let off = 0; off < chunk.length; ) off += writeSync(this.fd, chunk, off, chunk.length - off);
-      this.onProgress?.(this.state.received, this.total);
-    } catch (err) {
-      return cb(err as Error);
-    }
-    this.ungc += chunk.length;
-    if (this.ungc >= GC_EVERY_BYTES) {
-      this.ungc = 0;
-      collectYoung();
-    }
-    // Flush to disk in the background as we go, so the final fsync has little left to do.
-    this.unsynced += chunk.length;
-    if (this.unsynced >= SYNC_EVERY && !this.syncing) {
-      this.unsynced = 0;
-      this.syncing = new Promise<void>((resolve) => fdatasync(this.fd, () => resolve())).then(() => {
-        this.syncing = null;
-      });
-    }
-    cb();
-  }
-
-  override _final(cb: (err?: Error | null) => void): void {
-    // The fd is closed after the pipeline ends: wait for a background flush still running on it.
-    void (this.syncing ?? Promise.resolve()).then(() => cb());
-  }
-}
-
-const SYNC_EVERY = 32 * 1024 * 1024;
-
-/** Streams `body` onto the part file (appending when `append`), hashing and counting on the way. */
-async function writeBody(body: Readable, part: string, append: boolean, digests: Digests, state: { received: number }, limit: number, total: number | null, onProgress?: DownloadOptions['onProgress']): Promise<void> {
-  const fh = await open(part, append ? 'a' : 'w', 0o644);
+/** Streams `body` onto the part file from `offset` on (0: a new file), hashing and counting on the way. */
+async function writeBody(body: Readable, part: string, offset: number, digests: Digests, state: { received: number }, limit: number, total: number | null, onProgress?: DownloadOptions['onProgress']): Promise<void> {
+  const fh = await open(part, offset > 0 ? 'a' : 'w', 0o644);
+  const sink = new HashingFileSink({ fd: fh.fd, digests, state, limit, total, onProgress });
   try {
-    await pipeline(body, new HashingFileSink(fh.fd, digests, state, limit, total, onProgress));
+    await pipeline(body, sink);
   } finally {
+    await sink.idle();
     await fh.close();
   }
 }
@@ -271,7 +203,7 @@ export async function downloadVerified(opts: DownloadOptions): Promise<DownloadR
       }
       const state = { received: offset };
       opts.onProgress?.(state.received, total);
-      await writeBody(res, part, offset > 0, digests, state, opts.maxBytes, total, opts.onProgress);
+      await writeBody(res, part, offset, digests, state, opts.maxBytes, total, opts.onProgress);
       if (total !== null && state.received !== total) {
         throw new TransferError(`transfer ended at ${state.received} of ${total} bytes`, true);
       }
@@ -339,7 +271,7 @@ async function copyFile(opts: DownloadOptions, source: string, part: string, exp
   const digests = new Digests(expected.md5 !== undefined);
   const state = { received: 0 };
   try {
-    await writeBody(createReadStream(source, { highWaterMark: 1 << 20, signal: opts.signal }), part, false, digests, state, opts.maxBytes, size, opts.onProgress);
+    await writeBody(createReadStream(source, { highWaterMark: 1 << 20, signal: opts.signal }), part, 0, digests, state, opts.maxBytes, size, opts.onProgress);
   } catch (err) {
     await rm(part, { force: true });
     if (err instanceof DroverError) throw err;
