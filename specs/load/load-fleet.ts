@@ -11,7 +11,7 @@ import { checkFleet, type Origins } from './check-fleet.js';
 import { sortProblems, type Problem } from './problem.js';
 import type { TreeReader } from './tree-reader.js';
 import { locate, parseYamlSource, type YamlSource } from './yaml-source.js';
-import { zodIssuesToProblems } from './zod-problems.js';
+import { closest, zodIssuesToProblems } from './zod-problems.js';
 
 export type LoadResult =
   | { ok: true; spec: FleetSpec; problems: Problem[]; sources: Map<string, YamlSource> }
@@ -69,7 +69,11 @@ export async function loadFleet(reader: TreeReader, opts: LoadOptions = {}): Pro
         problems.push({ file, line: 1, col: 1, message: `only YAML files (.yaml) belong in ${top}/: rename or move this file`, severity: 'error' });
       }
     } else if (!file.includes('/') && isYaml(file)) {
-      problems.push({ file, line: 1, col: 1, message: 'not part of the fleet layout (fleet.yaml, control.yaml, packages/, devices/, users/): ignored', severity: 'warning' });
+      const near = closest(stem(file), ['fleet', 'control']);
+      problems.push({ file, line: 1, col: 1, message: `not part of the fleet layout (fleet.yaml, control.yaml, packages/, devices/, users/)${near ? ` (did you mean "${near}.yaml"?)` : ''}: ignored`, severity: 'warning' });
+    } else if (isYaml(file) && closest(top, Object.keys(FOLDERS))) {
+      // `device/dev-001.yaml`: a whole folder silently ignored would be worse than a warning.
+      problems.push({ file, line: 1, col: 1, message: `"${top}/" is not a fleet folder (did you mean "${closest(top, Object.keys(FOLDERS))}/"?): ignored`, severity: 'warning' });
     }
   }
   const fleetFiles = classified.filter((c) => c.kind === 'fleet');

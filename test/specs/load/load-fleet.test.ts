@@ -161,7 +161,16 @@ const cases: { name: string; files: Record<string, string>; want: string[] }[] =
   {
     name: 'a stray YAML file at the top is a warning; dot files and READMEs are ignored',
     files: { 'fleets.yaml': 'x: 1\n', '.github/workflows/ci.yaml': 'on: push\n', 'packages/.keep': '', 'devices/README.md': '# devices\n' },
-    want: ['fleets.yaml:1:1: warning: not part of the fleet layout (fleet.yaml, control.yaml, packages/, devices/, users/): ignored'],
+    want: ['fleets.yaml:1:1: warning: not part of the fleet layout (fleet.yaml, control.yaml, packages/, devices/, users/) (did you mean "fleet.yaml"?): ignored'],
+  },
+  {
+    name: 'a misspelt folder is a warning for each of its files; other folders are left alone',
+    files: { 'device/d1.yaml': 'labels: {}\n', 'device/d2.yaml': 'labels: {}\n', 'docs/example.yaml': 'x: 1\n', 'hosts.yaml': 'x: 1\n' },
+    want: [
+      'device/d1.yaml:1:1: warning: "device/" is not a fleet folder (did you mean "devices/"?): ignored',
+      'device/d2.yaml:1:1: warning: "device/" is not a fleet folder (did you mean "devices/"?): ignored',
+      'hosts.yaml:1:1: warning: not part of the fleet layout (fleet.yaml, control.yaml, packages/, devices/, users/): ignored',
+    ],
   },
 ];
 
