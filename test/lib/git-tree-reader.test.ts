@@ -1,15 +1,13 @@
-// dirTreeReader and gitTreeReader over the same content: a working tree, and commits of a real
-// git repository made with the git command line.
+// gitTreeReader and resolveCommit on a real git repository made with the git command line.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { dirTreeReader } from '../../lib/dir-tree-reader.js';
 import { gitTreeReader, resolveCommit } from '../../lib/git-tree-reader.js';
 
-const root = mkdtempSync(join(tmpdir(), 'drover-trees-'));
+const root = mkdtempSync(join(tmpdir(), 'drover-git-tree-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 function write(dir: string, files: Record<string, string>): void {
@@ -20,19 +18,6 @@ function write(dir: string, files: Record<string, string>): void {
 }
 const git = (dir: string, ...args: string[]): string =>
   execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.org', '-c', 'commit.gpgsign=false', '-C', dir, ...args], { encoding: 'utf8' }).trim();
-
-describe('dirTreeReader', () => {
-  const dir = join(root, 'dir');
-  before(() => {
-    write(dir, { 'fleet.yaml': 'name: x\n', 'packages/a.yaml': 'name: a\n', 'devices/sub/d.yaml': 'id: d\n', 'node_modules/x/p.yaml': 'x', '.git/config': 'x' });
-    symlinkSync(join(dir, 'packages/a.yaml'), join(dir, 'packages/link.yaml'));
-  });
-  it('lists regular files with / separators, sorted, without .git, node_modules or symlinks', async () => {
-    assert.deepEqual(await dirTreeReader(dir).list(), ['devices/sub/d.yaml', 'fleet.yaml', 'packages/a.yaml']);
-  });
-  it('reads a file', async () => assert.equal(await dirTreeReader(dir).read('packages/a.yaml'), 'name: a\n'));
-  it('fails on a missing file', async () => assert.rejects(dirTreeReader(dir).read('nope.yaml')));
-});
 
 describe('gitTreeReader', () => {
   const repo = join(root, 'repo');
