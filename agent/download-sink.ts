@@ -56,7 +56,11 @@ export class HashingFileSink extends Writable {
     } catch (err) {
       return cb(err as Error);
     }
-    this.o.onProgress?.(state.received, this.o.total);
+    try {
+      this.o.onProgress?.(state.received, this.o.total);
+    } catch {
+      /* a failing progress callback must not break the transfer */
+    }
     this.ungc += chunk.length;
     if (this.ungc >= GC_EVERY_BYTES) {
       this.ungc = 0;

@@ -202,7 +202,6 @@ export async function downloadVerified(opts: DownloadOptions): Promise<DownloadR
         resumed = false;
       }
       const state = { received: offset };
-      opts.onProgress?.(state.received, total);
       await writeBody(res, part, offset, digests, state, opts.maxBytes, total, opts.onProgress);
       if (total !== null && state.received !== total) {
         throw new TransferError(`transfer ended at ${state.received} of ${total} bytes`, true);
