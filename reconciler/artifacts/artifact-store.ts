@@ -93,6 +93,13 @@ export class ArtifactStore {
     return this.items.size;
   }
 
+  /** Leases not yet released (files being served). */
+  get activeLeases(): number {
+    let n = 0;
+    for (const item of this.items.values()) n += item.leases;
+    return n;
+  }
+
   /** Leases a stored file (it stays on disk until released); undefined when it is not stored. */
   acquire(sha256: string): Lease | undefined {
     const item = this.items.get(sha256);

@@ -1,0 +1,98 @@
+// Benchmark of the Open-Falcon drop-in: meta runs as a child process (`drover meta`); this process
+// drives it. Prints:
+//   - legacy POST /heartbeat: requests/s and latency percentiles (autocannon, 10,000 hostnames
+//     rotating, each reporting two agents);
+//   - artifact cache, cold: 50 concurrent first downloads of a 64 MiB artifact (one upstream fetch);
+//   - artifact cache, warm: 50 concurrent downloads from disk, aggregate throughput.
+// Run: npm run bench:legacy
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { startMetaProcess } from '../../test/helpers/meta-process.js';
+
+interface CannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p90: number; p99: number; max: number };
+  non2xx: number;
+  errors: number;
+}
+type Cannon = (opts: Record<string, unknown>) => Promise<CannonResult>;
+const autocannon = createRequire(import.meta.url)('autocannon') as Cannon;
+
+const ARTIFACT_MIB = 64;
+const HOSTS = 10_000;
+
+async function downloadAll(url: string, token: string, n: number): Promise<{ ms: number; bytes: number }> {
+  const t0 = performance.now();
+  const sizes = await Promise.all(
+    Array.from({ length: n }, async () => {
+      const r = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+      if (r.status !== 200) throw new Error(`download answered ${r.status}`);
+      let bytes = 0;
+      for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) bytes += chunk.length;
+      return bytes;
+    }),
+  );
+  return { ms: performance.now() - t0, bytes: sizes.reduce((a, b) => a + b, 0) };
+}
+
+export async function run(): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'drover-bench-legacy-'));
+  const artifact = randomBytes(ARTIFACT_MIB * 1024 * 1024);
+  const sha = createHash('sha256').update(artifact).digest('hex');
+  let upstreamHits = 0;
+  const mirror = createServer((req, res) => {
+    upstreamHits++;
+    if (req.url !== '/big.tar.gz') return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-length': artifact.length }).end(artifact);
+  });
+  await new Promise<void>((r) => mirror.listen(0, '127.0.0.1', r));
+  const mirrorUrl = `http://127.0.0.1:${(mirror.address() as AddressInfo).port}`;
+  const fleet = join(root, 'fleet');
+  mkdirSync(join(fleet, 'packages'), { recursive: true });
+  writeFileSync(join(fleet, 'fleet.yaml'), 'heartbeat: 240s\nartifacts: { via: meta }\n');
+  writeFileSync(join(fleet, 'packages', 'falcon-agent.yaml'), `version: "5.1.2"\nartifact: { url: "${mirrorUrl}/big.tar.gz", sha256: "${sha}" }\noverrides:\n  - select: { ids: ["lg-*"] }\n    state: stopped\n`);
+  writeFileSync(join(fleet, 'packages', 'dinp-agent.yaml'), `version: "2.0.0"\nartifact: { url: "${mirrorUrl}/dinp.tar.gz", md5: "${'0'.repeat(32)}" }\nstate: stopped\n`);
+  const meta = await startMetaProcess({ repo: fleet });
+  try {
+    // 1. legacy heartbeats
+    const bodies = Array.from({ length: HOSTS }, (_, i) =>
+      JSON.stringify({
+        hostname: `${i % 2 ? 'lg' : 'web'}-${i}`,
+        realAgents: [
+          { name: 'falcon-agent', version: '5.1.2', status: 'started', timestamp: 1_700_000_000 },
+          { name: 'dinp-agent', version: '2.0.0', status: 'stoped', timestamp: 1_700_000_000 },
+        ],
+      }),
+    );
+    let next = 0;
+    const warm = await autocannon({ url: `${meta.url}/heartbeat`, method: 'POST', connections: 50, amount: HOSTS, requests: [{ setupRequest: (r: Record<string, unknown>) => ({ ...r, body: bodies[next++ % HOSTS] }) }] });
+    if (warm.non2xx || warm.errors) throw new Error(`warm-up: ${warm.non2xx} non-2xx, ${warm.errors} errors`);
+    const res = await autocannon({ url: `${meta.url}/heartbeat`, method: 'POST', connections: 50, duration: 10, requests: [{ setupRequest: (r: Record<string, unknown>) => ({ ...r, body: bodies[next++ % HOSTS] }) }] });
+    console.log(`legacy POST /heartbeat (${HOSTS} hosts, 50 connections, 10 s): ${Math.round(res.requests.average)} req/s, p50 ${res.latency.p50} ms, p90 ${res.latency.p90} ms, p99 ${res.latency.p99} ms, max ${res.latency.max} ms, non-2xx ${res.non2xx}, errors ${res.errors}`);
+
+    // 2. cold cache: 50 first requests at once
+    const url = `${meta.url}/v1/artifacts/${sha}`;
+    const cold = await downloadAll(url, meta.agentToken, 50);
+    console.log(`artifact cache cold: 50 concurrent first downloads of ${ARTIFACT_MIB} MiB in ${(cold.ms / 1000).toFixed(2)} s (${upstreamHits} upstream fetch${upstreamHits === 1 ? '' : 'es'}), ${((cold.bytes / 1024 ** 2) / (cold.ms / 1000)).toFixed(0)} MiB/s served`);
+    // 3. warm cache
+    const hot = await downloadAll(url, meta.agentToken, 50);
+    console.log(`artifact cache warm: 50 concurrent downloads of ${ARTIFACT_MIB} MiB in ${(hot.ms / 1000).toFixed(2)} s, ${((hot.bytes / 1024 ** 2) / (hot.ms / 1000)).toFixed(0)} MiB/s served`);
+  } finally {
+    await meta.stop();
+    await new Promise<void>((r) => mirror.close(() => r()));
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  run().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.stack : err);
+    process.exitCode = 1;
+  });
+}
