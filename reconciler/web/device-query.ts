@@ -17,14 +17,13 @@ export interface DeviceQuery {
   limit: number;
 }
 
-/** What filtering and sorting need to know about one device. */
+/** What filtering and sorting need to know about a device, by id (no object per device). */
 export interface DeviceKeys {
-  id: string;
-  hostname: string | null;
-  condition: string;
+  hostname(id: string): string | null;
+  condition(id: string): string;
   /** Epoch ms; null when never seen. */
-  lastSeen: number | null;
-  labels(): Readonly<Record<string, string>>;
+  lastSeen(id: string): number | null;
+  labels(id: string): Readonly<Record<string, string>>;
 }
 
 export const MAX_PAGE = 500;
@@ -59,62 +58,104 @@ export function parseDeviceQuery(raw: Record<string, string | string[] | undefin
   return { q, labels, conditions, sort, desc, offset, limit };
 }
 
-function matches(k: DeviceKeys, query: DeviceQuery): boolean {
-  if (query.q && !k.id.toLowerCase().includes(query.q) && !(k.hostname ?? '').toLowerCase().includes(query.q)) return false;
-  if (query.conditions.length && !query.conditions.includes(k.condition)) return false;
+function matches(id: string, k: DeviceKeys, query: DeviceQuery): boolean {
+  if (query.q && !id.toLowerCase().includes(query.q) && !(k.hostname(id) ?? '').toLowerCase().includes(query.q)) return false;
+  if (query.conditions.length && !query.conditions.includes(k.condition(id))) return false;
   if (query.labels.length) {
-    const l = k.labels();
+    const l = k.labels(id);
     if (!query.labels.every(([key, v]) => l[key] === v)) return false;
   }
   return true;
 }
 
-function compare(sort: SortKey): (a: DeviceKeys, b: DeviceKeys) => number {
-  const byId = (a: DeviceKeys, b: DeviceKeys): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-  switch (sort) {
-    case 'hostname':
-      return (a, b) => (a.hostname ?? '').localeCompare(b.hostname ?? '') || byId(a, b);
-    case 'condition':
-      return (a, b) => (CONDITION_ORDER[a.condition] ?? 9) - (CONDITION_ORDER[b.condition] ?? 9) || byId(a, b);
-    case 'lastSeen':
-      return (a, b) => (a.lastSeen ?? -1) - (b.lastSeen ?? -1) || byId(a, b);
-    default:
-      return byId;
+/** Positions (in `sortedIds`) of the matching devices, in id order. */
+function matching(sortedIds: readonly string[], k: DeviceKeys, query: DeviceQuery, filtering: boolean): Uint32Array {
+  const out = new Uint32Array(sortedIds.length);
+  let n = 0;
+  for (let i = 0; i < sortedIds.length; i++) if (!filtering || matches(sortedIds[i]!, k, query)) out[n++] = i;
+  return out.subarray(0, n);
+}
+
+/**
+ * Sorts positions by a key, ties by id (the position: `sortedIds` is in id order). Conditions go
+ * through buckets (linear); numbers and strings through a typed index sort, with plain code-unit
+ * comparison of strings (locale-aware comparison is far too slow for 100,000 rows).
+ */
+function sortPositions(pos: Uint32Array, sortedIds: readonly string[], k: DeviceKeys, sort: Exclude<SortKey, 'id'>): Uint32Array {
+  if (sort === 'condition') {
+    const buckets: number[][] = [[], [], [], [], []];
+    for (const p of pos) buckets[CONDITION_ORDER[k.condition(sortedIds[p]!)] ?? 4]!.push(p);
+    return Uint32Array.from(buckets.flat());
   }
+  if (sort === 'lastSeen') {
+    const v = new Float64Array(sortedIds.length);
+    for (const p of pos) v[p] = k.lastSeen(sortedIds[p]!) ?? -1;
+    return pos.slice().sort((a, b) => v[a]! - v[b]! || a - b);
+  }
+  const h: string[] = new Array<string>(sortedIds.length);
+  for (const p of pos) h[p] = (k.hostname(sortedIds[p]!) ?? '').toLowerCase();
+  return pos.slice().sort((a, b) => {
+    const x = h[a]!;
+    const y = h[b]!;
+    return x < y ? -1 : x > y ? 1 : a - b;
+  });
+}
+
+/** Every matching id in the query's order (without paging). */
+export function orderDevices(sortedIds: readonly string[], keys: DeviceKeys, query: DeviceQuery): string[] {
+  const filtering = query.q !== '' || query.labels.length > 0 || query.conditions.length > 0;
+  let pos = matching(sortedIds, keys, query, filtering);
+  if (query.sort !== 'id') pos = sortPositions(pos, sortedIds, keys, query.sort);
+  const out = new Array<string>(pos.length);
+  const n = pos.length;
+  for (let i = 0; i < n; i++) out[i] = sortedIds[pos[query.desc ? n - 1 - i : i]!]!;
+  return out;
+}
+
+/** True when the query needs a pass over every device (anything but the plain id order). */
+export function needsPass(query: DeviceQuery): boolean {
+  return query.sort !== 'id' || query.q !== '' || query.labels.length > 0 || query.conditions.length > 0;
 }
 
 /**
  * The page of ids matching the query, and how many match in all. `sortedIds` is every id in
- * ascending order; `keys` gives a device's filter and sort keys.
+ * ascending order; `keys` gives a device's filter and sort keys; `ordered` (from orderDevices)
+ * may be passed when the caller kept it from an earlier page of the same query.
  */
-export function queryDevices(sortedIds: readonly string[], keys: (id: string) => DeviceKeys, query: DeviceQuery): { total: number; ids: string[] } {
+export function queryDevices(sortedIds: readonly string[], keys: DeviceKeys, query: DeviceQuery, ordered?: readonly string[]): { total: number; ids: string[] } {
   const end = query.offset + query.limit;
-  const filtering = query.q !== '' || query.labels.length > 0 || query.conditions.length > 0;
-  if (query.sort === 'id') {
-    if (!filtering) {
-      const n = sortedIds.length;
-      const page = query.desc
-        ? sortedIds.slice(Math.max(0, n - end), Math.max(0, n - query.offset)).reverse()
-        : sortedIds.slice(query.offset, end);
-      return { total: n, ids: page };
-    }
-    const ids: string[] = [];
-    let total = 0;
+  if (!needsPass(query)) {
     const n = sortedIds.length;
-    for (let i = 0; i < n; i++) {
-      const id = sortedIds[query.desc ? n - 1 - i : i]!;
-      if (!matches(keys(id), query)) continue;
-      if (total >= query.offset && total < end) ids.push(id);
-      total++;
-    }
-    return { total, ids };
+    const page = query.desc ? sortedIds.slice(Math.max(0, n - end), Math.max(0, n - query.offset)).reverse() : sortedIds.slice(query.offset, end);
+    return { total: n, ids: page };
   }
-  const rows: DeviceKeys[] = [];
-  for (const id of sortedIds) {
-    const k = keys(id);
-    if (!filtering || matches(k, query)) rows.push(k);
+  const all = ordered ?? orderDevices(sortedIds, keys, query);
+  return { total: all.length, ids: all.slice(query.offset, end) };
+}
+
+/**
+ * Keeps the ordered result of recent queries for a short time, so paging through a sorted or
+ * filtered view of 100,000 devices, and every open dashboard refreshing it on live events, costs
+ * one pass per `ttlMs`. Row contents are always fresh; only membership and order may lag.
+ */
+export class OrderCache {
+  private entries = new Map<string, { at: number; ordered: string[] }>();
+
+  constructor(
+    private readonly ttlMs = 2000,
+    private readonly max = 20,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get(sortedIds: readonly string[], keys: DeviceKeys, query: DeviceQuery, generation: string): string[] {
+    const key = JSON.stringify([generation, query.q, query.labels, query.conditions, query.sort, query.desc]);
+    const t = this.now();
+    const hit = this.entries.get(key);
+    if (hit && t - hit.at < this.ttlMs) return hit.ordered;
+    const ordered = orderDevices(sortedIds, keys, query);
+    this.entries.delete(key);
+    this.entries.set(key, { at: t, ordered });
+    for (const [k, e] of this.entries) if (this.entries.size > this.max || t - e.at >= this.ttlMs) this.entries.delete(k);
+    return ordered;
   }
-  const cmp = compare(query.sort);
-  rows.sort(query.desc ? (a, b) => cmp(b, a) : cmp);
-  return { total: rows.length, ids: rows.slice(query.offset, end).map((k) => k.id) };
 }

@@ -9,7 +9,7 @@ import { CONDITIONS } from '../status/device-condition.js';
 import { offlineCondition } from '../status/device-condition.js';
 import { deviceDetail, summarize } from '../status/device-view.js';
 import type { ConvergenceSeries } from './convergence-series.js';
-import { parseDeviceQuery, queryDevices, type DeviceKeys } from './device-query.js';
+import { needsPass, OrderCache, parseDeviceQuery, queryDevices, type DeviceKeys } from './device-query.js';
 import type { V1Reader } from './v1-reader.js';
 
 type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
@@ -51,6 +51,12 @@ export function overview(deps: MetaDeps, series: ConvergenceSeries) {
 export function registerUiApi(app: FastifyInstance, deps: MetaDeps, opts: UiApiOptions): void {
   const onRequest = opts.auth;
   const noStore = (reply: FastifyReply): FastifyReply => reply.header('cache-control', 'no-store');
+  // Cached device orders are dropped when a device changes condition (filters and the condition
+  // sort stay exact); other orders (last seen, labels) may lag by the cache's two seconds.
+  const orders = new OrderCache();
+  let conditionChanges = 0;
+  const off = deps.conditions.onChange(() => void conditionChanges++);
+  app.addHook('onClose', async () => off());
 
   app.get('/ui/api/session', { onRequest }, async (request, reply) => noStore(reply).send({ authenticated: true, via: request.headers.authorization ? 'token' : 'cookie' }));
 
@@ -62,17 +68,19 @@ export function registerUiApi(app: FastifyInstance, deps: MetaDeps, opts: UiApiO
     const now = deps.clock.now();
     const settings = deps.conditions.settings();
     const never = offlineCondition(null, now, settings).condition;
-    const keys = (id: string): DeviceKeys => {
-      const record = deps.registry.get(id);
-      return {
-        id,
-        hostname: record?.hostname ?? null,
-        condition: record ? deps.conditions.evaluate(record, now).condition : never,
-        lastSeen: record ? record.lastSeen : null,
-        labels: () => deps.desired.effectiveLabels(id),
-      };
+    const record = (id: string) => deps.registry.get(id);
+    const keys: DeviceKeys = {
+      hostname: (id) => record(id)?.hostname ?? null,
+      condition: (id) => {
+        const r = record(id);
+        return r ? deps.conditions.evaluate(r, now).condition : never;
+      },
+      lastSeen: (id) => record(id)?.lastSeen ?? null,
+      labels: (id) => deps.desired.effectiveLabels(id),
     };
-    const page = queryDevices(allIds(deps), keys, query);
+    const ids = allIds(deps);
+    const ordered = needsPass(query) ? orders.get(ids, keys, query, `${ids.length}|${deps.desired.revision}|${conditionChanges}`) : undefined;
+    const page = queryDevices(ids, keys, query, ordered);
     const items = page.ids.map((id) => summarize(deps, id, deps.registry.get(id), now));
     return noStore(reply).send({ total: page.total, offset: query.offset, limit: query.limit, items, revision: deps.desired.revision });
   });

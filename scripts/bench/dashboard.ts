@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CHROMIUM, launchBrowser } from '../../test/reconciler/web/browser.js';
 import { startSeededMeta, type Kind } from '../../test/reconciler/web/seed-fleet.js';
+import { parseDeviceQuery, queryDevices, type DeviceKeys, type DeviceQuery } from '../../reconciler/web/device-query.js';
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
@@ -31,7 +32,33 @@ function withoutRollouts(dir: string): void {
   }
 }
 
+/** The device table's query over 100,000 synthetic devices: what a page costs meta at that size. */
+function queryAt100k(): void {
+  const n = 100_000;
+  const ids = Array.from({ length: n }, (_, i) => `dev-${String(i).padStart(6, '0')}`);
+  const conditions = ['InSync', 'InSync', 'InSync', 'Progressing', 'Failed', 'Offline'];
+  const index = new Map(ids.map((id, i) => [id, i]));
+  const at = (id: string): number => index.get(id)!;
+  const keys: DeviceKeys = {
+    hostname: (id) => `h${(at(id) * 7919) % n}`,
+    condition: (id) => conditions[at(id) % 6]!,
+    lastSeen: (id) => (at(id) * 104729) % n,
+    labels: (id) => ({ role: at(id) % 3 ? 'web' : 'db' }),
+  };
+  for (const raw of [{}, { offset: '99950' }, { sort: '-condition' }, { sort: 'lastSeen' }, { sort: 'hostname' }, { condition: 'Failed', label: 'role=web' }, { q: 'dev-0123' }]) {
+    const q = parseDeviceQuery({ limit: '50', ...raw }, conditions) as DeviceQuery;
+    const times: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      const t = performance.now();
+      queryDevices(ids, keys, q);
+      times.push(performance.now() - t);
+    }
+    console.log(`dashboard: device query, 100,000 devices, page of 50 ${JSON.stringify(raw).padEnd(40)} median ${ms(median(times))}`);
+  }
+}
+
 export async function run(): Promise<void> {
+  queryAt100k();
   if (!existsSync(CHROMIUM)) {
     console.log(`dashboard: skipped, no chromium at ${CHROMIUM}`);
     return;

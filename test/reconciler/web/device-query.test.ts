@@ -2,18 +2,24 @@
 // sorting over a fixed fleet. Table-driven.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseDeviceQuery, queryDevices, type DeviceKeys, type DeviceQuery } from '../../../reconciler/web/device-query.js';
+import { OrderCache, parseDeviceQuery, queryDevices, type DeviceKeys, type DeviceQuery } from '../../../reconciler/web/device-query.js';
 
 const CONDITIONS = ['InSync', 'Progressing', 'Failed', 'Offline'];
-const FLEET: Omit<DeviceKeys, 'labels'>[] & { l: Record<string, string> }[] = [
-  { id: 'a-1', hostname: 'Alpha', condition: 'InSync', lastSeen: 30, l: { role: 'web', site: 'bj' } },
-  { id: 'a-2', hostname: 'beta', condition: 'Failed', lastSeen: 10, l: { role: 'web', site: 'sh' } },
-  { id: 'b-1', hostname: null, condition: 'Offline', lastSeen: null, l: { role: 'db' } },
-  { id: 'b-2', hostname: 'gamma', condition: 'Progressing', lastSeen: 20, l: { role: 'db', site: 'bj' } },
-  { id: 'c-1', hostname: 'delta', condition: 'Failed', lastSeen: 40, l: {} },
-] as never;
-const byId = new Map(FLEET.map((d) => [d.id, { ...d, labels: () => (d as unknown as { l: Record<string, string> }).l }]));
-const ids = [...byId.keys()].sort();
+interface Row { hostname: string | null; condition: string; lastSeen: number | null; labels: Record<string, string> }
+const FLEET: Record<string, Row> = {
+  'a-1': { hostname: 'Alpha', condition: 'InSync', lastSeen: 30, labels: { role: 'web', site: 'bj' } },
+  'a-2': { hostname: 'beta', condition: 'Failed', lastSeen: 10, labels: { role: 'web', site: 'sh' } },
+  'b-1': { hostname: null, condition: 'Offline', lastSeen: null, labels: { role: 'db' } },
+  'b-2': { hostname: 'gamma', condition: 'Progressing', lastSeen: 20, labels: { role: 'db', site: 'bj' } },
+  'c-1': { hostname: 'delta', condition: 'Failed', lastSeen: 40, labels: {} },
+};
+const keysOf = (rows: Record<string, Row>): DeviceKeys => ({
+  hostname: (id) => rows[id]!.hostname,
+  condition: (id) => rows[id]!.condition,
+  lastSeen: (id) => rows[id]!.lastSeen,
+  labels: (id) => rows[id]!.labels,
+});
+const ids = Object.keys(FLEET).sort();
 
 function q(raw: Record<string, string | string[]>): DeviceQuery {
   const parsed = parseDeviceQuery(raw, CONDITIONS);
@@ -61,7 +67,7 @@ test('pages, filters and sorts', () => {
     ['descending id with a filter', { sort: '-id', condition: 'Failed' }, 2, ['c-1', 'a-2']],
   ];
   for (const [name, raw, total, want] of cases) {
-    const got = queryDevices(ids, (id) => byId.get(id)!, q(raw));
+    const got = queryDevices(ids, keysOf(FLEET), q(raw));
     assert.deepEqual(got, { total, ids: want }, name);
   }
 });
@@ -69,12 +75,34 @@ test('pages, filters and sorts', () => {
 test('a page of 100,000 devices only looks at cheap keys', () => {
   const many = Array.from({ length: 100_000 }, (_, i) => `dev-${String(i).padStart(6, '0')}`);
   let labelReads = 0;
-  const keys = (id: string): DeviceKeys => ({
-    id, hostname: id, condition: Number(id.slice(4)) % 10 === 0 ? 'Failed' : 'InSync', lastSeen: Number(id.slice(4)),
+  const keys: DeviceKeys = {
+    hostname: (id) => id,
+    condition: (id) => (Number(id.slice(4)) % 10 === 0 ? 'Failed' : 'InSync'),
+    lastSeen: (id) => Number(id.slice(4)),
     labels: () => (labelReads++, { role: 'web' }),
-  });
+  };
   const page = queryDevices(many, keys, q({ condition: 'Failed', sort: '-lastSeen', limit: '3' }));
   assert.deepEqual(page, { total: 10_000, ids: ['dev-099990', 'dev-099980', 'dev-099970'] });
   assert.equal(labelReads, 0, 'labels are only computed for a label filter');
   assert.deepEqual(queryDevices(many, keys, q({ offset: '99999' })), { total: 100_000, ids: ['dev-099999'] });
+});
+
+test('the order cache serves a query again within its time, and recomputes after it or for a new generation', () => {
+  let now = 0;
+  let passes = 0;
+  const counting: DeviceKeys = { ...keysOf(FLEET), condition: (id) => (passes++, FLEET[id]!.condition) };
+  const cache = new OrderCache(2000, 20, () => now);
+  const query = q({ sort: 'condition' });
+  const first = cache.get(ids, counting, query, 'g1');
+  assert.deepEqual(first, ['a-2', 'c-1', 'b-1', 'b-2', 'a-1']);
+  const afterFirst = passes;
+  assert.equal(cache.get(ids, counting, q({ sort: 'condition', offset: '2' }), 'g1'), first, 'paging reuses the order');
+  assert.equal(passes, afterFirst);
+  cache.get(ids, counting, query, 'g2');
+  assert.ok(passes > afterFirst, 'a new generation recomputes');
+  const before = passes;
+  now += 2001;
+  cache.get(ids, counting, query, 'g2');
+  assert.ok(passes > before, 'an expired entry recomputes');
+  assert.deepEqual(queryDevices(ids, counting, q({ sort: 'condition', offset: '1', limit: '2' }), first), { total: 5, ids: ['c-1', 'b-1'] });
 });

@@ -55,7 +55,7 @@ export async function startSeededMeta(opts: SeedOptions = {}): Promise<SeededMet
   rmSync(source, { recursive: true, force: true });
   const dataDir = mkdtempSync(join(tmpdir(), 'drover-dash-'));
   const { config } = loadMetaConfig(
-    ['--repo', repo.url, '--data', dataDir, '--listen', '127.0.0.1:0', '--agent-token', AGENT_TOKEN, '--admin-token', ADMIN_TOKEN, '--max-in-flight', '100000', ...(opts.args ?? [])],
+    ['--repo', repo.url, '--data', dataDir, '--listen', '127.0.0.1:0', '--agent-token', AGENT_TOKEN, '--admin-token', ADMIN_TOKEN, '--max-in-flight', '100000', '--max-lag', '30s', ...(opts.args ?? [])],
     {},
   );
   let offset = 0;
