@@ -104,6 +104,7 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
         desired.close();
         await app.close();
         await source.close();
+        registry.queueUnwritten();
         await store.close();
         log.info('meta stopped');
       })();

@@ -10,6 +10,7 @@ export class LoadGuard {
   /** Requests parked on a long poll (subtracted from inFlight). */
   waiting = 0;
   private histogram: IntervalHistogram;
+  private lag = 0;
 
   constructor(
     private readonly maxInFlight: number,
@@ -19,9 +20,9 @@ export class LoadGuard {
     this.histogram.enable();
   }
 
-  /** Recent event-loop delay (p99 since the last reset, ms). */
+  /** Recent event-loop delay (p99 over the last ~second, ms; refreshed every 250 ms). */
   lagMs(): number {
-    return this.histogram.percentile(99) / 1e6;
+    return this.lag;
   }
 
   overloaded(): boolean {
@@ -29,7 +30,11 @@ export class LoadGuard {
   }
 
   install(app: FastifyInstance, metrics: MetaMetrics, exempt: (url: string) => boolean): void {
-    const reset = setInterval(() => this.histogram.reset(), 2000);
+    let ticks = 0;
+    const reset = setInterval(() => {
+      this.lag = this.histogram.percentile(99) / 1e6;
+      if (++ticks % 4 === 0) this.histogram.reset();
+    }, 250);
     reset.unref();
     app.addHook('onClose', async () => {
       clearInterval(reset);

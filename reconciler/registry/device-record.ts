@@ -22,6 +22,10 @@ export class DeviceRecord implements StoredDevice {
   /** The condition apart from Offline, valid while the desired etag equals `baseEtag`. */
   base: DeviceConditionResult | null = null;
   baseEtag: string | null = null;
+  /** Hash of the raw body of the last heartbeat: the same bytes again change nothing but the time. */
+  bodyHash: string | null = null;
+  /** When the record was last queued for the store (epoch ms). */
+  queuedAt = 0;
 
   constructor(id: string, now: number) {
     this.id = id;
@@ -42,6 +46,7 @@ export class DeviceRecord implements StoredDevice {
     r.condition = s.condition;
     r.reason = s.reason;
     r.since = s.lastSeen;
+    r.queuedAt = s.lastSeen;
     return r;
   }
 }

@@ -5,6 +5,8 @@ import type { CommandResultRow, Store } from '../store/store.js';
 import { DeviceRecord } from './device-record.js';
 
 const INTERN_LIMIT = 100_000;
+/** A heartbeat that changes nothing but the time is written at most this often per device. */
+const IDLE_WRITE_INTERVAL_MS = 60_000;
 
 export interface ObserveResult {
   record: DeviceRecord;
@@ -19,6 +21,8 @@ export class DeviceRegistry {
   private sorted: string[] | null = null;
   private labelIntern = new Map<string, Readonly<Record<string, string>>>();
   private stringIntern = new Map<string, string>();
+  /** Raw-body hash of each device's last heartbeat → the device (the idle fast path). */
+  private byBody = new Map<string, DeviceRecord>();
 
   constructor(private readonly store: Store) {}
 
@@ -72,11 +76,51 @@ export class DeviceRegistry {
     return frozen;
   }
 
+  /** Queues every device whose last idle heartbeat was not written yet (at shutdown). */
+  queueUnwritten(): number {
+    let n = 0;
+    for (const r of this.devices.values()) {
+      if (r.lastSeen > r.queuedAt) {
+        r.queuedAt = r.lastSeen;
+        this.store.putDevice(r);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** The device whose last heartbeat had exactly this raw body (by hash), if any. */
+  byBodyHash(hash: string): DeviceRecord | undefined {
+    return this.byBody.get(hash);
+  }
+
+  /** Remembers the raw-body hash of the heartbeat just observed for this device. */
+  rememberBody(record: DeviceRecord, hash: string): void {
+    if (record.bodyHash === hash) return;
+    if (record.bodyHash !== null) this.byBody.delete(record.bodyHash);
+    record.bodyHash = hash;
+    this.byBody.set(hash, record);
+  }
+
+  /** A heartbeat byte-identical to the device's previous one: only the time moves. */
+  touch(record: DeviceRecord, now: number): void {
+    record.lastSeen = now;
+    if (now - record.queuedAt >= IDLE_WRITE_INTERVAL_MS) {
+      record.queuedAt = now;
+      this.store.putDevice(record);
+    }
+  }
+
   /** Records a heartbeat. */
   observe(hb: HeartbeatRequest, now: number): ObserveResult {
     const id = hb.device.id;
     let record = this.devices.get(id);
     const created = !record;
+    if (record && record.bodyHash !== null) {
+      // The caller remembers the new body's hash (rememberBody) once it is recorded.
+      this.byBody.delete(record.bodyHash);
+      record.bodyHash = null;
+    }
     if (!record) {
       record = new DeviceRecord(id, now);
       this.devices.set(id, record);
@@ -84,8 +128,13 @@ export class DeviceRegistry {
     }
     const labels = this.internLabels(hb.device.labels);
     const labelsChanged = labels !== record.reportedLabels;
+    let changed = created || labelsChanged;
     record.reportedLabels = labels;
-    record.hostname = hb.device.hostname ?? null;
+    const hostname = hb.device.hostname ?? null;
+    if (hostname !== record.hostname) {
+      record.hostname = hostname;
+      changed = true;
+    }
     record.lastSeen = now;
     const etag = this.internString(hb.etag);
     const appliedEtag = this.internString(hb.appliedEtag);
@@ -93,13 +142,18 @@ export class DeviceRegistry {
       record.etag = etag;
       record.appliedEtag = appliedEtag;
       record.base = null;
+      changed = true;
     }
     const facts = JSON.stringify(hb.device.facts);
-    if (facts !== record.facts) record.facts = facts;
+    if (facts !== record.facts) {
+      record.facts = facts;
+      changed = true;
+    }
     const packages = JSON.stringify(hb.packages);
     if (packages !== record.packages) {
       record.packages = packages;
       record.base = null;
+      changed = true;
     }
     let changedCommands: CommandReport[] = [];
     const summary = JSON.stringify(hb.commands.map((c) => ({ id: c.id, name: c.name, status: c.status, exitCode: c.exitCode ?? null, finishedAt: c.finishedAt ?? null })));
@@ -111,9 +165,15 @@ export class DeviceRegistry {
       changedCommands = hb.commands.filter((c) => before.get(c.id) !== `${c.status}|${c.exitCode ?? ''}|${c.finishedAt ?? ''}`);
       record.commands = summary;
       record.base = null;
+      changed = true;
       if (changedCommands.length) this.store.putCommandResults(changedCommands.map((c) => commandRow(id, c, now)));
     }
-    this.store.putDevice(record);
+    // An idle heartbeat (only the time moved) is persisted at most once a minute per device:
+    // after a restart, last seen may lag by that much; everything else is written in the next batch.
+    if (changed || now - record.queuedAt >= IDLE_WRITE_INTERVAL_MS) {
+      record.queuedAt = now;
+      this.store.putDevice(record);
+    }
     return { record, created, labelsChanged, changedCommands };
   }
 }

@@ -1,11 +1,15 @@
 // POST /v1/heartbeat[?wait=SECONDS]: records what the agent reports, then answers with the
 // device's desired document; with `wait` and a current etag, holds the answer until the
 // document changes or the wait ends (long poll).
+// Idle agents send the same bytes heartbeat after heartbeat: a body identical (by hash) to the
+// device's previous one is not parsed or validated again, only its time is recorded.
+import { createHash } from 'node:crypto';
 import { PROTOCOL_VERSION } from '../../specs/wire/desired.js';
-import { HeartbeatRequestSchema } from '../../specs/wire/heartbeat.js';
+import { HeartbeatRequestSchema, type HeartbeatRequest } from '../../specs/wire/heartbeat.js';
 import type { RoutePlugin } from '../deps.js';
 import type { DesiredEntry } from '../desired/desired-state.js';
 import { sendError } from '../http/http-error.js';
+import type { DeviceRecord } from '../registry/device-record.js';
 
 function issuesText(issues: { path: PropertyKey[]; message: string }[]): string {
   return issues
@@ -17,6 +21,9 @@ function issuesText(issues: { path: PropertyKey[]; message: string }[]): string 
 export const heartbeatRoutes: RoutePlugin = async (app, deps) => {
   const { desired, registry, conditions, metrics, config, load, clock } = deps;
   app.addHook('onRequest', deps.auth.agent);
+  // Keep the raw text: its hash is the idle fast path's key.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   const answer = (deviceId: string, entry: DesiredEntry, heldEtag: string | null): string => {
     const base = entry.document.heartbeatMs;
@@ -31,44 +38,64 @@ export const heartbeatRoutes: RoutePlugin = async (app, deps) => {
 
   app.post('/v1/heartbeat', async (request, reply) => {
     const started = process.hrtime.bigint();
-    const parsed = HeartbeatRequestSchema.safeParse(request.body);
-    if (!parsed.success) {
-      metrics.heartbeatsRejected++;
-      return sendError(reply, 'INVALID_BODY', `invalid heartbeat: ${issuesText(parsed.error.issues)}`, {
-        issues: parsed.error.issues.slice(0, 50).map((i) => ({ path: i.path.map(String), message: i.message })),
-      });
-    }
     const query = request.query as { wait?: string };
     let waitS = 0;
     if (query.wait !== undefined) {
       waitS = Number(query.wait);
       if (!Number.isFinite(waitS) || waitS < 0) return sendError(reply, 'INVALID_QUERY', 'wait must be a number of seconds >= 0');
     }
-    const hb = parsed.data;
+    const raw = typeof request.body === 'string' ? request.body : '';
+    const hash = createHash('sha1').update(raw).digest('base64');
     const now = clock.now();
-    const seen = registry.observe(hb, now);
-    if (seen.labelsChanged && !seen.created) void desired.invalidate([hb.device.id]);
-    let entry = desired.get(hb.device.id);
+    let record: DeviceRecord | undefined = registry.byBodyHash(hash);
+    let hb: HeartbeatRequest | null = null;
+    if (record) {
+      registry.touch(record, now);
+    } else {
+      let json: unknown;
+      try {
+        if (raw.includes('"__proto__"')) throw new Error('"__proto__" is not allowed');
+        json = JSON.parse(raw);
+      } catch (err) {
+        metrics.heartbeatsRejected++;
+        return sendError(reply, 'BAD_JSON', `malformed JSON body: ${(err as Error).message}`);
+      }
+      const parsed = HeartbeatRequestSchema.safeParse(json);
+      if (!parsed.success) {
+        metrics.heartbeatsRejected++;
+        return sendError(reply, 'INVALID_BODY', `invalid heartbeat: ${issuesText(parsed.error.issues)}`, {
+          issues: parsed.error.issues.slice(0, 50).map((i) => ({ path: i.path.map(String), message: i.message })),
+        });
+      }
+      hb = parsed.data;
+      const seen = registry.observe(hb, now);
+      record = seen.record;
+      registry.rememberBody(record, hash);
+      if (seen.labelsChanged && !seen.created) void desired.invalidate([record.id]);
+    }
+    const deviceId = record.id;
+    const heldEtag = record.etag;
+    let entry = desired.get(deviceId);
     if (!entry) {
       reply.header('Retry-After', '10');
       return sendError(reply, 'NO_REVISION', 'meta has no valid revision of the fleet repository yet; keep the current state and retry');
     }
-    conditions.track(seen.record, now, { packages: hb.packages, commands: hb.commands });
+    conditions.track(record, now, hb ? { packages: hb.packages, commands: hb.commands } : undefined);
     metrics.heartbeats++;
     metrics.observeHeartbeat(Number(process.hrtime.bigint() - started) / 1e9);
 
     const waitMs = Math.min(waitS * 1000, config.waitMaxMs);
-    if (waitMs > 0 && hb.etag === entry.etag && desired.waiters.count < config.maxWaiters) {
+    if (waitMs > 0 && heldEtag === entry.etag && desired.waiters.count < config.maxWaiters) {
       load.waiting++;
-      const wait = desired.waitForChange(hb.device.id, hb.etag, waitMs);
+      const wait = desired.waitForChange(deviceId, heldEtag, waitMs);
       const onClose = (): void => wait.abort();
       reply.raw.once('close', onClose);
       const reason = await wait.done;
       load.waiting--;
       reply.raw.off('close', onClose);
       if (reason === 'changed') metrics.longPollWakeups++;
-      entry = desired.get(hb.device.id) ?? entry;
+      entry = desired.get(deviceId) ?? entry;
     }
-    return reply.type('application/json').send(answer(hb.device.id, entry, hb.etag));
+    return reply.type('application/json').send(answer(deviceId, entry, heldEtag));
   });
 };

@@ -131,3 +131,26 @@ test('a document transform changes the document and its etag, and wakes waiters'
     remove();
   }
 });
+
+test('a byte-identical heartbeat is recorded (time moves) without being parsed again; a changed one is parsed', async () => {
+  const body = heartbeatBody('idle-1', { packages: [{ name: 'hello-service', version: '1.0.0', state: 'started', phase: 'idle' }] });
+  const first = await hb(body);
+  assert.equal(first.statusCode, 200);
+  const record = meta.deps.registry.get('idle-1')!;
+  const seen1 = record.lastSeen;
+  await new Promise((r) => setTimeout(r, 5));
+  const before = meta.deps.metrics.heartbeats;
+  const again = await hb(body);
+  assert.equal(again.statusCode, 200);
+  assert.equal(again.json().etag, first.json().etag);
+  assert.ok(meta.deps.registry.get('idle-1')!.lastSeen > seen1);
+  assert.equal(meta.deps.metrics.heartbeats, before + 1);
+  const failed = await hb({ ...body, packages: [{ name: 'hello-service', version: '1.0.0', state: 'failed', error: 'boom' }] });
+  assert.equal(failed.statusCode, 200);
+  const dev = await meta.app.inject({ url: '/v1/devices/idle-1', headers: { authorization: `Bearer ${handle.adminToken}` } });
+  assert.equal(dev.json().condition, 'Failed');
+  // The old body again is a change again, not a stale fast path.
+  await hb(body);
+  const back = await meta.app.inject({ url: '/v1/devices/idle-1', headers: { authorization: `Bearer ${handle.adminToken}` } });
+  assert.notEqual(back.json().condition, 'Failed');
+});

@@ -1,0 +1,145 @@
+// Benchmark of meta: a real `drover meta` child process following a real git server; this process
+// drives it (autocannon and plain HTTP clients). Prints:
+//   - heartbeats/s and p50/p99 latency with 100,000 registered devices (idle agents: current etag,
+//     two package reports), and meta's RSS with them;
+//   - memory per device in meta's structures with 100,000 and 1,000,000 devices (a separate
+//     process with --expose-gc: scripts/bench/meta/memory.ts);
+//   - commit-to-answer latency for agents parked on long polls: push + webhook → every agent answered.
+// Run: npm run bench:meta   (BENCH_META_DEVICES, BENCH_META_SECONDS, BENCH_META_WAITERS to change the sizes)
+import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { startGitServer } from '../../test/helpers/git-server.js';
+import { startMetaProcess } from '../../test/helpers/meta-process.js';
+
+interface CannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p90: number; p99: number; max: number; average: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  duration: number;
+}
+type Cannon = (opts: Record<string, unknown>) => Promise<CannonResult>;
+const autocannon = createRequire(import.meta.url)('autocannon') as Cannon;
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
+
+const DEVICES = Number(process.env.BENCH_META_DEVICES ?? 100_000);
+const SECONDS = Number(process.env.BENCH_META_SECONDS ?? 15);
+const WAITERS = Number(process.env.BENCH_META_WAITERS ?? 2000);
+const MEMORY_SIZES = (process.env.BENCH_META_MEMORY ?? '100000,1000000').split(',').map(Number);
+
+const idOf = (i: number): string => `bench-${String(i).padStart(7, '0')}`;
+function body(i: number, etag: string | null): string {
+  const id = idOf(i);
+  return (
+    `{"protocol":1,"device":{"id":"${id}","hostname":"${id}","labels":{"role":"web","site":"s${i % 20}"},` +
+    `"facts":{"os":"linux","arch":"x86_64","agentVersion":"0.1.0"}},"etag":${etag ? `"${etag}"` : 'null'},"appliedEtag":${etag ? `"${etag}"` : 'null'},` +
+    `"packages":[{"name":"hello-service","version":"1.0.0","state":"started","phase":"idle"},{"name":"metrics-exporter","version":"0.3.0","state":"started","phase":"idle"}],"commands":[]}`
+  );
+}
+
+function rssMB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+function post(agent: Agent, url: string, token: string, payload: string, wait?: number): Promise<{ status: number; text: string; at: number }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/v1/heartbeat${wait ? `?wait=${wait}` : ''}`, { method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, at: performance.now() }));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+function memoryChild(n: number): { devices: number; bytesPerDevice: number; rssMB: number; ms: number } {
+  const out = execFileSync(process.execPath, ['--expose-gc', '--max-old-space-size=4096', '--import', 'tsx', join(ROOT, 'scripts/bench/meta/memory.ts'), String(n)], { cwd: ROOT, encoding: 'utf8', timeout: 900_000 });
+  return JSON.parse(out.trim().split('\n').pop()!) as { devices: number; bytesPerDevice: number; rssMB: number; ms: number };
+}
+
+const pct = (xs: number[], p: number): number => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+
+export async function run(): Promise<void> {
+  const gs = await startGitServer();
+  const repo = gs.createRepo('fleet', join(ROOT, 'examples/fleet'));
+  const meta = await startMetaProcess({ repo: repo.url, args: ['--fetch-interval', '1h', '--wait-max', '120s'] });
+  const pid = meta.child.pid!;
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${meta.agentToken}` };
+  try {
+    const rss0 = rssMB(pid);
+    // 1. Register the devices (first heartbeats, etag null).
+    let next = 0;
+    const t0 = performance.now();
+    const reg = await autocannon({
+      url: `${meta.url}/v1/heartbeat`, method: 'POST', headers, connections: 64, amount: DEVICES,
+      requests: [{ setupRequest: (r: Record<string, unknown>) => ({ ...r, body: body(next++ % DEVICES, null) }) }],
+    });
+    const regS = (performance.now() - t0) / 1000;
+    if (reg.non2xx || reg.errors) throw new Error(`registration: ${reg.non2xx} non-2xx, ${reg.errors} errors`);
+    const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
+    const sample = JSON.parse((await post(agent, meta.url, meta.agentToken, body(0, null))).text) as { etag: string };
+    // 2. Steady state: idle agents with the current etag, random devices.
+    const idle = await autocannon({
+      url: `${meta.url}/v1/heartbeat`, method: 'POST', headers, connections: 100, duration: SECONDS,
+      requests: [{ setupRequest: (r: Record<string, unknown>) => ({ ...r, body: body(Math.floor(Math.random() * DEVICES), sample.etag) }) }],
+    });
+    const rss1 = rssMB(pid);
+    const status = (await (await fetch(`${meta.url}/v1/status`, { headers: { authorization: `Bearer ${meta.adminToken}` } })).json()) as { devices: { total: number; byCondition: Record<string, number> } };
+
+    // 3. Long polls: WAITERS agents parked with the current etag; push a commit + webhook.
+    const lpFirst = await Promise.all(Array.from({ length: WAITERS }, (_, i) => post(agent, meta.url, meta.agentToken, body(i, null))));
+    const etags = lpFirst.map((r) => (JSON.parse(r.text) as { etag: string }).etag);
+    const parked = etags.map((etag, i) => post(agent, meta.url, meta.agentToken, body(i, etag), 100));
+    for (let i = 0; i < 600; i++) {
+      const s = (await (await fetch(`${meta.url}/v1/status`, { headers: { authorization: `Bearer ${meta.adminToken}` } })).json()) as { longPolls: number };
+      if (s.longPolls >= WAITERS) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const fleetYaml = readFileSync(join(repo.work, 'fleet.yaml'), 'utf8');
+    repo.commit({ 'fleet.yaml': fleetYaml.replace('heartbeat: 60s', 'heartbeat: 45s') }, 'bench: heartbeat 45s');
+    const hook = JSON.stringify({ ref: 'refs/heads/main' });
+    const tHook = performance.now();
+    const wallHook = Date.now();
+    await fetch(`${meta.url}/v1/hooks/git`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': 'sha256=' + createHmac('sha256', meta.webhookSecret).update(hook).digest('hex') },
+      body: hook,
+    });
+    const answers = await Promise.all(parked);
+    const changed = answers.filter((a, i) => a.status === 200 && (JSON.parse(a.text) as { etag: string }).etag !== etags[i]).length;
+    const lat = answers.map((a) => a.at - tHook).sort((a, b) => a - b);
+    const st2 = (await (await fetch(`${meta.url}/v1/status`, { headers: { authorization: `Bearer ${meta.adminToken}` } })).json()) as { revisionInfo: { at: string } };
+    const appliedAfterHook = Date.parse(st2.revisionInfo.at) - wallHook;
+    agent.destroy();
+
+    // 4. Memory per device in meta's structures (fresh processes with --expose-gc).
+    const mems = MEMORY_SIZES.map(memoryChild);
+
+    const f = (n: number, d = 1): string => n.toFixed(d);
+    console.log(`meta benchmark (${DEVICES.toLocaleString('en')} devices, 2-core machine, load generator in this process, meta in a child process)`);
+    console.log(`  registration: ${DEVICES} first heartbeats in ${f(regS)} s (${f(DEVICES / regS, 0)}/s), p99 ${reg.latency.p99} ms`);
+    console.log(`  idle heartbeats: ${f(idle.requests.average, 0)}/s over ${SECONDS} s, 100 connections; latency p50 ${idle.latency.p50} ms, p99 ${idle.latency.p99} ms, max ${idle.latency.max} ms; non-2xx ${idle.non2xx}, errors ${idle.errors}`);
+    console.log(`  meta RSS: ${f(rss0)} MB at start, ${f(rss1)} MB with ${status.devices.total} devices (${f(((rss1 - rss0) * 1048576) / status.devices.total, 0)} B/device incl. garbage); conditions ${JSON.stringify(status.devices.byCondition)}`);
+    for (const m of mems) console.log(`  memory per device (after GC; registry + desired cache + conditions): ${m.bytesPerDevice} B with ${m.devices.toLocaleString('en')} devices (process RSS ${m.rssMB} MB)`);
+    console.log(`  commit to answer: ${changed}/${WAITERS} parked agents got the new document; webhook → answers p50 ${f(pct(lat, 50))} ms, p99 ${f(pct(lat, 99))} ms, last ${f(lat[lat.length - 1]!)} ms (fetch + validate + apply took ${appliedAfterHook} ms of it)`);
+  } finally {
+    await meta.stop();
+    await gs.close();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  run().catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}

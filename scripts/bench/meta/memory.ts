@@ -1,0 +1,71 @@
+// Memory per registered device in meta's in-memory structures (registry, desired-state cache,
+// conditions), measured in a fresh process with --expose-gc. Each device goes through the same path as
+// a heartbeat (schema parse, registry.observe, desired.get, conditions.track) with a realistic
+// idle report (two packages). Prints one JSON line: { devices, bytes, bytesPerDevice, ms }.
+// Usage: node --expose-gc --import tsx scripts/bench/meta/memory.ts N
+import { join } from 'node:path';
+import { dirTreeReader } from '../../../lib/dir-tree-reader.js';
+import { silentLogger } from '../../../lib/log.js';
+import { DesiredState } from '../../../reconciler/desired/desired-state.js';
+import { DeviceRegistry } from '../../../reconciler/registry/device-registry.js';
+import { ConditionTracker } from '../../../reconciler/status/condition-tracker.js';
+import type { Store } from '../../../reconciler/store/store.js';
+import { loadFleet } from '../../../specs/load/load-fleet.js';
+import { compileFleet } from '../../../specs/resolve/compile-fleet.js';
+import { HeartbeatRequestSchema } from '../../../specs/wire/heartbeat.js';
+
+const N = Number(process.argv[2] ?? 100_000);
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with --expose-gc');
+
+// The store is measured elsewhere (its queue drains every second); here it drops writes.
+const nullStore: Store = {
+  kind: 'null', loadDevices: async () => [], putDevice() {}, putCommandResults() {}, putConditionChange() {},
+  commandResults: async () => [], conditionHistory: async () => [], flush: async () => {}, close: async () => {},
+  stats: () => ({ pendingWrites: 0, flushes: 0, flushErrors: 0, lastFlushAt: null, lastError: null }),
+};
+
+const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../../../examples/fleet');
+const loaded = await loadFleet(dirTreeReader(root), { revision: 'bench' });
+if (!loaded.ok) throw new Error('example fleet invalid');
+const registry = new DeviceRegistry(nullStore);
+const desired = new DesiredState({ log: silentLogger(), reportedLabels: (id) => registry.get(id)?.reportedLabels });
+desired.setFleet(compileFleet(loaded.spec), 'bench');
+const conditions = new ConditionTracker(desired, registry, nullStore);
+
+gc();
+gc();
+const before = process.memoryUsage();
+const t0 = performance.now();
+const now = Date.now();
+let etag: string | null = null;
+for (let i = 0; i < N; i++) {
+  const id = `device-${String(i).padStart(7, '0')}`;
+  const site = `site-${i % 50}`;
+  const body = {
+    protocol: 1,
+    device: { id, hostname: id, labels: { role: i % 3 ? 'web' : 'db', site }, facts: { os: 'linux', arch: 'x86_64', agentVersion: '0.1.0', addresses: [`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`] } },
+    etag,
+    appliedEtag: etag,
+    packages: [
+      { name: 'hello-service', version: '1.0.0', state: 'started', phase: 'idle', pid: 1000 + (i % 30000) },
+      ...(i % 3 ? [{ name: 'metrics-exporter', version: '0.3.0', state: 'started', phase: 'idle', pid: 2000 + (i % 30000) }] : []),
+    ],
+    commands: [],
+  };
+  const hb = HeartbeatRequestSchema.parse(body);
+  const { record } = registry.observe(hb, now);
+  const entry = desired.get(id)!;
+  hb.etag = entry.etag;
+  hb.appliedEtag = entry.etag;
+  registry.observe(hb, now);
+  conditions.track(record, now, { packages: hb.packages, commands: hb.commands });
+  etag = null;
+}
+const ms = performance.now() - t0;
+gc();
+gc();
+const after = process.memoryUsage();
+const bytes = after.heapUsed + after.external + after.arrayBuffers - (before.heapUsed + before.external + before.arrayBuffers);
+const counts = conditions.counts(now);
+process.stdout.write(JSON.stringify({ devices: registry.size, bytes, bytesPerDevice: Math.round(bytes / N), rssMB: Math.round(after.rss / 1048576), ms: Math.round(ms), inSync: counts.InSync }) + '\n');
