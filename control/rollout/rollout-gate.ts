@@ -79,6 +79,7 @@ export class RolloutGate {
   private identities = new Map<string, KnownIdentity>();
   /** Finished command outcomes per rollout key and device: kept when a device stops reporting them. */
   private finished = new Map<string, Map<string, DeviceOutcome>>();
+  private packageFailures = new Map<string, Map<string, PackageReport>>();
 
   constructor(private readonly opts: RolloutGateOptions) {
     for (const p of opts.store.loadRollouts()) this.persisted.set(p.key, p);
@@ -370,7 +371,19 @@ export class RolloutGate {
     if (!json) return undefined;
     let cached = this.parsedPackages.get(id);
     if (!cached || cached.json !== json) this.parsedPackages.set(id, (cached = { json, list: JSON.parse(json) as PackageReport[] }));
-    return packageOutcome(cached.list, subject.value);
+    const o = packageOutcome(cached.list, subject.value);
+    if (o === 'failed') {
+      const report = cached.list.find((p) => p.name === subject.name);
+      let byDevice = this.packageFailures.get(subject.key);
+      if (!byDevice) this.packageFailures.set(subject.key, (byDevice = new Map()));
+      if (report && (report.error || !byDevice.has(id))) byDevice.set(id, report);
+    }
+    return o;
+  }
+
+  /** The report that made a device fail a package rollout (the newest one with an error). */
+  packageFailure(key: string, deviceId: string): PackageReport | undefined {
+    return this.packageFailures.get(key)?.get(deviceId);
   }
 
   /** Admin resume: failures so far no longer count. Returns false for an unknown rollout. */

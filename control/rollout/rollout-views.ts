@@ -35,7 +35,8 @@ export async function rolloutProgress(src: ViewSources, r: ActiveRollout): Promi
       const row = rows.find((x) => x.commandId === s.identity) ?? (s.perDeviceIdentity ? rows[0] : undefined);
       failing.push({ deviceId, status: row?.status ?? 'failed', exitCode: row?.exitCode ?? null, error: row?.signal ? `killed by ${row.signal}` : null, outputTail: row?.outputTail ?? null });
     } else {
-      const report = (JSON.parse(src.packagesJson(deviceId) ?? '[]') as PackageReport[]).find((p) => p.name === s.name);
+      const now = (JSON.parse(src.packagesJson(deviceId) ?? '[]') as PackageReport[]).find((p) => p.name === s.name);
+      const report = now?.error ? now : (src.gate.packageFailure(s.key, deviceId) ?? now);
       failing.push({ deviceId, status: report?.state ?? 'failed', exitCode: null, error: report?.error ?? null, outputTail: report?.outputTail ?? null });
     }
   }
