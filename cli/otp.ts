@@ -13,6 +13,7 @@ const spec = {
     { name: 'data', type: 'string' as const, help: "jump's data folder", default: './jump-data', metavar: 'DIR' },
     { name: 'issuer', type: 'string' as const, help: 'issuer shown by authenticator apps', default: 'drover-jump', env: false as const },
     { name: 'no-qr', type: 'boolean' as const, help: 'print the URI only', default: false, env: false as const },
+    { name: 'force', type: 'boolean' as const, help: 'replace a secret already enrolled', default: false, env: false as const },
   ],
 };
 
@@ -32,6 +33,10 @@ export const command: CliCommand = {
     const dataDir = resolve(String(cfg.values.data));
     const { enrollOtp, readOtpSecret } = await import('../jump/otp-secrets.js');
     if (action === 'enroll') {
+      if (readOtpSecret(dataDir, user) && !cfg.values.force) {
+        process.stderr.write(`drover otp: ${user} is already enrolled in ${dataDir}; --force makes a new secret (the old one stops working)\n`);
+        return 1;
+      }
       const { uri, path } = enrollOtp(dataDir, user, String(cfg.values.issuer));
       process.stdout.write(`Enrolled ${user}: secret stored in ${path}\n${uri}\n`);
       if (!cfg.values['no-qr']) qrcode.generate(uri, { small: true }, (qr) => process.stdout.write(qr + '\n'));

@@ -9,7 +9,8 @@ import { copyExampleFleet, startMetaInProcess } from '../helpers/meta-process.js
 
 describe('jump/control', () => {
   const dir = mkdtempSync(join(tmpdir(), 'jump-control-'));
-  const env = { ...process.env, DROVER_JUMP_VAR: join(dir, 'var'), DROVER_JUMP_CONFIG: join(dir, 'none.yaml'), DROVER_LISTEN: '127.0.0.1:0', DROVER_DATA: join(dir, 'data'), DROVER_LOG_LEVEL: 'info' };
+  // the sources, not a possibly stale dist/: node --import tsx cli/main.ts jump
+  const env = { ...process.env, NODE_OPTIONS: '--import tsx', DROVER_BIN: 'cli/main.ts', DROVER_JUMP_VAR: join(dir, 'var'), DROVER_JUMP_CONFIG: join(dir, 'none.yaml'), DROVER_LISTEN: '127.0.0.1:0', DROVER_DATA: join(dir, 'data'), DROVER_LOG_LEVEL: 'info' };
   const control = (...args: string[]) => spawnSync('jump/control', args, { env, encoding: 'utf8', timeout: 40_000 });
   after(() => {
     control('stop');

@@ -83,6 +83,11 @@ describe('jump user sources and notifiers', () => {
     const r = await runSsh(t, ['-l', 'frank', '-T', 'jump'], { password: 'frank-pass-1', codeCmd: `cat ${codeFile()}` }, { input: 'q\n' });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.prompts[1]!, /Code sent by sms to \*\*\*1234 \(valid 5 min\)/);
+    // a broken commit: jump keeps the last good users and says what is wrong
+    repo.commit({ 'users/broken.yaml': 'name: [oops\n' }, 'broken');
+    await until('jump saw the broken commit', async () => /fleet repository invalid/.test(String(t.jump.status().lastError)));
+    assert.equal(t.jump.status().revision, head);
+    assert.match(String(t.jump.status().lastError), /users\/broken\.yaml:\d+:\d+/);
     const login = await waitForAudit(t, (e) => e.event === 'login' && e.user === 'frank');
     assert.equal(login?.otp, 'delivered');
   });
