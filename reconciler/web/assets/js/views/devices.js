@@ -39,7 +39,11 @@ function row(d) {
     h('td', d.hostname ?? ''),
     h('td.labels', labelsText(d.labels).map((l) => h('span.chip', l))),
     h('td', conditionBadge(d)),
-    h('td', h('code', { title: d.appliedEtag ?? '' }, d.appliedEtag ? (d.appliedEtag === d.desiredEtag ? 'current' : shortRev(d.appliedEtag)) : '—')),
+    h(
+      'td',
+      h('code', { title: d.appliedEtag ?? '' }, d.appliedEtag ? (d.appliedEtag === d.desiredEtag ? 'current' : shortRev(d.appliedEtag)) : '—'),
+      d.drift ? h('span.chip.drift', { title: 'packages whose reported version or state differ from the desired' }, `${d.drift} drifted`) : null,
+    ),
     h('td', { title: when(d.lastSeen) }, ago(d.lastSeen)),
   );
 }
