@@ -96,7 +96,18 @@ export interface KillGroupResult {
  * Refuses to signal this process's own group (or groups 0 and 1).
  */
 export async function killProcessGroup(pid: number, graceMs = 2_000): Promise<KillGroupResult> {
-  const pgid = processGroupOf(pid);
+  return stopGroup(processGroupOf(pid), graceMs, pid);
+}
+
+/**
+ * Same, for a known process group id (a child spawned detached leads its own group: pgid = pid).
+ * Use this when the leader may be gone: resolving its pid could then name a stranger's group.
+ */
+export function killGroupById(pgid: number, graceMs = 2_000): Promise<KillGroupResult> {
+  return stopGroup(pgid, graceMs, pgid);
+}
+
+async function stopGroup(pgid: number, graceMs: number, pid: number): Promise<KillGroupResult> {
   const own = readStat('self')?.pgrp;
   if (!Number.isInteger(pgid) || pgid <= 1 || pgid === own) {
     throw new Error(`refusing to kill process group ${pgid} (of pid ${pid}): it is not a child's own group`);

@@ -10,10 +10,10 @@
 //   service that writes to the inherited pipe neither blocks nor gets SIGPIPE) and the group is left alone.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { killProcessGroup } from './process-group.js';
+import { killGroupById } from './process-group.js';
 import { TailBuffer } from './tail-buffer.js';
 
-export { killProcessGroup, groupAlive, groupMembers, type KillGroupResult } from './process-group.js';
+export { killProcessGroup, killGroupById, groupAlive, groupMembers, type KillGroupResult } from './process-group.js';
 
 export interface RunOptions {
   command: string;
@@ -95,7 +95,8 @@ export function runBounded(opts: RunOptions): Promise<RunResult> {
 
     const stopGroup = () => {
       if (killing || pid === 0) return;
-      killing = killProcessGroup(pid, grace)
+      // The child leads its own group (detached): signal that group by id, never re-resolve the pid.
+      killing = killGroupById(pid, grace)
         .catch((err) => tail.write(`\n[drover] could not kill process group ${pid}: ${(err as Error).message}\n`))
         .then(() => {
           // Everybody in the group is dead; a process that escaped the group (setsid) may still hold
