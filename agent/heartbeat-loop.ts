@@ -3,6 +3,8 @@
 // changes or the wait (the heartbeat interval meta asks for, with jitter) runs out. While meta
 // is unreachable it backs off exponentially, with jitter, up to a cap. `wake()` sends the next
 // heartbeat at once (to report a finished convergence).
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { HeartbeatResponseSchema, PROTOCOL_VERSION, type HeartbeatRequestInput, type HeartbeatResponse } from '../specs/wire/index.js';
@@ -44,6 +46,29 @@ export function jittered(ms: number, jitter: number, random: () => number = Math
   return Math.max(0, Math.round(ms * (1 + jitter * (2 * random() - 1))));
 }
 
+/** Largest heartbeat answer read (a desired document of a big device fits easily). */
+const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+
+/** One POST with node:http(s) (lighter than fetch for a long-lived idle agent); the answer as text. */
+function postJson(url: URL, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<{ status: number; text: string }> {
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(url, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, signal }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_ANSWER_BYTES) req.destroy(new Error(`meta's answer is larger than ${MAX_ANSWER_BYTES} bytes`));
+        else chunks.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 /** A gap kept between two heartbeats, even when woken. */
 const MIN_GAP_MS = 200;
 
@@ -67,23 +92,19 @@ export function createHeartbeatLoop(o: HeartbeatLoopOptions): HeartbeatLoop {
     });
 
   async function send(waitSec: number): Promise<{ res: HeartbeatResponse; elapsedMs: number }> {
-    const url = `${o.metaUrl.replace(/\/+$/, '')}/v1/heartbeat${waitSec > 0 ? `?wait=${waitSec}` : ''}`;
+    const url = new URL(`${o.metaUrl.replace(/\/+$/, '')}/v1/heartbeat${waitSec > 0 ? `?wait=${waitSec}` : ''}`);
     request = new AbortController();
     const signal = AbortSignal.any([request.signal, AbortSignal.timeout(waitSec * 1000 + 30_000)]);
     const t0 = Date.now();
     wakePending = false;
     stats.sent++;
     try {
-      const r = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(o.token ? { authorization: `Bearer ${o.token}` } : {}) },
-        body: JSON.stringify({ protocol: PROTOCOL_VERSION, ...o.body() }),
-        signal,
-      });
-      const text = await r.text();
-      if (!r.ok) {
-        const hint = r.status === 401 || r.status === 403 ? ' (is --token the agent token meta expects?)' : '';
-        throw new Error(`meta answered ${r.status}${hint}: ${text.slice(0, 300)}`);
+      const body = JSON.stringify({ protocol: PROTOCOL_VERSION, ...o.body() });
+      const headers = { 'content-type': 'application/json', ...(o.token ? { authorization: `Bearer ${o.token}` } : {}) };
+      const { status, text } = await postJson(url, headers, body, signal);
+      if (status < 200 || status > 299) {
+        const hint = status === 401 || status === 403 ? ' (is --token the agent token meta expects?)' : '';
+        throw new Error(`meta answered ${status}${hint}: ${text.slice(0, 300)}`);
       }
       const parsed = HeartbeatResponseSchema.safeParse(JSON.parse(text));
       if (!parsed.success) throw new Error(`meta's answer does not match the heartbeat schema: ${parsed.error.issues[0]?.message ?? ''}`);
