@@ -36,14 +36,23 @@ export const command: CliCommand = {
     if (kind !== 'ops-meta' || !cfgPath || !outDir || extra.length) {
       throw new DroverError('CONFIG_INVALID', `usage: ${spec.usage} (drover import --help)`, { kind: 'stalled' });
     }
-    const result = await importOpsMeta({
-      cfgPath,
-      outDir,
-      via: cfg.values.via as 'meta' | 'upstream',
-      offline: cfg.values.offline === true,
-      force: cfg.values.force === true,
-      fetchTimeoutMs: cfg.values['fetch-timeout'] as number,
-    });
+    let result;
+    try {
+      result = await importOpsMeta({
+        cfgPath,
+        outDir,
+        via: cfg.values.via as 'meta' | 'upstream',
+        offline: cfg.values.offline === true,
+        force: cfg.values.force === true,
+        fetchTimeoutMs: cfg.values['fetch-timeout'] as number,
+      });
+    } catch (err) {
+      if (err instanceof DroverError && (err.code === 'OPS_META_CONFIG_INVALID' || err.code === 'IMPORT_OUTDIR_NOT_EMPTY')) {
+        process.stderr.write(`drover import: ${err.message}\n`);
+        return 2;
+      }
+      throw err;
+    }
     const out = process.stdout;
     out.write(`${outDir}: ${result.packages} package${result.packages === 1 ? '' : 's'}, ${result.overrides} override${result.overrides === 1 ? '' : 's'} (${result.files.join(', ')})\n`);
     for (const n of result.notes) out.write(`${n.level === 'todo' ? 'TODO' : 'warning'}: ${n.message}\n`);

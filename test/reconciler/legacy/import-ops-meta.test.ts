@@ -125,8 +125,9 @@ test('unreachable md5 files become TODOs: the CLI exits 1, validate points at th
     JSON.stringify({ agents: [{ default: { name: 'falcon-agent', version: '1.0.0', tarball: `${mirror.url}/nowhere`, md5: '', cmd: 'start' } }] }),
   );
   const out = join(root, 'fleet-todo');
-  const cli = join(process.cwd(), 'bin', 'drover.js');
-  const first = await run(process.execPath, [cli, 'import', 'ops-meta', cfgPath, out]).then(
+  // the sources, not a possibly stale dist/ build
+  const cli = join(process.cwd(), 'cli', 'main.ts');
+  const first = await run(process.execPath, ['--import', 'tsx', cli, 'import', 'ops-meta', cfgPath, out]).then(
     () => assert.fail('expected exit 1'),
     (e: { code: number; stdout: string }) => e,
   );
@@ -137,11 +138,16 @@ test('unreachable md5 files become TODOs: the CLI exits 1, validate points at th
   const text = readFileSync(file, 'utf8');
   assert.match(text, /# TODO\(import\): md5 of falcon-agent-1\.0\.0\.tar\.gz: .*could not be read \(HTTP 404\)/);
   // a non-empty OUTDIR is refused without --force
-  const again = await run(process.execPath, [cli, 'import', 'ops-meta', cfgPath, out]).catch((e: { code: number; stderr: string }) => e);
-  assert.equal((again as { code: number }).code, 1);
+  const again = await run(process.execPath, ['--import', 'tsx', cli, 'import', 'ops-meta', cfgPath, out]).catch((e: { code: number; stderr: string }) => e);
+  assert.equal((again as { code: number }).code, 2);
   assert.match((again as { stderr: string }).stderr, /is not empty/);
+  const badCfg = join(root, 'not-json.json');
+  writeFileSync(badCfg, '{"agents": [');
+  const bad = await run(process.execPath, ['--import', 'tsx', cli, 'import', 'ops-meta', badCfg, join(root, 'never')]).catch((e: { code: number; stderr: string }) => e);
+  assert.equal((bad as { code: number }).code, 2);
+  assert.match((bad as { stderr: string }).stderr, /not JSON/);
   // the operator fills in the checksum
   writeFileSync(file, text.replace('md5: "TODO"', `md5: "${'a'.repeat(32)}"`));
-  const validate = await run(process.execPath, [cli, 'validate', out]);
+  const validate = await run(process.execPath, ['--import', 'tsx', cli, 'validate', out]);
   assert.match(validate.stdout, /valid: 1 package/);
 });

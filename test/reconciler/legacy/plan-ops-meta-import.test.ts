@@ -56,3 +56,29 @@ test('the cfg.json reader follows encoding/json: case-insensitive keys, nulls sk
   assert.throws(() => parseOpsMetaConfig('{"agents": {}}'), /"agents" must be a list/);
   assert.throws(() => parseOpsMetaConfig('{nope'), /not JSON/);
 });
+
+test('what cannot be imported exactly is reported: odd commands, duplicate or unusable names, missing defaults', async () => {
+  const { planOpsMetaImport } = await import('../../../reconciler/legacy/plan-ops-meta-import.js');
+  const cfg = parseOpsMetaConfig(
+    JSON.stringify({
+      agents: [
+        { default: { name: 'a', version: '1', tarball: 'http://m/a', cmd: '' }, others: [{ prefix: 'x', cmd: 'restart' }] },
+        { default: { name: 'a', version: '2', tarball: 'http://m/a', cmd: 'start' } },
+        { default: { name: 'bad/name', version: '1', tarball: 'http://m/b', cmd: 'start' } },
+        { others: [] },
+      ],
+    }),
+  );
+  const plan = planOpsMetaImport(cfg, new Map([['http://m/a/a-1.tar.gz.md5', { md5: 'f'.repeat(32) }]]));
+  const messages = plan.notes.map((n) => `${n.level}: ${n.message}`);
+  assert.deepEqual(messages, [
+    'todo: a: default cmd "" is neither start nor stop (the updater ignored it): imported as state stopped; choose started or stopped in packages/a.yaml',
+    'warning: a: others[0] (prefix "x") has cmd "restart", neither start nor stop (the updater ignored it): not applied',
+    'warning: agents[1]: a second agent named "a": ops-meta answered both, drover keeps the first',
+    'todo: agents[2]: the name "bad/name" cannot be a drover package name (letters, digits, ".", "_", "-"): not imported',
+    'warning: agents[3] has no "default": ops-meta skipped it, so does the import',
+  ]);
+  assert.equal(plan.packages, 1);
+  assert.equal(plan.overrides, 0, 'an override that changes nothing is not written');
+  assert.match(plan.files['packages/a.yaml']!, /state: stopped {3}# ops-meta cmd ""/);
+});
