@@ -1,6 +1,7 @@
 // Benchmark of the fleet spec: compileFleet and resolveDevice for 10,000 devices x 100 packages
 // (selectors, selector overrides, pins, extra packages, approved and trial commands), plus loading
 // the same fleet from YAML. Run: npm run bench:specs (or node --import tsx scripts/bench/specs.ts).
+import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { loadFleet } from '../../specs/load/load-fleet.js';
@@ -105,6 +106,7 @@ export async function run(): Promise<void> {
   const resolveMs = median(resolveTimes);
   const total = compileMs + resolveMs;
   console.log(`specs: ${DEVICES} devices x ${PACKAGES} packages, ${spec.commands.length} approved commands; median of ${RUNS} runs`);
+  console.log(`  (node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}: CPU time is the steadier figure on a busy machine)`);
   console.log(`  loadFleet (YAML, ${Object.keys(files).length} files):   ${loadMs.toFixed(0)} ms (once)`);
   console.log(`  compileFleet:                         ${compileMs.toFixed(1)} ms`);
   console.log(`  resolveDevice x ${DEVICES}:               ${resolveMs.toFixed(1)} ms (${Math.round(DEVICES / (resolveMs / 1000)).toLocaleString('en-US')} devices/s); CPU ${median(resolveCpu).toFixed(1)} ms`);
