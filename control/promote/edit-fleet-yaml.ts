@@ -6,6 +6,9 @@ import { DroverError } from '../../lib/errors.js';
 import type { Selector } from '../../specs/schema/selector.js';
 import type { RolloutStep } from '../../specs/schema/primitives.js';
 
+/** Never fold long lines: a promotion must not reformat the commands it does not touch. */
+const TO_STRING = { lineWidth: 0 } as const;
+
 export interface PromotionRollout {
   steps: RolloutStep[];
   maxFailures: number;
@@ -49,7 +52,7 @@ export function removeTrialCommand(file: string, text: string, name: string): Re
   const value = node.toJSON() as Record<string, unknown>;
   seq.items.splice(index, 1);
   if (seq.items.length === 0) (doc.contents as YAMLMap).delete('commands');
-  return { text: doc.toString(), value, node: node.clone() as YAMLMap };
+  return { text: doc.toString(TO_STRING), value, node: node.clone() as YAMLMap };
 }
 
 const HEADER = ' Approved bash commands: promoted from device trials with `drover promote`.';
@@ -86,5 +89,5 @@ export function addApprovedCommand(
   (rollout as YAMLMap).flow = true;
   node.set('rollout', rollout);
   seq.items.push(node);
-  return doc.toString();
+  return doc.toString(TO_STRING);
 }

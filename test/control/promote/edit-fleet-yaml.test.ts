@@ -67,6 +67,15 @@ describe('addApprovedCommand', () => {
     assert.deepEqual(parse(addApprovedCommand('control.yaml', '{}\n', node, { rollout: rollout as never })).commands.length, 1);
   });
 
+  it('does not fold long lines, in the moved command or in the others', () => {
+    const long = 'find /tmp -xdev -name "drover-demo-*" -mtime +7 -delete; echo cleaned, and enough words to pass eighty columns';
+    const existing = `commands:\n  - name: long\n    run: ${long}\n`;
+    const trial = removeTrialCommand('d.yaml', `id: d\ncommands:\n  - name: n\n    run: echo ${long}\n`, 'n');
+    const text = addApprovedCommand('control.yaml', existing, trial.node, { rollout: rollout as never });
+    assert.ok(text.includes(`    run: ${long}\n`), text);
+    assert.ok(text.includes(`    run: echo ${long}\n`), text);
+  });
+
   it('refuses a name that is already approved', () => {
     const existing = 'commands:\n  - name: disk-report\n    run: echo\n';
     assert.throws(() => addApprovedCommand('control.yaml', existing, node, { rollout: rollout as never }), /already exists/);
