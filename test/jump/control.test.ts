@@ -52,24 +52,24 @@ describe('jump/control', () => {
       ((await (await fetch(`${meta.url}/v1/jump`, { headers: auth })).json()) as { jumps: { name: string; startedAt: string; up: boolean }[] }).jumps;
     try {
       const started = spawnSync('jump/control', ['start'], { env: { ...env, ...metaEnv }, encoding: 'utf8', timeout: 40_000 });
-      assert.equal(started.status, 0, started.stdout + started.stderr);
+      assert.equal(started.status, 0, started.stdout + started.stderr + readLog());
       let first: string | undefined;
       for (let i = 0; i < 200 && !first; i++) {
         first = (await jumps()).find((j) => j.name === 'jump-ctl')?.startedAt;
         if (!first) await new Promise((r) => setTimeout(r, 100));
       }
-      assert.ok(first, 'jump reported to meta');
+      assert.ok(first, `jump reported to meta; log:\n${readLog()}`);
       const res = await fetch(`${meta.url}/v1/jump/restart`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'jump-ctl', deadlineMs: 5000 }) });
-      assert.equal(res.status, 202);
+      assert.equal(res.status, 202, await res.clone().text());
       let second: string | undefined;
       for (let i = 0; i < 300 && !second; i++) {
         const j = (await jumps()).find((x) => x.name === 'jump-ctl');
         if (j && j.startedAt !== first && j.up) second = j.startedAt;
         else await new Promise((r) => setTimeout(r, 100));
       }
-      assert.ok(second && Date.parse(second) > Date.parse(first), 'a new jump process reported after the restart');
+      assert.ok(second && Date.parse(second) > Date.parse(first), `a new jump process reported after the restart; log:\n${readLog()}`);
       assert.match(readLog(), /drained for a restart; starting again/);
-      assert.equal(control('status').stdout.trim(), 'started');
+      assert.equal(control('status').stdout.trim(), 'started', readLog());
     } finally {
       control('stop');
       await meta.stop();
