@@ -37,6 +37,7 @@ async function route() {
     else a.removeAttribute('aria-current');
   }
   const root = fill($('view'));
+  delete root.dataset.ready; // each view sets it once its data is shown
   root.dataset.view = r.name;
   let mod;
   if (r.name === 'overview') mod = overview;
@@ -50,7 +51,10 @@ function showLogin(message) {
   stopLive();
   if (current) current.unmount?.();
   current = null;
-  fill($('view'));
+  routeSeq++; // a view still loading must not mount over the form
+  const root = fill($('view'));
+  delete root.dataset.ready;
+  delete root.dataset.view;
   $('nav').hidden = true;
   $('logout').hidden = true;
   $('login').hidden = false;
