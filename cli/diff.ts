@@ -42,6 +42,9 @@ export const command: CliCommand = {
     const diff = diffFleets(before!.spec, after!.spec);
     if (cfg.values.json) process.stdout.write(JSON.stringify(diff, null, 2) + '\n');
     else process.stdout.write(formatFleetDiff(diff, { all: cfg.values.all === true }));
+    if (diff.total === 0 && !cfg.values.json) {
+      process.stderr.write('note: no device is declared in devices/ on either side, so no per-device change can be shown\n');
+    }
     return 0;
   },
 };

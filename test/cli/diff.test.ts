@@ -105,6 +105,16 @@ describe('drover diff', () => {
     assert.equal(r.stderr, `${broken} is invalid:\npackages/metrics-exporter.yaml:8:1: unknown field "stat" (did you mean "state"?)\n`);
   });
 
+  it('a fleet without declared devices: says why nothing is shown', async () => {
+    const bare = join(tmp, 'bare');
+    cpSync(oldDir, bare, { recursive: true });
+    rmSync(join(bare, 'devices'), { recursive: true });
+    const r = await drover(['diff', bare, bare]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '0 of 0 devices affected\n');
+    assert.match(r.stderr, /^note: no device is declared in devices\/ on either side/);
+  });
+
   it('an unknown revision, a wrong number of arguments, --help', async () => {
     const unknown = await drover(['diff', 'main', 'nope', '--git', repo]);
     assert.equal(unknown.code, 1);
