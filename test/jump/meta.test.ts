@@ -76,7 +76,8 @@ describe('jump with a real meta', () => {
     const auth = { authorization: `Bearer ${meta.adminToken}` };
     let shown: Record<string, unknown> | undefined;
     for (let i = 0; i < 100 && !shown; i++) {
-      const body = (await (await fetch(`${meta.url}/v1/jump`, { headers: auth })).json()) as { jumps: Record<string, unknown>[] };
+      const res = await fetch(`${meta.url}/v1/jump`, { headers: auth });
+      const body = (res.ok ? await res.json() : { jumps: [] }) as { jumps: Record<string, unknown>[] };
       shown = body.jumps.find((j) => j.name === 'jump-meta' && j.up === true);
       if (!shown) await new Promise((r) => setTimeout(r, 100));
     }
