@@ -71,6 +71,8 @@ function postJson(url: URL, headers: Record<string, string>, body: string, signa
 
 /** A gap kept between two heartbeats, even when woken. */
 const MIN_GAP_MS = 200;
+/** Woken heartbeats (progress reports) are at most this frequent. */
+const WAKE_MIN_MS = 1_000;
 
 export function createHeartbeatLoop(o: HeartbeatLoopOptions): HeartbeatLoop {
   const random = o.random ?? Math.random;
@@ -81,6 +83,15 @@ export function createHeartbeatLoop(o: HeartbeatLoopOptions): HeartbeatLoop {
   let sleeper: { timer: NodeJS.Timeout; resolve: () => void; wakeable: boolean } | null = null;
   let wakePending = false;
   let loop: Promise<void> | null = null;
+  let lastSendAt = 0;
+  let wakeTimer: NodeJS.Timeout | null = null;
+
+  const wakeNow = () => {
+    if (stopped || stats.consecutiveFailures > 0) return;
+    wakePending = true;
+    if (request) request.abort();
+    else if (sleeper?.wakeable) sleeper.resolve();
+  };
 
   const sleep = (ms: number, wakeable: boolean) =>
     new Promise<void>((resolve) => {
@@ -96,6 +107,7 @@ export function createHeartbeatLoop(o: HeartbeatLoopOptions): HeartbeatLoop {
     request = new AbortController();
     const signal = AbortSignal.any([request.signal, AbortSignal.timeout(waitSec * 1000 + 30_000)]);
     const t0 = Date.now();
+    lastSendAt = t0;
     wakePending = false;
     stats.sent++;
     try {
@@ -159,12 +171,23 @@ export function createHeartbeatLoop(o: HeartbeatLoopOptions): HeartbeatLoop {
     },
     wake() {
       if (stopped || stats.consecutiveFailures > 0) return;
-      wakePending = true;
-      if (request) request.abort();
-      else if (sleeper?.wakeable) sleeper.resolve();
+      // Progress reports are coalesced: at most one woken heartbeat per WAKE_MIN_MS.
+      const since = Date.now() - lastSendAt;
+      if (since < WAKE_MIN_MS) {
+        if (!wakeTimer) {
+          wakeTimer = setTimeout(() => {
+            wakeTimer = null;
+            wakeNow();
+          }, WAKE_MIN_MS - since);
+          wakeTimer.unref();
+        }
+        return;
+      }
+      wakeNow();
     },
     async stop() {
       stopped = true;
+      if (wakeTimer) clearTimeout(wakeTimer);
       request?.abort();
       sleeper?.resolve();
       await loop?.catch(() => undefined);

@@ -8,6 +8,7 @@ import { errorMessage } from '../lib/errors.js';
 import type { DesiredCommand, DesiredDocument } from '../specs/wire/desired.js';
 import { createLogger, type Logger } from '../lib/log.js';
 import type { AgentConfig } from './config.js';
+import { checkDesired } from './check-desired.js';
 import { Converger } from './converger.js';
 import { loadDesired, saveDesired } from './desired-store.js';
 import { collectFacts } from './facts.js';
@@ -54,6 +55,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {
   }
 
   let heartbeat: HeartbeatLoop | undefined;
+  let refusedEtag: string | null = null;
   const deps: ExecDeps = {
     layout, store, supervisor, log,
     metaUrl: config.metaUrl,
@@ -110,6 +112,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {
   });
 
   let stored = loadDesired(layout.state, log);
+  if (stored && checkDesired(stored.document).length) stored = null;
   if (stored) {
     log.info({ etag: stored.etag, revision: stored.revision }, 'applying the last desired document while meta is asked');
     converger.setDesired(stored.document, stored.etag);
@@ -133,13 +136,21 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {
     log,
     body: () => ({
       device,
-      etag: stored?.etag ?? null,
+      etag: refusedEtag ?? stored?.etag ?? null,
       appliedEtag: store.get().appliedEtag,
       packages: buildReports({ desired: converger.document, local: store.get(), inFlight, supervisor, layout, now: Date.now() }),
       commands: converger.document ? commands.reports(converger.document.commands) : [],
     }),
     onResponse: (res) => {
       if (!res.desired) return;
+      const problems = checkDesired(res.desired);
+      if (problems.length) {
+        // Keep the last good document; meta shows the device as not converging to this etag.
+        log.error({ etag: res.etag, problems }, 'refusing a desired document that is unsafe on this device');
+        refusedEtag = res.etag; // held (so the long poll waits for the next change), never applied
+        return;
+      }
+      refusedEtag = null;
       stored = { etag: res.etag, revision: res.revision, heartbeatMs: res.heartbeatMs, document: res.desired, receivedAt: new Date().toISOString() };
       saveDesired(layout.state, stored);
       log.info({ etag: res.etag, revision: res.revision, packages: res.desired.packages.length }, 'new desired document');
