@@ -7,6 +7,15 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { copyExampleFleet, startMetaInProcess } from '../helpers/meta-process.js';
 
+/** fetch, retried (bounded) while a busy meta answers 503 from its load guard. */
+async function fetchMeta(url: string, init?: RequestInit): Promise<Response> {
+  for (let i = 0; ; i++) {
+    const res = await fetch(url, init);
+    if (res.status !== 503 || i >= 50) return res;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 describe('jump/control', () => {
   const dir = mkdtempSync(join(tmpdir(), 'jump-control-'));
   // the sources, not a possibly stale dist/: node --import tsx cli/main.ts jump
@@ -62,7 +71,7 @@ describe('jump/control', () => {
         if (!first) await new Promise((r) => setTimeout(r, 100));
       }
       assert.ok(first, `jump reported to meta; log:\n${readLog()}`);
-      const res = await fetch(`${meta.url}/v1/jump/restart`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'jump-ctl', deadlineMs: 5000 }) });
+      const res = await fetchMeta(`${meta.url}/v1/jump/restart`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'jump-ctl', deadlineMs: 5000 }) });
       assert.equal(res.status, 202, await res.clone().text());
       let second: string | undefined;
       for (let i = 0; i < 300 && !second; i++) {

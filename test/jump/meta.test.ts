@@ -11,6 +11,15 @@ import { startDeviceSshd, type DeviceSshd } from '../helpers/device-sshd.js';
 import { startMetaInProcess, type MetaHandle } from '../helpers/meta-process.js';
 import { runSsh, startTestJump, waitForAudit, writeSshFiles, type TestJump } from './harness.js';
 
+/** fetch, retried (bounded) while a busy meta answers 503 from its load guard. */
+async function fetchMeta(url: string, init?: RequestInit): Promise<Response> {
+  for (let i = 0; ; i++) {
+    const res = await fetch(url, init);
+    if (res.status !== 503 || i >= 50) return res;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 describe('jump with a real meta', () => {
   let meta: MetaHandle;
   let t: TestJump;
@@ -30,7 +39,7 @@ describe('jump with a real meta', () => {
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(t.dir, 'id_ed25519')]);
     device = await startDeviceSshd({ user: 'alice', authorizedKeys: [readFileSync(join(t.dir, 'id_ed25519.pub'), 'utf8').trim()] });
     // the agent on web-7 reports where its SSH server is
-    const hb = await fetch(`${meta.url}/v1/heartbeat`, {
+    const hb = await fetchMeta(`${meta.url}/v1/heartbeat`, {
       method: 'POST',
       headers: { authorization: `Bearer ${meta.agentToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ protocol: 1, device: { id: 'web-7', hostname: 'web-7', facts: { addresses: ['127.0.0.1'], sshPort: device.port } } }),
@@ -83,7 +92,7 @@ describe('jump with a real meta', () => {
     }
     assert.ok(shown, 'jump reported to meta');
     assert.equal(shown.revision, null);
-    const res = await fetch(`${meta.url}/v1/jump/restart`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{}' });
+    const res = await fetchMeta(`${meta.url}/v1/jump/restart`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{}' });
     assert.equal(res.status, 202, await res.clone().text());
     for (let i = 0; i < 100 && !restarted; i++) await new Promise((r) => setTimeout(r, 100));
     assert.equal(restarted, true);
