@@ -43,7 +43,7 @@ export interface CommandSummary {
   /** Devices the identity is desired on now. */
   devices: number;
   counts: StatusCounts;
-  /** Counts per revision the results were reported under. */
+  /** Counts per revision: each result under the revision meta served when the device first reported it; pending ones under the current revision. */
   byRevision: { revision: string | null; counts: StatusCounts }[];
   rollout: RolloutProgress | null;
 }

@@ -52,6 +52,7 @@ export function installRolloutGate(deps: MetaDeps, opts: { sweepMs?: number; thr
   registry.observe = (hb, now) => {
     const packagesBefore = registry.get(hb.device.id)?.packages;
     const result = observe(hb, now);
+    if (result.changedCommands.length) gate.recordResults(hb.device.id, result.changedCommands.map((c) => c.id));
     if (result.created || result.labelsChanged || result.changedCommands.length > 0 || result.record.packages !== packagesBefore) {
       gate.notify(hb.device.id, result.created || result.labelsChanged);
     }

@@ -386,6 +386,16 @@ export class RolloutGate {
     return this.packageFailures.get(key)?.get(deviceId);
   }
 
+  /** A device reported new results for these command identities under the revision meta serves now. */
+  recordResults(deviceId: string, commandIds: readonly string[]): void {
+    for (const id of commandIds) this.opts.store.putResultRevision(deviceId, id, this.revision);
+  }
+
+  /** `deviceId\0commandId` → the revision each result was first reported under. */
+  resultRevisions(commandIds: readonly string[]): Map<string, string | null> {
+    return this.opts.store.resultRevisions(commandIds);
+  }
+
   /** Admin resume: failures so far no longer count. Returns false for an unknown rollout. */
   resume(key: string): boolean {
     const r = this.rollouts.get(key);

@@ -39,6 +39,12 @@ CREATE TABLE IF NOT EXISTS package_baselines (
   value TEXT NOT NULL,
   PRIMARY KEY (device_id, package)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS result_revisions (
+  device_id TEXT NOT NULL,
+  command_id TEXT NOT NULL,
+  revision TEXT,
+  PRIMARY KEY (command_id, device_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS command_identities (
   identity TEXT PRIMARY KEY,
   name TEXT NOT NULL,
@@ -65,6 +71,8 @@ export class RolloutStore {
   private readonly upsertBaseline: Database.Statement;
   private readonly upsertIdentity: Database.Statement;
   private queued = new Map<string, [string, string, string, string]>();
+  private queuedRevisions: [string, string, string | null][] = [];
+  private readonly insertRevision: Database.Statement;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(readonly path: string) {
@@ -85,6 +93,7 @@ export class RolloutStore {
       `INSERT INTO package_baselines (device_id, package, identity, value) VALUES (?, ?, ?, ?)
        ON CONFLICT (device_id, package) DO UPDATE SET identity = excluded.identity, value = excluded.value`,
     );
+    this.insertRevision = this.db.prepare('INSERT OR IGNORE INTO result_revisions (device_id, command_id, revision) VALUES (?, ?, ?)');
     this.upsertIdentity = this.db.prepare(
       `INSERT INTO command_identities (identity, name, origin, first_revision, last_revision, first_seen) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (identity) DO UPDATE SET origin = excluded.origin, last_revision = excluded.last_revision`,
@@ -139,14 +148,34 @@ export class RolloutStore {
     this.timer ??= setTimeout(() => this.flush(), 200);
   }
 
+  /** Queues the revision a device's result of a command was first seen under (kept once set). */
+  putResultRevision(deviceId: string, commandId: string, revision: string | null): void {
+    this.queuedRevisions.push([deviceId, commandId, revision]);
+    this.timer ??= setTimeout(() => this.flush(), 200);
+  }
+
+  /** `deviceId\0commandId` → revision, for these command identities. */
+  resultRevisions(commandIds: readonly string[]): Map<string, string | null> {
+    this.flush();
+    const out = new Map<string, string | null>();
+    const stmt = this.db.prepare('SELECT device_id, revision FROM result_revisions WHERE command_id = ?');
+    for (const id of commandIds) {
+      for (const r of stmt.iterate(id) as Iterable<{ device_id: string; revision: string | null }>) out.set(`${r.device_id}\0${id}`, r.revision);
+    }
+    return out;
+  }
+
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.queued.size === 0) return;
+    if (this.queued.size === 0 && this.queuedRevisions.length === 0) return;
     const rows = [...this.queued.values()];
+    const revisions = this.queuedRevisions;
     this.queued = new Map();
+    this.queuedRevisions = [];
     this.db.transaction(() => {
       for (const r of rows) this.upsertBaseline.run(r);
+      for (const r of revisions) this.insertRevision.run(r);
     })();
   }
 

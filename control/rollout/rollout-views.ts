@@ -104,6 +104,7 @@ export async function commandSummaries(src: ViewSources, onlyName?: string): Pro
   }
   // What devices report (their last results, in memory).
   const reported = new Map<string, Set<string>>();
+  const statusOf = new Map<string, [string, string][]>();
   for (const dev of ids) {
     const json = src.commandsJson(dev);
     if (!json || json === '[]') continue;
@@ -114,13 +115,30 @@ export async function commandSummaries(src: ViewSources, onlyName?: string): Pro
       let set = reported.get(c.id);
       if (!set) reported.set(c.id, (set = new Set()));
       set.add(dev);
+      let statuses = statusOf.get(c.id);
+      if (!statuses) statusOf.set(c.id, (statuses = []));
+      statuses.push([dev, c.status]);
     }
   }
+  // Counts per revision: each result under the revision it was first reported in; pending ones under the current one.
+  const revisionOf = src.gate.resultRevisions([...byId.keys()]);
+  const current = src.gate.currentRevision;
   for (const e of byId.values()) {
+    const perRevision = new Map<string | null, StatusCounts>();
+    const at = (rev: string | null): StatusCounts => {
+      let c = perRevision.get(rev);
+      if (!c) perRevision.set(rev, (c = emptyCounts()));
+      return c;
+    };
     const seen = reported.get(e.id);
-    for (const dev of e.desiredOn) if (!seen?.has(dev)) e.counts.pending++;
+    for (const [dev, status] of statusOf.get(e.id) ?? []) bump(at(revisionOf.get(`${dev}\0${e.id}`) ?? null), status);
+    for (const dev of e.desiredOn) {
+      if (seen?.has(dev)) continue;
+      e.counts.pending++;
+      at(current).pending++;
+    }
     e.devices = e.desiredOn.size;
-    e.byRevision = [{ revision: e.revisions[e.revisions.length - 1] ?? null, counts: e.counts }];
+    e.byRevision = [...perRevision].map(([revision, counts]) => ({ revision, counts }));
   }
   return [...byId.values()]
     .map(({ desiredOn: _d, ...rest }) => rest)

@@ -67,6 +67,7 @@ test('commands, their identities, origins, rollouts and counts; per-device resul
   assert.equal(everywhere.origin, 'approved');
   assert.equal(everywhere.devices, 3);
   assert.deepEqual({ ...everywhere.counts }, { pending: 1, running: 1, succeeded: 0, failed: 1, timedOut: 0, interrupted: 0, skipped: 0 });
+  assert.deepEqual(everywhere.byRevision, [{ revision: body.revision, counts: everywhere.counts }]);
   const clean = byName.get('clean')!;
   assert.equal(clean.rollout?.kind, 'command');
   assert.equal(clean.rollout?.selected, 2, 'web devices only');
@@ -93,6 +94,27 @@ test('commands, their identities, origins, rollouts and counts; per-device resul
   assert.equal((await admin('/v1/commands', 'GET', h.agentToken)).status, 401);
   assert.equal((await admin('/v1/rollouts', 'GET', 'wrong-token-wrong-token')).status, 401);
   assert.equal((await admin('/v1/rollouts/x/resume', 'POST', h.agentToken)).status, 401);
+});
+
+test('counts per revision: each result under the revision it was first reported in', async () => {
+  const before = (await admin('/v1/commands')).body as CommandListResponse;
+  const allId = before.commands.find((c) => c.name === 'everywhere')!.id;
+  writeFileSync(join(fleet, 'fleet.yaml'), 'heartbeat: 60s\ndescription: a new revision\n');
+  const deadline = Date.now() + 10_000;
+  while (h.meta.deps.desired.revision === before.revision && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  const rev2 = h.meta.deps.desired.revision;
+  assert.notEqual(rev2, before.revision);
+  const pendingNow = ((await admin('/v1/commands')).body as CommandListResponse).commands.find((c) => c.name === 'everywhere')!;
+  assert.equal(pendingNow.byRevision.find((b) => b.revision === rev2)?.counts.pending, 1, 'db-001 has not reported yet: pending under the current revision');
+  await hb('dev-002', [result(allId, 'succeeded', 0, 'all\n')]);
+  await hb('db-001', [result(allId, 'succeeded', 0, 'all\n')], { role: 'db' });
+  const after = ((await admin('/v1/commands')).body as CommandListResponse).commands.find((c) => c.name === 'everywhere')!;
+  const byRev = new Map(after.byRevision.map((b) => [b.revision, b.counts]));
+  assert.equal(byRev.get(before.revision)?.failed, 1, 'dev-001 failed under the first revision');
+  assert.equal(byRev.get(before.revision)?.succeeded, 1, 'dev-002 started it under the first revision');
+  assert.equal(byRev.get(rev2)?.succeeded, 1, 'db-001 ran it under the second');
+  assert.equal(byRev.get(rev2)?.pending, 0);
+  assert.equal(after.counts.succeeded, 2);
 });
 
 test('no endpoint takes a command to run', async () => {
