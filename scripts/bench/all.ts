@@ -17,7 +17,14 @@ export async function run(): Promise<void> {
   for (const name of names) {
     const file = join(here, `${name}.ts`);
     if (!existsSync(file)) continue;
-    const mod = (await import(pathToFileURL(file).href)) as { run?: () => Promise<void> };
+    let mod: { run?: () => Promise<void> };
+    try {
+      mod = (await import(pathToFileURL(file).href)) as typeof mod;
+    } catch (err) {
+      failed++;
+      console.error(`=== ${name}: cannot be loaded: ${err instanceof Error ? err.message : String(err)}`);
+      continue;
+    }
     if (typeof mod.run !== 'function') continue;
     console.log(`\n=== bench: ${name} ===`);
     const t0 = Date.now();
