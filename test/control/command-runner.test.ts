@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -141,6 +141,36 @@ describe('command runner', () => {
     assert.match(r!.outputTail!, /^nobody\n/);
     assert.equal(u!.status, 'failed');
     assert.match(u!.outputTail!, /unknown user no_such_user_x/);
+  });
+
+  it('refuses another user clearly when the agent is not root', { skip: process.getuid?.() !== 0 }, async (t) => {
+    // Outside `root` (mode 0700): the unprivileged child must reach it.
+    const stateDir = mkdtempSync(join(tmpdir(), 'drover-runner-nobody-'));
+    chmodSync(stateDir, 0o777);
+    t.after(() => rmSync(stateDir, { recursive: true, force: true }));
+    const c = cmd('as-root', 'touch should-not-exist', { user: 'root', workdir: stateDir });
+    const mod = (p: string) => JSON.stringify(pathToFileURL(resolve(p)).href);
+    const script = `
+      import { openCommandJournal } from ${mod('control/command-journal.ts')};
+      import { createCommandRunner } from ${mod('control/command-runner.ts')};
+      import { silentLogger } from ${mod('lib/log.ts')};
+      const journal = await openCommandJournal({ stateDir: ${JSON.stringify(stateDir)} });
+      const runner = createCommandRunner({ journal, stateDir: ${JSON.stringify(stateDir)}, log: silentLogger() });
+      runner.sync([${JSON.stringify(c)}]);
+      for (let i = 0; i < 400; i++) {
+        const [r] = runner.reports([${JSON.stringify(c)}]);
+        if (r.status !== 'running' && r.status !== 'pending') { console.log(JSON.stringify(r)); break; }
+        await new Promise((res) => setTimeout(res, 25));
+      }
+      await runner.close(); await journal.close();
+    `;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      uid: 65534, gid: 65534, cwd: process.cwd(), env: { ...process.env, HOME: stateDir }, encoding: 'utf8', timeout: 30_000,
+    });
+    const r = JSON.parse(out.trim().split('\n').pop()!) as { status: string; outputTail: string };
+    assert.equal(r.status, 'failed');
+    assert.match(r.outputTail, /cannot run as user root: the agent runs as nobody, not root/);
+    assert.equal(existsSync(join(stateDir, 'should-not-exist')), false);
   });
 
   it('repeats an `every` command on its own', async () => {
