@@ -33,6 +33,12 @@ function goStringCompare(a: string, b: string): number {
  * is malformed (Go answers an error either way).
  */
 export function decodeFirstValue(text: string): { value: unknown } | undefined {
+  // fast path: the whole body is one JSON value (what every updater sends)
+  try {
+    return { value: JSON.parse(text) };
+  } catch {
+    /* empty, malformed, or followed by more data: scan for the end of the first value */
+  }
   let i = 0;
   const n = text.length;
   while (i < n && ' \t\r\n'.includes(text[i]!)) i++;

@@ -10,9 +10,10 @@ import type { PackageReport } from '../../specs/wire/heartbeat.js';
 import type { LegacyRealAgent } from '../../specs/wire/legacy.js';
 import { legacyArtifactBase } from '../artifacts/artifact-routes.js';
 import type { RoutePlugin } from '../deps.js';
+import type { DesiredEntry } from '../desired/desired-state.js';
 import { decodeLegacyRequest } from '../legacy/decode-legacy-request.js';
 import { goJson } from '../legacy/go-json.js';
-import { legacyAnswer } from '../legacy/legacy-answer.js';
+import { legacyAnswer, type LegacyAnswer } from '../legacy/legacy-answer.js';
 import { LEGACY_UPDATER_FACT, legacyReport, realAgentsOf } from '../legacy/legacy-report.js';
 import { legacySettings } from '../legacy/legacy-settings.js';
 import { statusJson, statusText, type AgentStatus } from '../legacy/legacy-status.js';
@@ -53,6 +54,22 @@ export const legacyRoutes: RoutePlugin = async (app, deps) => {
 
   const unrecordable = new Set<string>();
 
+  // Documents are shared by every device with the same etag (interned by the desired state), so the
+  // answer is computed once per document and base URL; a new revision brings new entry objects.
+  const answers = new WeakMap<DesiredEntry, Map<string, LegacyAnswer & { body: string }>>();
+  const answerFor = (entry: DesiredEntry, base: string): LegacyAnswer & { body: string } => {
+    let byBase = answers.get(entry);
+    if (!byBase) answers.set(entry, (byBase = new Map()));
+    let a = byBase.get(base);
+    if (!a) {
+      const computed = legacyAnswer(entry.document, (key) => legacyArtifactBase(base, key));
+      // ops-meta answered a nil slice (null) when no agent applies
+      a = { ...computed, body: goJson({ errorMessage: '', desiredAgents: computed.desiredAgents.length ? computed.desiredAgents : null }) };
+      if (byBase.size < 16) byBase.set(base, a);
+    }
+    return a;
+  };
+
   app.route({
     method: ['POST', 'PUT', 'GET'],
     url: '/heartbeat',
@@ -68,7 +85,7 @@ export const legacyRoutes: RoutePlugin = async (app, deps) => {
       }
       const { hostname, realAgents } = decoded.request;
       const entry = desired.get(hostname);
-      const answer = entry ? legacyAnswer(entry.document, (key) => legacyArtifactBase(baseUrl(req), key)) : null;
+      const answer = entry ? answerFor(entry, baseUrl(req)) : null;
 
       if (DEVICE_ID.test(hostname)) {
         const now = clock.now();
@@ -88,9 +105,7 @@ export const legacyRoutes: RoutePlugin = async (app, deps) => {
       metrics.heartbeats++;
       metrics.observeHeartbeat(Number(process.hrtime.bigint() - started) / 1e9);
       if (answer.unsupported.length) log.debug({ hostname, unsupported: answer.unsupported.map((u) => `${u.kind} ${u.name}`) }, 'legacy device cannot do everything it should');
-      // ops-meta answered a nil slice (null) when no agent applies
-      const body = goJson({ errorMessage: '', desiredAgents: answer.desiredAgents.length ? answer.desiredAgents : null });
-      return reply.header('content-type', 'application/json; charset=UTF-8').send(body);
+      return reply.header('content-type', 'application/json; charset=UTF-8').send(answer.body);
     },
   });
 
