@@ -51,6 +51,9 @@ describe('password hashes', () => {
     ['non-numeric cost', good.replace('$1024$', '$abc$')],
     ['zero cost', good.replace('$1024$', '$0$')],
     ['absurd cost', good.replace('$1024$', `$${2 ** 24}$`)],
+    ['N not a power of two', good.replace('$1024$', '$1000$')],
+    ['memory beyond 256 MiB', good.replace('$1024$8$', `$${2 ** 20}$1000$`)],
+    ['absurd parallelism', good.replace('$8$1$', '$8$1000$')],
     ['short hash', 'scrypt$1024$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAA'],
   ];
   for (const [name, stored] of malformed) {
