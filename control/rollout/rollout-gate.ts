@@ -76,6 +76,8 @@ export class RolloutGate {
   private parsedCommands = new Map<string, { json: string; list: CommandSummaryEntry[] }>();
   private parsedPackages = new Map<string, { json: string; list: PackageReport[] }>();
   private closed = false;
+  /** Moves whenever something the results API shows may have changed (for its cache). */
+  version = 0;
   private identities = new Map<string, KnownIdentity>();
   /** Finished command outcomes per rollout key and device: kept when a device stops reporting them. */
   private finished = new Map<string, Map<string, DeviceOutcome>>();
@@ -125,6 +127,7 @@ export class RolloutGate {
     }
     this.rollouts = next;
     this.universe++;
+    this.version++;
     this.recordIdentities(fleet, revision, now);
     this.markDirty();
   }
@@ -231,6 +234,7 @@ export class RolloutGate {
 
   /** A heartbeat brought new results (or a new device / new labels: `devicesChanged`). */
   notify(deviceId: string, devicesChanged = false): void {
+    this.version++;
     if (devicesChanged) this.universe++;
     let any = devicesChanged;
     for (const r of this.rollouts.values()) {
@@ -265,6 +269,7 @@ export class RolloutGate {
   evaluate(): string[] {
     if (this.closed || !this.fleet) return [];
     this.dirty = false;
+    this.version++;
     const started = Date.now();
     const now = this.opts.now();
     const woken = new Set<string>();

@@ -63,8 +63,24 @@ function bump(counts: StatusCounts, status: string): void {
   if (status in counts) counts[status as keyof StatusCounts]++;
 }
 
-/** Every command identity: those of the current revision and those devices still report. */
+const cache = new WeakMap<RolloutGate, { version: number; value: CommandSummary[] }>();
+
+/**
+ * Every command identity: those of the current revision and those devices still report. The full
+ * list is cached until a heartbeat brings new results, the revision changes or a rollout moves
+ * (dashboards poll it).
+ */
 export async function commandSummaries(src: ViewSources, onlyName?: string): Promise<CommandSummary[]> {
+  if (onlyName) return buildSummaries(src, onlyName);
+  const hit = cache.get(src.gate);
+  if (hit && hit.version === src.gate.version) return hit.value;
+  const version = src.gate.version;
+  const value = await buildSummaries(src);
+  cache.set(src.gate, { version, value });
+  return value;
+}
+
+async function buildSummaries(src: ViewSources, onlyName?: string): Promise<CommandSummary[]> {
   const fleet = src.gate.compiled;
   const known = src.gate.knownIdentities();
   const byId = new Map<string, CommandSummary & { desiredOn: Set<string> }>();
