@@ -6,7 +6,11 @@ import { SelectorSchema } from './selector.js';
 /** Password hashes made by `drover hash-password`: scrypt (`scrypt$N$r$p$salt$hash`) or argon2 (`$argon2id$...`). */
 export const PasswordHashSchema = z
   .string()
-  .refine((s) => s.startsWith('scrypt$') || s.startsWith('$argon2'), 'must be a hash made by `drover hash-password` (scrypt$… or $argon2…), never a plain password');
+  .refine((s) => s.startsWith('scrypt$') || s.startsWith('$argon2'), 'must be a hash made by `drover hash-password` (scrypt$… or $argon2…), never a plain password')
+  .refine(
+    (s) => !s.startsWith('scrypt$') || /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/]+={0,2}\$[A-Za-z0-9+/]{22,}={0,2}$/.test(s),
+    { message: 'is not a complete scrypt hash (scrypt$N$r$p$salt$hash): was it cut when copied? Make it again with `drover hash-password`', abort: true },
+  );
 
 export const OtpSchema = z.discriminatedUnion('mode', [
   z.strictObject({

@@ -45,3 +45,23 @@ describe('packages and devices', () => {
     assert.equal(DeviceSchema.safeParse({ id: 'd', packages: { a: { control: {} } } }).success, false);
   });
 });
+
+describe('password hashes in users/NAME.yaml', () => {
+  const good = 'scrypt$32768$8$1$9+/xcIAitUurQfKi+1eUqw==$fpBJZqUHEUquYYMfyTCvJFkPgdY6CCMR06W001SBjLQ=';
+  const cases: [string, string, RegExp | null][] = [
+    ['a complete scrypt hash', good, null],
+    ['an argon2 hash', '$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA', null],
+    ['a plain password', 'hunter22', /never a plain password/],
+    ['a truncated hash', good.slice(0, 50), /not a complete scrypt hash .*cut when copied/],
+    ['a hash without its cost', 'scrypt$$8$1$9+/xcIAitUurQfKi+1eUqw==$fpBJZqUHEUquYYMfyTCvJFkPgdY6CCMR06W001SBjLQ=', /not a complete scrypt hash/],
+  ];
+  for (const [name, password, error] of cases) {
+    it(name, () => {
+      const r = UserSchema.safeParse({ name: 'a', password });
+      if (!error) return assert.ok(r.success, JSON.stringify(r.error?.issues));
+      assert.equal(r.success, false);
+      assert.equal(r.error!.issues.length, 1, 'one message');
+      assert.match(r.error!.issues[0]!.message, error);
+    });
+  }
+});
