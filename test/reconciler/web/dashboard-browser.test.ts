@@ -189,6 +189,23 @@ test('a new heartbeat updates the open page without a reload', { skip }, async (
   await page.screenshot({ path: screenshotPath('devices-live'), fullPage: true });
 });
 
+test('the live connection comes back after meta refused it with 503', { skip }, async () => {
+  let asked = 0;
+  await page.route('**/ui/api/events', async (route) => {
+    if (asked++ === 0) return route.fulfill({ status: 503, contentType: 'application/json', headers: { 'retry-after': '1' }, body: '{"error":"OVERLOADED","message":"meta is overloaded; retry later"}' });
+    return route.continue();
+  });
+  try {
+    await page.goto(`${s.url}/ui/#/overview`);
+    await page.reload();
+    await ready('overview');
+    await page.waitForSelector('#live[data-state="up"]', { timeout: 20_000 });
+    assert.ok(asked >= 2, `event stream requests: ${asked}`);
+  } finally {
+    await page.unroute('**/ui/api/events');
+  }
+});
+
 test('a new commit, then an invalid one, show on the overview without a reload', { skip }, async () => {
   await page.click('#nav a[data-view="overview"]');
   await ready('overview');

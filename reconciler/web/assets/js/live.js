@@ -35,10 +35,13 @@ export function eventCount() {
   return events;
 }
 
+let retryTimer = null;
+
 export function startLive(el, onUnauthorized) {
   indicator = el;
   stopLive();
-  source = new EventSource('/ui/api/events');
+  const es = new EventSource('/ui/api/events');
+  source = es;
   show('connecting', 'connecting');
   source.addEventListener('hello', () => {
     show('up', 'live');
@@ -63,14 +66,24 @@ export function startLive(el, onUnauthorized) {
       if (res.status === 401) {
         stopLive();
         onUnauthorized();
+        return;
       }
     } catch {
-      // meta unreachable: EventSource keeps retrying by itself
+      // meta unreachable: EventSource keeps retrying by itself while the connection drops
+    }
+    // An error answer (503 from a busy meta) closes an EventSource for good: start a new one.
+    if (es === source && es.readyState === EventSource.CLOSED && !retryTimer) {
+      retryTimer = setTimeout(() => {
+        retryTimer = null;
+        if (es === source) startLive(el, onUnauthorized);
+      }, 5000);
     }
   });
 }
 
 export function stopLive() {
+  clearTimeout(retryTimer);
+  retryTimer = null;
   if (source) source.close();
   source = null;
   if (indicator) indicator.hidden = true;
