@@ -88,6 +88,8 @@ export async function startJump(config: JumpConfig, opts: StartJumpOptions = {})
   const port = await ssh.listen(config.listen.host, config.listen.port);
   const startedAt = new Date(now()).toISOString();
   log.info({ listen: `${config.listen.host}:${port}`, users: fleet.current.users.size, revision: fleet.current.revision }, 'jump listening');
+  if (fleet.current.users.size === 0) log.warn({ repo: config.repo ?? null }, 'no jump users: nobody can log in (give --repo with users/*.yaml)');
+  if (config.metaUrl && !config.metaToken) log.warn('--meta without --meta-token: meta will refuse the status reports');
 
   let reporter: MetaReporter | undefined;
   const status = (): JumpStatus => ({
