@@ -64,7 +64,7 @@ export function startLiveFeed(deps: MetaDeps, hub: EventHub, series: Convergence
     let i = 0;
     const revision = deps.desired.revision;
     for (const record of deps.registry.values()) {
-      if (findSeen && record.lastSeen > since) hub.device(record.id);
+      if (findSeen && record.lastSeen >= since) hub.device(record.id); // >=: one seen in the same ms is named twice, never missed
       if (count && record.appliedEtag !== null && record.appliedEtag === deps.desired.get(record.id)?.etag) reached++;
       if (++i % CHUNK === 0) {
         await yieldLoop();
