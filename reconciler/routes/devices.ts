@@ -80,10 +80,16 @@ export const devicesRoutes: RoutePlugin = async (app, deps) => {
   });
 };
 
-/** Every device id known to meta: reported ones and those declared in devices/, sorted. */
+const merged = new WeakMap<object, { reported: readonly string[]; compiled: object | null; ids: readonly string[] }>();
+
+/** Every device id known to meta: reported ones and those declared in devices/, sorted (cached). */
 export function allIds(deps: Parameters<RoutePlugin>[1]): readonly string[] {
   const reported = deps.registry.sortedIds();
+  const compiled = deps.desired.compiled;
+  const cached = merged.get(deps);
+  if (cached && cached.reported === reported && cached.compiled === compiled) return cached.ids;
   const extra = deps.desired.declaredDevices().filter((id) => !deps.registry.get(id));
-  if (extra.length === 0) return reported;
-  return [...reported, ...extra].sort();
+  const ids = extra.length === 0 ? reported : [...reported, ...extra].sort();
+  merged.set(deps, { reported, compiled, ids });
+  return ids;
 }

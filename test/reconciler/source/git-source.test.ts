@@ -133,3 +133,25 @@ test('an unreachable git server is reported and retried; the desired state stays
   assert.equal((await getJson(meta.url, '/v1/status', meta.adminToken)).body.source.lastFetchOk, true);
   assert.ok(!logText.includes(GIT_TOKEN), 'the git token never reaches the log');
 });
+
+test('a meta started while the git server is down answers 503 until it can fetch, then serves', async () => {
+  gs.down = true;
+  const cold = await startMetaInProcess({ repo: repo.url, args: ['--fetch-interval', '1h'], env: { DROVER_GIT_USERNAME: 'ci', DROVER_GIT_TOKEN: GIT_TOKEN } });
+  try {
+    const st = (await getJson(cold.url, '/v1/status', cold.adminToken)).body;
+    assert.equal(st.revision, null);
+    assert.equal(st.source.lastFetchOk, false);
+    const res = await fetch(`${cold.url}/v1/heartbeat`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${cold.agentToken}` }, body: JSON.stringify(heartbeatBody('dev-001')) });
+    assert.equal(res.status, 503);
+    assert.ok(res.headers.get('retry-after'));
+    assert.equal(((await res.json()) as { error: string }).error, 'NO_REVISION');
+    gs.down = false;
+    await cold.meta!.deps.source.trigger('test');
+    const hb = await postHeartbeat(cold.url, cold.agentToken, heartbeatBody('dev-001'));
+    assert.equal(hb.status, 200);
+    assert.equal(hb.body.revision, repo.head());
+  } finally {
+    gs.down = false;
+    await cold.stop();
+  }
+});
