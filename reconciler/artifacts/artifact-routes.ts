@@ -50,17 +50,20 @@ export async function registerArtifactRoutes(app: FastifyInstance, opts: Artifac
     }
   };
 
-  app.route<{ Params: { sha256: string } }>({ method: ['GET', 'HEAD'], url: '/v1/artifacts/:sha256', handler: async (req, reply) => {
+  // HEAD is declared with GET (not left to fastify's automatic HEAD routes) so that it answers the
+  // file's Content-Length without reading the file.
+  const bySha256 = async (req: FastifyRequest<{ Params: { sha256: string } }>, reply: FastifyReply): Promise<FastifyReply> => {
     const hex = req.params.sha256;
     if (!SHA256.test(hex)) return sendError(reply, 400, 'BAD_CHECKSUM', 'an artifact is named by its sha256: 64 hexadecimal characters');
     return serveV1(req, reply, { sha256: hex.toLowerCase() });
-  } });
-
-  app.route<{ Params: { md5: string } }>({ method: ['GET', 'HEAD'], url: '/v1/artifacts/md5/:md5', handler: async (req, reply) => {
+  };
+  const byMd5 = async (req: FastifyRequest<{ Params: { md5: string } }>, reply: FastifyReply): Promise<FastifyReply> => {
     const hex = req.params.md5;
     if (!MD5.test(hex)) return sendError(reply, 400, 'BAD_CHECKSUM', 'an md5 is 32 hexadecimal characters');
     return serveV1(req, reply, { md5: hex.toLowerCase() });
-  } });
+  };
+  app.route({ method: ['GET', 'HEAD'], url: '/v1/artifacts/:sha256', handler: bySha256 });
+  app.route({ method: ['GET', 'HEAD'], url: '/v1/artifacts/md5/:md5', handler: byMd5 });
 
   // Legacy updaters read plain text (wget prints it), as the original's file server answered.
   const text = (reply: FastifyReply, status: number, body: string): FastifyReply =>
@@ -68,7 +71,7 @@ export async function registerArtifactRoutes(app: FastifyInstance, opts: Artifac
 
   const legacyAllowed = opts.legacyAllowed;
   if (!legacyAllowed) return;
-  app.route<{ Params: { key: string; file: string } }>({ method: ['GET', 'HEAD'], url: '/legacy/artifacts/:key/:file', handler: async (req, reply) => {
+  const legacyFile = async (req: FastifyRequest<{ Params: { key: string; file: string } }>, reply: FastifyReply): Promise<FastifyReply> => {
     if (!legacyAllowed(req.socket.remoteAddress)) return text(reply, 403, 'forbidden: this network is not allowed to use the legacy protocol');
     const km = /^(sha256|md5)-([0-9a-fA-F]+)$/.exec(req.params.key);
     const fm = /^(.+\.tar\.gz)(\.md5)?$/.exec(req.params.file);
@@ -92,5 +95,6 @@ export async function registerArtifactRoutes(app: FastifyInstance, opts: Artifac
       }
       throw err;
     }
-  } });
+  };
+  app.route({ method: ['GET', 'HEAD'], url: '/legacy/artifacts/:key/:file', handler: legacyFile });
 }
