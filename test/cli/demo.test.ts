@@ -61,12 +61,12 @@ describe('drover demo', () => {
     const code = await run.done;
     const out = run.output();
     assert.equal(code, 0, out);
-    assert.match(out, /All 3 devices are in sync; hello-service runs \(dev-001 pid \d+, dev-002 pid \d+, dev-003 pid \d+\)/);
-    assert.match(out, /dev-002 +InSync .*hello-service 1\.1\.0 started/, 'the canary pin');
+    assert.match(out, /All 3 devices are in sync; hello-service runs \(dev-001 pid \d+, dev-002 pid \d+, dev-003 pid \d+\)/, out);
+    assert.match(out, /dev-002 +InSync .*hello-service 1\.1\.0 started/, `the canary pin:\n${out}`);
     const dir = demoDir(out);
     assert.ok(dir);
-    assert.equal(existsSync(dir), false, 'temp folder removed');
-    assert.deepEqual(processesUnder(dir), [], 'no process left behind');
+    assert.equal(existsSync(dir), false, `temp folder removed:\n${out}`);
+    assert.deepEqual(processesUnder(dir), [], `no process left behind:\n${out}`);
   });
 
   it('falls back to another artifact port when 7071 is taken, and Ctrl-C stops and cleans up', async () => {
