@@ -1,6 +1,7 @@
 // `drover meta` options: flags > DROVER_* environment > --config YAML > defaults, validated once.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { loadConfig, parseHostPort, type CommandSpec } from '../lib/config.js';
 import { DroverError } from '../lib/errors.js';
 import { checkCidrs, checkOnOff, checkPublicUrl, checkSize, parseOnOff, parseSize } from './legacy/legacy-settings.js';
@@ -12,6 +13,8 @@ export interface MetaConfig {
   listen: { host: string; port: number };
   dataDir: string;
   agentTokens: string[];
+  /** Per-device tokens: SHA-256 (hex) of the token → the device id it is valid for. */
+  deviceTokens: Map<string, string>;
   adminToken: string;
   webhookSecret: string | null;
   fetchIntervalMs: number;
@@ -49,6 +52,7 @@ export const META_SPEC: CommandSpec = {
     { name: 'listen', type: 'string', metavar: 'HOST:PORT', default: '127.0.0.1:7070', help: 'address to listen on', check: (v) => (parseHostPort(String(v)) ? undefined : 'must be HOST:PORT, e.g. 0.0.0.0:7070') },
     { name: 'data', type: 'string', metavar: 'DIR', default: './drover-meta-data', help: 'data directory: the git clone and the SQLite store' },
     { name: 'agent-token', type: 'list', metavar: 'TOKEN[,TOKEN]', secret: true, help: 'fleet enrollment token(s) agents send as a bearer token', check: (v) => (v as string[]).map(tokenCheck).find(Boolean) },
+    { name: 'device-tokens', type: 'string', metavar: 'FILE', help: 'YAML map of device id to the SHA-256 (hex) of its own token (`printf %s TOKEN | sha256sum`); such a token only speaks for its device' },
     { name: 'admin-token', type: 'string', metavar: 'TOKEN', secret: true, help: 'bearer token for the read and admin API (/v1/devices, /v1/status, /metrics)', check: tokenCheck },
     { name: 'webhook-secret', type: 'string', metavar: 'SECRET', secret: true, help: 'shared secret of the push webhook (POST /v1/hooks/git; GitHub, GitLab, Gitea); unset disables it' },
     { name: 'fetch-interval', type: 'duration', default: 30_000, help: 'how often to fetch the git repository', check: positive },
@@ -76,6 +80,24 @@ export const META_SPEC: CommandSpec = {
     '/v1/devices/:id, /v1/devices/:id/desired, /v1/status, /metrics (admin token), /healthz.',
 };
 
+function readDeviceTokens(file: string, fail: (msg: string) => never): Map<string, string> {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    return fail(`--device-tokens ${file}: ${(err as Error).message}`);
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return fail(`--device-tokens ${file}: expected a map of device id to sha256 hex`);
+  const out = new Map<string, string>();
+  for (const [id, hash] of Object.entries(doc)) {
+    const hex = typeof hash === 'string' ? hash.trim().toLowerCase().replace(/^sha256:/, '') : '';
+    if (!/^[0-9a-f]{64}$/.test(hex)) fail(`--device-tokens ${file}: ${id}: expected the SHA-256 of the token as 64 hex digits`);
+    if (out.has(hex)) fail(`--device-tokens ${file}: ${id}: the same token is given to ${out.get(hex)}`);
+    out.set(hex, id);
+  }
+  return out;
+}
+
 /** Parses and validates meta's configuration; `help` is set when --help was asked for. */
 export function loadMetaConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): { config?: MetaConfig; help?: string } {
   const cfg = loadConfig(META_SPEC, argv, env);
@@ -91,7 +113,8 @@ export function loadMetaConfig(argv: string[], env: NodeJS.ProcessEnv = process.
   else if (existsSync(repo!) && statSync(repo!).isDirectory()) repoKind = 'dir';
   else return fail(`--repo ${repo}: neither an http(s) URL nor an existing directory`);
   const agentTokens = (v['agent-token'] as string[] | undefined) ?? [];
-  if (agentTokens.length === 0) fail('--agent-token is required (or DROVER_AGENT_TOKEN): agents authenticate with it');
+  const deviceTokens = v['device-tokens'] ? readDeviceTokens(v['device-tokens'] as string, fail) : new Map<string, string>();
+  if (agentTokens.length === 0 && deviceTokens.size === 0) fail('--agent-token is required (or DROVER_AGENT_TOKEN): agents authenticate with it');
   const adminToken = v['admin-token'] as string | undefined;
   if (!adminToken) fail('--admin-token is required (or DROVER_ADMIN_TOKEN): the read API needs it');
   if (agentTokens.includes(adminToken!)) fail('--admin-token must differ from every agent token');
@@ -106,6 +129,7 @@ export function loadMetaConfig(argv: string[], env: NodeJS.ProcessEnv = process.
       listen: parseHostPort(v.listen as string)!,
       dataDir: resolve(v.data as string),
       agentTokens,
+      deviceTokens,
       adminToken: adminToken!,
       webhookSecret,
       fetchIntervalMs: v['fetch-interval'] as number,

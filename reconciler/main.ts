@@ -58,7 +58,7 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
   const load = new LoadGuard(config.maxInFlight, config.maxLagMs);
   const deps: MetaDeps = {
     config, log, desired, registry, store, metrics, conditions, source, load, clock,
-    auth: { agent: requireToken(new TokenSet(config.agentTokens), 'agent token'), admin: requireToken(new TokenSet([config.adminToken]), 'admin token') },
+    auth: { agent: requireToken(new TokenSet(config.agentTokens), 'agent token', config.deviceTokens), admin: requireToken(new TokenSet([config.adminToken]), 'admin token') },
   };
   metrics.addGauge({ name: 'drover_devices', help: 'Devices per condition.', values: () => Object.entries(conditions.counts(clock.now())).map(([condition, value]) => ({ labels: { condition }, value })) });
   metrics.addGauge({ name: 'drover_revision_info', help: 'The revision served (value 1).', values: () => (desired.revision ? [{ labels: { revision: desired.revision }, value: 1 }] : []) });

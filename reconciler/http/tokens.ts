@@ -25,13 +25,28 @@ export function bearerOf(request: FastifyRequest): string | null {
   return m ? m[1]! : null;
 }
 
-/** An onRequest hook answering 401 unless the request carries one of the tokens. */
-export function requireToken(tokens: TokenSet, what: string) {
+/** The device a per-device token was issued to, set on the request by requireToken. */
+export function boundDevice(request: FastifyRequest): string | undefined {
+  return (request as { droverDevice?: string }).droverDevice;
+}
+
+/**
+ * An onRequest hook answering 401 unless the request carries one of the tokens, or a per-device
+ * token (looked up by its SHA-256; the request is then bound to that device: see boundDevice).
+ */
+export function requireToken(tokens: TokenSet, what: string, deviceTokens?: ReadonlyMap<string, string>) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const presented = bearerOf(request);
     if (presented === null) {
       reply.header('WWW-Authenticate', 'Bearer');
       return void sendError(reply, 'UNAUTHORIZED', `missing bearer token (${what})`);
+    }
+    if (deviceTokens?.size) {
+      const device = deviceTokens.get(createHash('sha256').update(presented).digest('hex'));
+      if (device !== undefined) {
+        (request as { droverDevice?: string }).droverDevice = device;
+        return;
+      }
     }
     if (!tokens.matches(presented)) {
       reply.header('WWW-Authenticate', 'Bearer error="invalid_token"');

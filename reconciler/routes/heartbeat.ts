@@ -9,6 +9,7 @@ import { HeartbeatRequestSchema, type HeartbeatRequest } from '../../specs/wire/
 import type { RoutePlugin } from '../deps.js';
 import type { DesiredEntry } from '../desired/desired-state.js';
 import { sendError } from '../http/http-error.js';
+import { boundDevice } from '../http/tokens.js';
 import type { DeviceRecord } from '../registry/device-record.js';
 
 function issuesText(issues: { path: PropertyKey[]; message: string }[]): string {
@@ -49,7 +50,9 @@ export const heartbeatRoutes: RoutePlugin = async (app, deps) => {
     const now = clock.now();
     let record: DeviceRecord | undefined = registry.byBodyHash(hash);
     let hb: HeartbeatRequest | null = null;
+    const bound = boundDevice(request);
     if (record) {
+      if (bound !== undefined && bound !== record.id) return sendError(reply, 'FORBIDDEN', `this token is for device ${bound}`);
       registry.touch(record, now);
     } else {
       let json: unknown;
@@ -68,6 +71,10 @@ export const heartbeatRoutes: RoutePlugin = async (app, deps) => {
         });
       }
       hb = parsed.data;
+      if (bound !== undefined && bound !== hb.device.id) {
+        metrics.heartbeatsRejected++;
+        return sendError(reply, 'FORBIDDEN', `this token is for device ${bound}, not ${hb.device.id}`);
+      }
       const seen = registry.observe(hb, now);
       record = seen.record;
       registry.rememberBody(record, hash);
