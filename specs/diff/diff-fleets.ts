@@ -5,14 +5,15 @@ import type { DesiredCommand, DesiredDocument, DesiredPackage } from '../wire/de
 import { canonicalJson } from '../resolve/canonical-json.js';
 import { compareVersions } from './compare-versions.js';
 
+/** `rollout`: the steps of the staged rollout that will release the change (`1, 10%, 100%`). */
 export type Change =
-  | { kind: 'package-added'; name: string; version: string; state: string }
+  | { kind: 'package-added'; name: string; version: string; state: string; rollout?: string }
   | { kind: 'package-removed'; name: string; version: string }
-  | { kind: 'package-upgraded' | 'package-downgraded'; name: string; from: string; to: string }
+  | { kind: 'package-upgraded' | 'package-downgraded'; name: string; from: string; to: string; rollout?: string }
   | { kind: 'package-state'; name: string; from: string; to: string }
-  | { kind: 'package-artifact'; name: string; version: string; note: string }
+  | { kind: 'package-artifact'; name: string; version: string; note: string; rollout?: string }
   | { kind: 'package-settings'; name: string; version: string }
-  | { kind: 'command-runs'; name: string; id: string; run: string; origin: string }
+  | { kind: 'command-runs'; name: string; id: string; run: string; origin: string; rollout?: string }
   | { kind: 'command-removed'; name: string; id: string }
   | { kind: 'heartbeat'; fromMs: number; toMs: number };
 
@@ -89,6 +90,7 @@ export function diffFleets(before: FleetSpec, after: FleetSpec, extraDevices: { 
     const a = extra || inBefore.has(id) ? resolveDevice(before, { id, labels }) : undefined;
     const b = extra || inAfter.has(id) ? resolveDevice(after, { id, labels }) : undefined;
     const changes = a && b && a.etag === b.etag ? [] : diffDocuments(a?.document ?? { ...EMPTY, heartbeatMs: b!.document.heartbeatMs }, b?.document ?? { ...EMPTY, heartbeatMs: a!.document.heartbeatMs });
+    if (b) annotateRollouts(after, id, changes);
     const diff: DeviceDiff = { id, changes };
     if (!a) diff.presence = 'added';
     if (!b) diff.presence = 'removed';
@@ -96,4 +98,20 @@ export function diffFleets(before: FleetSpec, after: FleetSpec, extraDevices: { 
     devices.push(diff);
   }
   return { devices, affected: devices.filter((d) => d.changes.length > 0).length, total: devices.length, counts };
+}
+
+/** Marks the changes that a staged rollout releases (a device's own pins and trials are not staged). */
+function annotateRollouts(after: FleetSpec, id: string, changes: Change[]): void {
+  const steps = (r: { steps: (number | string)[] } | undefined): string | undefined => (r ? r.steps.join(', ') : undefined);
+  const pinned = after.devices.find((d) => d.id === id)?.packages ?? {};
+  for (const c of changes) {
+    if (c.kind === 'package-added' || c.kind === 'package-upgraded' || c.kind === 'package-downgraded' || c.kind === 'package-artifact') {
+      if (pinned[c.name]) continue;
+      const rollout = steps(after.packages.find((p) => p.name === c.name)?.rollout);
+      if (rollout) c.rollout = rollout;
+    } else if (c.kind === 'command-runs' && c.origin === 'approved') {
+      const rollout = steps(after.commands.find((x) => x.name === c.name)?.rollout);
+      if (rollout) c.rollout = rollout;
+    }
+  }
 }

@@ -3,15 +3,16 @@ import { formatDuration } from '../schema/duration.js';
 import type { Change, FleetDiff } from './diff-fleets.js';
 
 export function formatChange(c: Change): string {
+  const staged = 'rollout' in c && c.rollout ? ` (rollout ${c.rollout})` : '';
   switch (c.kind) {
-    case 'package-added': return `+ install ${c.name} ${c.version} (${c.state})`;
+    case 'package-added': return `+ install ${c.name} ${c.version} (${c.state})${staged}`;
     case 'package-removed': return `- remove ${c.name} ${c.version}`;
-    case 'package-upgraded': return `^ upgrade ${c.name} ${c.from} -> ${c.to}`;
-    case 'package-downgraded': return `v downgrade ${c.name} ${c.from} -> ${c.to}`;
+    case 'package-upgraded': return `^ upgrade ${c.name} ${c.from} -> ${c.to}${staged}`;
+    case 'package-downgraded': return `v downgrade ${c.name} ${c.from} -> ${c.to}${staged}`;
     case 'package-state': return `~ ${c.to === 'started' ? 'start' : c.to === 'stopped' ? 'stop' : c.to} ${c.name} (was ${c.from})`;
-    case 'package-artifact': return `! ${c.name} ${c.version}: ${c.note}`;
+    case 'package-artifact': return `! ${c.name} ${c.version}: ${c.note}${staged}`;
     case 'package-settings': return `~ ${c.name} ${c.version}: control/run settings change`;
-    case 'command-runs': return `> run ${c.id} (${c.origin}): ${oneLine(c.run)}`;
+    case 'command-runs': return `> run ${c.id} (${c.origin}${staged ? `, rollout ${c.rollout}` : ''}): ${oneLine(c.run)}`;
     case 'command-removed': return `x drop command ${c.id}`;
     case 'heartbeat': return `~ heartbeat ${formatDuration(c.fromMs)} -> ${formatDuration(c.toMs)}`;
   }

@@ -24,7 +24,7 @@ function applyChange(dir: string): void {
 const EXPECTED = [
   // dev-001: web, bj: gets everything
   'dev-001',
-  '  ^ upgrade hello-service 1.0.0 -> 1.2.0',
+  '  ^ upgrade hello-service 1.0.0 -> 1.2.0 (rollout 1, 50%, 100%)',
   '  ~ stop metrics-exporter (was started)',
   '  > run rotate-logs@HASH (approved): logrotate -f /etc/logrotate.conf',
   // dev-002: pinned to hello-service 1.1.0, so no upgrade
@@ -33,7 +33,7 @@ const EXPECTED = [
   '  > run rotate-logs@HASH (approved): logrotate -f /etc/logrotate.conf',
   // dev-003: db: only the upgrade
   'dev-003',
-  '  ^ upgrade hello-service 1.0.0 -> 1.2.0',
+  '  ^ upgrade hello-service 1.0.0 -> 1.2.0 (rollout 1, 50%, 100%)',
   '3 of 3 devices affected: 2 upgrades, 2 state changes, 2 command runs',
 ];
 const normalise = (out: string): string[] => out.trimEnd().split('\n').map((l) => l.replace(/@[0-9a-f]{12}\b/g, '@HASH'));
@@ -92,7 +92,7 @@ describe('drover diff', () => {
     assert.equal(diff.affected, 3);
     assert.equal(diff.total, 3);
     assert.deepEqual(diff.counts, { 'package-upgraded': 2, 'package-state': 2, 'command-runs': 2 });
-    assert.deepEqual(diff.devices.find((d) => d.id === 'dev-003')!.changes, [{ kind: 'package-upgraded', name: 'hello-service', from: '1.0.0', to: '1.2.0' }]);
+    assert.deepEqual(diff.devices.find((d) => d.id === 'dev-003')!.changes, [{ kind: 'package-upgraded', name: 'hello-service', from: '1.0.0', to: '1.2.0', rollout: '1, 50%, 100%' }]);
   });
 
   it('an invalid side: its errors, exit 1', async () => {

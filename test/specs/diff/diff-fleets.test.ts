@@ -109,6 +109,28 @@ describe('diffFleets + formatFleetDiff', () => {
   ];
   for (const c of cases) it(c.name, async () => assert.deepEqual(await diffText(c.patch), c.want));
 
+  it('marks what a staged rollout releases, but not a device\'s own pin or trial', async () => {
+    const staged = {
+      ...BASE,
+      'packages/agent.yaml': pkg('agent', '5.1.0', 'rollout: { steps: [1, 10%, 100%] }\n', SHA_B),
+      'devices/db-1.yaml': `labels: { role: db }\npackages:\n  agent: { version: "5.2.0-rc1", artifact: { url: "https://m/a.tgz", sha256: "${'d'.repeat(64)}" } }\n`,
+      'control.yaml': BASE['control.yaml']! + '  - name: fsck\n    run: fsck -n /\n    rollout: { steps: [1, 100%] }\n',
+    };
+    const diff = diffFleets(await fleetFromYaml(BASE), await fleetFromYaml(staged));
+    assert.deepEqual(
+      formatFleetDiff(diff).trimEnd().split('\n').map((l) => l.replace(/@[0-9a-f]{12}/g, '@HASH')),
+      [
+        'db-1',
+        '  ^ upgrade agent 5.0.0 -> 5.2.0-rc1',
+        '  > run fsck@HASH (approved, rollout 1, 100%): fsck -n /',
+        'web-1',
+        '  ^ upgrade agent 5.0.0 -> 5.1.0 (rollout 1, 10%, 100%)',
+        '  > run fsck@HASH (approved, rollout 1, 100%): fsck -n /',
+        '2 of 2 devices affected: 2 upgrades, 2 command runs',
+      ],
+    );
+  });
+
   it('counts and lists unchanged devices with all: true', async () => {
     const spec = await fleetFromYaml(BASE);
     const diff = diffFleets(spec, spec);
