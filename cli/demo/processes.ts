@@ -2,6 +2,7 @@
 // agent as a child process of this same drover (`drover agent`), logging to a file.
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createLogger } from '../../lib/log.js';
 import type { DemoContext } from '../demo.js';
@@ -12,15 +13,17 @@ export async function startDemoMeta(ctx: DemoContext): Promise<{ url: string; cl
   mkdirSync(join(ctx.dir, 'logs'), { recursive: true });
   const logFile = createWriteStream(join(ctx.dir, 'logs', 'meta.log'), { flags: 'a' });
   const log = createLogger({ name: 'meta', level: 'info', destination: logFile });
-  const args = (listen: string) => [
-    '--repo', ctx.fleetDir, '--data', join(ctx.dir, 'meta-data'), '--listen', listen,
+  const args = (listen: string, data: string) => [
+    '--repo', ctx.fleetDir, '--data', join(ctx.dir, data), '--listen', listen,
     '--agent-token', ctx.agentToken, '--admin-token', ctx.adminToken, '--debounce', '200ms', '--sweep-interval', '2s',
   ];
   let meta;
   try {
-    meta = await startMeta(loadMetaConfig(args('127.0.0.1:7070'), {}).config!, { log });
+    if (!(await portFree(7070))) throw new Error('7070 is taken');
+    meta = await startMeta(loadMetaConfig(args('127.0.0.1:7070', 'meta-data'), {}).config!, { log });
   } catch {
-    meta = await startMeta(loadMetaConfig(args('127.0.0.1:0'), {}).config!, { log }); // 7070 is taken
+    // 7070 is taken: a port the OS picks (and a fresh data folder, untouched by the failed start)
+    meta = await startMeta(loadMetaConfig(args('127.0.0.1:0', 'meta-data-2'), {}).config!, { log });
   }
   const running = meta;
   return {
@@ -30,6 +33,14 @@ export async function startDemoMeta(ctx: DemoContext): Promise<{ url: string; cl
       logFile.end();
     },
   };
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
 }
 
 /** The command line that runs this drover: the same node flags (tsx in a checkout) and entry. */
