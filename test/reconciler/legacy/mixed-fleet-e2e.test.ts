@@ -34,7 +34,7 @@ before(async () => {
     // a legacy package with only an md5
     'packages/tool.yaml': `version: "0.1.0"\nartifact: { url: "${mirror.url}/m/tool-0.1.0.tar.gz", md5: "${tool.md5}" }\n`,
   });
-  meta = await startMetaInProcess({ repo: join(root, 'fleet') });
+  meta = await startMetaInProcess({ repo: join(root, 'fleet'), args: ['--max-lag', '30s'] });
 });
 
 after(async () => {

@@ -82,7 +82,7 @@ before(async () => {
   mkdirSync(join(root, 'fleet', 'packages'), { recursive: true });
   writeFileSync(join(root, 'fleet', 'fleet.yaml'), 'heartbeat: 60s\nartifacts: { via: meta }\n');
   writePackage('1.0.0');
-  meta = await startMetaInProcess({ repo: join(root, 'fleet'), args: ['--debounce', '100ms'] });
+  meta = await startMetaInProcess({ repo: join(root, 'fleet'), args: ['--debounce', '100ms', '--max-lag', '30s'] });
 });
 
 after(async () => {
