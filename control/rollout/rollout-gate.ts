@@ -11,9 +11,9 @@ import type { Labels } from '../../specs/resolve/match-selector.js';
 import type { DesiredDocument, DesiredPackage } from '../../specs/wire/desired.js';
 import type { PackageReport } from '../../specs/wire/heartbeat.js';
 import { acknowledgeFailures, emptyRolloutState, planRollout, rolloutOrder, type DeviceOutcome, type RolloutPlan, type RolloutState } from './plan-rollout.js';
-import { commandOutcome, commandStatusIn, packageOutcome, type CommandSummaryEntry } from './rollout-outcomes.js';
+import { OutcomeReader } from './outcome-reader.js';
 import type { Baseline, KnownIdentity, PersistedRollout, RolloutStore } from './rollout-store.js';
-import { commandContentHash, commandId } from '../../specs/resolve/command-identity.js';
+import { fleetIdentities } from './fleet-identities.js';
 import { packageIdentity, rolloutSubjects, type RolloutSubject } from './rollout-subjects.js';
 
 export interface RolloutGateOptions {
@@ -55,8 +55,6 @@ export interface ActiveRollout {
   ackPending: boolean;
 }
 
-const FINISHED: ReadonlySet<DeviceOutcome> = new Set(['succeeded', 'failed', 'timedOut']);
-
 export class RolloutGate {
   private rollouts = new Map<string, ActiveRollout>();
   private commandsByName = new Map<string, ActiveRollout>();
@@ -73,17 +71,14 @@ export class RolloutGate {
   private lastEval = 0;
   /** How long the last evaluation took: the next waits at least 10 times that (bounds the gate's CPU share). */
   private lastEvalMs = 0;
-  private parsedCommands = new Map<string, { json: string; list: CommandSummaryEntry[] }>();
-  private parsedPackages = new Map<string, { json: string; list: PackageReport[] }>();
   private closed = false;
   /** Moves whenever something the results API shows may have changed (for its cache). */
   version = 0;
   private identities = new Map<string, KnownIdentity>();
-  /** Finished command outcomes per rollout key and device: kept when a device stops reporting them. */
-  private finished = new Map<string, Map<string, DeviceOutcome>>();
-  private packageFailures = new Map<string, Map<string, PackageReport>>();
+  private readonly outcomes: OutcomeReader;
 
   constructor(private readonly opts: RolloutGateOptions) {
+    this.outcomes = new OutcomeReader(opts.commandsJson, opts.packagesJson);
     for (const p of opts.store.loadRollouts()) this.persisted.set(p.key, p);
     this.baselines = opts.store.loadBaselines();
     for (const k of opts.store.loadIdentities()) this.identities.set(k.identity, k);
@@ -121,7 +116,7 @@ export class RolloutGate {
       next.set(subject.key, r);
       if (subject.kind === 'command') {
         this.commandsByName.set(subject.name, r);
-        if (!this.finished.has(subject.key)) this.loadFinished(subject.key, subject.identity);
+        if (!this.outcomes.hasFinished(subject.key)) this.loadFinished(subject.key, subject.identity);
       }
       else this.packagesByKey.set(subject.key, r);
     }
@@ -133,16 +128,11 @@ export class RolloutGate {
   }
 
   private loadFinished(key: string, identity: string): void {
-    const map = new Map<string, DeviceOutcome>();
-    this.finished.set(key, map);
+    this.outcomes.addFinished(key, []);
     if (!this.opts.loadCommandResults) return;
     this.opts.loadCommandResults(identity).then(
       (rows) => {
-        for (const row of rows) {
-          const o = commandOutcome(row.status);
-          if (o && FINISHED.has(o) && !map.has(row.deviceId)) map.set(row.deviceId, o);
-        }
-        if (rows.length) this.markAllDirty();
+        if (this.outcomes.addFinished(key, rows)) this.markAllDirty();
       },
       (err: unknown) => this.opts.log.error({ err: (err as Error).message, identity }, 'cannot load command results for a rollout'),
     );
@@ -151,15 +141,13 @@ export class RolloutGate {
   /** Remembers every command identity of this revision (for the results API, per revision). */
   private recordIdentities(fleet: CompiledFleet, revision: string | null, now: number): void {
     const changed: KnownIdentity[] = [];
-    const see = (identity: string, name: string, origin: KnownIdentity['origin']): void => {
+    for (const { identity, name, origin } of fleetIdentities(fleet)) {
       const k = this.identities.get(identity);
-      if (k && k.lastRevision === revision && k.origin === origin) return;
+      if (k && k.lastRevision === revision && k.origin === origin) continue;
       const next = k ? { ...k, origin, lastRevision: revision } : { identity, name, origin, firstRevision: revision, lastRevision: revision, firstSeen: now };
       this.identities.set(identity, next);
       changed.push(next);
-    };
-    for (const c of fleet.commands) see(c.fixed ? c.fixed.value.id : commandId(c.name, commandContentHash(c.spec)), c.name, 'approved');
-    for (const d of fleet.devices.values()) for (const t of d.commands ?? []) if (!fleet.commands.some((c) => c.name === t.name)) see(commandId(t.name, commandContentHash(t)), t.name, 'override');
+    }
     if (changed.length) this.opts.store.saveIdentities(changed);
   }
 
@@ -317,7 +305,7 @@ export class RolloutGate {
     }
     const offlineMs = this.opts.offlineAfterMs();
     const outcome = (id: string): DeviceOutcome | undefined => {
-      const o = this.outcomeOf(r.subject, id);
+      const o = this.outcomes.outcome(r.subject, id);
       if (o) return o;
       const seen = this.opts.lastSeen(id);
       return seen === null || now - seen > offlineMs ? 'offline' : undefined;
@@ -361,34 +349,9 @@ export class RolloutGate {
     return add.length ? { ...state, released: [...state.released, ...add] } : state;
   }
 
-  private outcomeOf(subject: RolloutSubject, id: string): DeviceOutcome | undefined {
-    if (subject.kind === 'command') {
-      const json = this.opts.commandsJson(id);
-      if (!json || json === '[]') return this.finished.get(subject.key)?.get(id);
-      let cached = this.parsedCommands.get(id);
-      if (!cached || cached.json !== json) this.parsedCommands.set(id, (cached = { json, list: JSON.parse(json) as CommandSummaryEntry[] }));
-      const o = commandOutcome(commandStatusIn(cached.list, subject.identity, subject.name, subject.perDeviceIdentity));
-      const sticky = this.finished.get(subject.key);
-      if (o && FINISHED.has(o)) sticky?.set(id, o);
-      return o ?? sticky?.get(id);
-    }
-    const json = this.opts.packagesJson(id);
-    if (!json) return undefined;
-    let cached = this.parsedPackages.get(id);
-    if (!cached || cached.json !== json) this.parsedPackages.set(id, (cached = { json, list: JSON.parse(json) as PackageReport[] }));
-    const o = packageOutcome(cached.list, subject.value);
-    if (o === 'failed') {
-      const report = cached.list.find((p) => p.name === subject.name);
-      let byDevice = this.packageFailures.get(subject.key);
-      if (!byDevice) this.packageFailures.set(subject.key, (byDevice = new Map()));
-      if (report && (report.error || !byDevice.has(id))) byDevice.set(id, report);
-    }
-    return o;
-  }
-
   /** The report that made a device fail a package rollout (the newest one with an error). */
   packageFailure(key: string, deviceId: string): PackageReport | undefined {
-    return this.packageFailures.get(key)?.get(deviceId);
+    return this.outcomes.packageFailure(key, deviceId);
   }
 
   /** A device reported new results for these command identities under the revision meta serves now. */
@@ -431,8 +394,7 @@ export class RolloutGate {
 
   close(): void {
     this.closed = true;
-    for (const t of [this.timer, this.sweep, this.recheck]) if (t) clearTimeout(t);
-    if (this.sweep) clearInterval(this.sweep);
+    for (const t of [this.timer, this.sweep, this.recheck]) if (t) clearTimeout(t); // also clears the sweep interval
     this.opts.store.close();
   }
 }

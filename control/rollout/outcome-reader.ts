@@ -1,0 +1,73 @@
+// Reads how each device is doing with a rollout's subject from the reports meta holds (as JSON
+// text per device), parsing each device's report once per change. Keeps what must outlive a
+// report: finished command outcomes (agents stop reporting commands no longer desired) and the
+// package report that made a device fail (the next report may be mid-rollback).
+import type { PackageReport } from '../../specs/wire/heartbeat.js';
+import type { DeviceOutcome } from './plan-rollout.js';
+import { commandOutcome, commandStatusIn, packageOutcome, type CommandSummaryEntry } from './rollout-outcomes.js';
+import type { RolloutSubject } from './rollout-subjects.js';
+
+const FINISHED: ReadonlySet<DeviceOutcome> = new Set(['succeeded', 'failed', 'timedOut']);
+
+export class OutcomeReader {
+  private parsedCommands = new Map<string, { json: string; list: CommandSummaryEntry[] }>();
+  private parsedPackages = new Map<string, { json: string; list: PackageReport[] }>();
+  /** Finished command outcomes per rollout key and device. */
+  private finished = new Map<string, Map<string, DeviceOutcome>>();
+  private packageFailures = new Map<string, Map<string, PackageReport>>();
+
+  constructor(
+    private readonly commandsJson: (id: string) => string | undefined,
+    private readonly packagesJson: (id: string) => string | undefined,
+  ) {}
+
+  /** True once finished results of this rollout were loaded (or loading started). */
+  hasFinished(key: string): boolean {
+    return this.finished.has(key);
+  }
+
+  /** Adds finished results (from meta's store); newer reports win. Returns how many were new. */
+  addFinished(key: string, rows: readonly { deviceId: string; status: string }[]): number {
+    let map = this.finished.get(key);
+    if (!map) this.finished.set(key, (map = new Map()));
+    let added = 0;
+    for (const row of rows) {
+      const o = commandOutcome(row.status);
+      if (o && FINISHED.has(o) && !map.has(row.deviceId)) {
+        map.set(row.deviceId, o);
+        added++;
+      }
+    }
+    return added;
+  }
+
+  outcome(subject: RolloutSubject, id: string): DeviceOutcome | undefined {
+    if (subject.kind === 'command') {
+      const sticky = this.finished.get(subject.key);
+      const json = this.commandsJson(id);
+      if (!json || json === '[]') return sticky?.get(id);
+      let cached = this.parsedCommands.get(id);
+      if (!cached || cached.json !== json) this.parsedCommands.set(id, (cached = { json, list: JSON.parse(json) as CommandSummaryEntry[] }));
+      const o = commandOutcome(commandStatusIn(cached.list, subject.identity, subject.name, subject.perDeviceIdentity));
+      if (o && FINISHED.has(o)) sticky?.set(id, o);
+      return o ?? sticky?.get(id);
+    }
+    const json = this.packagesJson(id);
+    if (!json) return undefined;
+    let cached = this.parsedPackages.get(id);
+    if (!cached || cached.json !== json) this.parsedPackages.set(id, (cached = { json, list: JSON.parse(json) as PackageReport[] }));
+    const o = packageOutcome(cached.list, subject.value);
+    if (o === 'failed') {
+      const report = cached.list.find((p) => p.name === subject.name);
+      let byDevice = this.packageFailures.get(subject.key);
+      if (!byDevice) this.packageFailures.set(subject.key, (byDevice = new Map()));
+      if (report && (report.error || !byDevice.has(id))) byDevice.set(id, report);
+    }
+    return o;
+  }
+
+  /** The report that made a device fail a package rollout (the newest one with an error). */
+  packageFailure(key: string, deviceId: string): PackageReport | undefined {
+    return this.packageFailures.get(key)?.get(deviceId);
+  }
+}
