@@ -53,6 +53,11 @@ export async function executeSteps(steps: Step[], desired: DesiredDocument, d: E
         await runStep(d, step);
       } catch (err) {
         failedStep = step;
+        if (d.signal?.aborted) {
+          // The agent is stopping: not a failure of the version; the next agent resumes from the record.
+          d.log.info({ pkg: name, step: step.kind }, 'step interrupted by shutdown');
+          break;
+        }
         d.log.error({ pkg: name, step: step.kind, code: codeOf(err), err: errorMessage(err) }, 'step failed');
         await onFailure(d, step, err, desired);
         break;
