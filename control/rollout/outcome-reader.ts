@@ -9,6 +9,22 @@ import type { RolloutSubject } from './rollout-subjects.js';
 
 const FINISHED: ReadonlySet<DeviceOutcome> = new Set(['succeeded', 'failed', 'timedOut']);
 
+/**
+ * The status of `identity` in a device's command summary JSON (`[{"id":…,"name":…,"status":…},…]`)
+ * without parsing all of it: most summaries do not hold the identity at all. Falls back to parsing
+ * when the text is not in the expected shape.
+ */
+export function statusInSummary(json: string, identity: string): string | undefined {
+  const key = `"id":${JSON.stringify(identity)}`;
+  const at = json.indexOf(key);
+  if (at === -1) return json.includes(identity) ? commandStatusIn(JSON.parse(json) as CommandSummaryEntry[], identity, '', false) : undefined;
+  const end = json.indexOf('}', at);
+  const s = json.indexOf('"status":"', at);
+  if (s === -1 || (end !== -1 && s > end)) return commandStatusIn(JSON.parse(json) as CommandSummaryEntry[], identity, '', false);
+  const from = s + 10;
+  return json.slice(from, json.indexOf('"', from));
+}
+
 export class OutcomeReader {
   private parsedCommands = new Map<string, { json: string; list: CommandSummaryEntry[] }>();
   private parsedPackages = new Map<string, { json: string; list: PackageReport[] }>();
@@ -46,9 +62,15 @@ export class OutcomeReader {
       const sticky = this.finished.get(subject.key);
       const json = this.commandsJson(id);
       if (!json || json === '[]') return sticky?.get(id);
-      let cached = this.parsedCommands.get(id);
-      if (!cached || cached.json !== json) this.parsedCommands.set(id, (cached = { json, list: JSON.parse(json) as CommandSummaryEntry[] }));
-      const o = commandOutcome(commandStatusIn(cached.list, subject.identity, subject.name, subject.perDeviceIdentity));
+      let status: string | undefined;
+      if (!subject.perDeviceIdentity) {
+        status = statusInSummary(json, subject.identity);
+      } else {
+        let cached = this.parsedCommands.get(id);
+        if (!cached || cached.json !== json) this.parsedCommands.set(id, (cached = { json, list: JSON.parse(json) as CommandSummaryEntry[] }));
+        status = commandStatusIn(cached.list, subject.identity, subject.name, true);
+      }
+      const o = commandOutcome(status);
       if (o && FINISHED.has(o)) sticky?.set(id, o);
       return o ?? sticky?.get(id);
     }

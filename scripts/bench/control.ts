@@ -76,6 +76,13 @@ export async function run(): Promise<void> {
         gate.notify(dev);
       }
       timeEval(`after step ${step + 1} succeeded`);
+      if (step === 1) {
+        // Steady state at 100,000 released: one more result arrives.
+        const dev = [...gate.commandRollout('clean')!.released].find((d) => !commands.has(d))!;
+        commands.set(dev, JSON.stringify([{ id, name: 'clean', status: 'succeeded', exitCode: 0 }]));
+        gate.notify(dev);
+        timeEval('one new result with 100,000 released (steady state)');
+      }
     }
     timeEval('done, all 100% reported');
     gate.notify(ids[0]!);

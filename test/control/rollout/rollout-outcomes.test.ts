@@ -37,3 +37,17 @@ describe('packageOutcome', () => {
   ];
   for (const [name, reports, w, expected] of table) it(name, () => assert.equal(packageOutcome(reports, w), expected));
 });
+
+describe('statusInSummary', async () => {
+  const { statusInSummary } = await import('../../../control/rollout/outcome-reader.js');
+  const summary = JSON.stringify([{ id: 'a@1', name: 'a', status: 'failed', exitCode: 1 }, { id: 'b@2', name: 'b', status: 'succeeded', exitCode: 0, finishedAt: null }]);
+  it('finds a status without parsing', () => {
+    assert.equal(statusInSummary(summary, 'b@2'), 'succeeded');
+    assert.equal(statusInSummary(summary, 'a@1'), 'failed');
+    assert.equal(statusInSummary(summary, 'c@3'), undefined);
+  });
+  it('falls back to parsing another shape', () => {
+    assert.equal(statusInSummary(JSON.stringify([{ status: 'running', id: 'b@2' }]), 'b@2'), 'running');
+    assert.equal(statusInSummary(JSON.stringify([{ id: 'b@2', name: 'b' }, { id: 'x', status: 'failed' }]), 'b@2'), undefined);
+  });
+});
