@@ -193,6 +193,12 @@ describe('approved and trial commands', () => {
   });
 });
 
+// Command ids are name@ first 12 hex of sha256('{"run":"…"}') (checked with sha256sum); etags as of this version.
+const GOLDEN: Record<string, string[]> = {
+  'web-01': ['e3cf7f2eda7b38dfd0da23e5303978d2', 'audit@9b25a54eb6a3', 'clean-tmp@d6ad948d5605'],
+  'db-01': ['c881741f2bf61669c9b66527446563bd', 'audit@9b25a54eb6a3', 'vacuum@858ec4d250f2'],
+};
+
 describe('etags', async () => {
   const etags = async (files: Record<string, string>, ids = ['web-01', 'web-02', 'web-11', 'db-01']): Promise<Record<string, string>> => {
     const spec = await fleetFromYaml(files);
@@ -227,6 +233,15 @@ describe('etags', async () => {
       }
     }
     assert.ok(fleet.etags!.size > 1);
+  });
+
+  it('etags and command identities are pinned (a change makes every agent fetch again: change them deliberately)', async () => {
+    const spec = await fleetFromYaml(FLEET);
+    const got = Object.fromEntries(['web-01', 'db-01'].map((id) => {
+      const r = resolveDevice(spec, { id });
+      return [id, [r.etag, ...r.document.commands.map((c) => c.id)]];
+    }));
+    assert.deepEqual(got, GOLDEN);
   });
 
   it('etagOf(document) recomputes the same etag', async () => {
