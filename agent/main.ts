@@ -15,7 +15,7 @@ import { collectFacts } from './facts.js';
 import { createHeartbeatLoop, type HeartbeatLoop } from './heartbeat-loop.js';
 import { ensureLayout, layoutOf } from './layout.js';
 import { LocalStore } from './local-store.js';
-import { buildReports, type InFlight } from './report.js';
+import { buildReports, fitReports, type InFlight } from './report.js';
 import { stopVersion, type ExecDeps } from './step-actions.js';
 import { Supervisor } from './supervisor.js';
 
@@ -138,8 +138,12 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {
       device,
       etag: refusedEtag ?? stored?.etag ?? null,
       appliedEtag: store.get().appliedEtag,
-      packages: buildReports({ desired: converger.document, local: store.get(), inFlight, supervisor, layout, now: Date.now() }),
-      commands: converger.document ? commands.reports(converger.document.commands) : [],
+      // Meta's default body limit is 1 MiB: long output tails are shortened to fit under it.
+      ...fitReports(
+        buildReports({ desired: converger.document, local: store.get(), inFlight, supervisor, layout, now: Date.now() }),
+        converger.document ? commands.reports(converger.document.commands) : [],
+        900 * 1024,
+      ),
     }),
     onResponse: (res) => {
       if (!res.desired) return;

@@ -63,3 +63,24 @@ export function buildReports(input: ReportInput): PackageReport[] {
   }
   return out;
 }
+
+/**
+ * Keeps a heartbeat under meta's body limit: output tails are cut to 4 KB, then dropped, until
+ * the reports fit (the full tails stay in the command journal and the package's record).
+ */
+export function fitReports<P extends { outputTail?: string | null }, C extends { outputTail?: string | null }>(
+  packages: P[],
+  commands: C[],
+  maxBytes: number,
+): { packages: P[]; commands: C[] } {
+  const size = (p: P[], c: C[]) => Buffer.byteLength(JSON.stringify({ p, c }));
+  if (size(packages, commands) <= maxBytes) return { packages, commands };
+  for (const keep of [4096, 512, 0]) {
+    const cut = <T extends { outputTail?: string | null }>(r: T): T =>
+      r.outputTail && r.outputTail.length > keep ? { ...r, outputTail: keep ? `[…]${r.outputTail.slice(-keep)}` : null } : r;
+    const p = packages.map(cut);
+    const c = commands.map(cut);
+    if (size(p, c) <= maxBytes || keep === 0) return { packages: p, commands: c };
+  }
+  return { packages, commands };
+}
