@@ -124,12 +124,21 @@ export async function run(): Promise<void> {
     }
     regS = (performance.now() - t0) / 1000;
     const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
-    const sample = JSON.parse((await post(agent, meta.url, meta.agentToken, body(0, null))).text) as { etag: string };
+    // Each device's current etag (documents differ where rollouts release things step by step).
+    const etagOf = new Map<string, string>();
+    let cursor: string | null = null;
+    for (let page = 0; page < 10_000; page++) {
+      const list: { items: { id: string; desiredEtag: string }[]; nextCursor: string | null } = await admin(`${meta.url}/v1/devices?limit=1000${cursor ? `&cursor=${cursor}` : ''}`, meta.adminToken);
+      for (const d of list.items) etagOf.set(d.id, d.desiredEtag);
+      cursor = list.nextCursor;
+      if (!cursor) break;
+    }
+    const idleBodies = Array.from({ length: DEVICES }, (_, i) => body(i, etagOf.get(idOf(i)) ?? null));
     // 2. Steady state: idle agents with the current etag, random devices.
     const hb0 = await handlerBuckets(meta.url, meta.adminToken);
     const idle = await autocannon({
       url: `${meta.url}/v1/heartbeat`, method: 'POST', headers, connections: 100, duration: SECONDS,
-      requests: [{ setupRequest: (r: Record<string, unknown>) => ({ ...r, body: body(Math.floor(Math.random() * DEVICES), sample.etag) }) }],
+      requests: [{ setupRequest: (r: Record<string, unknown>) => ({ ...r, body: idleBodies[Math.floor(Math.random() * DEVICES)] }) }],
     });
     const hb1 = await handlerBuckets(meta.url, meta.adminToken);
     const rss1 = rssMB(pid);
@@ -138,7 +147,18 @@ export async function run(): Promise<void> {
     // 3. Long polls: WAITERS agents parked with the current etag; push a commit + webhook.
     const lpFirst = await Promise.all(Array.from({ length: WAITERS }, (_, i) => post(agent, meta.url, meta.agentToken, body(i, null))));
     const etags = lpFirst.map((r) => (JSON.parse(r.text) as { etag: string }).etag);
-    const parked = etags.map((etag, i) => post(agent, meta.url, meta.agentToken, body(i, etag), 100));
+    // Each agent behaves like the real one: holds its long poll, polls again after a timeout or a
+    // 503 (meta shedding load), and stops when an answer brings a new etag.
+    let retries = 0;
+    const parked = etags.map(async (etag, i) => {
+      for (let attempt = 0; attempt < 100; attempt++) {
+        const r = await post(agent, meta.url, meta.agentToken, body(i, etag), 100);
+        if (r.status === 200 && (JSON.parse(r.text) as { etag: string }).etag !== etag) return { ...r, changed: true };
+        retries++;
+        if (r.status !== 200) await new Promise((res) => setTimeout(res, 100 + Math.random() * 400));
+      }
+      return { status: 0, text: '', at: performance.now(), changed: false };
+    });
     for (let i = 0; i < 600; i++) {
       const s = await admin<{ longPolls: number }>(`${meta.url}/v1/status`, meta.adminToken);
       if (s.longPolls >= WAITERS) break;
@@ -155,7 +175,7 @@ export async function run(): Promise<void> {
       body: hook,
     });
     const answers = await Promise.all(parked);
-    const changed = answers.filter((a, i) => a.status === 200 && (JSON.parse(a.text) as { etag: string }).etag !== etags[i]).length;
+    const changed = answers.filter((a) => a.changed).length;
     const lat = answers.map((a) => a.at - tHook).sort((a, b) => a - b);
     const st2 = await admin<{ revisionInfo: { at: string } }>(`${meta.url}/v1/status`, meta.adminToken);
     const appliedAfterHook = Date.parse(st2.revisionInfo.at) - wallHook;
@@ -170,7 +190,7 @@ export async function run(): Promise<void> {
     console.log(`  idle heartbeats: ${f(idle.requests.average, 0)}/s over ${SECONDS} s, 100 connections; latency p50 ${idle.latency.p50} ms, p99 ${idle.latency.p99} ms, max ${idle.latency.max} ms; non-2xx ${idle.non2xx}, errors ${idle.errors}; time inside meta's handler p50 ${bucketQuantile(hb0, hb1, 0.5)} ms, p99 ${bucketQuantile(hb0, hb1, 0.99)} ms`);
     console.log(`  meta RSS: ${f(rss0)} MB at start, ${f(rss1)} MB with ${status.devices.total} devices (${f(((rss1 - rss0) * 1048576) / status.devices.total, 0)} B/device incl. garbage); conditions ${JSON.stringify(status.devices.byCondition)}`);
     for (const m of mems) console.log(`  memory per device (after GC; registry + desired cache + conditions): ${m.bytesPerDevice} B with ${m.devices.toLocaleString('en')} devices (process RSS ${m.rssMB} MB)`);
-    console.log(`  commit to answer: ${changed}/${WAITERS} parked agents got the new document; webhook → answers p50 ${f(pct(lat, 50))} ms, p99 ${f(pct(lat, 99))} ms, last ${f(lat[lat.length - 1]!)} ms (fetch + validate + apply took ${appliedAfterHook} ms of it)`);
+    console.log(`  commit to answer: ${changed}/${WAITERS} parked agents got the new document (${retries} polls sent again after a 503 or a timeout); webhook → answers p50 ${f(pct(lat, 50))} ms, p99 ${f(pct(lat, 99))} ms, last ${f(lat[lat.length - 1]!)} ms (fetch + validate + apply took ${appliedAfterHook} ms of it)`);
   } finally {
     await meta.stop();
     await gs.close();
