@@ -74,6 +74,7 @@ export class RolloutStore {
   private queuedRevisions: [string, string, string | null][] = [];
   private readonly insertRevision: Database.Statement;
   private timer: NodeJS.Timeout | null = null;
+  private closed = false;
 
   constructor(readonly path: string) {
     try {
@@ -109,6 +110,7 @@ export class RolloutStore {
   }
 
   saveIdentities(list: readonly KnownIdentity[]): void {
+    if (this.closed) return;
     this.db.transaction(() => {
       for (const k of list) this.upsertIdentity.run(k.identity, k.name, k.origin, k.firstRevision, k.lastRevision, k.firstSeen);
     })();
@@ -122,6 +124,7 @@ export class RolloutStore {
   }
 
   saveRollout(r: PersistedRollout): void {
+    if (this.closed) return;
     this.upsertRollout.run(r.key, JSON.stringify(r.state), r.specPaused ? 1 : 0, r.revision, r.updatedAt);
   }
 
@@ -158,6 +161,7 @@ export class RolloutStore {
   resultRevisions(commandIds: readonly string[]): Map<string, string | null> {
     this.flush();
     const out = new Map<string, string | null>();
+    if (this.closed) return out;
     const stmt = this.db.prepare('SELECT device_id, revision FROM result_revisions WHERE command_id = ?');
     for (const id of commandIds) {
       for (const r of stmt.iterate(id) as Iterable<{ device_id: string; revision: string | null }>) out.set(`${r.device_id}\0${id}`, r.revision);
@@ -168,6 +172,7 @@ export class RolloutStore {
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.closed) return;
     if (this.queued.size === 0 && this.queuedRevisions.length === 0) return;
     const rows = [...this.queued.values()];
     const revisions = this.queuedRevisions;
@@ -180,7 +185,9 @@ export class RolloutStore {
   }
 
   close(): void {
+    if (this.closed) return;
     this.flush();
+    this.closed = true;
     this.db.close();
   }
 }
