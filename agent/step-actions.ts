@@ -5,7 +5,6 @@ import type { Logger } from '../lib/log.js';
 import { DroverError } from '../lib/errors.js';
 import type { DesiredArtifact, PackagePhase } from '../specs/wire/index.js';
 import { confirmStarted, controlStart, controlStatus, controlStop, type ControlContext } from './control-script.js';
-import { downloadVerified } from './download.js';
 import { hashFile } from './hash-file.js';
 import type { Layout } from './layout.js';
 import { artifactKey, type Runtime } from './local-state.js';
@@ -13,7 +12,6 @@ import type { LocalStore } from './local-store.js';
 import type { Step } from './plan-steps.js';
 import type { Supervisor } from './supervisor.js';
 import { switchCurrent } from './switch-link.js';
-import { unpackTarball } from './unpack.js';
 
 export interface ExecDeps {
   layout: Layout;
@@ -54,6 +52,8 @@ function control(d: ExecDeps, name: string, version: string, runtime: Runtime): 
 async function download(d: ExecDeps, name: string, version: string, artifact: DesiredArtifact): Promise<void> {
   const src = artifactSource(artifact, d.metaUrl, d.token);
   const dest = d.layout.download(name, version);
+  // Loaded on first use: an agent restarted on a converged device never needs them.
+  const { downloadVerified } = await import('./download.js');
   await downloadVerified({
     url: src.url,
     dest,
@@ -89,6 +89,7 @@ async function unpack(d: ExecDeps, name: string, version: string): Promise<void>
   const file = d.layout.download(name, version);
   const dest = d.layout.versionDir(name, version);
   rmSync(dest, { recursive: true, force: true }); // an unrecorded leftover is never trusted
+  const { unpackTarball } = await import('./unpack.js');
   try {
     await unpackTarball({ tarball: file, destDir: dest, maxBytes: d.unpack.maxBytes, maxEntries: d.unpack.maxEntries });
   } catch (err) {
