@@ -148,12 +148,22 @@ export const command: CliCommand = {
       const roots = Object.fromEntries(ctx.devices.map((d) => [d.id, d.root]));
       const deadline = Date.now() + (cfg.values.timeout as number);
       let last = '';
+      let redraw = 0; // lines of the last table, when it can be redrawn in place
+      // Every second: on a terminal the table is redrawn in place; elsewhere it is printed when it changes.
+      const show = (text: string) => {
+        const block = `[${new Date().toISOString().slice(11, 19)}]\n${text}`;
+        if (process.stdout.isTTY) {
+          if (redraw && text === last) process.stdout.write(`\x1b[${redraw}A\x1b[0J`);
+          process.stdout.write(`${block}\n`);
+          redraw = block.split('\n').length;
+        } else if (text !== last) ctx.say(block);
+        last = text;
+      };
       let lines: DeviceLine[] = [];
       while (!interrupted) {
         lines = await fetchDevices(ctx.metaUrl!, ctx.adminToken, ctx.devices.map((d) => d.id));
         const text = formatDevices(lines);
-        if (text !== last) ctx.say(`[${new Date().toISOString().slice(11, 19)}]\n${text}`);
-        last = text;
+        show(text);
         if (converged(lines, roots)) break;
         if (Date.now() > deadline) {
           ctx.say(`not converged after ${(cfg.values.timeout as number) / 1000}s; agent logs are in ${join(dir, 'logs')}`);
@@ -169,6 +179,7 @@ export const command: CliCommand = {
           ctx.say('converged: stopping (--exit-when-converged)');
         } else {
           const v11 = ctx.built!.find((b) => b.name === 'hello-service' && b.version === '1.1.0');
+          redraw = 0;
           ctx.say([
             '',
             `Now change the fleet and watch the agents follow. The repository is ${ctx.fleetDir}`,
@@ -185,8 +196,7 @@ export const command: CliCommand = {
             if (interrupted) break;
             lines = await fetchDevices(ctx.metaUrl!, ctx.adminToken, ctx.devices.map((d) => d.id));
             const text = formatDevices(lines);
-            if (text !== last) ctx.say(`[${new Date().toISOString().slice(11, 19)}]\n${text}`);
-            last = text;
+            show(text);
           }
         }
       }
