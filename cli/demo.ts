@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../lib/config.js';
+import { createLogger } from '../lib/log.js';
 import type { CliCommand } from './command.js';
 import { buildArtifacts, referencedArtifacts, rewriteFleet, serveArtifacts, type BuiltArtifact } from './demo/artifacts.js';
 import { startDemoAgent, startDemoMeta } from './demo/processes.js';
@@ -30,7 +31,7 @@ const REPO_ROOT = repoRoot();
 
 const spec = {
   command: 'demo',
-  summary: 'Runs meta and three agents on this machine on a copy of examples/fleet, and shows them converge.',
+  summary: 'Runs meta, three agents and a jump server on this machine on a copy of examples/fleet, and shows the agents converge.',
   usage: 'drover demo [--exit-when-converged] [--timeout DURATION]',
   options: [
     { name: 'exit-when-converged', type: 'boolean' as const, help: 'stop everything and exit 0 once all devices are in sync (for tests)', default: false, env: false as const },
@@ -49,6 +50,8 @@ export interface DemoContext {
   built?: BuiltArtifact[];
   metaUrl?: string;
   devices: { id: string; labels: Record<string, string>; root: string }[];
+  /** What to print about the jump server once the fleet is in sync. */
+  jumpLines?: string[];
   say(line: string): void;
 }
 type Cleanup = () => Promise<void> | void;
@@ -90,6 +93,26 @@ const steps: Step[] = [
       ctx.metaUrl = meta.url;
       ctx.say(`meta: ${meta.url}  (admin token ${ctx.adminToken})`);
       return meta.close;
+    },
+  },
+  {
+    name: 'start the jump server',
+    async run(ctx) {
+      const { startDemoJump } = await import('../jump/demo.js');
+      const jump = await startDemoJump({
+        dataDir: join(ctx.dir, 'jump'),
+        listen: { host: '127.0.0.1', port: 0 },
+        repo: ctx.fleetDir,
+        metaUrl: ctx.metaUrl,
+        metaToken: ctx.adminToken,
+        log: createLogger({ name: 'jump', level: process.env.DROVER_LOG_LEVEL ?? 'warn' }),
+      });
+      ctx.jumpLines = [
+        `jump: ssh bastion on 127.0.0.1:${jump.port}, user ${jump.user}, password ${jump.password}, TOTP secret ${jump.otpSecret}`,
+        ...jump.lines.map((l) => `  ${l}`),
+      ];
+      ctx.say(ctx.jumpLines[0]!);
+      return jump.close;
     },
   },
   {
@@ -187,6 +210,8 @@ export const command: CliCommand = {
             `  cd ${ctx.fleetDir}`,
             `  sed -i 's/^state: started/state: stopped/' packages/hello-service.yaml && git commit -qam 'stop hello-service'`,
             ...(v11 ? [`  # or upgrade everyone to 1.1.0 (already built and served): in packages/hello-service.yaml set`, `  #   version: "1.1.0", url .../hello-service-1.1.0.tar.gz, sha256: ${v11.sha256}`] : []),
+            ...(ctx.jumpLines ?? []),
+            `Dashboard: ${ctx.metaUrl}/ui/ (sign in with the admin token ${ctx.adminToken})`,
             `Status API: curl -s -H 'authorization: Bearer ${ctx.adminToken}' ${ctx.metaUrl}/v1/devices`,
             `Logs: ${join(dir, 'logs')}.  Ctrl-C stops everything and cleans up.`,
             '',
