@@ -22,6 +22,10 @@ export interface RevisionRecord {
   info: CommitInfo | null;
   /** When meta applied (or rejected) it, ISO. */
   at: string;
+  /** Time to load and validate the tree (ms). */
+  loadMs?: number;
+  /** Time to switch to it: revision listeners and waking the long polls whose document changed (ms). */
+  switchMs?: number;
 }
 
 export interface RejectedRevision extends RevisionRecord {
@@ -53,6 +57,7 @@ export class RevisionApplier {
     }
     if (this.status.rejected?.revision === revision) return 'rejected';
     const at = new Date().toISOString();
+    const t0 = performance.now();
     let result;
     try {
       result = await loadFleet(reader, { revision });
@@ -71,13 +76,17 @@ export class RevisionApplier {
       return 'rejected';
     }
     const compiled = compileFleet(result.spec);
-    this.status.applied = { revision, info, at };
+    const t1 = performance.now();
+    const applied: RevisionRecord = { revision, info, at, loadMs: Math.round(t1 - t0) };
+    this.status.applied = applied;
     this.status.rejected = null;
     this.status.warnings = problems;
     for (const p of problems) this.log.warn({ revision }, p);
+    const waiting = this.desired.waiters.count;
     this.desired.setFleet(compiled, revision);
+    applied.switchMs = Math.round(performance.now() - t1);
     this.log.info(
-      { revision, packages: result.spec.packages.length, devices: result.spec.devices.length, commands: result.spec.commands.length },
+      { revision, packages: result.spec.packages.length, devices: result.spec.devices.length, commands: result.spec.commands.length, loadMs: applied.loadMs, switchMs: applied.switchMs, longPolls: waiting },
       `applied revision ${revision.slice(0, 12)}`,
     );
     return 'applied';

@@ -177,7 +177,7 @@ export async function run(): Promise<void> {
     const answers = await Promise.all(parked);
     const changed = answers.filter((a) => a.changed).length;
     const lat = answers.map((a) => a.at - tHook).sort((a, b) => a - b);
-    const st2 = await admin<{ revisionInfo: { at: string } }>(`${meta.url}/v1/status`, meta.adminToken);
+    const st2 = await admin<{ revisionInfo: { at: string; loadMs: number; switchMs: number } }>(`${meta.url}/v1/status`, meta.adminToken);
     const appliedAfterHook = Date.parse(st2.revisionInfo.at) - wallHook;
     agent.destroy();
 
@@ -190,7 +190,7 @@ export async function run(): Promise<void> {
     console.log(`  idle heartbeats: ${f(idle.requests.average, 0)}/s over ${SECONDS} s, 100 connections; latency p50 ${idle.latency.p50} ms, p99 ${idle.latency.p99} ms, max ${idle.latency.max} ms; non-2xx ${idle.non2xx}, errors ${idle.errors}; time inside meta's handler p50 ${bucketQuantile(hb0, hb1, 0.5)} ms, p99 ${bucketQuantile(hb0, hb1, 0.99)} ms`);
     console.log(`  meta RSS: ${f(rss0)} MB at start, ${f(rss1)} MB with ${status.devices.total} devices (${f(((rss1 - rss0) * 1048576) / status.devices.total, 0)} B/device incl. garbage); conditions ${JSON.stringify(status.devices.byCondition)}`);
     for (const m of mems) console.log(`  memory per device (after GC; registry + desired cache + conditions): ${m.bytesPerDevice} B with ${m.devices.toLocaleString('en')} devices (process RSS ${m.rssMB} MB)`);
-    console.log(`  commit to answer: ${changed}/${WAITERS} parked agents got the new document (${retries} polls sent again after a 503 or a timeout); webhook → answers p50 ${f(pct(lat, 50))} ms, p99 ${f(pct(lat, 99))} ms, last ${f(lat[lat.length - 1]!)} ms (fetch + validate + apply took ${appliedAfterHook} ms of it)`);
+    console.log(`  commit to answer: ${changed}/${WAITERS} parked agents got the new document (${retries} polls sent again after a 503 or a timeout); webhook → answers p50 ${f(pct(lat, 50))} ms, p99 ${f(pct(lat, 99))} ms, last ${f(lat[lat.length - 1]!)} ms (of which fetch ${appliedAfterHook} ms, validate ${st2.revisionInfo.loadMs} ms, switch revision + wake ${st2.revisionInfo.switchMs} ms)`);
   } finally {
     await meta.stop();
     await gs.close();
