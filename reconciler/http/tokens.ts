@@ -1,9 +1,9 @@
 // Bearer tokens, compared in constant time: both sides are hashed to the same length first.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash as oneShotHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from './http-error.js';
 
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+const digest = (s: string): Buffer => oneShotHash('sha256', s, 'buffer') as unknown as Buffer;
 
 export class TokenSet {
   private hashes: Buffer[];
@@ -42,7 +42,7 @@ export function requireToken(tokens: TokenSet, what: string, deviceTokens?: Read
       return void sendError(reply, 'UNAUTHORIZED', `missing bearer token (${what})`);
     }
     if (deviceTokens?.size) {
-      const device = deviceTokens.get(createHash('sha256').update(presented).digest('hex'));
+      const device = deviceTokens.get(oneShotHash('sha256', presented, 'hex'));
       if (device !== undefined) {
         (request as { droverDevice?: string }).droverDevice = device;
         return;

@@ -3,7 +3,7 @@
 // document changes or the wait ends (long poll).
 // Idle agents send the same bytes heartbeat after heartbeat: a body identical (by hash) to the
 // device's previous one is not parsed or validated again, only its time is recorded.
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import { PROTOCOL_VERSION } from '../../specs/wire/desired.js';
 import { HeartbeatRequestSchema, type HeartbeatRequest } from '../../specs/wire/heartbeat.js';
 import type { RoutePlugin } from '../deps.js';
@@ -46,7 +46,7 @@ export const heartbeatRoutes: RoutePlugin = async (app, deps) => {
       if (!Number.isFinite(waitS) || waitS < 0) return sendError(reply, 'INVALID_QUERY', 'wait must be a number of seconds >= 0');
     }
     const raw = typeof request.body === 'string' ? request.body : '';
-    const hash = createHash('sha1').update(raw).digest('base64');
+    const hash = oneShotHash('sha1', raw, 'base64');
     const now = clock.now();
     let record: DeviceRecord | undefined = registry.byBodyHash(hash);
     let hb: HeartbeatRequest | null = null;
