@@ -64,7 +64,7 @@ export const META_SPEC: CommandSpec = {
     { name: 'body-limit', type: 'number', metavar: 'BYTES', default: 1_048_576, help: 'largest request body accepted', check: positive },
     { name: 'max-in-flight', type: 'number', default: 4096, help: 'requests handled at once (long polls excluded) before answering 503', check: positive },
     { name: 'max-waiters', type: 'number', default: 500_000, help: 'long-poll heartbeats held at once; past it, heartbeats are answered at once', check: positive },
-    { name: 'max-lag', type: 'duration', default: 1000, help: 'event-loop delay above which meta answers 503 with Retry-After', check: positive },
+    { name: 'max-lag', type: 'duration', default: 1000, help: 'median event-loop delay (over the last second) above which meta answers 503 with Retry-After', check: positive },
     { name: 'flush-interval', type: 'duration', default: 1000, help: 'how often observed state is written to the store', check: positive },
     { name: 'heartbeat-jitter', type: 'number', default: 0.1, help: 'fraction of the heartbeat interval added or removed at random per answer', check: (v) => (Number(v) >= 0 && Number(v) < 1 ? undefined : 'must be between 0 and 1') },
     { name: 'sweep-interval', type: 'duration', default: 10_000, help: 'how often every device\'s condition is re-evaluated (to notice Offline)', check: positive },

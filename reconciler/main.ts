@@ -64,7 +64,7 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
   metrics.addGauge({ name: 'drover_revision_info', help: 'The revision served (value 1).', values: () => (desired.revision ? [{ labels: { revision: desired.revision }, value: 1 }] : []) });
   metrics.addGauge({ name: 'drover_long_polls', help: 'Heartbeats waiting on a long poll.', values: () => [{ value: desired.waiters.count }] });
   metrics.addGauge({ name: 'drover_store_pending_writes', help: 'Observed state queued for the store.', values: () => [{ value: store.stats().pendingWrites }] });
-  metrics.addGauge({ name: 'drover_event_loop_lag_seconds', help: 'Recent event-loop delay (p99).', values: () => [{ value: load.lagMs() / 1000 }] });
+  metrics.addGauge({ name: 'drover_event_loop_lag_seconds', help: 'Recent event-loop delay (median of the last ten 100 ms probes).', values: () => [{ value: load.lagMs() / 1000 }] });
 
   await source.start();
   const st = source.status();

@@ -1,45 +1,52 @@
 // Sheds load instead of falling over: past a bound on requests in flight (long polls that are
 // merely waiting do not count) or when the event loop lags, answer 503 with Retry-After.
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+// Lag is the MEDIAN delay of a 100 ms probe timer over its last ten firings: a saturated loop
+// delays every firing, while one long synchronous task (loading a large revision, a GC pause)
+// delays one firing only and must not turn away the agents whose requests queued behind it.
 import type { FastifyInstance } from 'fastify';
 import type { MetaMetrics } from '../metrics/metrics.js';
 import { sendError } from './http-error.js';
+
+const PROBE_MS = 100;
+const WINDOW = 10;
 
 export class LoadGuard {
   inFlight = 0;
   /** Requests parked on a long poll (subtracted from inFlight). */
   waiting = 0;
-  private histogram: IntervalHistogram;
-  private lag = 0;
+  private readonly samples = new Float64Array(WINDOW);
+  private next = 0;
+  private probe: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly maxInFlight: number,
     private readonly maxLagMs: number,
-  ) {
-    this.histogram = monitorEventLoopDelay({ resolution: 20 });
-    this.histogram.enable();
-  }
+  ) {}
 
-  /** Recent event-loop delay (p99 over the last ~second, ms; refreshed every 250 ms). */
+  /** Recent event-loop delay: the median of the probe's last firings, ms. */
   lagMs(): number {
-    return this.lag;
+    const sorted = Array.from(this.samples).sort((a, b) => a - b);
+    return (sorted[(WINDOW >> 1) - 1]! + sorted[WINDOW >> 1]!) / 2;
   }
 
   overloaded(): boolean {
     return this.inFlight - this.waiting > this.maxInFlight || this.lagMs() > this.maxLagMs;
   }
 
+  private startProbe(): void {
+    let expected = performance.now() + PROBE_MS;
+    this.probe = setInterval(() => {
+      const now = performance.now();
+      this.samples[this.next] = Math.max(0, now - expected);
+      this.next = (this.next + 1) % WINDOW;
+      expected = now + PROBE_MS;
+    }, PROBE_MS);
+    this.probe.unref();
+  }
+
   install(app: FastifyInstance, metrics: MetaMetrics, exempt: (url: string) => boolean): void {
-    let ticks = 0;
-    const reset = setInterval(() => {
-      this.lag = this.histogram.percentile(99) / 1e6;
-      if (++ticks % 4 === 0) this.histogram.reset();
-    }, 250);
-    reset.unref();
-    app.addHook('onClose', async () => {
-      clearInterval(reset);
-      this.histogram.disable();
-    });
+    this.startProbe();
+    app.addHook('onClose', async () => clearInterval(this.probe));
     app.addHook('onRequest', async (request, reply) => {
       if (exempt(request.url)) return;
       this.inFlight++;

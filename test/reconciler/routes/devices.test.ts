@@ -125,3 +125,33 @@ test('past max in-flight requests the guard answers 503 with Retry-After, then r
     await app.close();
   }
 });
+
+test('event-loop lag sheds load only when it is sustained, not after one long task', async () => {
+  const busy = (ms: number) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end);
+  };
+  const tick = () => new Promise((r) => setTimeout(r, 1));
+  const app = fastify();
+  const guard = new LoadGuard(1000, 25);
+  guard.install(app, new MetaMetrics(), () => false);
+  app.get('/fast', async () => ({ ok: true }));
+  await app.ready();
+  try {
+    // One synchronous task of 1.5 s (a big revision loading) among idle ticks: the median stays low.
+    for (let i = 0; i < 20; i++) await tick();
+    busy(1500);
+    for (let i = 0; i < 40; i++) await tick();
+    assert.equal((await app.inject('/fast')).statusCode, 200, `lag ${guard.lagMs()} ms after a single long task`);
+    // Every tick delayed by 80 ms for a while: the loop is saturated, so meta sheds load.
+    for (let i = 0; i < 30; i++) {
+      busy(80);
+      await tick();
+    }
+    const shed = await app.inject('/fast');
+    assert.equal(shed.statusCode, 503, `lag ${guard.lagMs()} ms while saturated`);
+    assert.match(String(shed.headers['retry-after']), /^\d+$/);
+  } finally {
+    await app.close();
+  }
+});
