@@ -11,9 +11,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { loadConfig } from '../lib/config.js';
 import { createLogger } from '../lib/log.js';
-import type { CliCommand } from './command.js';
+import { defineCommand } from './command.js';
 import { buildArtifacts, referencedArtifacts, rewriteFleet, serveArtifacts, type BuiltArtifact } from './demo/artifacts.js';
 import { startDemoAgent, startDemoMeta } from './demo/processes.js';
 import { converged, fetchDevices, formatDevices, helloServicePid, type DeviceLine } from './demo/status.js';
@@ -127,121 +126,113 @@ const steps: Step[] = [
   },
 ];
 
-export const command: CliCommand = {
-  summary: spec.summary,
-  async run(argv) {
-    const cfg = loadConfig(spec, argv);
-    if (cfg.help) {
-      process.stdout.write(cfg.help);
-      return 0;
-    }
-    const dir = mkdtempSync(join(tmpdir(), 'drover-demo-'));
-    const ctx: DemoContext = {
-      dir,
-      fleetDir: join(dir, 'fleet'),
-      agentToken: randomBytes(18).toString('base64url'),
-      adminToken: randomBytes(18).toString('base64url'),
-      devices: [],
-      say: (line) => process.stdout.write(`${line}\n`),
-    };
-    const cleanups: Cleanup[] = [];
-    let interrupted = false;
-    let wake: () => void = () => {};
-    const onSignal = () => {
-      if (interrupted) process.exit(130);
-      interrupted = true;
-      process.stdout.write('\nstopping the demo…\n');
-      wake();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    const sleep = (ms: number) => new Promise<void>((r) => {
-      const t = setTimeout(r, ms);
-      wake = () => { clearTimeout(t); r(); };
-    });
+export const command = defineCommand(spec, async (cfg) => {
+  const dir = mkdtempSync(join(tmpdir(), 'drover-demo-'));
+  const ctx: DemoContext = {
+    dir,
+    fleetDir: join(dir, 'fleet'),
+    agentToken: randomBytes(18).toString('base64url'),
+    adminToken: randomBytes(18).toString('base64url'),
+    devices: [],
+    say: (line) => process.stdout.write(`${line}\n`),
+  };
+  const cleanups: Cleanup[] = [];
+  let interrupted = false;
+  let wake: () => void = () => {};
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stdout.write('\nstopping the demo…\n');
+    wake();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const sleep = (ms: number) => new Promise<void>((r) => {
+    const t = setTimeout(r, ms);
+    wake = () => { clearTimeout(t); r(); };
+  });
 
-    let code = 0;
-    try {
-      ctx.say(`drover demo in ${dir}`);
-      for (const step of steps) {
-        if (interrupted) break;
-        const cleanup = await step.run(ctx);
-        if (cleanup) cleanups.push(cleanup);
-      }
-      const roots = Object.fromEntries(ctx.devices.map((d) => [d.id, d.root]));
-      const deadline = Date.now() + (cfg.values.timeout as number);
-      let last = '';
-      let redraw = 0; // lines of the last table, when it can be redrawn in place
-      // Every second: on a terminal the table is redrawn in place; elsewhere it is printed when it changes.
-      const show = (text: string) => {
-        const block = `[${new Date().toISOString().slice(11, 19)}]\n${text}`;
-        if (process.stdout.isTTY) {
-          if (redraw && text === last) process.stdout.write(`\x1b[${redraw}A\x1b[0J`);
-          process.stdout.write(`${block}\n`);
-          redraw = block.split('\n').length;
-        } else if (text !== last) ctx.say(block);
-        last = text;
-      };
-      let lines: DeviceLine[] = [];
-      while (!interrupted) {
-        lines = await fetchDevices(ctx.metaUrl!, ctx.adminToken, ctx.devices.map((d) => d.id));
-        const text = formatDevices(lines);
-        show(text);
-        if (converged(lines, roots)) break;
-        if (Date.now() > deadline) {
-          ctx.say(`not converged after ${(cfg.values.timeout as number) / 1000}s; agent logs are in ${join(dir, 'logs')}`);
-          code = 1;
-          break;
-        }
-        await sleep(1000);
-      }
-      if (code === 0 && !interrupted) {
-        const pids = ctx.devices.map((d) => `${d.id} pid ${helloServicePid(d.root) ?? '-'}`).join(', ');
-        ctx.say(`\nAll ${ctx.devices.length} devices are in sync; hello-service runs (${pids}).`);
-        if (cfg.values['exit-when-converged']) {
-          ctx.say('converged: stopping (--exit-when-converged)');
-        } else {
-          const v11 = ctx.built!.find((b) => b.name === 'hello-service' && b.version === '1.1.0');
-          redraw = 0;
-          ctx.say([
-            '',
-            `Now change the fleet and watch the agents follow. The repository is ${ctx.fleetDir}`,
-            `(meta watches it; commit to keep the history):`,
-            `  cd ${ctx.fleetDir}`,
-            `  sed -i 's/^state: started/state: stopped/' packages/hello-service.yaml && git commit -qam 'stop hello-service'`,
-            ...(v11 ? [`  # or upgrade everyone to 1.1.0 (already built and served): in packages/hello-service.yaml set`, `  #   version: "1.1.0", url .../hello-service-1.1.0.tar.gz, sha256: ${v11.sha256}`] : []),
-            ...(ctx.jumpLines ?? []),
-            `Dashboard: ${ctx.metaUrl}/ui/ (sign in with the admin token ${ctx.adminToken})`,
-            `Status API: curl -s -H 'authorization: Bearer ${ctx.adminToken}' ${ctx.metaUrl}/v1/devices`,
-            `Logs: ${join(dir, 'logs')}.  Ctrl-C stops everything and cleans up.`,
-            '',
-          ].join('\n'));
-          while (!interrupted) {
-            await sleep(1000);
-            if (interrupted) break;
-            lines = await fetchDevices(ctx.metaUrl!, ctx.adminToken, ctx.devices.map((d) => d.id));
-            const text = formatDevices(lines);
-            show(text);
-          }
-        }
-      }
-    } catch (err) {
-      process.stderr.write(`drover demo: ${(err as Error).message}\n`);
-      code = 1;
-    } finally {
-      for (const cleanup of cleanups.reverse()) {
-        try {
-          await cleanup();
-        } catch (err) {
-          process.stderr.write(`drover demo: cleanup: ${(err as Error).message}\n`);
-        }
-      }
-      if (cfg.values.keep) ctx.say(`kept ${dir}`);
-      else rmSync(dir, { recursive: true, force: true });
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+  let code = 0;
+  try {
+    ctx.say(`drover demo in ${dir}`);
+    for (const step of steps) {
+      if (interrupted) break;
+      const cleanup = await step.run(ctx);
+      if (cleanup) cleanups.push(cleanup);
     }
-    if (interrupted && code === 0) ctx.say('stopped and cleaned up');
-    return code;
-  },
-};
+    const roots = Object.fromEntries(ctx.devices.map((d) => [d.id, d.root]));
+    const deadline = Date.now() + (cfg.values.timeout as number);
+    let last = '';
+    let redraw = 0; // lines of the last table, when it can be redrawn in place
+    // Every second: on a terminal the table is redrawn in place; elsewhere it is printed when it changes.
+    const show = (text: string) => {
+      const block = `[${new Date().toISOString().slice(11, 19)}]\n${text}`;
+      if (process.stdout.isTTY) {
+        if (redraw && text === last) process.stdout.write(`\x1b[${redraw}A\x1b[0J`);
+        process.stdout.write(`${block}\n`);
+        redraw = block.split('\n').length;
+      } else if (text !== last) ctx.say(block);
+      last = text;
+    };
+    let lines: DeviceLine[] = [];
+    while (!interrupted) {
+      lines = await fetchDevices(ctx.metaUrl!, ctx.adminToken, ctx.devices.map((d) => d.id));
+      const text = formatDevices(lines);
+      show(text);
+      if (converged(lines, roots)) break;
+      if (Date.now() > deadline) {
+        ctx.say(`not converged after ${(cfg.values.timeout as number) / 1000}s; agent logs are in ${join(dir, 'logs')}`);
+        code = 1;
+        break;
+      }
+      await sleep(1000);
+    }
+    if (code === 0 && !interrupted) {
+      const pids = ctx.devices.map((d) => `${d.id} pid ${helloServicePid(d.root) ?? '-'}`).join(', ');
+      ctx.say(`\nAll ${ctx.devices.length} devices are in sync; hello-service runs (${pids}).`);
+      if (cfg.values['exit-when-converged']) {
+        ctx.say('converged: stopping (--exit-when-converged)');
+      } else {
+        const v11 = ctx.built!.find((b) => b.name === 'hello-service' && b.version === '1.1.0');
+        redraw = 0;
+        ctx.say([
+          '',
+          `Now change the fleet and watch the agents follow. The repository is ${ctx.fleetDir}`,
+          `(meta watches it; commit to keep the history):`,
+          `  cd ${ctx.fleetDir}`,
+          `  sed -i 's/^state: started/state: stopped/' packages/hello-service.yaml && git commit -qam 'stop hello-service'`,
+          ...(v11 ? [`  # or upgrade everyone to 1.1.0 (already built and served): in packages/hello-service.yaml set`, `  #   version: "1.1.0", url .../hello-service-1.1.0.tar.gz, sha256: ${v11.sha256}`] : []),
+          ...(ctx.jumpLines ?? []),
+          `Dashboard: ${ctx.metaUrl}/ui/ (sign in with the admin token ${ctx.adminToken})`,
+          `Status API: curl -s -H 'authorization: Bearer ${ctx.adminToken}' ${ctx.metaUrl}/v1/devices`,
+          `Logs: ${join(dir, 'logs')}.  Ctrl-C stops everything and cleans up.`,
+          '',
+        ].join('\n'));
+        while (!interrupted) {
+          await sleep(1000);
+          if (interrupted) break;
+          lines = await fetchDevices(ctx.metaUrl!, ctx.adminToken, ctx.devices.map((d) => d.id));
+          const text = formatDevices(lines);
+          show(text);
+        }
+      }
+    }
+  } catch (err) {
+    process.stderr.write(`drover demo: ${(err as Error).message}\n`);
+    code = 1;
+  } finally {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (err) {
+        process.stderr.write(`drover demo: cleanup: ${(err as Error).message}\n`);
+      }
+    }
+    if (cfg.values.keep) ctx.say(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (interrupted && code === 0) ctx.say('stopped and cleaned up');
+  return code;
+});

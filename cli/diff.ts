@@ -1,10 +1,9 @@
 // drover diff OLD NEW: what a change does, per device. OLD and NEW are directories, or
 // revisions of one git repository (--git, default the current directory).
-import { loadConfig } from '../lib/config.js';
 import { diffFleets } from '../specs/diff/diff-fleets.js';
 import { formatFleetDiff } from '../specs/diff/format-diff.js';
 import { formatProblem } from '../specs/load/problem.js';
-import type { CliCommand } from './command.js';
+import { defineCommand } from './command.js';
 import { loadFleetAt } from './load-fleet-at.js';
 
 const spec = {
@@ -18,33 +17,25 @@ const spec = {
   ],
 };
 
-export const command: CliCommand = {
-  summary: spec.summary,
-  async run(argv) {
-    const cfg = loadConfig(spec, argv);
-    if (cfg.help) {
-      process.stdout.write(cfg.help);
-      return 0;
+export const command = defineCommand(spec, async (cfg) => {
+  if (cfg.positionals.length !== 2) {
+    process.stderr.write(`drover diff: expected OLD and NEW\nUsage: ${spec.usage}\n`);
+    return 2;
+  }
+  const gitDir = cfg.values.git as string | undefined;
+  const [before, after] = await Promise.all(cfg.positionals.map((where) => loadFleetAt({ where, gitDir })));
+  for (const side of [before!, after!]) {
+    if (!side.ok) {
+      process.stderr.write(`${side.label} is invalid:\n${side.problems.filter((p) => p.severity === 'error').map(formatProblem).join('\n')}\n`);
+      return 1;
     }
-    if (cfg.positionals.length !== 2) {
-      process.stderr.write(`drover diff: expected OLD and NEW\nUsage: ${spec.usage}\n`);
-      return 2;
-    }
-    const gitDir = cfg.values.git as string | undefined;
-    const [before, after] = await Promise.all(cfg.positionals.map((where) => loadFleetAt({ where, gitDir })));
-    for (const side of [before!, after!]) {
-      if (!side.ok) {
-        process.stderr.write(`${side.label} is invalid:\n${side.problems.filter((p) => p.severity === 'error').map(formatProblem).join('\n')}\n`);
-        return 1;
-      }
-    }
-    if (!before!.ok || !after!.ok) return 1;
-    const diff = diffFleets(before!.spec, after!.spec);
-    if (cfg.values.json) process.stdout.write(JSON.stringify(diff, null, 2) + '\n');
-    else process.stdout.write(formatFleetDiff(diff, { all: cfg.values.all === true }));
-    if (diff.total === 0 && !cfg.values.json) {
-      process.stderr.write('note: no device is declared in devices/ on either side, so no per-device change can be shown\n');
-    }
-    return 0;
-  },
-};
+  }
+  if (!before!.ok || !after!.ok) return 1;
+  const diff = diffFleets(before!.spec, after!.spec);
+  if (cfg.values.json) process.stdout.write(JSON.stringify(diff, null, 2) + '\n');
+  else process.stdout.write(formatFleetDiff(diff, { all: cfg.values.all === true }));
+  if (diff.total === 0 && !cfg.values.json) {
+    process.stderr.write('note: no device is declared in devices/ on either side, so no per-device change can be shown\n');
+  }
+  return 0;
+});

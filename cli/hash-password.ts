@@ -1,7 +1,6 @@
 // drover hash-password: reads a password (prompt without echo, or stdin) and prints its scrypt hash.
-import { loadConfig } from '../lib/config.js';
 import { hashPassword } from '../lib/password.js';
-import type { CliCommand } from './command.js';
+import { defineCommand } from './command.js';
 import { readSecret } from './read-secret.js';
 
 const spec = {
@@ -11,20 +10,12 @@ const spec = {
   options: [{ name: 'stdin', type: 'boolean' as const, help: 'read the password from standard input (first line)', default: false, env: false as const }],
 };
 
-export const command: CliCommand = {
-  summary: spec.summary,
-  async run(argv) {
-    const cfg = loadConfig(spec, argv);
-    if (cfg.help) {
-      process.stdout.write(cfg.help);
-      return 0;
-    }
-    const password = await readSecret('Password: ', { fromStdin: cfg.values.stdin === true || !process.stdin.isTTY, confirm: process.stdin.isTTY ? 'Again: ' : undefined });
-    if (password.length < 8) {
-      process.stderr.write('drover hash-password: use at least 8 characters\n');
-      return 1;
-    }
-    process.stdout.write((await hashPassword(password)) + '\n');
-    return 0;
-  },
-};
+export const command = defineCommand(spec, async (cfg) => {
+  const password = await readSecret('Password: ', { fromStdin: cfg.values.stdin === true || !process.stdin.isTTY, confirm: process.stdin.isTTY ? 'Again: ' : undefined });
+  if (password.length < 8) {
+    process.stderr.write('drover hash-password: use at least 8 characters\n');
+    return 1;
+  }
+  process.stdout.write((await hashPassword(password)) + '\n');
+  return 0;
+});

@@ -1,9 +1,8 @@
 // drover import ops-meta CFG.json OUTDIR: an Open-Falcon ops-meta configuration as a fleet repository.
-import { loadConfig } from '../lib/config.js';
 import { DroverError } from '../lib/errors.js';
 import { formatProblem } from '../specs/load/problem.js';
 import { importOpsMeta } from '../reconciler/legacy/import-ops-meta.js';
-import type { CliCommand } from './command.js';
+import { defineCommand } from './command.js';
 
 const spec = {
   command: 'import',
@@ -24,45 +23,37 @@ const spec = {
     'URL, so `drover validate OUTDIR` fails at that line until the md5 is filled in; 2 on bad input.',
 };
 
-export const command: CliCommand = {
-  summary: spec.summary,
-  async run(argv) {
-    const cfg = loadConfig(spec, argv);
-    if (cfg.help) {
-      process.stdout.write(cfg.help);
-      return 0;
+export const command = defineCommand(spec, async (cfg) => {
+  const [kind, cfgPath, outDir, ...extra] = cfg.positionals;
+  if (kind !== 'ops-meta' || !cfgPath || !outDir || extra.length) {
+    throw new DroverError('CONFIG_INVALID', `usage: ${spec.usage} (drover import --help)`, { kind: 'stalled' });
+  }
+  let result;
+  try {
+    result = await importOpsMeta({
+      cfgPath,
+      outDir,
+      via: cfg.values.via as 'meta' | 'upstream',
+      offline: cfg.values.offline === true,
+      force: cfg.values.force === true,
+      fetchTimeoutMs: cfg.values['fetch-timeout'] as number,
+    });
+  } catch (err) {
+    if (err instanceof DroverError && (err.code === 'OPS_META_CONFIG_INVALID' || err.code === 'IMPORT_OUTDIR_NOT_EMPTY')) {
+      process.stderr.write(`drover import: ${err.message}\n`);
+      return 2;
     }
-    const [kind, cfgPath, outDir, ...extra] = cfg.positionals;
-    if (kind !== 'ops-meta' || !cfgPath || !outDir || extra.length) {
-      throw new DroverError('CONFIG_INVALID', `usage: ${spec.usage} (drover import --help)`, { kind: 'stalled' });
-    }
-    let result;
-    try {
-      result = await importOpsMeta({
-        cfgPath,
-        outDir,
-        via: cfg.values.via as 'meta' | 'upstream',
-        offline: cfg.values.offline === true,
-        force: cfg.values.force === true,
-        fetchTimeoutMs: cfg.values['fetch-timeout'] as number,
-      });
-    } catch (err) {
-      if (err instanceof DroverError && (err.code === 'OPS_META_CONFIG_INVALID' || err.code === 'IMPORT_OUTDIR_NOT_EMPTY')) {
-        process.stderr.write(`drover import: ${err.message}\n`);
-        return 2;
-      }
-      throw err;
-    }
-    const out = process.stdout;
-    out.write(`${outDir}: ${result.packages} package${result.packages === 1 ? '' : 's'}, ${result.overrides} override${result.overrides === 1 ? '' : 's'} (${result.files.join(', ')})\n`);
-    for (const n of result.notes) out.write(`${n.level === 'todo' ? 'TODO' : 'warning'}: ${n.message}\n`);
-    for (const p of result.problems) out.write(formatProblem({ ...p, file: `${outDir}/${p.file}` }) + '\n');
-    const todos = result.notes.filter((n) => n.level === 'todo').length;
-    if (result.valid && todos === 0) {
-      out.write(`${outDir}: valid; commit it to a git repository and point drover meta --repo at it\n`);
-      return 0;
-    }
-    out.write(`${outDir}: needs attention: fix the TODO(import) lines, then run drover validate ${outDir}\n`);
-    return 1;
-  },
-};
+    throw err;
+  }
+  const out = process.stdout;
+  out.write(`${outDir}: ${result.packages} package${result.packages === 1 ? '' : 's'}, ${result.overrides} override${result.overrides === 1 ? '' : 's'} (${result.files.join(', ')})\n`);
+  for (const n of result.notes) out.write(`${n.level === 'todo' ? 'TODO' : 'warning'}: ${n.message}\n`);
+  for (const p of result.problems) out.write(formatProblem({ ...p, file: `${outDir}/${p.file}` }) + '\n');
+  const todos = result.notes.filter((n) => n.level === 'todo').length;
+  if (result.valid && todos === 0) {
+    out.write(`${outDir}: valid; commit it to a git repository and point drover meta --repo at it\n`);
+    return 0;
+  }
+  out.write(`${outDir}: needs attention: fix the TODO(import) lines, then run drover validate ${outDir}\n`);
+  return 1;
+});

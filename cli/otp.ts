@@ -1,8 +1,7 @@
 // drover otp enroll USER | code USER: TOTP secrets for jump users, kept in jump's data folder.
 import { resolve } from 'node:path';
 import qrcode from 'qrcode-terminal';
-import { loadConfig } from '../lib/config.js';
-import type { CliCommand } from './command.js';
+import { defineCommand } from './command.js';
 
 const spec = {
   command: 'otp',
@@ -17,38 +16,30 @@ const spec = {
   ],
 };
 
-export const command: CliCommand = {
-  summary: spec.summary,
-  async run(argv) {
-    const cfg = loadConfig(spec, argv);
-    if (cfg.help) {
-      process.stdout.write(cfg.help);
-      return 0;
-    }
-    const [action, user] = cfg.positionals;
-    if ((action !== 'enroll' && action !== 'code') || !user || cfg.positionals.length !== 2) {
-      process.stderr.write(`usage: ${spec.usage}\n`);
-      return 2;
-    }
-    const dataDir = resolve(String(cfg.values.data));
-    const { enrollOtp, readOtpSecret } = await import('../jump/otp-secrets.js');
-    if (action === 'enroll') {
-      if (readOtpSecret(dataDir, user) && !cfg.values.force) {
-        process.stderr.write(`drover otp: ${user} is already enrolled in ${dataDir}; --force makes a new secret (the old one stops working)\n`);
-        return 1;
-      }
-      const { uri, path } = enrollOtp(dataDir, user, String(cfg.values.issuer));
-      process.stdout.write(`Enrolled ${user}: secret stored in ${path}\n${uri}\n`);
-      if (!cfg.values['no-qr']) qrcode.generate(uri, { small: true }, (qr) => process.stdout.write(qr + '\n'));
-      return 0;
-    }
-    const secret = readOtpSecret(dataDir, user);
-    if (!secret) {
-      process.stderr.write(`drover otp: ${user} is not enrolled in ${dataDir} (run: drover otp enroll ${user} --data ${dataDir})\n`);
+export const command = defineCommand(spec, async (cfg) => {
+  const [action, user] = cfg.positionals;
+  if ((action !== 'enroll' && action !== 'code') || !user || cfg.positionals.length !== 2) {
+    process.stderr.write(`usage: ${spec.usage}\n`);
+    return 2;
+  }
+  const dataDir = resolve(String(cfg.values.data));
+  const { enrollOtp, readOtpSecret } = await import('../jump/otp-secrets.js');
+  if (action === 'enroll') {
+    if (readOtpSecret(dataDir, user) && !cfg.values.force) {
+      process.stderr.write(`drover otp: ${user} is already enrolled in ${dataDir}; --force makes a new secret (the old one stops working)\n`);
       return 1;
     }
-    const { currentTotp } = await import('../jump/totp.js');
-    process.stdout.write((await currentTotp(secret)) + '\n');
+    const { uri, path } = enrollOtp(dataDir, user, String(cfg.values.issuer));
+    process.stdout.write(`Enrolled ${user}: secret stored in ${path}\n${uri}\n`);
+    if (!cfg.values['no-qr']) qrcode.generate(uri, { small: true }, (qr) => process.stdout.write(qr + '\n'));
     return 0;
-  },
-};
+  }
+  const secret = readOtpSecret(dataDir, user);
+  if (!secret) {
+    process.stderr.write(`drover otp: ${user} is not enrolled in ${dataDir} (run: drover otp enroll ${user} --data ${dataDir})\n`);
+    return 1;
+  }
+  const { currentTotp } = await import('../jump/totp.js');
+  process.stdout.write((await currentTotp(secret)) + '\n');
+  return 0;
+});

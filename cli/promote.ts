@@ -1,11 +1,10 @@
 // drover promote NAME --from DEVICE: moves a trial command into control.yaml with a selector and a
 // staged rollout, and commits it on a new branch for a pull request.
-import { loadConfig } from '../lib/config.js';
 import { formatProblem } from '../specs/load/problem.js';
 import { promote } from '../control/promote/promote.js';
 import { parseRolloutFlags, parseSelectFlags } from '../control/promote/parse-promote-flags.js';
 import { DroverError } from '../lib/errors.js';
-import type { CliCommand } from './command.js';
+import { defineCommand } from './command.js';
 
 const REPEATABLE = new Set(['--from', '--select']);
 
@@ -51,36 +50,28 @@ const spec = {
   ],
 };
 
-export const command: CliCommand = {
-  summary: spec.summary,
-  async run(argv) {
-    const cfg = loadConfig(spec, mergeRepeated(argv));
-    if (cfg.help) {
-      process.stdout.write(cfg.help);
-      return 0;
-    }
-    const v = cfg.values;
-    const name = cfg.positionals[0];
-    if (!name || cfg.positionals.length > 1) throw new DroverError('CONFIG_INVALID', `name exactly one command to promote\nRun 'drover promote --help' for the options.`, { kind: 'stalled' });
-    const from = (v.from as string[] | undefined) ?? [];
-    if (from.length === 0) throw new DroverError('CONFIG_INVALID', '--from DEVICE is required: the trial device(s) the command comes from', { kind: 'stalled' });
-    const result = await promote({
-      name,
-      from,
-      select: parseSelectFlags((v.select as string[] | undefined) ?? []),
-      rollout: parseRolloutFlags(v.rollout as string[], v['max-failures'] as number),
-      repo: v.repo as string,
-      branch: v.branch as string | undefined,
-      meta: v.meta as string | undefined,
-      adminToken: v['admin-token'] as string | undefined,
-      force: v.force === true,
-      author: { name: v['author-name'] as string | undefined, email: v['author-email'] as string | undefined },
-    });
-    for (const w of result.warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
-    for (const o of result.objections) process.stderr.write(`warning: promoted with --force despite: ${o}\n`);
-    process.stdout.write(`${result.message}\n`);
-    process.stdout.write(`Committed ${result.commit.slice(0, 12)} on branch ${result.branch} (${result.files.join(', ')}).\n`);
-    process.stdout.write(`Push it and open a pull request:\n  ${result.push}\n`);
-    return 0;
-  },
-};
+export const command = defineCommand(spec, async (cfg) => {
+  const v = cfg.values;
+  const name = cfg.positionals[0];
+  if (!name || cfg.positionals.length > 1) throw new DroverError('CONFIG_INVALID', `name exactly one command to promote\nRun 'drover promote --help' for the options.`, { kind: 'stalled' });
+  const from = (v.from as string[] | undefined) ?? [];
+  if (from.length === 0) throw new DroverError('CONFIG_INVALID', '--from DEVICE is required: the trial device(s) the command comes from', { kind: 'stalled' });
+  const result = await promote({
+    name,
+    from,
+    select: parseSelectFlags((v.select as string[] | undefined) ?? []),
+    rollout: parseRolloutFlags(v.rollout as string[], v['max-failures'] as number),
+    repo: v.repo as string,
+    branch: v.branch as string | undefined,
+    meta: v.meta as string | undefined,
+    adminToken: v['admin-token'] as string | undefined,
+    force: v.force === true,
+    author: { name: v['author-name'] as string | undefined, email: v['author-email'] as string | undefined },
+  });
+  for (const w of result.warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
+  for (const o of result.objections) process.stderr.write(`warning: promoted with --force despite: ${o}\n`);
+  process.stdout.write(`${result.message}\n`);
+  process.stdout.write(`Committed ${result.commit.slice(0, 12)} on branch ${result.branch} (${result.files.join(', ')}).\n`);
+  process.stdout.write(`Push it and open a pull request:\n  ${result.push}\n`);
+  return 0;
+}, { prepareArgv: mergeRepeated });

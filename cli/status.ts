@@ -1,7 +1,7 @@
 // drover status: the fleet as a table (device, condition, revision, last seen, drift), or JSON.
-import { loadConfig, type OptionSpec } from '../lib/config.js';
+import { type OptionSpec } from '../lib/config.js';
 import { DroverError, errorMessage } from '../lib/errors.js';
-import type { CliCommand } from './command.js';
+import { defineCommand } from './command.js';
 import { formatStatusTable, formatSummary, type StatusRow } from './status-table.js';
 
 export const STATUS_OPTIONS: OptionSpec[] = [
@@ -40,41 +40,33 @@ export async function metaGet<T>(base: string, path: string, token: string): Pro
   return JSON.parse(text) as T;
 }
 
-export const command: CliCommand = {
-  summary: spec.summary,
-  async run(argv) {
-    const cfg = loadConfig(spec, argv);
-    if (cfg.help) {
-      process.stdout.write(cfg.help);
-      return 0;
-    }
-    const base = cfg.values.meta as string;
-    const token = cfg.values['admin-token'] as string | undefined;
-    if (!token) throw new DroverError('CONFIG_INVALID', '--admin-token (or DROVER_ADMIN_TOKEN) is required', { kind: 'stalled' });
-    if (cfg.values.commands) return (await import('./status-commands.js')).showCommands(cfg.values.meta as string, token, cfg.values.json === true);
-    const limit = Math.max(1, Math.floor(cfg.values.limit as number));
-    const status = await metaGet<Parameters<typeof formatSummary>[0]>(base, 'v1/status', token);
-    const devices: StatusRow[] = [];
-    let cursor: string | null = null;
-    let total = 0;
-    for (let page = 0; page < 10_000 && devices.length < limit; page++) {
-      const q = new URLSearchParams({ limit: String(Math.min(1000, limit - devices.length)) });
-      for (const l of (cfg.values.label as string[] | undefined) ?? []) q.append('label', l);
-      if (cfg.values.condition) q.set('condition', cfg.values.condition as string);
-      if (cursor) q.set('cursor', cursor);
-      const body: { items: StatusRow[]; nextCursor: string | null; total: number } = await metaGet(base, `v1/devices?${q}`, token);
-      devices.push(...body.items);
-      total = body.total;
-      cursor = body.nextCursor;
-      if (!cursor) break;
-    }
-    if (cfg.values.json) {
-      process.stdout.write(JSON.stringify({ status, devices }, null, 2) + '\n');
-      return 0;
-    }
-    process.stdout.write(formatSummary(status));
-    process.stdout.write(formatStatusTable(devices, Date.now()));
-    if (cursor) process.stdout.write(`… more devices than --limit ${limit} (of ${total} known); narrow with --label or --condition\n`);
+export const command = defineCommand(spec, async (cfg) => {
+  const base = cfg.values.meta as string;
+  const token = cfg.values['admin-token'] as string | undefined;
+  if (!token) throw new DroverError('CONFIG_INVALID', '--admin-token (or DROVER_ADMIN_TOKEN) is required', { kind: 'stalled' });
+  if (cfg.values.commands) return (await import('./status-commands.js')).showCommands(cfg.values.meta as string, token, cfg.values.json === true);
+  const limit = Math.max(1, Math.floor(cfg.values.limit as number));
+  const status = await metaGet<Parameters<typeof formatSummary>[0]>(base, 'v1/status', token);
+  const devices: StatusRow[] = [];
+  let cursor: string | null = null;
+  let total = 0;
+  for (let page = 0; page < 10_000 && devices.length < limit; page++) {
+    const q = new URLSearchParams({ limit: String(Math.min(1000, limit - devices.length)) });
+    for (const l of (cfg.values.label as string[] | undefined) ?? []) q.append('label', l);
+    if (cfg.values.condition) q.set('condition', cfg.values.condition as string);
+    if (cursor) q.set('cursor', cursor);
+    const body: { items: StatusRow[]; nextCursor: string | null; total: number } = await metaGet(base, `v1/devices?${q}`, token);
+    devices.push(...body.items);
+    total = body.total;
+    cursor = body.nextCursor;
+    if (!cursor) break;
+  }
+  if (cfg.values.json) {
+    process.stdout.write(JSON.stringify({ status, devices }, null, 2) + '\n');
     return 0;
-  },
-};
+  }
+  process.stdout.write(formatSummary(status));
+  process.stdout.write(formatStatusTable(devices, Date.now()));
+  if (cursor) process.stdout.write(`… more devices than --limit ${limit} (of ${total} known); narrow with --label or --condition\n`);
+  return 0;
+});

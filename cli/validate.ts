@@ -1,7 +1,6 @@
 // drover validate [DIR]: every problem as file:line:col, exit 1 on errors. A pull-request check.
-import { loadConfig } from '../lib/config.js';
 import { formatProblem } from '../specs/load/problem.js';
-import type { CliCommand } from './command.js';
+import { defineCommand } from './command.js';
 import { loadFleetAt } from './load-fleet-at.js';
 
 const spec = {
@@ -15,38 +14,30 @@ const spec = {
   ],
 };
 
-export const command: CliCommand = {
-  summary: spec.summary,
-  async run(argv) {
-    const cfg = loadConfig(spec, argv);
-    if (cfg.help) {
-      process.stdout.write(cfg.help);
-      return 0;
-    }
-    const where = cfg.positionals[0] ?? (cfg.values.git ? 'HEAD' : '.');
-    const result = await loadFleetAt({ where, gitDir: cfg.values.git as string | undefined });
-    const errors = result.problems.filter((p) => p.severity === 'error').length;
-    const warnings = result.problems.length - errors;
-    const failed = errors > 0 || (cfg.values.strict === true && warnings > 0);
-    if (cfg.values.json) {
-      process.stdout.write(JSON.stringify({ ok: !failed, errors, warnings, problems: result.problems }, null, 2) + '\n');
-      return failed ? 1 : 0;
-    }
-    for (const p of result.problems) process.stdout.write(formatProblem(p) + '\n');
-    if (result.ok) {
-      const s = result.spec;
-      const trials = s.devices.reduce((n, d) => n + (d.commands?.length ?? 0), 0);
-      process.stdout.write(
-        `${result.label}: ${failed ? 'invalid' : 'valid'}: ${plural(s.packages.length, 'package')}, ${plural(s.devices.length, 'device')}, ${plural(s.commands.length, 'command')}` +
-          `${trials ? ` (+${trials} under trial)` : ''}, ${plural(s.users.length, 'user')}` +
-          `${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}\n`,
-      );
-    } else {
-      process.stdout.write(`${result.label}: invalid: ${errors} error${errors === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}\n`);
-    }
+export const command = defineCommand(spec, async (cfg) => {
+  const where = cfg.positionals[0] ?? (cfg.values.git ? 'HEAD' : '.');
+  const result = await loadFleetAt({ where, gitDir: cfg.values.git as string | undefined });
+  const errors = result.problems.filter((p) => p.severity === 'error').length;
+  const warnings = result.problems.length - errors;
+  const failed = errors > 0 || (cfg.values.strict === true && warnings > 0);
+  if (cfg.values.json) {
+    process.stdout.write(JSON.stringify({ ok: !failed, errors, warnings, problems: result.problems }, null, 2) + '\n');
     return failed ? 1 : 0;
-  },
-};
+  }
+  for (const p of result.problems) process.stdout.write(formatProblem(p) + '\n');
+  if (result.ok) {
+    const s = result.spec;
+    const trials = s.devices.reduce((n, d) => n + (d.commands?.length ?? 0), 0);
+    process.stdout.write(
+      `${result.label}: ${failed ? 'invalid' : 'valid'}: ${plural(s.packages.length, 'package')}, ${plural(s.devices.length, 'device')}, ${plural(s.commands.length, 'command')}` +
+        `${trials ? ` (+${trials} under trial)` : ''}, ${plural(s.users.length, 'user')}` +
+        `${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}\n`,
+    );
+  } else {
+    process.stdout.write(`${result.label}: invalid: ${errors} error${errors === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}\n`);
+  }
+  return failed ? 1 : 0;
+});
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
