@@ -26,6 +26,19 @@ export function renderMenu(name: string, user: string, devices: readonly { id: s
 
 export async function runMenu(ctx: SessionContext, state: SessionState, channel: ServerChannel): Promise<void> {
   const started = Date.now();
+  const activity = ctx.activity({ kind: 'menu', device: null });
+  try {
+    await menuRounds(ctx, state, channel, (a) => activity.set(a));
+  } finally {
+    activity.end();
+  }
+  ctx.audit.write({ event: 'session', user: ctx.user.name, from: ctx.from, kind: 'menu', durationMs: Date.now() - started });
+}
+
+type SetActivity = Parameters<ReturnType<SessionContext['activity']>['set']>[0];
+const IN_MENU: SetActivity = { kind: 'menu', device: null };
+
+async function menuRounds(ctx: SessionContext, state: SessionState, channel: ServerChannel, show: (a: SetActivity) => void): Promise<void> {
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const devices = reachableDevices(ctx.user.access, await ctx.devices.list());
     channel.write(renderMenu(ctx.name, ctx.user.name, devices, ctx.user.shell));
@@ -38,8 +51,10 @@ export async function runMenu(ctx: SessionContext, state: SessionState, channel:
       const recorder = ctx.record ? startRecording(ctx.dataDir, ctx.user.name, `${ctx.name}-shell`, state.term) : undefined;
       const t0 = Date.now();
       let untrack = (): void => undefined;
+      show({ kind: 'shell', device: 'jump-host' });
       const r = await runHostShell({ channel, term: state.term, shell: ctx.shellCommand, shellUser: ctx.shellUser, recorder, touch: ctx.touch, onOpen: (close) => (untrack = ctx.track(close)) });
       untrack();
+      show(IN_MENU);
       await recorder?.close();
       if (r.error) channel.write(`${ctx.name}: ${r.error}\r\n`);
       ctx.audit.write({ event: 'session', user: ctx.user.name, from: ctx.from, kind: 'shell', ...(recorder ? { recording: recorder.path } : {}), durationMs: Date.now() - t0, ...(r.error ? { error: r.error } : {}) });
@@ -57,8 +72,8 @@ export async function runMenu(ctx: SessionContext, state: SessionState, channel:
       continue;
     }
     channel.write(`Connecting to ${device.id}...\r\n`);
-    await connectAndAudit(ctx, state, channel, device, undefined);
+    show({ kind: 'device', device: device.id, port: 22 });
+    await connectAndAudit(ctx, state, channel, device, undefined).finally(() => show(IN_MENU));
     channel.write('\r\n');
   }
-  ctx.audit.write({ event: 'session', user: ctx.user.name, from: ctx.from, kind: 'menu', durationMs: Date.now() - started });
 }

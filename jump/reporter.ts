@@ -3,6 +3,8 @@
 // performs by draining. Meta being down is recorded as the last error and retried.
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
+import type { Activity } from './activity.js';
+import type { AuditRecord } from './audit.js';
 
 export interface JumpStatus {
   name: string;
@@ -11,13 +13,20 @@ export interface JumpStatus {
   startedAt: string;
   listen: string;
   draining: boolean;
+  /** Logged-in connections. */
   activeSessions: number;
-  sessions: { user: string; from: string }[];
+  /** What they do (menu, device, shell, tunnel), oldest first, at most MAX_REPORTED_SESSIONS. */
+  sessions: Activity[];
+  /** The last audit events, oldest first (bounded by the audit log's ring). */
+  events: AuditRecord[];
   lockedKeys: string[];
   /** Fleet repository revision the users and devices come from. */
   revision: string | null;
   lastError: string | null;
 }
+
+/** Keeps the report small whatever the load; `activeSessions` still counts them all. */
+export const MAX_REPORTED_SESSIONS = 200;
 
 export interface ReportAnswer {
   restart?: boolean;

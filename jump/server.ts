@@ -6,6 +6,7 @@ import ssh2, { type Connection, type Server } from 'ssh2';
 import type { Logger } from '../lib/log.js';
 import { errorMessage } from '../lib/errors.js';
 import type { UserSpec } from '../specs/schema/user.js';
+import { startActivity, type Activity, type ActivityHandle } from './activity.js';
 import type { AuditLog } from './audit.js';
 import { authenticate, type AuthDeps } from './authenticate.js';
 import type { DeviceKeys } from './device-keys.js';
@@ -42,6 +43,9 @@ interface Conn {
   from: string;
   user?: UserSpec;
   closers: Set<() => void>;
+  /** What the connection does now (menu, device, shell, tunnels). */
+  activities: Set<Activity>;
+  loginAt?: string;
 }
 
 export class JumpSshServer {
@@ -112,8 +116,11 @@ export class JumpSshServer {
     return [...this.conns].filter((c) => c.user).length;
   }
 
-  get sessions(): { user: string; from: string }[] {
-    return [...this.conns].filter((c) => c.user).map((c) => ({ user: c.user!.name, from: c.from }));
+  /** One entry per activity of each logged-in connection; `login` for a connection without any yet. */
+  get sessions(): Activity[] {
+    return [...this.conns]
+      .filter((c) => c.user)
+      .flatMap((c) => (c.activities.size > 0 ? [...c.activities] : [{ user: c.user!.name, device: null, kind: 'login' as const, since: c.loginAt ?? new Date().toISOString(), from: c.from }]));
   }
 
   /** Stops accepting connections; existing ones continue. */
@@ -135,7 +142,7 @@ export class JumpSshServer {
   private onConnection(client: Connection, from: string): void {
     const { limits, audit, log } = this.deps;
     client.on('error', (err: Error) => log.debug({ from, err: err.message }, 'connection error'));
-    const conn: Conn = { client, from, closers: new Set() };
+    const conn: Conn = { client, from, closers: new Set(), activities: new Set() };
     this.conns.add(conn);
     let authed = false;
     let failures = 0;
@@ -175,6 +182,7 @@ export class JumpSshServer {
       authed = true;
       this.loggedIn(client);
       const user = conn.user!;
+      conn.loginAt = new Date().toISOString();
       if (limits.idleTimeoutMs > 0) {
         idle = setTimeout(() => {
           log.info({ user: user.name, from }, 'idle timeout');
@@ -186,7 +194,8 @@ export class JumpSshServer {
         conn.closers.add(closer);
         return () => conn.closers.delete(closer);
       };
-      const ctx = { client, user, from, devices: this.deps.devices, audit, keys: this.deps.keys, dataDir: this.deps.dataDir, record: this.deps.record, name: this.deps.name, shellCommand: this.deps.shellCommand, shellUser: this.deps.shellUser, touch, track };
+      const activity = (a: Pick<Activity, 'kind' | 'device'> & { port?: number }): ActivityHandle => startActivity(conn.activities, { user: user.name, from, ...a });
+      const ctx = { client, user, from, activity, devices: this.deps.devices, audit, keys: this.deps.keys, dataDir: this.deps.dataDir, record: this.deps.record, name: this.deps.name, shellCommand: this.deps.shellCommand, shellUser: this.deps.shellUser, touch, track };
       client.on('session', (accept) => {
         touch();
         handleSession(ctx, accept());
@@ -207,6 +216,7 @@ export class JumpSshServer {
     client.on('close', () => {
       if (idle) clearTimeout(idle);
       for (const close of conn.closers) close();
+      conn.activities.clear();
       this.conns.delete(conn);
       if (authed) audit.write({ event: 'logout', user: conn.user!.name, from, durationMs: Date.now() - started });
     });

@@ -4,6 +4,7 @@
 import type { Connection, ServerChannel, Session } from 'ssh2';
 import type { UserSpec } from '../specs/schema/user.js';
 import { mayReach } from './access.js';
+import type { ActivityHandle, ActivityKind } from './activity.js';
 import type { AuditLog } from './audit.js';
 import type { DeviceKeys } from './device-keys.js';
 import { runDeviceSession } from './device-session.js';
@@ -18,6 +19,8 @@ export interface SessionContext {
   client: Connection;
   user: UserSpec;
   from: string;
+  /** Shows what the session does in the status report until `end()`. */
+  activity: (a: { kind: ActivityKind; device: string | null; port?: number }) => ActivityHandle;
   devices: DeviceResolver;
   audit: AuditLog;
   keys: DeviceKeys;
@@ -84,7 +87,12 @@ async function execOnDevice(ctx: SessionContext, state: SessionState, channel: S
     channel.stderr.write(`${ctx.name}: ${deviceId}: administratively prohibited (unknown device or not allowed)\r\n`);
     return 1;
   }
-  return connectAndAudit(ctx, state, channel, device, command, started);
+  const activity = ctx.activity({ kind: 'device', device: device.id, port: 22 });
+  try {
+    return await connectAndAudit(ctx, state, channel, device, command, started);
+  } finally {
+    activity.end();
+  }
 }
 
 export async function connectAndAudit(ctx: SessionContext, state: SessionState, channel: ServerChannel, device: NonNullable<Awaited<ReturnType<DeviceResolver['resolve']>>>, command: string | undefined, started = Date.now()): Promise<number> {

@@ -14,7 +14,8 @@ import { FleetSource } from './fleet-source.js';
 import { ensureHostKey, hostPublicKey } from './host-key.js';
 import { LockoutBook } from './lockout.js';
 import { createNotifier } from './notifier.js';
-import { MetaReporter, type JumpStatus } from './reporter.js';
+import { listActivities } from './activity.js';
+import { MAX_REPORTED_SESSIONS, MetaReporter, type JumpStatus } from './reporter.js';
 import { JumpSshServer } from './server.js';
 import { TotpVerifier } from './totp.js';
 
@@ -100,7 +101,8 @@ export async function startJump(config: JumpConfig, opts: StartJumpOptions = {})
     listen: `${config.listen.host}:${port}`,
     draining: ssh.draining,
     activeSessions: ssh.active,
-    sessions: ssh.sessions,
+    sessions: listActivities(ssh.sessions, MAX_REPORTED_SESSIONS),
+    events: audit.recent(),
     lockedKeys: [...userLocks.locked(now()), ...addrLocks.locked(now())],
     revision: fleet.current.revision,
     lastError: ssh.lastError ?? fleet.lastError ?? reporter?.lastError ?? null,

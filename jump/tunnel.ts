@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import type { Connection, ServerChannel, TcpipRequestInfo } from 'ssh2';
 import { errorMessage } from '../lib/errors.js';
 import { mayReach } from './access.js';
+import type { ActivityHandle, ActivityKind } from './activity.js';
 import type { AuditLog } from './audit.js';
 import type { DeviceResolver } from './devices.js';
 import { ADMINISTRATIVELY_PROHIBITED, rejectChannel } from './reject-channel.js';
@@ -14,6 +15,7 @@ export interface TunnelContext {
   client: Connection;
   user: UserSpec;
   from: string;
+  activity: (a: { kind: ActivityKind; device: string | null; port?: number }) => ActivityHandle;
   devices: DeviceResolver;
   audit: AuditLog;
   touch: () => void;
@@ -46,10 +48,12 @@ export async function openTunnel(ctx: TunnelContext, accept: () => ServerChannel
   let stream: ServerChannel | undefined;
   let done = false;
   let untrack = (): void => undefined;
+  let activity: ActivityHandle | undefined;
   const finish = (error?: string): void => {
     if (done) return;
     done = true;
     untrack();
+    activity?.end();
     audit.write({ event: 'tunnel', user: user.name, from, device: device.id, address, port, bytesIn, bytesOut, durationMs: Date.now() - started, ...(error ? { error } : {}) });
   };
   socket.once('error', (err) => {
@@ -67,6 +71,7 @@ export async function openTunnel(ctx: TunnelContext, accept: () => ServerChannel
       socket.destroy();
       return;
     }
+    activity = ctx.activity({ kind: 'tunnel', device: device.id, port });
     untrack = ctx.track(() => {
       socket.destroy();
       stream?.close();

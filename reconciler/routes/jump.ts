@@ -1,6 +1,8 @@
 // Supervision of jump servers: jump POSTs its status to /v1/jump/report every few seconds;
 // GET /v1/jump shows the last report of each jump (stale ones as down); POST /v1/jump/restart
 // asks a jump (or all) to drain and restart, delivered in the answer to its next report.
+// A report carries the active sessions (user, device, kind, from, since) and the recent audit
+// events (flat objects with `time` and `event`), both bounded here.
 // Admin token on every route. The state lives here, per app instance.
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
@@ -8,6 +10,24 @@ import type { MetaDeps } from '../deps.js';
 import { sendError } from '../http/http-error.js';
 
 const Text = (max: number) => z.string().max(max);
+
+/** Older jumps report only user and from; newer ones what the session does and since when. */
+const SessionSchema = z.object({
+  user: Text(64),
+  from: Text(64),
+  device: Text(128).nullable().optional(),
+  kind: z.enum(['login', 'menu', 'device', 'shell', 'tunnel']).optional(),
+  port: z.number().int().min(0).max(65535).optional(),
+  since: z.iso.datetime().optional(),
+});
+
+const MAX_EVENT_FIELDS = 24;
+/** One audit line as jump wrote it: flat, scalar values only, a bounded number of short fields. */
+const AuditEventSchema = z
+  .object({ time: z.iso.datetime(), event: Text(40) })
+  .catchall(z.union([Text(1000), z.number(), z.boolean(), z.null()]))
+  .refine((e) => Object.keys(e).length <= MAX_EVENT_FIELDS, `at most ${MAX_EVENT_FIELDS} fields per event`)
+  .refine((e) => Object.keys(e).every((k) => k.length <= 40), 'field names are at most 40 characters');
 
 export const JumpReportSchema = z.object({
   name: Text(64).regex(/^[A-Za-z0-9._-]+$/, 'name must be letters, digits, . _ -'),
@@ -17,7 +37,8 @@ export const JumpReportSchema = z.object({
   listen: Text(128).optional(),
   draining: z.boolean().default(false),
   activeSessions: z.number().int().min(0),
-  sessions: z.array(z.object({ user: Text(64), from: Text(64) })).max(1000).default([]),
+  sessions: z.array(SessionSchema).max(1000).default([]),
+  events: z.array(AuditEventSchema).max(200).default([]),
   lockedKeys: z.array(Text(200)).max(1000).default([]),
   lastError: Text(2000).nullable().default(null),
   revision: Text(100).nullable().default(null),

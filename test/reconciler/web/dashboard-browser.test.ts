@@ -35,7 +35,15 @@ before(async () => {
   const report = await fetch(`${s.url}/v1/jump/report`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${s.adminToken}` },
-    body: JSON.stringify({ name: 'jump-1', up: true, version: '0.1.0', startedAt: new Date().toISOString(), listen: '127.0.0.1:2222', activeSessions: 1, sessions: [{ user: 'alice', from: '10.0.0.7' }] }),
+    body: JSON.stringify({ name: 'jump-1', up: true, version: '0.1.0', startedAt: new Date().toISOString(), listen: '127.0.0.1:2222', activeSessions: 2,
+      sessions: [
+        { user: 'alice', from: '10.0.0.7', kind: 'device', device: 'web-010', port: 22, since: new Date(Date.now() - 5 * 60_000).toISOString() },
+        { user: 'bob', from: '10.0.0.8', kind: 'menu', device: null, since: new Date().toISOString() },
+      ],
+      events: [
+        { time: new Date(Date.now() - 6 * 60_000).toISOString(), event: 'login-failed', user: 'mallory', from: '10.0.0.9', reason: 'wrong password' },
+        { time: new Date(Date.now() - 5 * 60_000).toISOString(), event: 'login', user: 'alice', from: '10.0.0.7', otp: 'totp' },
+      ] }),
   });
   assert.equal(report.status, 200, await report.text());
   browser = await launchBrowser();
@@ -165,7 +173,13 @@ test('the jump view shows the bastion up with its sessions', { skip }, async () 
   await page.click('#nav a[data-view="jump"]');
   await ready('jump');
   assert.equal(await page.textContent('[data-testid="jump-state"]'), 'up');
-  assert.match(await page.textContent('table.sessions') ?? '', /alice/);
+  const sessions = await page.textContent('table.sessions') ?? '';
+  assert.match(sessions, /alice/);
+  assert.match(sessions, /web-010/, 'the device column');
+  assert.match(sessions, /\d+ min ago/, 'since, as an age');
+  const audit = await page.textContent('table.audit') ?? '';
+  assert.match(audit, /login-failed.*mallory/s);
+  assert.match(audit, /login.*alice/s);
   await page.screenshot({ path: screenshotPath('jump'), fullPage: true });
 });
 
