@@ -12,9 +12,14 @@ export interface ObserveResult {
   record: DeviceRecord;
   created: boolean;
   labelsChanged: boolean;
+  /** The reported packages differ from the device's previous report (always true for a new device). */
+  packagesChanged: boolean;
   /** The command results that changed since the last report (already queued for the store). */
   changedCommands: CommandReport[];
 }
+
+/** Called after each observe() with its result and the report it recorded. */
+export type ObserveListener = (result: ObserveResult, report: HeartbeatRequest) => void;
 
 export class DeviceRegistry {
   private devices = new Map<string, DeviceRecord>();
@@ -23,6 +28,7 @@ export class DeviceRegistry {
   private stringIntern = new Map<string, string>();
   /** Raw-body hash of each device's last heartbeat → the device (the idle fast path). */
   private byBody = new Map<string, DeviceRecord>();
+  private observeListeners: ObserveListener[] = [];
 
   constructor(private readonly store: Store) {}
 
@@ -111,6 +117,17 @@ export class DeviceRegistry {
     }
   }
 
+  /**
+   * Calls the listener after every observe() (not after touch(): an idle heartbeat changes nothing
+   * but the time). Listeners run synchronously, in subscription order; returns the unsubscribe.
+   */
+  onObserve(listener: ObserveListener): () => void {
+    this.observeListeners = [...this.observeListeners, listener];
+    return () => {
+      this.observeListeners = this.observeListeners.filter((l) => l !== listener);
+    };
+  }
+
   /** Records a heartbeat. */
   observe(hb: HeartbeatRequest, now: number): ObserveResult {
     const id = hb.device.id;
@@ -150,6 +167,7 @@ export class DeviceRegistry {
       changed = true;
     }
     const packages = JSON.stringify(hb.packages);
+    const packagesChanged = created || packages !== record.packages;
     if (packages !== record.packages) {
       record.packages = packages;
       record.base = null;
@@ -174,7 +192,9 @@ export class DeviceRegistry {
       record.queuedAt = now;
       this.store.putDevice(record);
     }
-    return { record, created, labelsChanged, changedCommands };
+    const result: ObserveResult = { record, created, labelsChanged, packagesChanged, changedCommands };
+    for (const listener of this.observeListeners) listener(result, hb);
+    return result;
   }
 }
 

@@ -5,12 +5,13 @@
 // device's previous one is not parsed or validated again, only its time is recorded.
 import { hash as oneShotHash } from 'node:crypto';
 import { PROTOCOL_VERSION } from '../../specs/wire/desired.js';
-import { HeartbeatRequestSchema, type HeartbeatRequest } from '../../specs/wire/heartbeat.js';
+import { HeartbeatRequestSchema } from '../../specs/wire/heartbeat.js';
 import type { RoutePlugin } from '../deps.js';
 import type { DesiredEntry } from '../desired/desired-state.js';
 import { sendError } from '../http/http-error.js';
 import { boundDevice } from '../http/tokens.js';
 import type { DeviceRecord } from '../registry/device-record.js';
+import { recordReport } from '../registry/record-report.js';
 
 function issuesText(issues: { path: PropertyKey[]; message: string }[]): string {
   return issues
@@ -49,7 +50,7 @@ export const heartbeatRoutes: RoutePlugin = async (app, deps) => {
     const hash = oneShotHash('sha1', raw, 'base64');
     const now = clock.now();
     let record: DeviceRecord | undefined = registry.byBodyHash(hash);
-    let hb: HeartbeatRequest | null = null;
+    const idle = record !== undefined;
     const bound = boundDevice(request);
     if (record) {
       if (bound !== undefined && bound !== record.id) return sendError(reply, 'FORBIDDEN', `this token is for device ${bound}`);
@@ -70,15 +71,13 @@ export const heartbeatRoutes: RoutePlugin = async (app, deps) => {
           issues: parsed.error.issues.slice(0, 50).map((i) => ({ path: i.path.map(String), message: i.message })),
         });
       }
-      hb = parsed.data;
+      const hb = parsed.data;
       if (bound !== undefined && bound !== hb.device.id) {
         metrics.heartbeatsRejected++;
         return sendError(reply, 'FORBIDDEN', `this token is for device ${bound}, not ${hb.device.id}`);
       }
-      const seen = registry.observe(hb, now);
-      record = seen.record;
+      record = recordReport(deps, hb, now).record;
       registry.rememberBody(record, hash);
-      if (seen.labelsChanged && !seen.created) void desired.invalidate([record.id]);
     }
     const deviceId = record.id;
     const heldEtag = record.etag;
@@ -87,7 +86,8 @@ export const heartbeatRoutes: RoutePlugin = async (app, deps) => {
       reply.header('Retry-After', '10');
       return sendError(reply, 'NO_REVISION', 'meta has no valid revision of the fleet repository yet; keep the current state and retry');
     }
-    conditions.track(record, now, hb ? { packages: hb.packages, commands: hb.commands } : undefined);
+    // A new report's condition was tracked as it was recorded; an idle one may still change it (time).
+    if (idle) conditions.track(record, now);
     metrics.heartbeats++;
     metrics.observeHeartbeat(Number(process.hrtime.bigint() - started) / 1e9);
 

@@ -18,6 +18,7 @@ import { LEGACY_UPDATER_FACT, legacyReport, realAgentsOf } from '../legacy/legac
 import { legacySettings } from '../legacy/legacy-settings.js';
 import { statusJson, statusText, type AgentStatus } from '../legacy/legacy-status.js';
 import { addressMatcher } from '../legacy/source-network.js';
+import { recordReport } from '../registry/record-report.js';
 
 const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -31,7 +32,7 @@ export const legacyRoutes: RoutePlugin = async (app, deps) => {
   if (!settings.enabled) return;
   const log = deps.log.child({ component: 'legacy' });
   const allowed = addressMatcher(settings.allow);
-  const { desired, registry, conditions, metrics, clock } = deps;
+  const { desired, registry, metrics, clock } = deps;
 
   // The updater's body is read as bytes whatever its content type: ops-meta decoded it itself.
   app.removeAllContentTypeParsers();
@@ -88,11 +89,8 @@ export const legacyRoutes: RoutePlugin = async (app, deps) => {
       const answer = entry ? answerFor(entry, baseUrl(req)) : null;
 
       if (DEVICE_ID.test(hostname)) {
-        const now = clock.now();
         const hb = legacyReport(hostname, realAgents ?? null, entry?.document ?? null, entry?.etag ?? null, answer, req.socket.remoteAddress);
-        const seen = registry.observe(hb, now);
-        if (seen.labelsChanged && !seen.created) void desired.invalidate([hostname]);
-        conditions.track(seen.record, now, { packages: hb.packages, commands: hb.commands });
+        recordReport(deps, hb, clock.now());
       } else if (!unrecordable.has(hostname) && unrecordable.size < 1000) {
         unrecordable.add(hostname);
         log.warn({ hostname }, 'legacy hostname is not a valid device id: answered, but not recorded');

@@ -1,0 +1,17 @@
+// Records one parsed device report (a v1 heartbeat, or an Open-Falcon updater's translated one):
+// the registry's record, the desired state when the reported labels changed, and the device's
+// condition. The routes keep what differs between them: parsing, the idle fast path, the answer
+// and the metrics of answered heartbeats.
+import type { HeartbeatRequest } from '../../specs/wire/heartbeat.js';
+import type { MetaDeps } from '../deps.js';
+import type { ObserveResult } from './device-registry.js';
+
+export type RecordReportDeps = Pick<MetaDeps, 'registry' | 'desired' | 'conditions'>;
+
+export function recordReport(deps: RecordReportDeps, hb: HeartbeatRequest, now: number): ObserveResult {
+  const seen = deps.registry.observe(hb, now);
+  // A new device's document is computed on first use; a known one's may depend on its old labels.
+  if (seen.labelsChanged && !seen.created) void deps.desired.invalidate([seen.record.id]);
+  deps.conditions.track(seen.record, now, { packages: hb.packages, commands: hb.commands });
+  return seen;
+}

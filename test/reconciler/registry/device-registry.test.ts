@@ -1,0 +1,78 @@
+// The registry's observe listeners: what each recorded report tells them (against a real SQLite store).
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { silentLogger } from '../../../lib/log.js';
+import { DeviceRegistry, type ObserveResult } from '../../../reconciler/registry/device-registry.js';
+import { openSqliteStore } from '../../../reconciler/store/sqlite-store.js';
+import type { Store } from '../../../reconciler/store/store.js';
+import { HeartbeatRequestSchema, type HeartbeatRequest } from '../../../specs/wire/heartbeat.js';
+import { heartbeatBody } from '../../helpers/meta-process.js';
+
+let dir: string;
+let store: Store;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'drover-registry-'));
+  store = await openSqliteStore({ path: join(dir, 'meta.sqlite'), log: silentLogger(), flushIntervalMs: 60_000 });
+});
+after(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const report = (extra: Record<string, unknown>): HeartbeatRequest => HeartbeatRequestSchema.parse(heartbeatBody('dev-1', extra));
+const pkg = (version: string) => ({ name: 'nginx', version, state: 'started' });
+const cmd = (status: string) => ({ id: 'c1', name: 'restart', status, ...(status === 'succeeded' ? { exitCode: 0, finishedAt: '2026-01-01T00:00:00Z' } : {}) });
+
+// Each step is observed in order by the same registry; the listener sees exactly what observe() returns.
+const steps: { name: string; extra: Record<string, unknown>; created: boolean; labelsChanged: boolean; packagesChanged: boolean; commands: string[] }[] = [
+  { name: 'first report', extra: {}, created: true, labelsChanged: true, packagesChanged: true, commands: [] },
+  { name: 'same report again', extra: {}, created: false, labelsChanged: false, packagesChanged: false, commands: [] },
+  { name: 'new labels', extra: { device: { id: 'dev-1', hostname: 'dev-1', labels: { role: 'db' }, facts: {} } }, created: false, labelsChanged: true, packagesChanged: false, commands: [] },
+  { name: 'a package appears', extra: { device: { id: 'dev-1', hostname: 'dev-1', labels: { role: 'db' }, facts: {} }, packages: [pkg('1.0')] }, created: false, labelsChanged: false, packagesChanged: true, commands: [] },
+  { name: 'a command runs', extra: { packages: [pkg('1.0')], commands: [cmd('running')] }, created: false, labelsChanged: true, packagesChanged: false, commands: ['c1'] },
+  { name: 'the command finishes', extra: { packages: [pkg('1.0')], commands: [cmd('succeeded')] }, created: false, labelsChanged: false, packagesChanged: false, commands: ['c1'] },
+  { name: 'the package is upgraded', extra: { packages: [pkg('1.1')], commands: [cmd('succeeded')] }, created: false, labelsChanged: false, packagesChanged: true, commands: [] },
+];
+
+test('onObserve listeners get every observed report with its result, until they unsubscribe', () => {
+  const registry = new DeviceRegistry(store);
+  const seen: { result: ObserveResult; report: HeartbeatRequest }[] = [];
+  const unsubscribe = registry.onObserve((result, report) => seen.push({ result, report }));
+  let now = 1_000;
+  for (const step of steps) {
+    const hb = report(step.extra);
+    const result = registry.observe(hb, (now += 1_000));
+    assert.equal(seen.length, steps.indexOf(step) + 1, step.name);
+    const last = seen[seen.length - 1]!;
+    assert.equal(last.result, result, step.name);
+    assert.equal(last.report, hb, step.name);
+    assert.deepEqual(
+      { created: result.created, labelsChanged: result.labelsChanged, packagesChanged: result.packagesChanged, commands: result.changedCommands.map((c) => c.id) },
+      { created: step.created, labelsChanged: step.labelsChanged, packagesChanged: step.packagesChanged, commands: step.commands },
+      step.name,
+    );
+  }
+  // touch() is the idle path: no listener call.
+  registry.touch(registry.get('dev-1')!, (now += 1_000));
+  assert.equal(seen.length, steps.length);
+  unsubscribe();
+  registry.observe(report({}), (now += 1_000));
+  assert.equal(seen.length, steps.length);
+});
+
+test('a listener that unsubscribes while being called does not skip the others', () => {
+  const registry = new DeviceRegistry(store);
+  const calls: string[] = [];
+  const unsubscribeA = registry.onObserve(() => {
+    calls.push('a');
+    unsubscribeA();
+  });
+  registry.onObserve(() => calls.push('b'));
+  registry.observe(report({}), 1_000);
+  registry.observe(report({}), 2_000);
+  assert.deepEqual(calls, ['a', 'b', 'b']);
+});
