@@ -1,5 +1,5 @@
 // Wires the rollout gate into a running meta: its store in meta's data directory, the document
-// transform, the revision listener, and the heartbeat hook that re-evaluates rollouts when a
+// transform, the revision listener, and the registry observe listener that re-evaluates rollouts when a
 // device reports new command or package results. One gate per meta (per MetaDeps object).
 import { join } from 'node:path';
 import type { MetaDeps } from '../../reconciler/deps.js';
@@ -47,16 +47,12 @@ export function installRolloutGate(deps: MetaDeps, opts: { sweepMs?: number; thr
   if (desired.compiled) gate.setFleet(desired.compiled, desired.revision);
   desired.addTransform(gate.transform);
 
-  // Heartbeat hook: the registry records every heartbeat; new results re-evaluate the rollouts.
-  const observe = registry.observe.bind(registry);
-  registry.observe = (hb, now) => {
-    const packagesBefore = registry.get(hb.device.id)?.packages;
-    const result = observe(hb, now);
+  // Heartbeat listener: the registry reports every recorded heartbeat; new results re-evaluate the rollouts.
+  registry.onObserve((result, hb) => {
     if (result.changedCommands.length) gate.recordResults(hb.device.id, result.changedCommands.map((c) => c.id));
-    if (result.created || result.labelsChanged || result.changedCommands.length > 0 || result.record.packages !== packagesBefore) {
+    if (result.created || result.labelsChanged || result.changedCommands.length > 0 || result.packagesChanged) {
       gate.notify(hb.device.id, result.created || result.labelsChanged);
     }
-    return result;
-  };
+  });
   return gate;
 }
