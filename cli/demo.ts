@@ -131,8 +131,8 @@ export const command = defineCommand(spec, async (cfg) => {
   const ctx: DemoContext = {
     dir,
     fleetDir: join(dir, 'fleet'),
-    agentToken: randomBytes(18).toString('base64url'),
-    adminToken: randomBytes(18).toString('base64url'),
+    agentToken: randomBytes(16).toString('hex'),
+    adminToken: randomBytes(16).toString('hex'),
     devices: [],
     say: (line) => process.stdout.write(`${line}\n`),
   };

@@ -15,7 +15,7 @@ export async function startDemoMeta(ctx: DemoContext): Promise<{ url: string; cl
   const log = createLogger({ name: 'meta', level: 'info', destination: logFile });
   const args = (listen: string, data: string) => [
     '--repo', ctx.fleetDir, '--data', join(ctx.dir, data), '--listen', listen,
-    '--agent-token', ctx.agentToken, '--admin-token', ctx.adminToken, '--debounce', '200ms', '--sweep-interval', '2s',
+    `--agent-token=${ctx.agentToken}`, `--admin-token=${ctx.adminToken}`, '--debounce', '200ms', '--sweep-interval', '2s',
   ];
   let meta;
   try {
