@@ -1,6 +1,7 @@
 // A fleet repository in a local directory (development): watched with chokidar, reloaded after a
 // quiet period (debounce). The revision is a hash of the tree's content, so an edit that changes
 // nothing does nothing; a broken edit is reported and the last good tree keeps being served.
+import { coalesceRuns } from '../../lib/coalesce-runs.js';
 import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'chokidar';
 import { dirTreeReader } from '../../lib/dir-tree-reader.js';
@@ -28,8 +29,6 @@ export function createDirSource(opts: DirSourceOptions): FleetSource {
   };
   let watcher: FSWatcher | null = null;
   let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
-  let again = false;
 
   async function loadOnce(): Promise<void> {
     st.lastFetchAt = new Date().toISOString();
@@ -57,20 +56,7 @@ export function createDirSource(opts: DirSourceOptions): FleetSource {
     }
   }
 
-  function run(): Promise<void> {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      do {
-        again = false;
-        await loadOnce();
-      } while (again);
-      running = null;
-    })();
-    return running;
-  }
+  const run = coalesceRuns(loadOnce);
 
   function changed(): void {
     if (timer) clearTimeout(timer);
@@ -97,7 +83,7 @@ export function createDirSource(opts: DirSourceOptions): FleetSource {
     async close() {
       if (timer) clearTimeout(timer);
       await watcher?.close();
-      await running;
+      await run.running;
     },
   };
 }

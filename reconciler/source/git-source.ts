@@ -1,6 +1,7 @@
 // A fleet repository on a git server: cloned once into <data>/repo with isomorphic-git, fetched
 // on an interval and on demand (webhook); each fetched commit is read straight from the object
 // store (no checkout) and offered to the applier. Failures back off and never empty the state.
+import { coalesceRuns } from '../../lib/coalesce-runs.js';
 import fs from 'node:fs';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
@@ -38,8 +39,6 @@ export function createGitSource(opts: GitSourceOptions): FleetSource {
   };
   const hasAuth = Boolean(opts.auth.token || opts.auth.username);
   let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
-  let again = false;
   let closed = false;
 
   async function cloned(): Promise<boolean> {
@@ -98,21 +97,7 @@ export function createGitSource(opts: GitSourceOptions): FleetSource {
     timer.unref();
   }
 
-  function run(): Promise<void> {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      do {
-        again = false;
-        await fetchOnce();
-      } while (again && !closed);
-      running = null;
-      schedule();
-    })();
-    return running;
-  }
+  const run = coalesceRuns(fetchOnce, { repeatWhile: () => !closed, afterRun: schedule });
 
   return {
     start: () => run(),
@@ -124,7 +109,7 @@ export function createGitSource(opts: GitSourceOptions): FleetSource {
     async close() {
       closed = true;
       if (timer) clearTimeout(timer);
-      await running;
+      await run.running;
     },
   };
 }

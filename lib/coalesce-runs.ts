@@ -1,0 +1,36 @@
+// Runs an async task one at a time: a call while it runs does not start a second run but asks
+// for one more pass after the current one (many triggers, one catch-up run).
+export interface CoalescedTask {
+  /** Starts a run, or asks the current one to go round once more; resolves when it settles. */
+  (): Promise<void>;
+  /** The run in progress, if any (to await on close). */
+  readonly running: Promise<void> | null;
+}
+
+export function coalesceRuns(
+  task: () => Promise<void>,
+  opts: { repeatWhile?: () => boolean; afterRun?: () => void } = {},
+): CoalescedTask {
+  let running: Promise<void> | null = null;
+  let again = false;
+  const trigger = (() => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      try {
+        do {
+          again = false;
+          await task();
+        } while (again && (opts.repeatWhile?.() ?? true));
+      } finally {
+        running = null;
+      }
+      opts.afterRun?.();
+    })();
+    return running;
+  }) as CoalescedTask;
+  Object.defineProperty(trigger, 'running', { get: () => running });
+  return trigger;
+}
