@@ -16,6 +16,7 @@ export class LoadGuard {
   waiting = 0;
   private readonly samples = new Float64Array(WINDOW);
   private next = 0;
+  private lag = 0;
   private probe: NodeJS.Timeout | undefined;
 
   constructor(
@@ -23,10 +24,9 @@ export class LoadGuard {
     private readonly maxLagMs: number,
   ) {}
 
-  /** Recent event-loop delay: the median of the probe's last firings, ms. */
+  /** Recent event-loop delay: the median of the probe's last firings, ms (computed by the probe, not per request). */
   lagMs(): number {
-    const sorted = Array.from(this.samples).sort((a, b) => a - b);
-    return (sorted[(WINDOW >> 1) - 1]! + sorted[WINDOW >> 1]!) / 2;
+    return this.lag;
   }
 
   overloaded(): boolean {
@@ -39,6 +39,8 @@ export class LoadGuard {
       const now = performance.now();
       this.samples[this.next] = Math.max(0, now - expected);
       this.next = (this.next + 1) % WINDOW;
+      const sorted = Float64Array.from(this.samples).sort();
+      this.lag = (sorted[(WINDOW >> 1) - 1]! + sorted[WINDOW >> 1]!) / 2;
       expected = now + PROBE_MS;
     }, PROBE_MS);
     this.probe.unref();
