@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startGitServer } from '../../test/helpers/git-server.js';
 import { startMetaProcess } from '../../test/helpers/meta-process.js';
+import { wrkAvailable, wrkIdleHeartbeats } from './meta/wrk-idle.js';
 
 interface CannonResult {
   requests: { average: number; total: number };
@@ -141,6 +142,7 @@ export async function run(): Promise<void> {
       requests: [{ setupRequest: (r: Record<string, unknown>) => ({ ...r, body: idleBodies[Math.floor(Math.random() * DEVICES)] }) }],
     });
     const hb1 = await handlerBuckets(meta.url, meta.adminToken);
+    const wrk = wrkAvailable() ? wrkIdleHeartbeats(meta.url, meta.agentToken, idleBodies, SECONDS) : null;
     const rss1 = rssMB(pid);
     const status = await admin<{ devices: { total: number; byCondition: Record<string, number> } }>(`${meta.url}/v1/status`, meta.adminToken);
 
@@ -188,6 +190,8 @@ export async function run(): Promise<void> {
     console.log(`meta benchmark (${DEVICES.toLocaleString('en')} devices, 2-core machine, load generator in this process, meta in a child process)`);
     console.log(`  registration: ${status.devices.total} devices in ${f(regS)} s (first pass ${f(reg.requests.average, 0)}/s, p99 ${reg.latency.p99} ms; ${shed} heartbeats shed with 503 and sent again)`);
     console.log(`  idle heartbeats: ${f(idle.requests.average, 0)}/s over ${SECONDS} s, 100 connections; latency p50 ${idle.latency.p50} ms, p99 ${idle.latency.p99} ms, max ${idle.latency.max} ms; non-2xx ${idle.non2xx}, errors ${idle.errors}; time inside meta's handler p50 ${bucketQuantile(hb0, hb1, 0.5)} ms, p99 ${bucketQuantile(hb0, hb1, 0.99)} ms`);
+    if (wrk) console.log(`  idle heartbeats with wrk (C load generator, 1 thread, 64 connections): ${f(wrk.requestsPerSecond, 0)}/s; latency p50 ${wrk.p50Ms} ms, p99 ${wrk.p99Ms} ms; non-2xx ${wrk.non2xx}`);
+    else console.log('  (install wrk for a second figure from a C load generator: apt-get install wrk)');
     console.log(`  meta RSS: ${f(rss0)} MB at start, ${f(rss1)} MB with ${status.devices.total} devices (${f(((rss1 - rss0) * 1048576) / status.devices.total, 0)} B/device incl. garbage); conditions ${JSON.stringify(status.devices.byCondition)}`);
     for (const m of mems) console.log(`  memory per device (after GC; registry + desired cache + conditions): ${m.bytesPerDevice} B with ${m.devices.toLocaleString('en')} devices (process RSS ${m.rssMB} MB)`);
     console.log(`  commit to answer: ${changed}/${WAITERS} parked agents got the new document (${retries} polls sent again after a 503 or a timeout); webhook → answers p50 ${f(pct(lat, 50))} ms, p99 ${f(pct(lat, 99))} ms, last ${f(lat[lat.length - 1]!)} ms (of which fetch ${appliedAfterHook} ms, validate ${st2.revisionInfo.loadMs} ms, switch revision + wake ${st2.revisionInfo.switchMs} ms)`);
