@@ -7,20 +7,13 @@
 import { mkdir, open, readFile, rename, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from '../lib/log.js';
+import type { CommandRunOutcome } from '../specs/wire/heartbeat.js';
 
 export type FinishedStatus = 'succeeded' | 'failed' | 'timedOut' | 'interrupted';
 
 /** How a run ended, as recorded by `recordFinished`. */
-export interface CommandOutcome {
+export interface CommandOutcome extends CommandRunOutcome {
   status: FinishedStatus;
-  exitCode: number | null;
-  signal: string | null;
-  startedAt: string | null;
-  /** null when unknown (interrupted). */
-  finishedAt: string | null;
-  durationMs: number | null;
-  outputTail: string | null;
-  truncated: boolean;
 }
 
 export interface JournalRecord extends Partial<CommandOutcome> {

@@ -1,6 +1,6 @@
 // The shapes of meta's command results API (`GET /v1/commands`, `GET /v1/commands/:name`,
 // `GET /v1/rollouts`), shared by the routes, `drover promote` and `drover status --commands`.
-import type { CommandStatus } from '../specs/wire/heartbeat.js';
+import type { CommandRunOutcome, CommandStatus } from '../specs/wire/heartbeat.js';
 
 export interface StatusCounts {
   pending: number;
@@ -48,19 +48,12 @@ export interface CommandSummary {
   rollout: RolloutProgress | null;
 }
 
-export interface CommandDeviceResult {
+export interface CommandDeviceResult extends CommandRunOutcome {
   deviceId: string;
   /** Command identity `name@hash` the result is for. */
   id: string;
   name: string;
   status: CommandStatus | 'notReleased';
-  exitCode: number | null;
-  signal: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-  outputTail: string | null;
-  truncated: boolean;
   revision: string | null;
   reportedAt: string | null;
 }

@@ -1,6 +1,7 @@
 // Where meta keeps what it observed: device reports, command results with their output tails,
 // condition history. Writes are queued (never awaited on the heartbeat path) and flushed in batches;
 // reads are async so a PostgreSQL implementation (several metas, one database) fits the same shape.
+import type { CommandRunOutcome } from '../../specs/wire/heartbeat.js';
 
 export interface StoredDevice {
   id: string;
@@ -24,18 +25,11 @@ export interface StoredDevice {
   reason: string | null;
 }
 
-export interface CommandResultRow {
+export interface CommandResultRow extends CommandRunOutcome {
   deviceId: string;
   commandId: string;
   name: string;
   status: string;
-  exitCode: number | null;
-  signal: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-  outputTail: string | null;
-  truncated: boolean;
   /** Epoch ms when meta recorded it. */
   reportedAt: number;
 }

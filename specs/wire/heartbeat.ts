@@ -82,6 +82,18 @@ export const HeartbeatResponseSchema = z.object({
 });
 
 export type PackageReport = z.infer<typeof PackageReportSchema>;
+
+/** How one run of a command ended, as every layer keeps it (journal, store, API). */
+export interface CommandRunOutcome {
+  exitCode: number | null;
+  signal: string | null;
+  startedAt: string | null;
+  /** null while running or when unknown (interrupted). */
+  finishedAt: string | null;
+  durationMs: number | null;
+  outputTail: string | null;
+  truncated: boolean;
+}
 export type CommandReport = z.infer<typeof CommandReportSchema>;
 export type DeviceFacts = z.infer<typeof DeviceFactsSchema>;
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequestSchema>;
