@@ -4,9 +4,13 @@
 // renders `--help` from that declaration.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import { formatDuration, parseDuration } from '../specs/schema/duration.js';
 import { DroverError } from './errors.js';
+
+// The YAML parser is loaded only when a config file is given: the agent, which usually has none,
+// keeps its memory for the work.
+const parseYaml = (text: string): unknown => (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
 
 export type OptionType = 'string' | 'boolean' | 'number' | 'duration' | 'list';
 
