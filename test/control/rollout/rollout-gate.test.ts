@@ -43,7 +43,8 @@ async function start(fleet: string, data: string): Promise<Handle> {
   return h;
 }
 
-async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 10_000): Promise<NonNullable<T>> {
+// Generous: under load (both cores busy) a reload or a flush can take seconds; success returns at once.
+async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 60_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   while (Date.now() < deadline) {
@@ -77,7 +78,19 @@ function harness(h: Handle) {
   };
   const report = (id: string, cmdId: string, status: string, exitCode: number | null, output = '') =>
     hb(id, { commands: [{ id: cmdId, name: cmdId.split('@')[0], status, exitCode, startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:00:01Z', durationMs: 1000, outputTail: output }] });
-  const revisionChange = async (from: string | null): Promise<string> => until('a new revision', () => (meta.deps.desired.revision !== from ? meta.deps.desired.revision : null));
+  // The file watcher may be slow (or coalesce two quick edits) on a busy machine: ask for a
+  // reload as well, as a webhook would; both paths share one coalesced load.
+  const revisionChange = async (from: string | null): Promise<string> => {
+    let asked = 0;
+    return until('a new revision', async () => {
+      if (meta.deps.desired.revision !== from) return meta.deps.desired.revision;
+      if (Date.now() - asked > 1_000) {
+        asked = Date.now();
+        await meta.deps.source.trigger('test edit');
+      }
+      return null;
+    });
+  };
   return { meta, hb, doc, holders, versions, admin, report, revisionChange };
 }
 
