@@ -9,9 +9,10 @@
 import type { DesiredDocument } from '../../specs/wire/desired.js';
 import type { CommandReport, HeartbeatRequest, PackageReport } from '../../specs/wire/heartbeat.js';
 import { legacyStatusToState, type LegacyRealAgent } from '../../specs/wire/legacy.js';
+import { LEGACY_UPDATER_FACT } from '../registry/device-record.js';
 import type { LegacyAnswer } from './legacy-answer.js';
 
-export const LEGACY_UPDATER_FACT = 'open-falcon-ops-updater';
+export { LEGACY_UPDATER_FACT };
 
 function isoOf(unixSeconds: number): string {
   const d = new Date(unixSeconds * 1000);
@@ -53,6 +54,8 @@ export function legacyReport(
     if (!converged) break;
     const r = byName.get(p.name);
     if (p.state === 'absent') converged = !r || r.state !== 'started';
+    // the updater never installs a package it is told to stop, and reports only what it installed
+    else if (p.state === 'stopped' && !r) converged = true;
     else converged = r !== undefined && r.version === p.version && r.state === p.state;
   }
   const notes = [...(answer?.unsupported ?? []), ...(answer?.degraded ?? [])].map((u) => `${u.kind} ${u.name}: ${u.reason}`);

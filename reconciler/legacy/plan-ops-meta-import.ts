@@ -150,6 +150,7 @@ export function planOpsMetaImport(cfg: OpsMetaConfig, md5s: Map<string, Md5Resul
     lines.push(`version: ${q(base.version)}`);
     artifactLines('', base);
     lines.push(`state: ${state(base.cmd)}   # ops-meta cmd ${q(base.cmd)}`);
+    lines.push(`order: ${seen.size}   # cfg.json's order: updaters get (and apply) their agents in this order`);
 
     const prefixes = orderPrefixes(agent.others.map((o) => o.prefix));
     const answers = new Map<string, Answer>();

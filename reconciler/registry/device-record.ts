@@ -50,3 +50,11 @@ export class DeviceRecord implements StoredDevice {
     return r;
   }
 }
+
+/** The `updater` fact the Open-Falcon heartbeat route records (kept here so status code needs no legacy import). */
+export const LEGACY_UPDATER_FACT = 'open-falcon-ops-updater';
+
+/** The device reports through Open-Falcon's ops-updater (POST /heartbeat). */
+export function isLegacyRecord(record: Pick<DeviceRecord, 'facts'>): boolean {
+  return record.facts.includes(`"updater":"${LEGACY_UPDATER_FACT}"`);
+}

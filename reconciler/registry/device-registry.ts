@@ -3,6 +3,7 @@
 import type { CommandReport, HeartbeatRequest } from '../../specs/wire/heartbeat.js';
 import type { CommandResultRow, Store } from '../store/store.js';
 import { DeviceRecord } from './device-record.js';
+import { RejectedHostnames } from './rejected-hostnames.js';
 
 const INTERN_LIMIT = 100_000;
 /** A heartbeat that changes nothing but the time is written at most this often per device. */
@@ -29,6 +30,8 @@ export class DeviceRegistry {
   /** Raw-body hash of each device's last heartbeat → the device (the idle fast path). */
   private byBody = new Map<string, DeviceRecord>();
   private observeListeners: ObserveListener[] = [];
+  /** Open-Falcon hostnames answered but not recorded: they cannot be device ids. */
+  readonly rejected = new RejectedHostnames();
 
   constructor(private readonly store: Store) {}
 

@@ -19,8 +19,7 @@ import { legacySettings } from '../legacy/legacy-settings.js';
 import { statusJson, statusText, type AgentStatus } from '../legacy/legacy-status.js';
 import { addressMatcher } from '../legacy/source-network.js';
 import { recordReport } from '../registry/record-report.js';
-
-const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+import { deviceIdProblem } from '../registry/rejected-hostnames.js';
 
 /** Go's http.Error: plain text, nosniff, the message and a newline. */
 function goError(reply: FastifyReply, status: number, message: string): FastifyReply {
@@ -52,8 +51,6 @@ export const legacyRoutes: RoutePlugin = async (app, deps) => {
     const host = req.headers.host ?? `${req.socket.localAddress?.includes(':') ? `[${req.socket.localAddress}]` : req.socket.localAddress}:${req.socket.localPort}`;
     return `${req.protocol}://${host}`;
   };
-
-  const unrecordable = new Set<string>();
 
   // Documents are shared by every device with the same etag (interned by the desired state), so the
   // answer is computed once per document and base URL; a new revision brings new entry objects.
@@ -88,12 +85,12 @@ export const legacyRoutes: RoutePlugin = async (app, deps) => {
       const entry = desired.get(hostname);
       const answer = entry ? answerFor(entry, baseUrl(req)) : null;
 
-      if (DEVICE_ID.test(hostname)) {
+      const problem = deviceIdProblem(hostname);
+      if (problem === null) {
         const hb = legacyReport(hostname, realAgents ?? null, entry?.document ?? null, entry?.etag ?? null, answer, req.socket.remoteAddress);
         recordReport(deps, hb, clock.now());
-      } else if (!unrecordable.has(hostname) && unrecordable.size < 1000) {
-        unrecordable.add(hostname);
-        log.warn({ hostname }, 'legacy hostname is not a valid device id: answered, but not recorded');
+      } else if (registry.rejected.note(hostname, problem, req.socket.remoteAddress, clock.now())) {
+        log.warn({ hostname: hostname.slice(0, 300), reason: problem }, 'legacy hostname is not a valid device id: answered, but not recorded (see /v1/status)');
       }
 
       if (!entry || !answer) {

@@ -23,7 +23,13 @@ export const statusRoutes: RoutePlugin = async (app, deps) => {
       lastError: src.lastError,
       rejected: src.rejected,
       warnings: src.warnings,
-      devices: { total: deps.registry.size, byCondition: deps.conditions.counts(now) },
+      devices: {
+        total: deps.registry.size,
+        byCondition: deps.conditions.counts(now),
+        // Open-Falcon updaters whose hostname cannot be a device id: answered, never recorded
+        rejected: deps.registry.rejected.list(),
+        ...(deps.registry.rejected.dropped ? { rejectedNotListed: deps.registry.rejected.dropped } : {}),
+      },
       longPolls: deps.desired.waiters.count,
       store: { kind: deps.store.kind, ...store },
     });

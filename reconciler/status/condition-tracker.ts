@@ -2,7 +2,7 @@
 // (which is what notices a device going Offline); every change is appended to the history.
 import type { PackageReport } from '../../specs/wire/heartbeat.js';
 import type { DesiredState } from '../desired/desired-state.js';
-import type { DeviceRecord } from '../registry/device-record.js';
+import { isLegacyRecord, type DeviceRecord } from '../registry/device-record.js';
 import type { DeviceRegistry } from '../registry/device-registry.js';
 import type { Store } from '../store/store.js';
 import {
@@ -57,6 +57,7 @@ export class ConditionTracker {
         appliedEtag: record.appliedEtag,
         packages: parsed?.packages ?? (JSON.parse(record.packages) as PackageReport[]),
         commands: parsed?.commands ?? (JSON.parse(record.commands) as CommandSummary[]),
+        legacy: isLegacyRecord(record),
       };
       record.base = this.intern(onlineCondition(entry, observed));
       record.baseEtag = etag;

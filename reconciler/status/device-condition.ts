@@ -32,6 +32,8 @@ export interface ObservedDevice {
   appliedEtag: string | null;
   packages: readonly PackageReport[];
   commands: readonly CommandSummary[];
+  /** Reported by an Open-Falcon updater: a package desired stopped may be absent (see comparePackages). */
+  legacy?: boolean;
 }
 
 export interface ConditionSettings {
@@ -75,7 +77,7 @@ export function onlineCondition(desired: { etag: string; document: DesiredDocume
   if (observed.appliedEtag !== desired.etag) {
     return { condition: 'Progressing', reason: 'Applying', message: 'the agent is applying the current document' };
   }
-  const drifted = comparePackages(desired.document, observed.packages).filter((c) => !c.inSync);
+  const drifted = comparePackages(desired.document, observed.packages, { stoppedMayBeAbsent: observed.legacy === true }).filter((c) => !c.inSync);
   if (drifted.length) {
     return { condition: 'Progressing', reason: 'Drifted', message: `reported state differs for ${drifted.map((d) => d.name).join(', ')}` };
   }

@@ -2,7 +2,7 @@
 // and (in detail) each package's desired vs reported version and state, command results, history.
 import type { PackageReport } from '../../specs/wire/heartbeat.js';
 import type { MetaDeps } from '../deps.js';
-import type { DeviceRecord } from '../registry/device-record.js';
+import { isLegacyRecord, type DeviceRecord } from '../registry/device-record.js';
 import { offlineCondition, type CommandSummary, type DeviceConditionResult } from './device-condition.js';
 import { comparePackages } from './package-drift.js';
 
@@ -44,7 +44,7 @@ export function summarize(deps: MetaDeps, id: string, record: DeviceRecord | und
     appliedEtag: record?.appliedEtag ?? null,
     desiredEtag: entry?.etag ?? null,
     revision: entry && record?.appliedEtag === entry.etag ? entry.revision : null,
-    drift: record ? comparePackages(entry?.document ?? null, packages).filter((c) => !c.inSync).length : (entry?.document.packages.length ?? 0),
+    drift: record ? comparePackages(entry?.document ?? null, packages, { stoppedMayBeAbsent: isLegacyRecord(record) }).filter((c) => !c.inSync).length : (entry?.document.packages.length ?? 0),
   };
 }
 
@@ -64,7 +64,7 @@ export async function deviceDetail(deps: MetaDeps, id: string, now: number) {
     firstSeen: record ? new Date(record.firstSeen).toISOString() : null,
     conditionSince: record?.since ? new Date(record.since).toISOString() : null,
     currentRevision: deps.desired.revision,
-    packages: comparePackages(entry?.document ?? null, packages).map((c) => ({
+    packages: comparePackages(entry?.document ?? null, packages, { stoppedMayBeAbsent: record ? isLegacyRecord(record) : false }).map((c) => ({
       ...c,
       report: packages.find((p) => p.name === c.name) ?? null,
     })),

@@ -9,20 +9,29 @@ export interface PackageComparison {
   inSync: boolean;
 }
 
-function reportedMatches(desired: { version: string; state: string }, r: PackageReport | undefined): boolean {
+export interface CompareOptions {
+  /**
+   * A package desired `stopped` that the device does not have counts as in sync: Open-Falcon's
+   * updater reports only what it installed and never installs a package it is told to stop.
+   */
+  stoppedMayBeAbsent?: boolean;
+}
+
+function reportedMatches(desired: { version: string; state: string }, r: PackageReport | undefined, opts: CompareOptions): boolean {
   if (desired.state === 'absent') return !r || r.state === 'absent' || r.version === null;
+  if (desired.state === 'stopped' && opts.stoppedMayBeAbsent && (!r || r.state === 'absent' || r.version === null)) return true;
   if (!r) return false;
   return r.version === desired.version && r.state === desired.state;
 }
 
-export function comparePackages(doc: DesiredDocument | null, reports: readonly PackageReport[]): PackageComparison[] {
+export function comparePackages(doc: DesiredDocument | null, reports: readonly PackageReport[], opts: CompareOptions = {}): PackageComparison[] {
   const byName = new Map(reports.map((r) => [r.name, r] as const));
   const out: PackageComparison[] = [];
   for (const p of doc?.packages ?? []) {
     const r = byName.get(p.name);
     byName.delete(p.name);
     const desired = { version: p.version, state: p.state };
-    out.push({ name: p.name, desired, reported: r ? view(r) : null, inSync: reportedMatches(desired, r) });
+    out.push({ name: p.name, desired, reported: r ? view(r) : null, inSync: reportedMatches(desired, r, opts) });
   }
   // Reported but no longer desired: the agent should prune it.
   for (const r of byName.values()) {
@@ -36,6 +45,6 @@ function view(r: PackageReport): NonNullable<PackageComparison['reported']> {
 }
 
 /** Number of packages that differ between desired and reported. */
-export function driftCount(doc: DesiredDocument | null, reports: readonly PackageReport[]): number {
-  return comparePackages(doc, reports).filter((c) => !c.inSync).length;
+export function driftCount(doc: DesiredDocument | null, reports: readonly PackageReport[], opts: CompareOptions = {}): number {
+  return comparePackages(doc, reports, opts).filter((c) => !c.inSync).length;
 }

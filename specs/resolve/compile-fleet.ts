@@ -102,6 +102,7 @@ export function desiredPackage(spec: FleetSpec, p: PackageSpec, pin?: PackagePin
       : null,
     pidFile: p.pidFile ?? null,
     keepVersions: p.keepVersions ?? spec.fleet.keepVersions,
+    ...(p.order !== undefined ? { order: p.order } : {}),
   };
 }
 
@@ -134,9 +135,17 @@ export function desiredCommand(
   };
 }
 
+/** The fleet's package order: `order:` (unset last), then by name. */
+export function byPackageOrder(a: { name: string; order?: number | undefined }, b: { name: string; order?: number | undefined }): number {
+  const oa = a.order ?? Infinity;
+  const ob = b.order ?? Infinity;
+  if (oa !== ob) return oa < ob ? -1 : 1;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
 export function compileFleet(spec: FleetSpec): CompiledFleet {
   const packages: CompiledPackage[] = [...spec.packages]
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .sort(byPackageOrder)
     .map((p) => ({
       name: p.name,
       spec: p,

@@ -6,7 +6,7 @@ import type { FleetSpec } from '../schema/fleet-spec.js';
 import type { DesiredCommand, DesiredDocument, DesiredPackage } from '../wire/desired.js';
 import { sha256Hex } from './canonical-json.js';
 import type { PackagePin } from '../schema/device.js';
-import { compileFleet, desiredPackage, hashed, memoCommand, type CompiledFleet, type CompiledPackage, type Hashed } from './compile-fleet.js';
+import { byPackageOrder, compileFleet, desiredPackage, hashed, memoCommand, type CompiledFleet, type CompiledPackage, type Hashed } from './compile-fleet.js';
 import type { Labels } from './match-selector.js';
 
 export interface DeviceIdentity {
@@ -90,7 +90,7 @@ export function resolveDevice(spec: FleetSpec | CompiledFleet, device: DeviceIde
   }
   if (own?.extra.length) {
     pkgs.push(...own.extra);
-    pkgs.sort((a, b) => (a.value.name < b.value.name ? -1 : a.value.name > b.value.name ? 1 : 0));
+    pkgs.sort((a, b) => byPackageOrder(a.value, b.value));
   }
 
   let versionOf: ((name: string) => string | null) | undefined;

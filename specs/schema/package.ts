@@ -66,6 +66,11 @@ export const PackageSchema = z
      * `others`): the fields it does not set come from the package, not from earlier overrides.
      */
     overrides: z.array(PackageOverrideSchema).optional(),
+    /**
+     * Where the package comes in a device's document (lowest first; then by name): the order in which
+     * agents apply packages and Open-Falcon updaters get their desiredAgents. Without it, by name.
+     */
+    order: z.number().int().min(0).max(1_000_000).optional(),
     description: z.string().optional(),
   })
   .refine((p) => !(p.control && p.run), { message: 'a package has either a control script or run:, not both', path: ['run'] });

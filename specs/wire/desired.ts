@@ -30,6 +30,8 @@ export const DesiredPackageSchema = z.object({
     .nullable(),
   pidFile: z.string().nullable(),
   keepVersions: z.number(),
+  /** The package's `order:` in the fleet (packages come in this order, then by name); absent when not set. */
+  order: z.number().optional(),
 });
 
 export const DesiredCommandSchema = z.object({
