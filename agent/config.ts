@@ -74,7 +74,7 @@ export interface AgentConfig {
 
 export function agentConfigFrom(cfg: LoadedConfig): AgentConfig {
   const v = cfg.values;
-  if (!v.meta) throw new DroverError('CONFIG_INVALID', '--meta URL is required (or DROVER_META)', { kind: 'stalled' });
+  if (!v.meta) throw new DroverError('CONFIG_INVALID', '--meta URL is required (or DROVER_META)');
   const host = hostname();
   const id = (v.id as string | undefined) ?? host.split('.')[0]!.replace(/[^A-Za-z0-9._-]/g, '-');
   return {

@@ -5,7 +5,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { groupAlive, killProcessGroup, runBounded, type RunResult } from '../control/run-bounded.js';
-import { DroverError } from '../lib/errors.js';
+import { DroverError, type ErrorCode } from '../lib/errors.js';
 import type { Runtime } from './local-state.js';
 
 export type ControlAction = 'start' | 'stop' | 'status';
@@ -53,7 +53,7 @@ function describe(result: RunResult): string {
   return `exited with code ${result.exitCode}`;
 }
 
-function fail(code: string, ctx: ControlContext, action: ControlAction, result: RunResult, extra = ''): DroverError {
+function fail(code: ErrorCode, ctx: ControlContext, action: ControlAction, result: RunResult, extra = ''): DroverError {
   return new DroverError(code, `${ctx.name} ${ctx.version}: control ${action} ${describe(result)}${extra}`, { details: { outputTail: result.output } });
 }
 

@@ -3,6 +3,7 @@
 // Resolves with the response once its headers arrive; the caller streams the body.
 import { request as httpRequest, type IncomingMessage, type ClientRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { DroverError } from '../lib/errors.js';
 
 export const MAX_REDIRECTS = 5;
 
@@ -14,12 +15,16 @@ export interface GetOptions {
   signal?: AbortSignal;
 }
 
-/** A failure of the transfer itself (network, timeout, status); `retryable` says whether trying again may help. */
-export class TransferError extends Error {
-  constructor(message: string, readonly retryable: boolean, readonly status?: number) {
-    super(message);
-    this.name = 'TransferError';
-  }
+/**
+ * A failure of the transfer itself (network, timeout, status): DOWNLOAD_HTTP_ERROR (waiting: trying
+ * again may help) or DOWNLOAD_REFUSED (stalled: it will not).
+ */
+export function transferError(message: string, retryable: boolean): DroverError {
+  return new DroverError(retryable ? 'DOWNLOAD_HTTP_ERROR' : 'DOWNLOAD_REFUSED', message);
+}
+
+export function isTransferError(err: unknown): err is DroverError {
+  return err instanceof DroverError && (err.code === 'DOWNLOAD_HTTP_ERROR' || err.code === 'DOWNLOAD_REFUSED');
 }
 
 export interface GetResponse {
@@ -32,10 +37,10 @@ export interface GetResponse {
 function getOnce(opts: GetOptions, url: URL): Promise<GetResponse> {
   return new Promise((resolve, reject) => {
     const send = url.protocol === 'https:' ? httpsRequest : url.protocol === 'http:' ? httpRequest : null;
-    if (!send) return reject(new TransferError(`unsupported URL scheme ${url.protocol}`, false));
+    if (!send) return reject(transferError(`unsupported URL scheme ${url.protocol}`, false));
     const req = send(url, { method: 'GET', headers: { 'accept-encoding': 'identity', ...opts.headers }, signal: opts.signal });
     let connectTimer: NodeJS.Timeout | undefined = setTimeout(() => {
-      req.destroy(new TransferError(`connect timeout after ${opts.connectTimeoutMs} ms (${url.host})`, true));
+      req.destroy(transferError(`connect timeout after ${opts.connectTimeoutMs} ms (${url.host})`, true));
     }, opts.connectTimeoutMs);
     const connected = () => {
       clearTimeout(connectTimer);
@@ -47,16 +52,16 @@ function getOnce(opts: GetOptions, url: URL): Promise<GetResponse> {
     });
     // Idle: no byte in either direction for idleTimeoutMs (covers waiting for headers and the body).
     req.setTimeout(opts.idleTimeoutMs, () => {
-      const err = new TransferError(`idle timeout: nothing received for ${opts.idleTimeoutMs} ms (${url.host})`, true);
+      const err = transferError(`idle timeout: nothing received for ${opts.idleTimeoutMs} ms (${url.host})`, true);
       // Once the body streams, the response carries the error to whoever reads it.
       (req as ClientRequest & { res?: IncomingMessage }).res?.destroy(err);
       req.destroy(err);
     });
     req.on('error', (err) => {
       clearTimeout(connectTimer);
-      if (err instanceof TransferError) return reject(err);
+      if (isTransferError(err)) return reject(err);
       if ((err as Error).name === 'AbortError') return reject(err);
-      reject(new TransferError(`${url.host}: ${(err as NodeJS.ErrnoException).code ?? err.message}`, true));
+      reject(transferError(`${url.host}: ${(err as NodeJS.ErrnoException).code ?? err.message}`, true));
     });
     req.on('response', (res) => {
       clearTimeout(connectTimer);
@@ -78,8 +83,8 @@ export async function httpGet(opts: GetOptions): Promise<GetResponse> {
     const location = got.res.headers.location;
     got.res.resume();
     got.req.destroy();
-    if (!location) throw new TransferError(`HTTP ${status} without a Location header`, false, status);
-    if (hop >= MAX_REDIRECTS) throw new TransferError(`more than ${MAX_REDIRECTS} redirects`, false, status);
+    if (!location) throw transferError(`HTTP ${status} without a Location header`, false);
+    if (hop >= MAX_REDIRECTS) throw transferError(`more than ${MAX_REDIRECTS} redirects`, false);
     url = new URL(location, url);
     if (url.origin !== origin) {
       // Never send a token meant for one server to another.

@@ -48,7 +48,7 @@ export class HashingFileSink extends Writable {
     const { state, limit } = this.o;
     state.received += chunk.length;
     if (state.received > limit) {
-      return cb(new DroverError('DOWNLOAD_TOO_LARGE', `download passes the limit of ${limit} bytes`, { kind: 'stalled' }));
+      return cb(new DroverError('DOWNLOAD_TOO_LARGE', `download passes the limit of ${limit} bytes`));
     }
     try {
       this.o.digests.update(chunk);

@@ -9,7 +9,7 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { DroverError } from '../lib/errors.js';
-import { describeUrl, httpGet, TransferError } from './download-request.js';
+import { describeUrl, httpGet, isTransferError, transferError } from './download-request.js';
 import { Digests, HashingFileSink } from './download-sink.js';
 
 export interface DownloadOptions {
@@ -48,7 +48,7 @@ function checkExpected(expected: DownloadOptions['expected']): { sha256?: string
   for (const algo of ['sha256', 'md5'] as const) {
     const v = expected[algo]?.trim().toLowerCase();
     if (v === undefined || v === '') continue;
-    if (!HEX[algo].test(v)) throw new DroverError('BAD_CHECKSUM', `expected ${algo} is not a hex digest: ${expected[algo]}`, { kind: 'stalled' });
+    if (!HEX[algo].test(v)) throw new DroverError('BAD_CHECKSUM', `expected ${algo} is not a hex digest: ${expected[algo]}`);
     out[algo] = v;
   }
   return out;
@@ -107,7 +107,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 
-const abortedError = () => new DroverError('DOWNLOAD_ABORTED', 'download aborted', { kind: 'waiting' });
+const abortedError = () => new DroverError('DOWNLOAD_ABORTED', 'download aborted');
 
 /** Full jitter between half and all of the exponential delay. */
 export function backoffDelay(retry: number, baseMs: number, maxMs: number): number {
@@ -188,12 +188,12 @@ export async function downloadVerified(opts: DownloadOptions): Promise<DownloadR
       } else {
         res.resume();
         const retryable = status >= 500 || status === 408 || status === 429;
-        throw new TransferError(`HTTP ${status} from ${describeUrl(got.url)}`, retryable, status);
+        throw transferError(`HTTP ${status} from ${describeUrl(got.url)}`, retryable);
       }
       if (total !== null && total > opts.maxBytes) {
         res.destroy();
         await rm(part, { force: true });
-        throw new DroverError('DOWNLOAD_TOO_LARGE', `${where} is ${total} bytes, more than the limit of ${opts.maxBytes}`, { kind: 'stalled' });
+        throw new DroverError('DOWNLOAD_TOO_LARGE', `${where} is ${total} bytes, more than the limit of ${opts.maxBytes}`);
       }
       if (offset > 0) {
         await hashExisting(part, digests);
@@ -204,7 +204,7 @@ export async function downloadVerified(opts: DownloadOptions): Promise<DownloadR
       const state = { received: offset };
       await writeBody(res, part, offset, digests, state, opts.maxBytes, total, opts.onProgress);
       if (total !== null && state.received !== total) {
-        throw new TransferError(`transfer ended at ${state.received} of ${total} bytes`, true);
+        throw transferError(`transfer ended at ${state.received} of ${total} bytes`, true);
       }
       try {
         return await finish(opts, part, digests, state.received, expected, resumed, attempts);
@@ -218,25 +218,25 @@ export async function downloadVerified(opts: DownloadOptions): Promise<DownloadR
         throw err;
       }
     } catch (err) {
+      if (isTransferError(err)) {
+        lastError = err;
+        if (err.kind === 'stalled') break;
+        continue;
+      }
       if (err instanceof DroverError) {
         if (err.code === 'DOWNLOAD_TOO_LARGE') await rm(part, { force: true });
         throw err;
       }
       if (opts.signal?.aborted || (err as Error).name === 'AbortError') throw abortedError();
-      if (err instanceof TransferError) {
-        lastError = err;
-        if (!err.retryable) break;
-        continue;
-      }
       // Body errors (connection cut mid-body) come as plain errors from the stream: retry, keeping the part.
       const code = (err as NodeJS.ErrnoException).code;
       if (code && ['ENOSPC', 'EACCES', 'EROFS', 'EDQUOT', 'EISDIR'].includes(code)) {
-        throw new DroverError('DOWNLOAD_FAILED', `cannot write ${part}: ${(err as Error).message}`, { kind: 'waiting', cause: err });
+        throw new DroverError('DOWNLOAD_FAILED', `cannot write ${part}: ${(err as Error).message}`, { cause: err });
       }
       lastError = err as Error;
     }
   }
-  throw new DroverError('DOWNLOAD_FAILED', `download of ${where} failed after ${attempts} attempt(s): ${lastError?.message ?? 'unknown error'}`, { kind: 'waiting', cause: lastError });
+  throw new DroverError('DOWNLOAD_FAILED', `download of ${where} failed after ${attempts} attempt(s): ${lastError?.message ?? 'unknown error'}`, { cause: lastError });
 }
 
 /** Verifies the digests of a complete part file, then fsyncs it and renames it into place. */
@@ -249,7 +249,6 @@ async function finish(opts: DownloadOptions, part: string, digests: Digests, byt
   if (bad.length > 0) {
     await rm(part, { force: true });
     throw new DroverError('CHECKSUM_MISMATCH', `checksum mismatch for ${describeUrl(opts.url)} (${bytes} bytes): ${bad.join('; ')}`, {
-      kind: 'stalled',
       details: { expected, got: { sha256, md5 }, bytes },
     });
   }
@@ -264,9 +263,9 @@ async function copyFile(opts: DownloadOptions, source: string, part: string, exp
   try {
     size = (await stat(source)).size;
   } catch (err) {
-    throw new DroverError('DOWNLOAD_FAILED', `cannot read ${source}: ${(err as Error).message}`, { kind: 'waiting', cause: err });
+    throw new DroverError('DOWNLOAD_FAILED', `cannot read ${source}: ${(err as Error).message}`, { cause: err });
   }
-  if (size > opts.maxBytes) throw new DroverError('DOWNLOAD_TOO_LARGE', `${source} is ${size} bytes, more than the limit of ${opts.maxBytes}`, { kind: 'stalled' });
+  if (size > opts.maxBytes) throw new DroverError('DOWNLOAD_TOO_LARGE', `${source} is ${size} bytes, more than the limit of ${opts.maxBytes}`);
   const digests = new Digests(expected.md5 !== undefined);
   const state = { received: 0 };
   try {
@@ -275,7 +274,7 @@ async function copyFile(opts: DownloadOptions, source: string, part: string, exp
     await rm(part, { force: true });
     if (err instanceof DroverError) throw err;
     if (opts.signal?.aborted) throw abortedError();
-    throw new DroverError('DOWNLOAD_FAILED', `copy of ${source} failed: ${(err as Error).message}`, { kind: 'waiting', cause: err });
+    throw new DroverError('DOWNLOAD_FAILED', `copy of ${source} failed: ${(err as Error).message}`, { cause: err });
   }
   return finish(opts, part, digests, state.received, expected, false, 1);
 }

@@ -2,7 +2,7 @@
 // SIGKILL anywhere converges after a restart). A failed step ends that package's steps and
 // is recorded with its output tail; a new version that does not start is rolled back: the
 // previous version is switched back and started again.
-import { DroverError, errorMessage } from '../lib/errors.js';
+import { codeOf, DroverError, errorMessage, kindOf, type ErrorKind } from '../lib/errors.js';
 import type { DesiredDocument } from '../specs/wire/desired.js';
 import { artifactKey, type FailureRecord } from './local-state.js';
 import { retryDelayMs, type Step } from './plan-steps.js';
@@ -23,8 +23,13 @@ function outputOf(err: unknown): string | null {
   return details?.outputTail ?? null;
 }
 
-function codeOf(err: unknown): string {
-  return err instanceof DroverError ? err.code : 'STEP_FAILED';
+/**
+ * When a failed version is tried again, from the failure's kind: a stalled one (a refused
+ * archive, a checksum that does not match, a 404: a person must change the fleet) only at the
+ * longest interval; a waiting or generic one with the growing backoff.
+ */
+export function retryAfterMs(kind: ErrorKind, attempts: number, retry: { baseMs: number; maxMs: number }): number {
+  return kind === 'stalled' ? retry.maxMs : retryDelayMs(attempts, retry.baseMs, retry.maxMs);
 }
 
 /** Groups consecutive steps by package, keeping the plan's order. */
@@ -58,7 +63,7 @@ export async function executeSteps(steps: Step[], desired: DesiredDocument, d: E
           d.log.info({ pkg: name, step: step.kind }, 'step interrupted by shutdown');
           break;
         }
-        d.log.error({ pkg: name, step: step.kind, code: codeOf(err), err: errorMessage(err) }, 'step failed');
+        d.log.error({ pkg: name, step: step.kind, code: codeOf(err, 'STEP_FAILED'), kind: kindOf(err), err: errorMessage(err) }, 'step failed');
         await onFailure(d, step, err, desired);
         break;
       }
@@ -83,12 +88,12 @@ async function onFailure(d: ExecDeps, step: Step, err: unknown, desired: Desired
     version,
     artifactKey: key,
     step: step.kind,
-    code: codeOf(err),
+    code: codeOf(err, 'STEP_FAILED'),
     error: errorMessage(err).slice(0, 4000),
     outputTail: output,
     at: new Date(d.now()).toISOString(),
     attempts,
-    retryAt: d.now() + retryDelayMs(attempts, d.retry.baseMs, d.retry.maxMs),
+    retryAt: d.now() + retryAfterMs(kindOf(err), attempts, d.retry),
     rolledBack: false,
   };
 

@@ -20,7 +20,7 @@ export interface ArchiveLimits {
 const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
 const MAX_LINK_HOPS = 40;
 
-const unsafe = (message: string) => new DroverError('UNSAFE_ARCHIVE', message, { kind: 'stalled' });
+const unsafe = (message: string) => new DroverError('UNSAFE_ARCHIVE', message);
 
 /** Splits an archive path into components, refusing absolute paths and `..`. Returns [] for the root itself. */
 export function entryParts(raw: string): string[] {

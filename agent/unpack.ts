@@ -30,7 +30,7 @@ export interface UnpackResult {
   bytes: number;
 }
 
-const badArchive = (message: string, cause?: unknown) => new DroverError('BAD_ARCHIVE', message, { kind: 'stalled', cause });
+const badArchive = (message: string, cause?: unknown) => new DroverError('BAD_ARCHIVE', message, { cause });
 
 async function isGzip(path: string): Promise<boolean> {
   const fh = await open(path, 'r');
@@ -57,8 +57,8 @@ async function scan(tarball: string, gz: boolean, maxBytes: number, maxEntries: 
     if (entry.meta) return;
     entries.push({ path: entry.path, type: entry.type, size: entry.size, linkpath: entry.linkpath });
     declared += entry.type === 'Directory' ? 0 : entry.size;
-    if (entries.length > maxEntries) failure ??= new DroverError('UNSAFE_ARCHIVE', `archive has more than ${maxEntries} entries`, { kind: 'stalled' });
-    if (declared > maxBytes) failure ??= new DroverError('UNSAFE_ARCHIVE', `archive expands past the limit of ${maxBytes} bytes`, { kind: 'stalled' });
+    if (entries.length > maxEntries) failure ??= new DroverError('UNSAFE_ARCHIVE', `archive has more than ${maxEntries} entries`);
+    if (declared > maxBytes) failure ??= new DroverError('UNSAFE_ARCHIVE', `archive expands past the limit of ${maxBytes} bytes`);
   });
   parser.on('error', (err: Error) => {
     failure ??= badArchive(`invalid archive: ${err.message}`, err);
@@ -70,7 +70,7 @@ async function scan(tarball: string, gz: boolean, maxBytes: number, maxEntries: 
     transform(chunk: Buffer, _enc, cb) {
       raw += chunk.length;
       if (failure) return cb(failure);
-      if (raw > rawLimit) return cb(new DroverError('UNSAFE_ARCHIVE', `archive expands past the limit of ${maxBytes} bytes`, { kind: 'stalled' }));
+      if (raw > rawLimit) return cb(new DroverError('UNSAFE_ARCHIVE', `archive expands past the limit of ${maxBytes} bytes`));
       cb(null, chunk);
     },
   });
@@ -129,7 +129,7 @@ async function extractChecked(tarball: string, into: string, expected: ArchiveEn
     },
   });
   if (mismatch || index !== expected.length) {
-    throw new DroverError('UNSAFE_ARCHIVE', `archive changed while unpacking: ${mismatch ?? 'entry count differs'}`, { kind: 'stalled' });
+    throw new DroverError('UNSAFE_ARCHIVE', `archive changed while unpacking: ${mismatch ?? 'entry count differs'}`);
   }
   for (const link of symlinks) {
     const at = join(into, ...entryParts(link.path));
@@ -172,8 +172,8 @@ export async function unpackTarball(opts: UnpackOptions): Promise<UnpackResult> 
     } catch (err) {
       if (err instanceof DroverError) throw err;
       const code = (err as { code?: string }).code ?? '';
-      if (/^TAR_/.test(code)) throw new DroverError('UNSAFE_ARCHIVE', `refused while unpacking: ${(err as Error).message}`, { kind: 'stalled', cause: err });
-      throw new DroverError('UNPACK_FAILED', `unpacking ${basename(opts.tarball)} failed: ${(err as Error).message}`, { kind: 'waiting', cause: err });
+      if (/^TAR_/.test(code)) throw new DroverError('UNSAFE_ARCHIVE', `refused while unpacking: ${(err as Error).message}`, { cause: err });
+      throw new DroverError('UNPACK_FAILED', `unpacking ${basename(opts.tarball)} failed: ${(err as Error).message}`, { cause: err });
     }
     if (await exists(opts.destDir)) {
       const aside = join(parent, `.${name}.old-${randomBytes(6).toString('hex')}`);

@@ -26,7 +26,7 @@ const spec = {
 export const command = defineCommand(spec, async (cfg) => {
   const [kind, cfgPath, outDir, ...extra] = cfg.positionals;
   if (kind !== 'ops-meta' || !cfgPath || !outDir || extra.length) {
-    throw new DroverError('CONFIG_INVALID', `usage: ${spec.usage} (drover import --help)`, { kind: 'stalled' });
+    throw new DroverError('CONFIG_INVALID', `usage: ${spec.usage} (drover import --help)`);
   }
   let result;
   try {

@@ -20,7 +20,7 @@ export async function loadFleetAt(loc: FleetLocation): Promise<LoadResult & { la
   try {
     reader = await gitTreeReader({ dir, ref: loc.where });
   } catch (err) {
-    throw new DroverError('FLEET_NOT_FOUND', `${loc.where} is neither a directory nor a revision of the git repository at ${dir} (${(err as Error).message})`, { kind: 'stalled' });
+    throw new DroverError('FLEET_NOT_FOUND', `${loc.where} is neither a directory nor a revision of the git repository at ${dir} (${(err as Error).message})`);
   }
   return { ...(await loadFleet(reader, { revision: reader.commit })), label: `${loc.where} (${reader.commit.slice(0, 12)})` };
 }

@@ -21,7 +21,7 @@ export function mergeRepeated(argv: readonly string[]): string[] {
       continue;
     }
     const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-    if (value === undefined) throw new DroverError('CONFIG_INVALID', `${flag} needs a value`, { kind: 'stalled' });
+    if (value === undefined) throw new DroverError('CONFIG_INVALID', `${flag} needs a value`);
     merged.set(flag, [...(merged.get(flag) ?? []), value]);
   }
   for (const [flag, values] of merged) rest.push(flag, values.join(','));
@@ -53,9 +53,9 @@ const spec = {
 export const command = defineCommand(spec, async (cfg) => {
   const v = cfg.values;
   const name = cfg.positionals[0];
-  if (!name || cfg.positionals.length > 1) throw new DroverError('CONFIG_INVALID', `name exactly one command to promote\nRun 'drover promote --help' for the options.`, { kind: 'stalled' });
+  if (!name || cfg.positionals.length > 1) throw new DroverError('CONFIG_INVALID', `name exactly one command to promote\nRun 'drover promote --help' for the options.`);
   const from = (v.from as string[] | undefined) ?? [];
-  if (from.length === 0) throw new DroverError('CONFIG_INVALID', '--from DEVICE is required: the trial device(s) the command comes from', { kind: 'stalled' });
+  if (from.length === 0) throw new DroverError('CONFIG_INVALID', '--from DEVICE is required: the trial device(s) the command comes from');
   const result = await promote({
     name,
     from,

@@ -37,10 +37,10 @@ async function getCommands(base: string, token: string): Promise<CommandListResp
   try {
     res = await fetch(new URL('v1/commands', base.endsWith('/') ? base : base + '/'), { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(30_000) });
   } catch (err) {
-    throw new DroverError('META_UNREACHABLE', `cannot reach meta at ${base}: ${errorMessage(err)}`, { kind: 'waiting' });
+    throw new DroverError('META_UNREACHABLE', `cannot reach meta at ${base}: ${errorMessage(err)}`);
   }
   const text = await res.text();
-  if (!res.ok) throw new DroverError(res.status === 401 ? 'UNAUTHORIZED' : 'META_ERROR', `meta answered ${res.status} for /v1/commands: ${text.slice(0, 300)}`, { kind: 'stalled' });
+  if (!res.ok) throw new DroverError(res.status === 401 ? 'META_UNAUTHORIZED' : 'META_ERROR', `meta answered ${res.status} for /v1/commands: ${text.slice(0, 300)}`);
   return JSON.parse(text) as CommandListResponse;
 }
 

@@ -25,7 +25,7 @@ export async function metaGet<T>(base: string, path: string, token: string): Pro
   try {
     res = await fetch(new URL(path, base.endsWith('/') ? base : base + '/'), { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(30_000) });
   } catch (err) {
-    throw new DroverError('META_UNREACHABLE', `cannot reach meta at ${base}: ${errorMessage(err)}`, { kind: 'waiting' });
+    throw new DroverError('META_UNREACHABLE', `cannot reach meta at ${base}: ${errorMessage(err)}`);
   }
   const text = await res.text();
   if (!res.ok) {
@@ -35,7 +35,7 @@ export async function metaGet<T>(base: string, path: string, token: string): Pro
     } catch {
       /* plain text */
     }
-    throw new DroverError(res.status === 401 ? 'UNAUTHORIZED' : 'META_ERROR', `meta answered ${res.status} for ${path}: ${message}`, { kind: 'stalled' });
+    throw new DroverError(res.status === 401 ? 'META_UNAUTHORIZED' : 'META_ERROR', `meta answered ${res.status} for ${path}: ${message}`);
   }
   return JSON.parse(text) as T;
 }
@@ -43,7 +43,7 @@ export async function metaGet<T>(base: string, path: string, token: string): Pro
 export const command = defineCommand(spec, async (cfg) => {
   const base = cfg.values.meta as string;
   const token = cfg.values['admin-token'] as string | undefined;
-  if (!token) throw new DroverError('CONFIG_INVALID', '--admin-token (or DROVER_ADMIN_TOKEN) is required', { kind: 'stalled' });
+  if (!token) throw new DroverError('CONFIG_INVALID', '--admin-token (or DROVER_ADMIN_TOKEN) is required');
   if (cfg.values.commands) return (await import('./status-commands.js')).showCommands(cfg.values.meta as string, token, cfg.values.json === true);
   const limit = Math.max(1, Math.floor(cfg.values.limit as number));
   const status = await metaGet<Parameters<typeof formatSummary>[0]>(base, 'v1/status', token);

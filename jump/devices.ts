@@ -33,15 +33,15 @@ export function loadStaticDevices(path: string): StaticDevices {
   try {
     doc = parseYaml(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new DroverError('CONFIG_INVALID', `--devices ${path}: ${(err as Error).message}`, { kind: 'stalled' });
+    throw new DroverError('CONFIG_INVALID', `--devices ${path}: ${(err as Error).message}`);
   }
   const out: StaticDevices = new Map();
   if (doc == null) return out;
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new DroverError('CONFIG_INVALID', `--devices ${path}: expected a map of device id to address`, { kind: 'stalled' });
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new DroverError('CONFIG_INVALID', `--devices ${path}: expected a map of device id to address`);
   for (const [id, v] of Object.entries(doc as Record<string, unknown>)) {
     const entry = typeof v === 'string' ? { address: v, labels: {} } : (v as { address?: unknown; labels?: unknown });
     if (typeof entry?.address !== 'string' || !parseAddress(entry.address)) {
-      throw new DroverError('CONFIG_INVALID', `--devices ${path}: ${id}: address must be "host" or "host:port"`, { kind: 'stalled' });
+      throw new DroverError('CONFIG_INVALID', `--devices ${path}: ${id}: address must be "host" or "host:port"`);
     }
     const labels = Object.fromEntries(Object.entries((entry.labels ?? {}) as Record<string, unknown>).map(([k, x]) => [k, String(x)]));
     out.set(id, { address: entry.address, labels });
@@ -90,7 +90,7 @@ export class DeviceResolver {
       signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000),
     });
     if (res.status === 404) return undefined;
-    if (!res.ok) throw new DroverError('META_UNAVAILABLE', `meta answered HTTP ${res.status} for device ${id}`, { kind: 'waiting' });
+    if (!res.ok) throw new DroverError('META_UNAVAILABLE', `meta answered HTTP ${res.status} for device ${id}`);
     const body = (await res.json()) as MetaDevice & { device?: MetaDevice };
     return this.fromMeta(body.device ?? body, id, repo?.labels);
   }

@@ -12,12 +12,12 @@ export function ensureHostKey(path: string): Buffer {
     try {
       execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'drover-jump', '-f', path], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
     } catch (err) {
-      throw new DroverError('HOST_KEY', `cannot make a host key with ssh-keygen at ${path}: ${(err as Error).message}`, { kind: 'stalled' });
+      throw new DroverError('HOST_KEY', `cannot make a host key with ssh-keygen at ${path}: ${(err as Error).message}`);
     }
   }
   const key = readFileSync(path);
   const parsed = ssh2.utils.parseKey(key);
-  if (parsed instanceof Error) throw new DroverError('HOST_KEY', `${path} is not a usable private key (OpenSSH format expected): ${parsed.message}`, { kind: 'stalled' });
+  if (parsed instanceof Error) throw new DroverError('HOST_KEY', `${path} is not a usable private key (OpenSSH format expected): ${parsed.message}`);
   return key;
 }
 

@@ -27,7 +27,7 @@ export function createNotifier(target: string | undefined, opts: { timeoutMs?: n
         body: JSON.stringify(msg),
         signal: AbortSignal.timeout(timeoutMs),
       });
-      if (!res.ok) throw new DroverError('NOTIFY_FAILED', `notifier answered HTTP ${res.status}`, { kind: 'waiting' });
+      if (!res.ok) throw new DroverError('NOTIFY_FAILED', `notifier answered HTTP ${res.status}`);
     };
   }
   return (msg) => runNotifyCommand(target, msg, timeoutMs);

@@ -7,7 +7,7 @@ import { DroverError } from '../lib/errors.js';
 const USER_RE = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
 
 function secretPath(dataDir: string, user: string): string {
-  if (!USER_RE.test(user)) throw new DroverError('USER_INVALID', `"${user}" is not a valid user name`, { kind: 'stalled' });
+  if (!USER_RE.test(user)) throw new DroverError('USER_INVALID', `"${user}" is not a valid user name`);
   return join(dataDir, 'otp', `${user}.json`);
 }
 

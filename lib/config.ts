@@ -63,7 +63,7 @@ function camel(name: string): string {
 function coerce(opt: OptionSpec, raw: unknown, origin: string): unknown {
   const fail = (what: string): never => {
     const shown = opt.secret ? '' : ` (got ${JSON.stringify(raw)})`;
-    throw new DroverError('CONFIG_INVALID', `${origin === 'flag' ? '' : `${origin}: `}--${opt.name} ${what}${shown}`, { kind: 'stalled' });
+    throw new DroverError('CONFIG_INVALID', `${origin === 'flag' ? '' : `${origin}: `}--${opt.name} ${what}${shown}`);
   };
   switch (opt.type) {
     case 'string':
@@ -128,7 +128,7 @@ export function loadConfig(spec: CommandSpec, argv: string[], env: NodeJS.Proces
   try {
     parsed = parseArgs({ args: argv, options: parseOptions, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new DroverError('CONFIG_INVALID', `${(err as Error).message}\nRun 'drover ${spec.command} --help' for the options.`, { kind: 'stalled' });
+    throw new DroverError('CONFIG_INVALID', `${(err as Error).message}\nRun 'drover ${spec.command} --help' for the options.`);
   }
   if (parsed.values.help) return { values: {}, positionals: parsed.positionals, help: renderHelp(spec), sources: {} };
 
@@ -139,21 +139,21 @@ export function loadConfig(spec: CommandSpec, argv: string[], env: NodeJS.Proces
     try {
       text = readFileSync(configPath, 'utf8');
     } catch (err) {
-      throw new DroverError('CONFIG_INVALID', `cannot read config file ${configPath}: ${(err as Error).message}`, { kind: 'stalled' });
+      throw new DroverError('CONFIG_INVALID', `cannot read config file ${configPath}: ${(err as Error).message}`);
     }
     let doc: unknown;
     try {
       doc = parseYaml(text) ?? {};
     } catch (err) {
-      throw new DroverError('CONFIG_INVALID', `${configPath}: ${(err as Error).message}`, { kind: 'stalled' });
+      throw new DroverError('CONFIG_INVALID', `${configPath}: ${(err as Error).message}`);
     }
     if (typeof doc !== 'object' || Array.isArray(doc) || doc === null) {
-      throw new DroverError('CONFIG_INVALID', `${configPath}: expected a map of option names to values`, { kind: 'stalled' });
+      throw new DroverError('CONFIG_INVALID', `${configPath}: expected a map of option names to values`);
     }
     const known = new Map(spec.options.flatMap((o) => [[o.name, o], [camel(o.name), o]] as const));
     for (const [key, value] of Object.entries(doc)) {
       const opt = known.get(key);
-      if (!opt) throw new DroverError('CONFIG_INVALID', `${configPath}: unknown option "${key}"`, { kind: 'stalled' });
+      if (!opt) throw new DroverError('CONFIG_INVALID', `${configPath}: unknown option "${key}"`);
       fileValues[opt.name] = value;
     }
   }
@@ -181,7 +181,7 @@ export function loadConfig(spec: CommandSpec, argv: string[], env: NodeJS.Proces
       const problem = opt.check(value);
       if (problem) {
         const from = sources[opt.name] === 'env' ? ` (from environment ${envVar})` : sources[opt.name] === 'file' ? ` (from config file ${configPath})` : '';
-        throw new DroverError('CONFIG_INVALID', `--${opt.name}: ${problem}${from}`, { kind: 'stalled' });
+        throw new DroverError('CONFIG_INVALID', `--${opt.name}: ${problem}${from}`);
       }
     }
     values[opt.name] = value;
@@ -203,7 +203,7 @@ export function parseLabels(items: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const item of items) {
     const eq = item.indexOf('=');
-    if (eq <= 0) throw new DroverError('CONFIG_INVALID', `label "${item}" must be written key=value`, { kind: 'stalled' });
+    if (eq <= 0) throw new DroverError('CONFIG_INVALID', `label "${item}" must be written key=value`);
     out[item.slice(0, eq).trim()] = item.slice(eq + 1).trim();
   }
   return out;

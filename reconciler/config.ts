@@ -104,7 +104,7 @@ export function loadMetaConfig(argv: string[], env: NodeJS.ProcessEnv = process.
   if (cfg.help) return { help: cfg.help };
   const v = cfg.values;
   const fail = (msg: string): never => {
-    throw new DroverError('CONFIG_INVALID', `${msg}\nRun 'drover meta --help' for the options.`, { kind: 'stalled' });
+    throw new DroverError('CONFIG_INVALID', `${msg}\nRun 'drover meta --help' for the options.`);
   };
   const repo = (v.repo as string | undefined) ?? cfg.positionals[0];
   if (!repo) fail('--repo is required: an http(s) URL of the fleet repository or a local directory');

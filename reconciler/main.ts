@@ -78,7 +78,7 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
     } catch (err) {
       await source.close();
       await store.close();
-      throw new DroverError('LISTEN_FAILED', `cannot listen on ${config.listen.host}:${config.listen.port}: ${errorMessage(err)}`, { kind: 'stalled' });
+      throw new DroverError('LISTEN_FAILED', `cannot listen on ${config.listen.host}:${config.listen.port}: ${errorMessage(err)}`);
     }
     const addr = app.server.address();
     if (addr && typeof addr === 'object') url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;

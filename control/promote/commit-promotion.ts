@@ -16,7 +16,7 @@ export async function findRepoRoot(dir: string): Promise<string> {
   try {
     return await git.findRoot({ fs, filepath: dir });
   } catch {
-    throw new DroverError('PROMOTE_NOT_A_REPO', `${dir} is not inside a git repository (the fleet repository's working tree is expected)`, { kind: 'stalled' });
+    throw new DroverError('PROMOTE_NOT_A_REPO', `${dir} is not inside a git repository (the fleet repository's working tree is expected)`);
   }
 }
 
@@ -25,21 +25,21 @@ export async function assertClean(dir: string, files: readonly string[]): Promis
   for (const filepath of files) {
     const status = await git.status({ fs, dir, filepath });
     if (status !== 'unmodified' && status !== 'absent') {
-      throw new DroverError('PROMOTE_DIRTY', `${filepath} has uncommitted changes (${status}): commit or discard them first, so the promotion commit holds only the promotion`, { kind: 'stalled' });
+      throw new DroverError('PROMOTE_DIRTY', `${filepath} has uncommitted changes (${status}): commit or discard them first, so the promotion commit holds only the promotion`);
     }
   }
 }
 
 export async function assertNewBranch(dir: string, branch: string): Promise<void> {
   const branches = await git.listBranches({ fs, dir });
-  if (branches.includes(branch)) throw new DroverError('PROMOTE_BRANCH_EXISTS', `branch ${branch} already exists: pass --branch NAME or delete it`, { kind: 'stalled' });
+  if (branches.includes(branch)) throw new DroverError('PROMOTE_BRANCH_EXISTS', `branch ${branch} already exists: pass --branch NAME or delete it`);
   try {
     await git.resolveRef({ fs, dir, ref: 'HEAD' });
   } catch {
-    throw new DroverError('PROMOTE_NO_HEAD', `the repository at ${dir} has no commit yet`, { kind: 'stalled' });
+    throw new DroverError('PROMOTE_NO_HEAD', `the repository at ${dir} has no commit yet`);
   }
   if (!/^[A-Za-z0-9._/-]+$/.test(branch) || branch.includes('..') || branch.startsWith('/') || branch.endsWith('/')) {
-    throw new DroverError('PROMOTE_BAD_BRANCH', `"${branch}" is not a valid branch name`, { kind: 'stalled' });
+    throw new DroverError('PROMOTE_BAD_BRANCH', `"${branch}" is not a valid branch name`);
   }
 }
 
@@ -61,7 +61,7 @@ export async function resolveAuthor(dir: string, given: Partial<Author>, env: No
   const name = await pick(given.name, 'GIT_AUTHOR_NAME', 'user.name');
   const email = await pick(given.email, 'GIT_AUTHOR_EMAIL', 'user.email');
   if (!name || !email) {
-    throw new DroverError('PROMOTE_NO_AUTHOR', 'no commit author: set git config user.name and user.email, or pass --author-name and --author-email', { kind: 'stalled' });
+    throw new DroverError('PROMOTE_NO_AUTHOR', 'no commit author: set git config user.name and user.email, or pass --author-name and --author-email');
   }
   return { name, email };
 }

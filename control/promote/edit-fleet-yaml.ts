@@ -16,16 +16,16 @@ export interface PromotionRollout {
 
 function parse(file: string, text: string): Document.Parsed {
   const doc = parseDocument(text, { keepSourceTokens: false });
-  if (doc.errors.length) throw new DroverError('PROMOTE_YAML', `${file}: ${doc.errors[0]!.message.split('\n')[0]}`, { kind: 'stalled' });
+  if (doc.errors.length) throw new DroverError('PROMOTE_YAML', `${file}: ${doc.errors[0]!.message.split('\n')[0]}`);
   return doc;
 }
 
 function commandsSeq(doc: Document, file: string): YAMLSeq | undefined {
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) return undefined;
-  if (!isMap(doc.contents)) throw new DroverError('PROMOTE_YAML', `${file}: expected a map of fields`, { kind: 'stalled' });
+  if (!isMap(doc.contents)) throw new DroverError('PROMOTE_YAML', `${file}: expected a map of fields`);
   const seq = doc.contents.get('commands', true);
   if (seq === undefined || (isScalar(seq) && seq.value === null)) return undefined;
-  if (!isSeq(seq)) throw new DroverError('PROMOTE_YAML', `${file}: commands must be a list`, { kind: 'stalled' });
+  if (!isSeq(seq)) throw new DroverError('PROMOTE_YAML', `${file}: commands must be a list`);
   return seq;
 }
 
@@ -47,7 +47,7 @@ export function removeTrialCommand(file: string, text: string, name: string): Re
   const doc = parse(file, text);
   const seq = commandsSeq(doc, file);
   const index = seq ? indexOfCommand(seq, name) : -1;
-  if (!seq || index === -1) throw new DroverError('PROMOTE_NOT_FOUND', `${file}: no command "${name}" under commands:`, { kind: 'stalled' });
+  if (!seq || index === -1) throw new DroverError('PROMOTE_NOT_FOUND', `${file}: no command "${name}" under commands:`);
   const node = seq.items[index] as YAMLMap;
   const value = node.toJSON() as Record<string, unknown>;
   seq.items.splice(index, 1);
@@ -75,7 +75,7 @@ export function addApprovedCommand(
   seq.flow = false;
   const name = String(command instanceof YAMLMap ? command.get('name') : command.name);
   if (indexOfCommand(seq, name) !== -1) {
-    throw new DroverError('PROMOTE_EXISTS', `${file}: an approved command named "${name}" already exists: rename the trial or edit the approved one`, { kind: 'stalled' });
+    throw new DroverError('PROMOTE_EXISTS', `${file}: an approved command named "${name}" already exists: rename the trial or edit the approved one`);
   }
   const node = command instanceof YAMLMap ? (command.clone() as YAMLMap) : (doc.createNode(command) as YAMLMap);
   node.flow = false;

@@ -4,7 +4,7 @@ import { RolloutSchema } from '../../specs/schema/primitives.js';
 import { SelectorSchema, type Selector } from '../../specs/schema/selector.js';
 import type { PromotionRollout } from './edit-fleet-yaml.js';
 
-const bad = (message: string): DroverError => new DroverError('CONFIG_INVALID', message, { kind: 'stalled' });
+const bad = (message: string): DroverError => new DroverError('CONFIG_INVALID', message);
 
 /** `role=web`, `site=bj` → labels; `id=web-*` (or `ids=`) → device id globs. Empty → undefined (every device). */
 export function parseSelectFlags(items: readonly string[]): Selector | undefined {

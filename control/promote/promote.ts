@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { dirTreeReader } from '../../lib/dir-tree-reader.js';
-import { DroverError } from '../../lib/errors.js';
+import { DroverError, type ErrorCode } from '../../lib/errors.js';
 import { loadFleet } from '../../specs/load/load-fleet.js';
 import { formatProblem, type Problem } from '../../specs/load/problem.js';
 import type { TreeReader } from '../../specs/load/tree-reader.js';
@@ -44,7 +44,7 @@ export interface PromoteResult {
   objections: string[];
 }
 
-const stalled = (code: string, message: string): DroverError => new DroverError(code, message, { kind: 'stalled' });
+const refuse = (code: ErrorCode, message: string): DroverError => new DroverError(code, message);
 
 function overlay(base: TreeReader, edits: Map<string, string>): TreeReader {
   return {
@@ -56,7 +56,7 @@ function overlay(base: TreeReader, edits: Map<string, string>): TreeReader {
 export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
   const { name } = opts;
   const from = [...new Set(opts.from)];
-  if (from.length === 0) throw stalled('PROMOTE_USAGE', 'name at least one trial device with --from DEVICE');
+  if (from.length === 0) throw refuse('PROMOTE_USAGE', 'name at least one trial device with --from DEVICE');
   const fleetDir = resolve(opts.repo);
   const root = await findRepoRoot(fleetDir);
   const reader = dirTreeReader(fleetDir);
@@ -64,7 +64,7 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
   const before = await loadFleet(reader);
   if (!before.ok) {
     const errors = before.problems.filter((p) => p.severity === 'error');
-    throw stalled('PROMOTE_INVALID_FLEET', `the fleet in ${fleetDir} is invalid before the promotion; fix it first:\n${errors.map(formatProblem).join('\n')}`);
+    throw refuse('PROMOTE_INVALID_FLEET', `the fleet in ${fleetDir} is invalid before the promotion; fix it first:\n${errors.map(formatProblem).join('\n')}`);
   }
 
   // Take the command out of every trial device; all copies must be the same command.
@@ -72,16 +72,16 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
   const removed: { deviceId: string; file: string; trial: RemovedTrial; canonical: string }[] = [];
   for (const deviceId of from) {
     const file = before.spec.sources[`device:${deviceId}`]?.file;
-    if (!file) throw stalled('PROMOTE_NO_DEVICE', `no device "${deviceId}" in ${fleetDir}/devices/`);
+    if (!file) throw refuse('PROMOTE_NO_DEVICE', `no device "${deviceId}" in ${fleetDir}/devices/`);
     const trial = removeTrialCommand(file, edits.get(file) ?? (await reader.read(file)), name);
     const parsed = TrialCommandSchema.safeParse(trial.value);
-    if (!parsed.success) throw stalled('PROMOTE_INVALID_TRIAL', `${file}: command "${name}" is not a valid trial command`);
+    if (!parsed.success) throw refuse('PROMOTE_INVALID_TRIAL', `${file}: command "${name}" is not a valid trial command`);
     edits.set(file, trial.text);
     removed.push({ deviceId, file, trial, canonical: canonicalJson(parsed.data) });
   }
   const differing = removed.filter((r) => r.canonical !== removed[0]!.canonical).map((r) => r.deviceId);
   if (differing.length) {
-    throw stalled('PROMOTE_TRIALS_DIFFER', `command "${name}" differs between ${removed[0]!.deviceId} and ${differing.join(', ')}: promote one version (the trial that ran) and remove the others`);
+    throw refuse('PROMOTE_TRIALS_DIFFER', `command "${name}" differs between ${removed[0]!.deviceId} and ${differing.join(', ')}: promote one version (the trial that ran) and remove the others`);
   }
   const trialSpec = TrialCommandSchema.parse(removed[0]!.trial.value);
   const identity = trialSpec.repeat && 'onVersionChange' in trialSpec.repeat ? null : commandId(name, commandContentHash(trialSpec));
@@ -92,7 +92,7 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
     const detail = opts.fetchResults ? await opts.fetchResults(name) : await fetchCommandResults(opts.meta!, opts.adminToken, name);
     trials = { ...judgeTrials(name, identity, from, detail.devices), meta: opts.meta ?? 'meta' };
     if (trials.objections.length && !opts.force) {
-      throw stalled('PROMOTE_TRIAL_FAILED', `refusing to promote "${name}":\n${trials.objections.map((o) => `  ${o}`).join('\n')}\n(pass --force to promote anyway)`);
+      throw refuse('PROMOTE_TRIAL_FAILED', `refusing to promote "${name}":\n${trials.objections.map((o) => `  ${o}`).join('\n')}\n(pass --force to promote anyway)`);
     }
   }
 
@@ -103,7 +103,7 @@ export async function promote(opts: PromoteOptions): Promise<PromoteResult> {
   const after = await loadFleet(overlay(reader, edits));
   if (!after.ok) {
     const errors = after.problems.filter((p) => p.severity === 'error');
-    throw stalled('PROMOTE_WOULD_BE_INVALID', `the promoted fleet would be invalid, nothing was changed:\n${errors.map(formatProblem).join('\n')}`);
+    throw refuse('PROMOTE_WOULD_BE_INVALID', `the promoted fleet would be invalid, nothing was changed:\n${errors.map(formatProblem).join('\n')}`);
   }
   // Warnings the promotion brings (e.g. a trial copy left on a device not named with --from).
   const known = new Set(before.problems.map((p) => `${p.file}\0${p.message}`));

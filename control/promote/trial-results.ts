@@ -48,12 +48,12 @@ export async function fetchCommandResults(meta: string, adminToken: string | und
   try {
     res = await fetch(url, { headers: adminToken ? { authorization: `Bearer ${adminToken}` } : {}, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
-    throw new DroverError('META_UNREACHABLE', `cannot reach meta at ${meta}: ${errorMessage(err)}`, { kind: 'waiting' });
+    throw new DroverError('META_UNREACHABLE', `cannot reach meta at ${meta}: ${errorMessage(err)}`);
   }
   if (res.status === 404) return { name, revision: null, identities: [], devices: [] };
-  if (res.status === 401 || res.status === 403) throw new DroverError('META_UNAUTHORIZED', `meta at ${meta} refused the admin token (${res.status}): pass --admin-token`, { kind: 'stalled' });
-  if (!res.ok) throw new DroverError('META_ERROR', `meta at ${meta} answered ${res.status} for ${url}: ${(await res.text()).slice(0, 300)}`, { kind: 'waiting' });
+  if (res.status === 401 || res.status === 403) throw new DroverError('META_UNAUTHORIZED', `meta at ${meta} refused the admin token (${res.status}): pass --admin-token`);
+  if (!res.ok) throw new DroverError('META_ERROR', `meta at ${meta} answered ${res.status} for ${url}: ${(await res.text()).slice(0, 300)}`);
   const body = (await res.json()) as CommandDetailResponse;
-  if (!body || !Array.isArray(body.devices)) throw new DroverError('META_ERROR', `meta at ${meta} sent an unexpected answer for ${url}`, { kind: 'generic' });
+  if (!body || !Array.isArray(body.devices)) throw new DroverError('META_BAD_ANSWER', `meta at ${meta} sent an unexpected answer for ${url}`);
   return body;
 }

@@ -84,7 +84,7 @@ export class RolloutStore {
       this.db.pragma('synchronous = NORMAL');
       this.db.exec(SCHEMA);
     } catch (err) {
-      throw new DroverError('ROLLOUT_STORE_OPEN_FAILED', `cannot open the rollout store at ${path}: ${errorMessage(err)}`, { kind: 'stalled', cause: err });
+      throw new DroverError('ROLLOUT_STORE_OPEN_FAILED', `cannot open the rollout store at ${path}: ${errorMessage(err)}`, { cause: err });
     }
     this.upsertRollout = this.db.prepare(
       `INSERT INTO rollouts (key, state, spec_paused, revision, updated_at) VALUES (?, ?, ?, ?, ?)

@@ -55,7 +55,7 @@ export class ArtifactCache {
     const entry = this.opts.lookup(key);
     if (!entry) {
       const [algo, hex] = 'sha256' in key ? ['sha256', key.sha256] : ['md5', key.md5];
-      throw new DroverError('ARTIFACT_UNKNOWN', `no package in the current fleet revision has the ${algo} ${hex}`, { details: { status: 404 } });
+      throw new DroverError('ARTIFACT_UNKNOWN', `no package in the current fleet revision has the ${algo} ${hex}`);
     }
     return entry;
   }
@@ -79,7 +79,7 @@ export class ArtifactCache {
       if (after) return after;
       // evicted between the download and this request (a tiny cache under pressure): try again
     }
-    throw new DroverError('ARTIFACT_CACHE_BUSY', 'the artifact cache is too small for the artifacts being requested', { kind: 'waiting', details: { status: 503 } });
+    throw new DroverError('ARTIFACT_CACHE_BUSY', 'the artifact cache is too small for the artifacts being requested');
   }
 
   private storedSha(entry: ArtifactEntry): string | undefined {
@@ -101,7 +101,7 @@ export class ArtifactCache {
         return sha;
       },
       (err: unknown) => {
-        const error = err instanceof DroverError ? err : new DroverError('ARTIFACT_UPSTREAM_FAILED', errorMessage(err), { details: { status: 502 } });
+        const error = err instanceof DroverError ? err : new DroverError('ARTIFACT_UPSTREAM_FAILED', errorMessage(err));
         this.failures.set(flightKey, { at: this.opts.now(), error });
         throw error;
       },
@@ -147,7 +147,6 @@ export class ArtifactCache {
     throw new DroverError(
       mismatch ? 'ARTIFACT_CHECKSUM_MISMATCH' : 'ARTIFACT_UPSTREAM_FAILED',
       `could not get a verified copy of the artifact with ${what}: ${reasons.join('; ') || 'no upstream URL'}`,
-      { kind: 'waiting', details: { status: 502 } },
     );
   }
 }

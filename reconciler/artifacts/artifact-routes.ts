@@ -9,6 +9,7 @@ import { DroverError } from '../../lib/errors.js';
 import type { ArtifactCache } from './artifact-cache.js';
 import type { ArtifactKey } from './artifact-index.js';
 import { serveArtifact } from './serve-artifact.js';
+import { sendError } from '../http/http-error.js';
 
 export interface ArtifactRouteOptions {
   cache: ArtifactCache;
@@ -27,25 +28,17 @@ export function legacyArtifactBase(publicUrl: string, key: ArtifactKey): string 
 const SHA256 = /^[0-9a-fA-F]{64}$/;
 const MD5 = /^[0-9a-fA-F]{32}$/;
 
-function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
-  return reply.code(status).header('content-type', 'application/json; charset=utf-8').send({ error: code, message });
-}
-
-function statusOf(err: DroverError): number {
-  const s = (err.details as { status?: number } | undefined)?.status;
-  return typeof s === 'number' ? s : 502;
-}
 
 export async function registerArtifactRoutes(app: FastifyInstance, opts: ArtifactRouteOptions): Promise<void> {
   const { cache } = opts;
 
   const serveV1 = async (req: FastifyRequest, reply: FastifyReply, key: ArtifactKey): Promise<FastifyReply> => {
-    if (!opts.authorize(req)) return sendError(reply, 401, 'UNAUTHORIZED', 'an agent or admin bearer token is required');
+    if (!opts.authorize(req)) return sendError(reply, 'UNAUTHORIZED', 'an agent or admin bearer token is required');
     try {
       const lease = await cache.open(key);
       return serveArtifact(req, reply, lease);
     } catch (err) {
-      if (err instanceof DroverError) return sendError(reply, statusOf(err), err.code, err.message);
+      if (err instanceof DroverError) return sendError(reply, err.code, err.message);
       throw err;
     }
   };
@@ -54,12 +47,12 @@ export async function registerArtifactRoutes(app: FastifyInstance, opts: Artifac
   // file's Content-Length without reading the file.
   const bySha256 = async (req: FastifyRequest<{ Params: { sha256: string } }>, reply: FastifyReply): Promise<FastifyReply> => {
     const hex = req.params.sha256;
-    if (!SHA256.test(hex)) return sendError(reply, 400, 'BAD_CHECKSUM', 'an artifact is named by its sha256: 64 hexadecimal characters');
+    if (!SHA256.test(hex)) return sendError(reply, 'BAD_CHECKSUM', 'an artifact is named by its sha256: 64 hexadecimal characters');
     return serveV1(req, reply, { sha256: hex.toLowerCase() });
   };
   const byMd5 = async (req: FastifyRequest<{ Params: { md5: string } }>, reply: FastifyReply): Promise<FastifyReply> => {
     const hex = req.params.md5;
-    if (!MD5.test(hex)) return sendError(reply, 400, 'BAD_CHECKSUM', 'an md5 is 32 hexadecimal characters');
+    if (!MD5.test(hex)) return sendError(reply, 'BAD_CHECKSUM', 'an md5 is 32 hexadecimal characters');
     return serveV1(req, reply, { md5: hex.toLowerCase() });
   };
   app.route({ method: ['GET', 'HEAD'], url: '/v1/artifacts/:sha256', handler: bySha256 });
@@ -90,7 +83,7 @@ export async function registerArtifactRoutes(app: FastifyInstance, opts: Artifac
       return serveArtifact(req, reply, lease, 'application/gzip');
     } catch (err) {
       if (err instanceof DroverError) {
-        const status = statusOf(err);
+        const status = err.status;
         return text(reply, status, status === 404 ? '404 page not found' : `${err.code}: ${err.message}`);
       }
       throw err;

@@ -47,7 +47,7 @@ export async function fetchToFile(url: string, dest: string, opts: FetchOptions)
   let idle: NodeJS.Timeout | undefined;
   const arm = (): void => {
     clearTimeout(idle);
-    idle = setTimeout(() => abort.abort(new DroverError('ARTIFACT_UPSTREAM_TIMEOUT', `no data from upstream for ${opts.idleTimeoutMs} ms`, { kind: 'waiting' })), opts.idleTimeoutMs);
+    idle = setTimeout(() => abort.abort(new DroverError('ARTIFACT_UPSTREAM_TIMEOUT', `no data from upstream for ${opts.idleTimeoutMs} ms`)), opts.idleTimeoutMs);
   };
   try {
     arm();
@@ -57,7 +57,7 @@ export async function fetchToFile(url: string, dest: string, opts: FetchOptions)
       transform(chunk: Buffer, _enc, cb) {
         size += chunk.length;
         if (size > opts.maxBytes) {
-          cb(new DroverError('ARTIFACT_TOO_LARGE', `upstream sent more than ${opts.maxBytes} bytes`, { kind: 'stalled' }));
+          cb(new DroverError('ARTIFACT_TOO_LARGE', `upstream sent more than ${opts.maxBytes} bytes`));
           return;
         }
         arm();
@@ -82,12 +82,12 @@ async function openSource(url: string, signal: AbortSignal): Promise<Readable> {
   const u = new URL(url);
   if (u.protocol === 'file:') return createReadStream(fileURLToPath(u));
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new DroverError('ARTIFACT_UPSTREAM_FAILED', `unsupported URL scheme ${u.protocol}`, { kind: 'stalled' });
+    throw new DroverError('ARTIFACT_URL_UNSUPPORTED', `unsupported URL scheme ${u.protocol}`);
   }
   const res = await fetch(u, { signal, redirect: 'follow', headers: { 'user-agent': 'drover-meta artifact cache' } });
   if (!res.ok || !res.body) {
     await res.body?.cancel().catch(() => undefined);
-    throw new DroverError('ARTIFACT_UPSTREAM_FAILED', `upstream answered HTTP ${res.status}`, { kind: 'waiting' });
+    throw new DroverError('ARTIFACT_UPSTREAM_FAILED', `upstream answered HTTP ${res.status}`);
   }
   return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
 }

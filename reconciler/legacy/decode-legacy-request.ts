@@ -7,12 +7,13 @@
 // Pure.
 import type { LegacyHeartbeatRequest, LegacyRealAgent } from '../../specs/wire/legacy.js';
 import { decodeFirstValue, goField } from './go-json.js';
+import { DroverError } from '../../lib/errors.js';
 
 export type DecodeResult = { ok: true; request: LegacyHeartbeatRequest } | { ok: false; message: 'body is blank' | 'body format error' | 'hostname is blank' };
 
 const FORMAT_ERROR = { ok: false, message: 'body format error' } as const;
 
-class TypeMismatch extends Error {}
+const typeMismatch = (key: string): DroverError => new DroverError('BAD_JSON', `${key} has the wrong type`);
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -21,14 +22,14 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function goString(obj: Record<string, unknown>, key: string): string {
   const v = goField(obj, key);
   if (v === undefined || v === null) return '';
-  if (typeof v !== 'string') throw new TypeMismatch(key);
+  if (typeof v !== 'string') throw typeMismatch(key);
   return v;
 }
 
 function goInt64(obj: Record<string, unknown>, key: string): number {
   const v = goField(obj, key);
   if (v === undefined || v === null) return 0;
-  if (typeof v !== 'number' || !Number.isInteger(v) || !Number.isSafeInteger(v)) throw new TypeMismatch(key);
+  if (typeof v !== 'number' || !Number.isInteger(v) || !Number.isSafeInteger(v)) throw typeMismatch(key);
   return v;
 }
 
@@ -50,11 +51,11 @@ export function decodeLegacyRequest(body: Buffer | undefined, declaredEmpty: boo
       hostname = goString(v, 'hostname');
       const list = goField(v, 'realAgents');
       if (list !== undefined && list !== null) {
-        if (!Array.isArray(list)) throw new TypeMismatch('realAgents');
+        if (!Array.isArray(list)) throw typeMismatch('realAgents');
         realAgents = [];
         for (const item of list) {
           if (item === null) continue; // a nil *RealAgent: ops-meta would crash on it; skipped here
-          if (!isObject(item)) throw new TypeMismatch('realAgents[]');
+          if (!isObject(item)) throw typeMismatch('realAgents[]');
           realAgents.push({
             name: goString(item, 'name'),
             version: goString(item, 'version'),
@@ -65,7 +66,7 @@ export function decodeLegacyRequest(body: Buffer | undefined, declaredEmpty: boo
       }
     }
   } catch (err) {
-    if (err instanceof TypeMismatch) return FORMAT_ERROR;
+    if (err instanceof DroverError && err.code === 'BAD_JSON') return FORMAT_ERROR;
     throw err;
   }
   if (hostname === '') return { ok: false, message: 'hostname is blank' };

@@ -58,11 +58,11 @@ export async function importOpsMeta(opts: ImportOpsMetaOptions): Promise<ImportO
   try {
     text = await readFile(opts.cfgPath, 'utf8');
   } catch (err) {
-    throw new DroverError('OPS_META_CONFIG_INVALID', `cannot read ${opts.cfgPath}: ${errorMessage(err)}`, { kind: 'stalled' });
+    throw new DroverError('OPS_META_CONFIG_INVALID', `cannot read ${opts.cfgPath}: ${errorMessage(err)}`);
   }
   const cfg = parseOpsMetaConfig(text, opts.cfgPath);
   if (existsSync(opts.outDir) && readdirSync(opts.outDir).length > 0 && !opts.force) {
-    throw new DroverError('IMPORT_OUTDIR_NOT_EMPTY', `${opts.outDir} is not empty: choose a new folder, or pass --force to write into it`, { kind: 'stalled' });
+    throw new DroverError('IMPORT_OUTDIR_NOT_EMPTY', `${opts.outDir} is not empty: choose a new folder, or pass --force to write into it`);
   }
 
   const md5s = new Map<string, Md5Result>();

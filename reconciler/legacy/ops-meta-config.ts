@@ -41,13 +41,13 @@ function field(obj: Json, key: string): unknown {
 function str(obj: Json, key: string, where: string): string {
   const v = field(obj, key);
   if (v === undefined || v === null) return '';
-  if (typeof v !== 'string') throw new DroverError('OPS_META_CONFIG_INVALID', `${where}.${key} must be a string, not ${JSON.stringify(v)}`, { kind: 'stalled' });
+  if (typeof v !== 'string') throw new DroverError('OPS_META_CONFIG_INVALID', `${where}.${key} must be a string, not ${JSON.stringify(v)}`);
   return v;
 }
 
 function obj(v: unknown, where: string): Json | null {
   if (v === null || v === undefined) return null;
-  if (typeof v !== 'object' || Array.isArray(v)) throw new DroverError('OPS_META_CONFIG_INVALID', `${where} must be an object`, { kind: 'stalled' });
+  if (typeof v !== 'object' || Array.isArray(v)) throw new DroverError('OPS_META_CONFIG_INVALID', `${where} must be an object`);
   return v as Json;
 }
 
@@ -56,12 +56,12 @@ export function parseOpsMetaConfig(text: string, file = 'cfg.json'): OpsMetaConf
   try {
     doc = JSON.parse(text.trim());
   } catch (err) {
-    throw new DroverError('OPS_META_CONFIG_INVALID', `${file}: not JSON: ${(err as Error).message}`, { kind: 'stalled' });
+    throw new DroverError('OPS_META_CONFIG_INVALID', `${file}: not JSON: ${(err as Error).message}`);
   }
   const root = obj(doc, file);
-  if (!root) throw new DroverError('OPS_META_CONFIG_INVALID', `${file}: empty configuration`, { kind: 'stalled' });
+  if (!root) throw new DroverError('OPS_META_CONFIG_INVALID', `${file}: empty configuration`);
   const list = field(root, 'agents');
-  if (list !== undefined && list !== null && !Array.isArray(list)) throw new DroverError('OPS_META_CONFIG_INVALID', `${file}: "agents" must be a list`, { kind: 'stalled' });
+  if (list !== undefined && list !== null && !Array.isArray(list)) throw new DroverError('OPS_META_CONFIG_INVALID', `${file}: "agents" must be a list`);
   const agents: OpsMetaAgent[] = [];
   (list ?? []).forEach((raw: unknown, i: number) => {
     const where = `${file}: agents[${i}]`;
@@ -69,7 +69,7 @@ export function parseOpsMetaConfig(text: string, file = 'cfg.json'): OpsMetaConf
     if (!entry) return;
     const d = obj(field(entry, 'default'), `${where}.default`);
     const othersRaw = field(entry, 'others');
-    if (othersRaw !== undefined && othersRaw !== null && !Array.isArray(othersRaw)) throw new DroverError('OPS_META_CONFIG_INVALID', `${where}.others must be a list`, { kind: 'stalled' });
+    if (othersRaw !== undefined && othersRaw !== null && !Array.isArray(othersRaw)) throw new DroverError('OPS_META_CONFIG_INVALID', `${where}.others must be a list`);
     const others: OpsMetaAgentOther[] = [];
     (othersRaw ?? []).forEach((o: unknown, j: number) => {
       const ow = `${where}.others[${j}]`;

@@ -41,7 +41,7 @@ export function parseCidr(text: string): Cidr {
   const max = parsed?.family === 4 ? 32 : 128;
   const prefix = len === undefined ? max : /^\d{1,3}$/.test(len) ? Number(len) : NaN;
   if (!parsed || !(prefix >= 0 && prefix <= max)) {
-    throw new DroverError('CONFIG_INVALID', `"${text}" is not a network: write e.g. 10.0.0.0/8, 192.168.1.7 or fd00::/8`, { kind: 'stalled' });
+    throw new DroverError('CONFIG_INVALID', `"${text}" is not a network: write e.g. 10.0.0.0/8, 192.168.1.7 or fd00::/8`);
   }
   const width = BigInt(max);
   const mask = prefix === 0 ? 0n : ((1n << BigInt(prefix)) - 1n) << (width - BigInt(prefix));

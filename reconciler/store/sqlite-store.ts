@@ -33,7 +33,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
     db.pragma('busy_timeout = 5000');
     db.exec(SQLITE_SCHEMA);
   } catch (err) {
-    throw new DroverError('STORE_OPEN_FAILED', `cannot open the store at ${opts.path}: ${errorMessage(err)}`, { kind: 'stalled', cause: err });
+    throw new DroverError('STORE_OPEN_FAILED', `cannot open the store at ${opts.path}: ${errorMessage(err)}`, { cause: err });
   }
   const worker = new Worker(SQLITE_WRITER_SOURCE, {
     eval: true,
