@@ -22,6 +22,9 @@ export const agentSpec: CommandSpec = {
   options: [
     { name: 'meta', type: 'string', help: 'base URL of meta', metavar: 'URL', check: (v) => (/^https?:\/\/./.test(String(v)) ? undefined : 'must be an http:// or https:// URL') },
     { name: 'token', type: 'string', help: 'agent token (meta --agent-token)', secret: true, metavar: 'TOKEN' },
+    { name: 'ca', type: 'string', help: 'PEM bundle of the CAs that sign meta\'s certificate (default: the system\'s); meta is always verified', metavar: 'FILE' },
+    { name: 'cert', type: 'string', help: 'client certificate for meta\'s mutual TLS (--client-ca), with --key', metavar: 'FILE' },
+    { name: 'key', type: 'string', help: 'private key of --cert', metavar: 'FILE' },
     { name: 'root', type: 'string', help: 'folder for packages, state, downloads and logs', default: '/var/lib/drover-agent', metavar: 'DIR' },
     { name: 'id', type: 'string', help: 'device id (default: the hostname)', metavar: 'ID', check: (v) => (/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(String(v)) ? undefined : 'letters, digits, ".", "_", "-" (at most 128)') },
     { name: 'labels', type: 'list', help: 'labels reported to meta (devices/<id>.yaml wins)', default: [], metavar: 'k=v,k=v' },
@@ -49,6 +52,8 @@ export const agentSpec: CommandSpec = {
 export interface AgentConfig {
   metaUrl: string;
   token: string | null;
+  /** TLS files for meta: --ca, --cert, --key. */
+  tls: { ca?: string; cert?: string; key?: string };
   root: string;
   id: string;
   hostname: string;
@@ -80,6 +85,11 @@ export function agentConfigFrom(cfg: LoadedConfig): AgentConfig {
   return {
     metaUrl: String(v.meta),
     token: (v.token as string | undefined) ?? null,
+    tls: {
+      ...(v.ca ? { ca: resolve(String(v.ca)) } : {}),
+      ...(v.cert ? { cert: resolve(String(v.cert)) } : {}),
+      ...(v.key ? { key: resolve(String(v.key)) } : {}),
+    },
     root: resolve(String(v.root)),
     id,
     hostname: host,

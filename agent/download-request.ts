@@ -2,7 +2,7 @@
 // redirects (Authorization is dropped when a redirect leaves the origin), an optional Range.
 // Resolves with the response once its headers arrive; the caller streams the body.
 import { request as httpRequest, type IncomingMessage, type ClientRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import { DroverError } from '../lib/errors.js';
 
 export const MAX_REDIRECTS = 5;
@@ -13,6 +13,8 @@ export interface GetOptions {
   connectTimeoutMs: number;
   idleTimeoutMs: number;
   signal?: AbortSignal;
+  /** TLS settings (--ca, --cert/--key) for requests to one origin: meta's. */
+  tls?: { origin: string; agent: HttpsAgent };
 }
 
 /**
@@ -38,7 +40,8 @@ function getOnce(opts: GetOptions, url: URL): Promise<GetResponse> {
   return new Promise((resolve, reject) => {
     const send = url.protocol === 'https:' ? httpsRequest : url.protocol === 'http:' ? httpRequest : null;
     if (!send) return reject(transferError(`unsupported URL scheme ${url.protocol}`, false));
-    const req = send(url, { method: 'GET', headers: { 'accept-encoding': 'identity', ...opts.headers }, signal: opts.signal });
+    const agent = opts.tls && url.origin === opts.tls.origin ? { agent: opts.tls.agent } : {};
+    const req = send(url, { method: 'GET', headers: { 'accept-encoding': 'identity', ...opts.headers }, signal: opts.signal, ...agent });
     let connectTimer: NodeJS.Timeout | undefined = setTimeout(() => {
       req.destroy(transferError(`connect timeout after ${opts.connectTimeoutMs} ms (${url.host})`, true));
     }, opts.connectTimeoutMs);

@@ -9,7 +9,7 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { DroverError } from '../lib/errors.js';
-import { describeUrl, httpGet, isTransferError, transferError } from './download-request.js';
+import { describeUrl, httpGet, isTransferError, transferError, type GetOptions } from './download-request.js';
 import { Digests, HashingFileSink } from './download-sink.js';
 
 export interface DownloadOptions {
@@ -26,6 +26,8 @@ export interface DownloadOptions {
   backoffMs?: number;
   backoffMaxMs?: number;
   headers?: Record<string, string>;
+  /** TLS settings for meta's origin (download-request.ts). */
+  tls?: GetOptions['tls'];
   onProgress?(received: number, total: number | null): void;
   signal?: AbortSignal;
 }
@@ -152,6 +154,7 @@ export async function downloadVerified(opts: DownloadOptions): Promise<DownloadR
         connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
         idleTimeoutMs: opts.idleTimeoutMs ?? 30_000,
         signal: opts.signal,
+        ...(opts.tls ? { tls: opts.tls } : {}),
       });
       const { res } = got;
       const status = res.statusCode ?? 0;

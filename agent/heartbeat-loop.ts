@@ -4,7 +4,7 @@
 // is unreachable it backs off exponentially, with jitter, up to a cap. `wake()` sends the next
 // heartbeat at once (to report a finished convergence).
 import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { HeartbeatResponseSchema, PROTOCOL_VERSION, type HeartbeatRequestInput, type HeartbeatResponse } from '../specs/wire/index.js';
@@ -12,6 +12,8 @@ import { HeartbeatResponseSchema, PROTOCOL_VERSION, type HeartbeatRequestInput, 
 export interface HeartbeatLoopOptions {
   metaUrl: string;
   token: string | null;
+  /** TLS settings for meta (--ca, --cert/--key); undefined: the system's CAs. */
+  tlsAgent?: HttpsAgent;
   /** The request body, built fresh for each heartbeat. */
   body(): Omit<HeartbeatRequestInput, 'protocol'>;
   onResponse(res: HeartbeatResponse): void;
@@ -50,10 +52,11 @@ export function jittered(ms: number, jitter: number, random: () => number = Math
 const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 
 /** One POST with node:http(s) (lighter than fetch for a long-lived idle agent); the answer as text. */
-function postJson(url: URL, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<{ status: number; text: string }> {
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+function postJson(url: URL, headers: Record<string, string>, body: string, signal: AbortSignal, tlsAgent?: HttpsAgent): Promise<{ status: number; text: string }> {
+  const https = url.protocol === 'https:';
+  const send = https ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = send(url, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, signal }, (res) => {
+    const req = send(url, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, signal, ...(https && tlsAgent ? { agent: tlsAgent } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {
@@ -113,7 +116,7 @@ export function createHeartbeatLoop(o: HeartbeatLoopOptions): HeartbeatLoop {
     try {
       const body = JSON.stringify({ protocol: PROTOCOL_VERSION, ...o.body() });
       const headers = { 'content-type': 'application/json', ...(o.token ? { authorization: `Bearer ${o.token}` } : {}) };
-      const { status, text } = await postJson(url, headers, body, signal);
+      const { status, text } = await postJson(url, headers, body, signal, o.tlsAgent);
       if (status < 200 || status > 299) {
         const hint = status === 401 || status === 403 ? ' (is --token the agent token meta expects?)' : '';
         throw new Error(`meta answered ${status}${hint}: ${text.slice(0, 300)}`);

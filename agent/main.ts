@@ -12,6 +12,7 @@ import { checkDesired } from './check-desired.js';
 import { Converger } from './converger.js';
 import { loadDesired, saveDesired } from './desired-store.js';
 import { collectFacts } from './facts.js';
+import { createTlsAgent } from '../lib/tls-client.js';
 import { createHeartbeatLoop, type HeartbeatLoop } from './heartbeat-loop.js';
 import { ensureLayout, layoutOf } from './layout.js';
 import { LocalStore } from './local-store.js';
@@ -56,10 +57,12 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {
 
   let heartbeat: HeartbeatLoop | undefined;
   let refusedEtag: string | null = null;
+  const tlsAgent = createTlsAgent(config.tls);
   const deps: ExecDeps = {
     layout, store, supervisor, log,
     metaUrl: config.metaUrl,
     token: config.token,
+    ...(tlsAgent ? { tlsAgent } : {}),
     download: { maxBytes: config.maxDownloadBytes, connectTimeoutMs: config.connectTimeoutMs, idleTimeoutMs: config.idleTimeoutMs, retries: config.downloadRetries },
     unpack: { maxBytes: config.maxUnpackedBytes, maxEntries: config.maxUnpackedEntries },
     retry: { baseMs: config.retryFailedMs, maxMs: 30 * 60_000 },
@@ -128,6 +131,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {
   heartbeat = createHeartbeatLoop({
     metaUrl: config.metaUrl,
     token: config.token,
+    ...(tlsAgent ? { tlsAgent } : {}),
     initialDelayMs: config.initialDelayMs ?? stored?.heartbeatMs ?? config.heartbeatMs,
     intervalMs: stored?.heartbeatMs ?? config.heartbeatMs,
     jitter: 0.1,

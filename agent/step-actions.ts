@@ -1,5 +1,6 @@
 // What each planned step does on the device, and the record it leaves in the local state.
 // Each action is idempotent, so a step interrupted by a crash can simply run again.
+import type { Agent as HttpsAgent } from 'node:https';
 import { existsSync, rmSync } from 'node:fs';
 import type { Logger } from '../lib/log.js';
 import { DroverError } from '../lib/errors.js';
@@ -21,6 +22,8 @@ export interface ExecDeps {
   /** Base URL of meta and the agent token, for artifacts with `via: meta`. */
   metaUrl: string;
   token: string | null;
+  /** TLS settings for meta (--ca, --cert/--key); undefined: the system's CAs. */
+  tlsAgent?: HttpsAgent;
   download: { maxBytes: number; connectTimeoutMs: number; idleTimeoutMs: number; retries: number };
   unpack: { maxBytes: number; maxEntries: number };
   /** Backoff before a failed version is tried again. */
@@ -64,6 +67,7 @@ async function download(d: ExecDeps, name: string, version: string, artifact: De
     idleTimeoutMs: d.download.idleTimeoutMs,
     retries: d.download.retries,
     signal: d.signal,
+    ...(d.tlsAgent ? { tls: { origin: new URL(d.metaUrl).origin, agent: d.tlsAgent } } : {}),
   });
   d.store.updatePkg(name, (p) => {
     p.downloaded = { version, artifactKey: artifactKey(artifact) };

@@ -14,11 +14,15 @@ export const command: CliCommand = {
     const { startMeta } = await import('../reconciler/main.js');
     const log = createLogger({ name: 'meta' });
     const meta = await startMeta(config!, { log });
+    // SIGHUP: read the TLS certificate and key again (parked long polls are kept).
+    const hup = (): void => void meta.reloadTls();
+    process.on('SIGHUP', hup);
     await new Promise<void>((resolve) => {
       const stop = (signal: string): void => {
         log.info({ signal }, 'stopping');
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
+        process.off('SIGHUP', hup);
         void meta.close().then(resolve, resolve);
       };
       process.on('SIGINT', stop);

@@ -17,6 +17,7 @@ export const jumpSpec: CommandSpec = {
     { name: 'repo-branch', type: 'string', help: 'branch of a git --repo (default: the remote HEAD)', metavar: 'BRANCH' },
     { name: 'repo-interval', type: 'duration', help: 'how often the repository is read again', default: 30_000 },
     { name: 'meta', type: 'string', help: 'meta base URL: device inventory, status reports, restart requests', metavar: 'URL' },
+    { name: 'ca', type: 'string', help: 'PEM bundle of the CAs that sign meta\'s certificate (default: the system\'s); meta is always verified', metavar: 'FILE' },
     { name: 'meta-token', type: 'string', help: 'admin bearer token for meta', secret: true, metavar: 'TOKEN' },
     { name: 'report-interval', type: 'duration', help: 'how often jump reports to meta', default: 5_000 },
     { name: 'devices', type: 'string', help: 'static device map (YAML: id: "host:port" or id: {address, labels})', metavar: 'FILE' },
@@ -52,6 +53,8 @@ export interface JumpConfig {
   repoIntervalMs: number;
   metaUrl?: string;
   metaToken?: string;
+  /** --ca: CAs trusted for meta's certificate. */
+  ca?: string;
   reportIntervalMs: number;
   devicesFile?: string;
   notify?: string;
@@ -93,6 +96,7 @@ export function toJumpConfig(v: Record<string, unknown>): JumpConfig {
     repoIntervalMs: v['repo-interval'] as number,
     metaUrl: s('meta'),
     metaToken: s('meta-token'),
+    ca: s('ca') ? resolve(s('ca')!) : undefined,
     reportIntervalMs: v['report-interval'] as number,
     devicesFile: s('devices'),
     notify: s('notify'),

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { parseHostPort } from '../lib/config.js';
 import { DroverError } from '../lib/errors.js';
+import type { FetchLike } from '../lib/tls-fetch.js';
 import type { Labels } from '../specs/resolve/match-selector.js';
 import type { FleetSource } from './fleet-source.js';
 
@@ -59,7 +60,7 @@ interface MetaDevice {
 }
 
 export class DeviceResolver {
-  constructor(private readonly opts: { staticDevices: StaticDevices; fleet: FleetSource; metaUrl?: string; metaToken?: string; timeoutMs?: number }) {}
+  constructor(private readonly opts: { staticDevices: StaticDevices; fleet: FleetSource; metaUrl?: string; metaToken?: string; timeoutMs?: number; fetch?: FetchLike }) {}
 
   private headers(): Record<string, string> {
     return this.opts.metaToken ? { authorization: `Bearer ${this.opts.metaToken}` } : {};
@@ -85,7 +86,7 @@ export class DeviceResolver {
       if (a) return { id, host: a.host, sshPort: a.port, labels: repo.labels ?? {}, source: 'repo' };
     }
     if (!this.opts.metaUrl || !/^[A-Za-z0-9._-]+$/.test(id)) return undefined;
-    const res = await fetch(`${this.opts.metaUrl.replace(/\/$/, '')}/v1/devices/${encodeURIComponent(id)}`, {
+    const res = await (this.opts.fetch ?? fetch)(`${this.opts.metaUrl.replace(/\/$/, '')}/v1/devices/${encodeURIComponent(id)}`, {
       headers: this.headers(),
       signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000),
     });
@@ -107,7 +108,7 @@ export class DeviceResolver {
         let cursor: string | null = null;
         for (let page = 0; page < 100; page++) {
           const url = `${this.opts.metaUrl.replace(/\/$/, '')}/v1/devices?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-          const res = await fetch(url, { headers: this.headers(), signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000) });
+          const res = await (this.opts.fetch ?? fetch)(url, { headers: this.headers(), signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000) });
           if (!res.ok) break;
           const body = (await res.json()) as { items?: MetaDevice[]; nextCursor?: string | null } | MetaDevice[];
           for (const d of Array.isArray(body) ? body : (body.items ?? [])) if (typeof d.id === 'string' && !out.has(d.id)) out.set(d.id, d.labels ?? {});

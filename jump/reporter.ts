@@ -3,6 +3,7 @@
 // performs by draining. Meta being down is recorded as the last error and retried.
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
+import type { FetchLike } from '../lib/tls-fetch.js';
 import type { Activity } from './activity.js';
 import type { AuditRecord } from './audit.js';
 
@@ -42,6 +43,8 @@ export class MetaReporter {
     private readonly opts: {
       metaUrl: string;
       token?: string;
+      /** fetch with meta's TLS settings (lib/tls-fetch.ts). */
+      fetch?: FetchLike;
       intervalMs: number;
       status: () => JumpStatus;
       onRestart: (deadlineMs?: number) => void;
@@ -52,7 +55,7 @@ export class MetaReporter {
   async reportOnce(): Promise<ReportAnswer | undefined> {
     const { metaUrl, token } = this.opts;
     try {
-      const res = await fetch(`${metaUrl.replace(/\/$/, '')}/v1/jump/report`, {
+      const res = await (this.opts.fetch ?? fetch)(`${metaUrl.replace(/\/$/, '')}/v1/jump/report`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
         body: JSON.stringify(this.opts.status()),

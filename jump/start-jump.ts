@@ -3,6 +3,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../lib/log.js';
+import { createTlsAgent } from '../lib/tls-client.js';
+import { tlsFetch } from '../lib/tls-fetch.js';
 import { DROVER_VERSION } from '../lib/version.js';
 import type { UserSpec } from '../specs/schema/user.js';
 import { AuditLog } from './audit.js';
@@ -52,7 +54,8 @@ export async function startJump(config: JumpConfig, opts: StartJumpOptions = {})
   await fleet.refresh();
   fleet.start(config.repoIntervalMs);
   const staticDevices: StaticDevices = new Map([...(config.devicesFile ? loadStaticDevices(config.devicesFile) : []), ...(opts.devices ?? [])]);
-  const devices = new DeviceResolver({ staticDevices, fleet, metaUrl: config.metaUrl, metaToken: config.metaToken });
+  const metaFetch = tlsFetch(createTlsAgent({ ca: config.ca }));
+  const devices = new DeviceResolver({ staticDevices, fleet, metaUrl: config.metaUrl, metaToken: config.metaToken, fetch: metaFetch });
   const audit = new AuditLog(join(config.dataDir, 'audit.jsonl'), now);
   const lockPolicy = { windowMs: config.lockWindowMs, lockMs: config.lockTimeMs };
   const userLocks = new LockoutBook({ ...lockPolicy, threshold: config.userLockThreshold });
@@ -125,6 +128,7 @@ export async function startJump(config: JumpConfig, opts: StartJumpOptions = {})
     reporter = new MetaReporter({
       metaUrl: config.metaUrl,
       token: config.metaToken,
+      fetch: metaFetch,
       intervalMs: config.reportIntervalMs,
       status,
       log,

@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   INVALID_QUERY: stalled(400),
   UNAUTHORIZED: stalled(401),
   FORBIDDEN: stalled(403),
+  TLS_REQUIRED: stalled(403),
   NOT_FOUND: stalled(404),
   PAYLOAD_TOO_LARGE: stalled(413),
   UNSUPPORTED_MEDIA_TYPE: stalled(415),
@@ -35,6 +36,7 @@ export const ERROR_CODES = {
 
   // configuration and start-up
   CONFIG_INVALID: stalled(),
+  TLS_INVALID: stalled(),
   LISTEN_FAILED: stalled(500),
   STORE_OPEN_FAILED: stalled(500),
   ROLLOUT_STORE_OPEN_FAILED: stalled(500),

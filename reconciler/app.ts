@@ -1,9 +1,12 @@
 // meta's HTTP application: buildApp(deps) returns the fastify instance without listening, so
 // tests use app.inject(). Route plugins come from reconciler/routes/; other parts add theirs to
 // ROUTES with one line.
+import type { SecureContextOptions } from 'node:tls';
 import fastify, { type FastifyInstance } from 'fastify';
 import type { MetaDeps, RoutePlugin } from './deps.js';
 import { installErrorHandling } from './http/http-error.js';
+import { requireTls } from './http/tls-required.js';
+import { addressMatcher } from './legacy/source-network.js';
 import { devicesRoutes } from './routes/devices.js';
 import { healthRoutes } from './routes/health.js';
 import { heartbeatRoutes } from './routes/heartbeat.js';
@@ -26,8 +29,17 @@ export const ROUTES: RoutePlugin[] = [
 
 const EXEMPT_FROM_LOAD_GUARD = /^\/(healthz|metrics)(\?|$)/;
 
-export async function buildApp(deps: MetaDeps): Promise<FastifyInstance> {
+export interface BuildAppOptions {
+  /** HTTPS server options (reconciler/http/tls-files.ts); plain HTTP without. */
+  https?: SecureContextOptions & { requestCert?: boolean; rejectUnauthorized?: boolean };
+}
+
+export async function buildApp(deps: MetaDeps, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const trusted = deps.config.trustProxy?.length ? addressMatcher(deps.config.trustProxy) : null;
   const app = fastify({
+    ...(opts.https ? { https: opts.https } : {}),
+    // X-Forwarded-For / -Proto / -Host only from the listed proxies (request.ip, request.protocol).
+    ...(trusted ? { trustProxy: (address: string) => trusted(address) } : {}),
     logger: false,
     bodyLimit: deps.config.bodyLimit,
     return503OnClosing: true,
@@ -36,6 +48,7 @@ export async function buildApp(deps: MetaDeps): Promise<FastifyInstance> {
     requestTimeout: 0,
   });
   installErrorHandling(app);
+  if (deps.config.tls) app.addHook('onRequest', requireTls);
   deps.load.install(app, deps.metrics, (url) => EXEMPT_FROM_LOAD_GUARD.test(url));
   for (const plugin of ROUTES) await app.register(async (scope) => plugin(scope, deps));
   return app;

@@ -11,6 +11,12 @@ export interface MetaConfig {
   repoKind: 'git' | 'dir';
   branch: string;
   listen: { host: string; port: number };
+  /** HTTPS on `listen` when set; the files are re-read on SIGHUP and when they change. */
+  tls: { cert: string; key: string } | null;
+  /** A plain-HTTP listener besides HTTPS (legacy updaters, loopback tools); null for none. */
+  listenHttp: { host: string; port: number } | null;
+  /** Peers (CIDRs) whose X-Forwarded-For / X-Forwarded-Proto are believed. */
+  trustProxy: string[];
   dataDir: string;
   agentTokens: string[];
   /** Per-device tokens: SHA-256 (hex) of the token → the device id it is valid for. */
@@ -50,6 +56,10 @@ export const META_SPEC: CommandSpec = {
     { name: 'repo', type: 'string', metavar: 'URL|DIR', help: 'fleet repository: an http(s) git URL (cloned and fetched) or a local directory (watched)' },
     { name: 'branch', type: 'string', metavar: 'NAME', default: 'main', help: 'branch of the git repository to follow' },
     { name: 'listen', type: 'string', metavar: 'HOST:PORT', default: '127.0.0.1:7070', help: 'address to listen on', check: (v) => (parseHostPort(String(v)) ? undefined : 'must be HOST:PORT, e.g. 0.0.0.0:7070') },
+    { name: 'tls-cert', type: 'string', metavar: 'FILE', help: 'PEM certificate (chain) for HTTPS on --listen; re-read on SIGHUP and when it changes' },
+    { name: 'tls-key', type: 'string', metavar: 'FILE', help: 'PEM private key of --tls-cert' },
+    { name: 'listen-http', type: 'string', metavar: 'HOST:PORT', help: 'with --tls-cert: also listen for plain HTTP here, serving only the legacy protocol and health checks', check: (v) => (parseHostPort(String(v)) ? undefined : 'must be HOST:PORT, e.g. 0.0.0.0:8080') },
+    { name: 'trust-proxy', type: 'list', metavar: 'CIDR[,CIDR]', default: [], help: 'reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (client address for --legacy-allow and the login limiter, https for cookies)', check: checkCidrs },
     { name: 'data', type: 'string', metavar: 'DIR', default: './drover-meta-data', help: 'data directory: the git clone and the SQLite store' },
     { name: 'agent-token', type: 'list', metavar: 'TOKEN[,TOKEN]', secret: true, help: 'fleet enrollment token(s) agents send as a bearer token', check: (v) => (v as string[]).map(tokenCheck).find(Boolean) },
     { name: 'device-tokens', type: 'string', metavar: 'FILE', help: 'YAML map of device id to the SHA-256 (hex) of its own token (`printf %s TOKEN | sha256sum`); such a token only speaks for its device' },
@@ -121,12 +131,17 @@ export function loadMetaConfig(argv: string[], env: NodeJS.ProcessEnv = process.
   const webhookSecret = (v['webhook-secret'] as string | undefined) ?? null;
   if (webhookSecret !== null && webhookSecret.length < 8) fail('--webhook-secret must be at least 8 characters');
   if (v['git-password'] && !v['git-username']) fail('--git-password needs --git-username');
+  if (Boolean(v['tls-cert']) !== Boolean(v['tls-key'])) fail('--tls-cert and --tls-key go together');
+  if (v['listen-http'] && !v['tls-cert']) fail('--listen-http is for a plain listener besides HTTPS: give --tls-cert and --tls-key (without them --listen is plain HTTP)');
   return {
     config: {
       repo: repoKind === 'dir' ? resolve(repo!) : repo!,
       repoKind,
       branch: v.branch as string,
       listen: parseHostPort(v.listen as string)!,
+      tls: v['tls-cert'] ? { cert: resolve(v['tls-cert'] as string), key: resolve(v['tls-key'] as string) } : null,
+      listenHttp: v['listen-http'] ? parseHostPort(v['listen-http'] as string)! : null,
+      trustProxy: v['trust-proxy'] as string[],
       dataDir: resolve(v.data as string),
       agentTokens,
       deviceTokens,

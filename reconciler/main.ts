@@ -10,6 +10,8 @@ import type { MetaConfig } from './config.js';
 import type { MetaDeps } from './deps.js';
 import { DesiredState } from './desired/desired-state.js';
 import { LoadGuard } from './http/load-guard.js';
+import { listenPlain, urlOf, type PlainListener } from './http/plain-listener.js';
+import { httpsServerOptions, watchTlsFiles, type TlsReloader } from './http/tls-files.js';
 import { requireToken, TokenSet } from './http/tokens.js';
 import { MetaMetrics } from './metrics/metrics.js';
 import { DeviceRegistry } from './registry/device-registry.js';
@@ -23,8 +25,12 @@ import { openSqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 
 export interface RunningMeta {
-  /** http://HOST:PORT */
+  /** http://HOST:PORT, or https:// with --tls-cert */
   url: string;
+  /** The plain listener's http://HOST:PORT with --listen-http. */
+  httpUrl?: string;
+  /** Reads the TLS files again (SIGHUP); false when they did not load. */
+  reloadTls(): boolean;
   app: FastifyInstance;
   deps: MetaDeps;
   close(): Promise<void>;
@@ -70,19 +76,33 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
   const st = source.status();
   if (!st.applied) log.warn({ error: st.lastError?.message, rejected: st.rejected?.problems }, 'no valid revision yet: heartbeats are answered 503 until one arrives');
 
-  const app = await buildApp(deps);
+  let https;
+  try {
+    https = config.tls ? httpsServerOptions(config.tls) : undefined;
+  } catch (err) {
+    await source.close();
+    await store.close();
+    throw err;
+  }
+  const app = await buildApp(deps, { https });
   let url = '';
+  let plain: PlainListener | null = null;
+  let tlsReloader: TlsReloader | null = null;
   if (opts.listen !== false) {
+    let at = config.listen;
     try {
-      url = await app.listen({ host: config.listen.host, port: config.listen.port });
+      await app.listen({ host: at.host, port: at.port });
+      if (config.listenHttp) plain = await listenPlain(app, (at = config.listenHttp), app.server.keepAliveTimeout);
     } catch (err) {
+      await app.close();
       await source.close();
       await store.close();
-      throw new DroverError('LISTEN_FAILED', `cannot listen on ${config.listen.host}:${config.listen.port}: ${errorMessage(err)}`);
+      throw new DroverError('LISTEN_FAILED', `cannot listen on ${at.host}:${at.port}: ${errorMessage(err)}`);
     }
-    const addr = app.server.address();
-    if (addr && typeof addr === 'object') url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
-    log.info({ url, repo: st.location, revision: st.applied?.revision ?? null }, 'meta listening');
+    url = urlOf(app.server, config.tls ? 'https' : 'http');
+    if (config.tls) tlsReloader = watchTlsFiles(app.server as import('node:https').Server, config.tls, log.child({ component: 'tls' }));
+    else if (!isLoopback(config.listen.host)) log.warn({ listen: config.listen }, 'plain HTTP on a network address: tokens and commands cross the network in clear; give --tls-cert and --tls-key');
+    log.info({ url, ...(plain ? { httpUrl: plain.url } : {}), repo: st.location, revision: st.applied?.revision ?? null }, 'meta listening');
   }
 
   let sweeping = false;
@@ -96,13 +116,16 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
   let closing: Promise<void> | null = null;
   return {
     url,
+    ...(plain ? { httpUrl: plain.url } : {}),
     app,
     deps,
+    reloadTls: () => tlsReloader?.reload('SIGHUP') ?? false,
     close() {
       closing ??= (async () => {
         clearInterval(sweep);
+        tlsReloader?.close();
         desired.close();
-        await app.close();
+        await Promise.all([app.close(), plain?.close()]);
         await source.close();
         registry.queueUnwritten();
         await store.close();
@@ -112,5 +135,7 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
     },
   };
 }
+
+const isLoopback = (host: string): boolean => /^(127\.|::1$|localhost$)/.test(host);
 
 export { CONDITIONS };

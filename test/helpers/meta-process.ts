@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { loadMetaConfig } from '../../reconciler/config.js';
 import { startMeta, type RunningMeta } from '../../reconciler/main.js';
+import { tlsRequest } from './https-request.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const AGENT_TOKEN = 'agent-token-for-tests-0123456789';
@@ -16,6 +17,8 @@ export const WEBHOOK_SECRET = 'webhook-secret-for-tests';
 
 export interface MetaHandle {
   url: string;
+  /** The plain listener with --listen-http. */
+  httpUrl?: string;
   agentToken: string;
   adminToken: string;
   webhookSecret: string;
@@ -37,6 +40,8 @@ export interface MetaStartOptions {
   log?: Logger;
   /** In process only: false to skip listening (use meta.app.inject()). */
   listen?: boolean;
+  /** CA to trust when meta serves HTTPS (--tls-cert). */
+  ca?: string;
   /** In process only: a clock to drive conditions (Offline) in tests. */
   clock?: { now(): number };
 }
@@ -55,7 +60,7 @@ export async function startMetaInProcess(opts: MetaStartOptions): Promise<MetaHa
   const { config } = loadMetaConfig(argsFor(opts, dataDir, '127.0.0.1:0'), opts.env ?? {});
   const meta = await startMeta(config!, { log: opts.log ?? silentLogger(), listen: opts.listen, ...(opts.clock ? { clock: opts.clock } : {}) });
   return {
-    url: meta.url, agentToken: AGENT_TOKEN, adminToken: ADMIN_TOKEN, webhookSecret: WEBHOOK_SECRET, dataDir, meta,
+    url: meta.url, ...(meta.httpUrl ? { httpUrl: meta.httpUrl } : {}), agentToken: AGENT_TOKEN, adminToken: ADMIN_TOKEN, webhookSecret: WEBHOOK_SECRET, dataDir, meta,
     async stop(o = {}) {
       await meta.close();
       if (!o.keepData && !opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -78,11 +83,11 @@ export async function startMetaProcess(opts: MetaStartOptions & { timeoutMs?: nu
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   let url: string | null = null;
   while (Date.now() < deadline && child.exitCode === null) {
-    const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
+    const m = /"url":"(https?:\/\/[^"]+)"/.exec(out);
     if (m) {
       try {
-        const res = await fetch(`${m[1]}/healthz`);
-        if (res.ok) {
+        const res = await tlsRequest(`${m[1]}/healthz`, { ca: opts.ca, timeoutMs: 5000 });
+        if (res.status === 200) {
           url = m[1]!;
           break;
         }
@@ -96,8 +101,9 @@ export async function startMetaProcess(opts: MetaStartOptions & { timeoutMs?: nu
     child.kill('SIGKILL');
     throw new Error(`meta did not start:\n${out}`);
   }
+  const httpUrl = /"httpUrl":"(http:\/\/[^"]+)"/.exec(out)?.[1];
   return {
-    url, agentToken: AGENT_TOKEN, adminToken: ADMIN_TOKEN, webhookSecret: WEBHOOK_SECRET, dataDir, child,
+    url, ...(httpUrl ? { httpUrl } : {}), agentToken: AGENT_TOKEN, adminToken: ADMIN_TOKEN, webhookSecret: WEBHOOK_SECRET, dataDir, child,
     output: () => out,
     async stop(o = {}) {
       if (child.exitCode === null) {
