@@ -29,7 +29,7 @@ before(async () => {
   live = { cert: join(tmp, 'live.pem'), key: join(tmp, 'live.key') };
   copyFileSync(pki.server.cert, live.cert);
   copyFileSync(pki.server.key, live.key);
-  meta = await startMetaProcess({ repo: fleet, ca: pki.ca.cert, args: ['--tls-cert', live.cert, '--tls-key', live.key, '--listen-http', '127.0.0.1:0'] });
+  meta = await startMetaProcess({ repo: fleet, ca: pki.ca.cert, timeoutMs: 120_000, args: ['--tls-cert', live.cert, '--tls-key', live.key, '--listen-http', '127.0.0.1:0'] });
 });
 
 after(async () => {
@@ -62,7 +62,7 @@ function serialOf(url: string): Promise<string> {
 }
 const serialOfFile = (file: string) => execFileSync('openssl', ['x509', '-in', file, '-noout', '-serial'], { encoding: 'utf8' }).trim().replace(/^serial=/, '').toUpperCase();
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
