@@ -1,7 +1,9 @@
 // Benchmark of the Open-Falcon drop-in: meta runs as a child process (`drover meta`); this process
 // drives it. Prints:
-//   - legacy POST /heartbeat: requests/s and latency percentiles (autocannon, 10,000 hostnames
-//     rotating, each reporting two agents);
+//   - legacy POST /heartbeat against the bare fastify reference route, alternating rounds (10,000
+//     hostnames rotating, each reporting two agents): per round requests/s, p50/p99, meta's CPU µs
+//     per heartbeat, RSS, longest GC pause and the ratios to the reference; meta's RSS after the
+//     10,000 hosts;
 //   - artifact cache, cold: 50 concurrent first downloads of a 64 MiB artifact (one upstream fetch);
 //   - artifact cache, warm: 50 concurrent downloads from disk, aggregate throughput.
 // Run: npm run bench:legacy
@@ -9,20 +11,18 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startMetaProcess } from '../../test/helpers/meta-process.js';
+import { compareRounds } from './lib/compare-rounds.js';
+import { gcLog } from './lib/gc-log.js';
+import { runLoad } from './lib/load.js';
+import { rssMB } from './lib/proc-stats.js';
+import { startReference } from './lib/reference-server.js';
 
-interface CannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p90: number; p99: number; max: number };
-  non2xx: number;
-  errors: number;
-}
-type Cannon = (opts: Record<string, unknown>) => Promise<CannonResult>;
-const autocannon = createRequire(import.meta.url)('autocannon') as Cannon;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 
 const ARTIFACT_MIB = 64;
 const HOSTS = 10_000;
@@ -58,9 +58,12 @@ export async function run(): Promise<void> {
   writeFileSync(join(fleet, 'fleet.yaml'), 'heartbeat: 240s\nartifacts: { via: meta }\n');
   writeFileSync(join(fleet, 'packages', 'falcon-agent.yaml'), `version: "5.1.2"\nartifact: { url: "${mirrorUrl}/big.tar.gz", sha256: "${sha}" }\noverrides:\n  - select: { ids: ["lg-*"] }\n    state: stopped\n`);
   writeFileSync(join(fleet, 'packages', 'dinp-agent.yaml'), `version: "2.0.0"\nartifact: { url: "${mirrorUrl}/dinp.tar.gz", md5: "${'0'.repeat(32)}" }\nstate: stopped\n`);
-  const meta = await startMetaProcess({ repo: fleet });
+  const metaGc = gcLog();
+  const refGc = gcLog();
+  const meta = await startMetaProcess({ repo: fleet, nodeArgs: metaGc.nodeArgs, env: metaGc.env });
+  const ref = await startReference({ nodeArgs: refGc.nodeArgs, env: refGc.env });
   try {
-    // 1. legacy heartbeats
+    // 1. legacy heartbeats, meta beside the bare reference route
     const bodies = Array.from({ length: HOSTS }, (_, i) =>
       JSON.stringify({
         hostname: `${i % 2 ? 'lg' : 'web'}-${i}`,
@@ -71,10 +74,20 @@ export async function run(): Promise<void> {
       }),
     );
     let next = 0;
-    const warm = await autocannon({ url: `${meta.url}/heartbeat`, method: 'POST', connections: 50, amount: HOSTS, requests: [{ setupRequest: (r: Record<string, unknown>) => ({ ...r, body: bodies[next++ % HOSTS] }) }] });
-    if (warm.non2xx || warm.errors) throw new Error(`warm-up: ${warm.non2xx} non-2xx, ${warm.errors} errors`);
-    const res = await autocannon({ url: `${meta.url}/heartbeat`, method: 'POST', connections: 50, duration: 10, requests: [{ setupRequest: (r: Record<string, unknown>) => ({ ...r, body: bodies[next++ % HOSTS] }) }] });
-    console.log(`legacy POST /heartbeat (${HOSTS} hosts, 50 connections, 10 s): ${Math.round(res.requests.average)} req/s, p50 ${res.latency.p50} ms, p90 ${res.latency.p90} ms, p99 ${res.latency.p99} ms, max ${res.latency.max} ms, non-2xx ${res.non2xx}, errors ${res.errors}`);
+    const body = (): string => bodies[next++ % HOSTS]!;
+    const metaTarget = { name: 'meta', pid: meta.child.pid!, url: meta.url, path: '/heartbeat', body, gc: metaGc };
+    const refTarget = { name: 'reference', pid: ref.pid, url: ref.url, path: '/heartbeat', body, gc: refGc };
+    const rss0 = rssMB(metaTarget.pid);
+    for (const t of [metaTarget, refTarget]) {
+      next = 0;
+      const warm = await runLoad(t, { amount: HOSTS, connections: 32 });
+      if (warm.non2xx || warm.errors) throw new Error(`warm-up of ${t.name}: ${warm.non2xx} non-2xx, ${warm.errors} errors`);
+    }
+    const rssHosts = rssMB(metaTarget.pid);
+    const cmp = await compareRounds({ title: `legacy POST /heartbeat, ${HOSTS.toLocaleString('en')} hostnames`, targets: [metaTarget, refTarget], rounds: ROUNDS, seconds: SECONDS, connections: 32 });
+    const m = cmp.medians.get('meta')!;
+    console.log(`  meta RSS: ${rss0.toFixed(0)} MB at start, ${rssHosts.toFixed(0)} MB after ${HOSTS.toLocaleString('en')} hosts, ${rssMB(metaTarget.pid).toFixed(0)} MB after the rounds; reference ${rssMB(ref.pid).toFixed(0)} MB`);
+    console.log(`  summary: meta/reference CPU per heartbeat ${m.cpuRatio.toFixed(2)} (goal ≤ 1.3), rate ${m.rateRatio.toFixed(2)}`);
 
     // 2. cold cache: 50 first requests at once
     const url = `${meta.url}/v1/artifacts/${sha}`;
@@ -84,6 +97,7 @@ export async function run(): Promise<void> {
     const hot = await downloadAll(url, meta.agentToken, 50);
     console.log(`artifact cache warm: 50 concurrent downloads of ${ARTIFACT_MIB} MiB in ${(hot.ms / 1000).toFixed(2)} s, ${((hot.bytes / 1024 ** 2) / (hot.ms / 1000)).toFixed(0)} MiB/s served`);
   } finally {
+    await ref.stop();
     await meta.stop();
     await new Promise<void>((r) => mirror.close(() => r()));
     rmSync(root, { recursive: true, force: true });

@@ -1,7 +1,9 @@
 // Benchmark of meta: a real `drover meta` child process following a real git server; this process
 // drives it (autocannon and plain HTTP clients). Prints:
-//   - heartbeats/s and p50/p99 latency with 100,000 registered devices (idle agents: current etag,
-//     two package reports), and meta's RSS with them;
+//   - idle heartbeats with 100,000 registered devices (current etag, two package reports) against
+//     the bare fastify reference route, alternating rounds (scripts/bench/lib/compare-rounds.ts):
+//     per round requests/s, p50/p99, meta's CPU µs per heartbeat, RSS, longest GC pause, ratios;
+//   - the same load as one longer autocannon run (and wrk when installed), and meta's RSS;
 //   - memory per device in meta's structures with 100,000 and 1,000,000 devices (a separate
 //     process with --expose-gc: scripts/bench/meta/memory.ts);
 //   - commit-to-answer latency for agents parked on long polls: push + webhook → every agent answered.
@@ -15,7 +17,51 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startGitServer } from '../../test/helpers/git-server.js';
 import { startMetaProcess } from '../../test/helpers/meta-process.js';
+import { compareRounds, type Comparison } from './lib/compare-rounds.js';
+import { gcLog } from './lib/gc-log.js';
+import type { Target } from './lib/load.js';
+import { startReference, type ReferenceServer } from './lib/reference-server.js';
 import { wrkAvailable, wrkIdleHeartbeats } from './meta/wrk-idle.js';
+
+/**
+ * A figure printed by `npm run bench:meta`, measured while meta holds the registered devices.
+ * Other parts add theirs here (TLS vs plain, state-changing reports…) with the shared harness.
+ */
+export interface MetaBenchContext {
+  meta: Target;
+  reference: Target;
+  referenceServer: ReferenceServer;
+  metaUrl: string;
+  agentToken: string;
+  adminToken: string;
+  devices: number;
+  /** The idle heartbeat body of device i (current etag). */
+  idleBody(i: number): string;
+}
+export interface MetaBenchSection {
+  name: string;
+  run(ctx: MetaBenchContext): Promise<void>;
+}
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
+const ROUND_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+let idleComparison: Comparison | null = null;
+
+export const SECTIONS: MetaBenchSection[] = [
+  {
+    name: 'idle heartbeats vs the bare reference',
+    async run(ctx) {
+      idleComparison = await compareRounds({
+        title: `  idle POST /v1/heartbeat with ${ctx.devices.toLocaleString('en')} devices, meta beside the bare fastify reference`,
+        targets: [ctx.meta, ctx.reference],
+        rounds: ROUNDS,
+        seconds: ROUND_SECONDS,
+        connections: 32,
+        print: (l) => console.log(`  ${l}`),
+      });
+    },
+  },
+];
 
 interface CannonResult {
   requests: { average: number; total: number };
@@ -97,7 +143,10 @@ const pct = (xs: number[], p: number): number => xs[Math.min(xs.length - 1, Math
 export async function run(): Promise<void> {
   const gs = await startGitServer();
   const repo = gs.createRepo('fleet', join(ROOT, 'examples/fleet'));
-  const meta = await startMetaProcess({ repo: repo.url, args: ['--fetch-interval', '1h', '--wait-max', '120s'] });
+  const metaGc = gcLog();
+  const refGc = gcLog();
+  const meta = await startMetaProcess({ repo: repo.url, args: ['--fetch-interval', '1h', '--wait-max', '120s'], nodeArgs: metaGc.nodeArgs, env: metaGc.env });
+  const reference = await startReference({ nodeArgs: refGc.nodeArgs, env: refGc.env });
   const pid = meta.child.pid!;
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${meta.agentToken}` };
   try {
@@ -135,7 +184,26 @@ export async function run(): Promise<void> {
       if (!cursor) break;
     }
     const idleBodies = Array.from({ length: DEVICES }, (_, i) => body(i, etagOf.get(idOf(i)) ?? null));
-    // 2. Steady state: idle agents with the current etag, random devices.
+    // 2. Meta beside the reference (which gets the same devices first), then the other sections.
+    const randomIdle = (): string => idleBodies[Math.floor(Math.random() * DEVICES)]!;
+    const refTarget: Target = { name: 'reference', pid: reference.pid, url: reference.url, path: '/v1/heartbeat', headers, body: randomIdle, gc: refGc };
+    let regNext = 0;
+    await autocannon({ url: `${reference.url}/v1/heartbeat`, method: 'POST', headers, connections: 64, amount: DEVICES, requests: [{ setupRequest: (r: Record<string, unknown>) => ({ ...r, body: idleBodies[regNext++ % DEVICES] }) }] });
+    const ctx: MetaBenchContext = {
+      meta: { name: 'meta', pid, url: meta.url, path: '/v1/heartbeat', headers, body: randomIdle, gc: metaGc },
+      reference: refTarget,
+      referenceServer: reference,
+      metaUrl: meta.url,
+      agentToken: meta.agentToken,
+      adminToken: meta.adminToken,
+      devices: DEVICES,
+      idleBody: (i) => idleBodies[i]!,
+    };
+    for (const section of SECTIONS) {
+      console.log(`meta benchmark: ${section.name}`);
+      await section.run(ctx);
+    }
+    // 3. Steady state, one longer run: idle agents with the current etag, random devices.
     const hb0 = await handlerBuckets(meta.url, meta.adminToken);
     const idle = await autocannon({
       url: `${meta.url}/v1/heartbeat`, method: 'POST', headers, connections: 100, duration: SECONDS,
@@ -146,7 +214,7 @@ export async function run(): Promise<void> {
     const rss1 = rssMB(pid);
     const status = await admin<{ devices: { total: number; byCondition: Record<string, number> } }>(`${meta.url}/v1/status`, meta.adminToken);
 
-    // 3. Long polls: WAITERS agents parked with the current etag; push a commit + webhook.
+    // 4. Long polls: WAITERS agents parked with the current etag; push a commit + webhook.
     const lpFirst = await Promise.all(Array.from({ length: WAITERS }, (_, i) => post(agent, meta.url, meta.agentToken, body(i, null))));
     const etags = lpFirst.map((r) => (JSON.parse(r.text) as { etag: string }).etag);
     // Each agent behaves like the real one: holds its long poll, polls again after a timeout or a
@@ -183,7 +251,7 @@ export async function run(): Promise<void> {
     const appliedAfterHook = Date.parse(st2.revisionInfo.at) - wallHook;
     agent.destroy();
 
-    // 4. Memory per device in meta's structures (fresh processes with --expose-gc).
+    // 5. Memory per device in meta's structures (fresh processes with --expose-gc).
     const mems = MEMORY_SIZES.map(memoryChild);
 
     const f = (n: number, d = 1): string => n.toFixed(d);
@@ -193,9 +261,12 @@ export async function run(): Promise<void> {
     if (wrk) console.log(`  idle heartbeats with wrk (C load generator, 1 thread, 64 connections): ${f(wrk.requestsPerSecond, 0)}/s; latency p50 ${wrk.p50Ms} ms, p99 ${wrk.p99Ms} ms; non-2xx ${wrk.non2xx}`);
     else console.log('  (install wrk for a second figure from a C load generator: apt-get install wrk)');
     console.log(`  meta RSS: ${f(rss0)} MB at start, ${f(rss1)} MB with ${status.devices.total} devices (${f(((rss1 - rss0) * 1048576) / status.devices.total, 0)} B/device incl. garbage); conditions ${JSON.stringify(status.devices.byCondition)}`);
+    const im = idleComparison?.medians.get('meta');
+    if (im) console.log(`  idle heartbeats beside the reference (medians of ${ROUNDS} rounds): rate ×${im.rateRatio.toFixed(2)} (goal ≥ 0.8), CPU/heartbeat ×${im.cpuRatio.toFixed(2)}, p99 ${im.p99Ms} ms (goal < 20), longest GC pause ${im.gcMaxMs?.toFixed(1) ?? '?'} ms (goal < 20)`);
     for (const m of mems) console.log(`  memory per device (after GC; registry + desired cache + conditions): ${m.bytesPerDevice} B with ${m.devices.toLocaleString('en')} devices (process RSS ${m.rssMB} MB)`);
     console.log(`  commit to answer: ${changed}/${WAITERS} parked agents got the new document (${retries} polls sent again after a 503 or a timeout); webhook → answers p50 ${f(pct(lat, 50))} ms, p99 ${f(pct(lat, 99))} ms, last ${f(lat[lat.length - 1]!)} ms (of which fetch ${appliedAfterHook} ms, validate ${st2.revisionInfo.loadMs} ms, switch revision + wake ${st2.revisionInfo.switchMs} ms)`);
   } finally {
+    await reference.stop();
     await meta.stop();
     await gs.close();
   }

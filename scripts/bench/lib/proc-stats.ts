@@ -1,0 +1,27 @@
+// What a benchmark reads about a server process from /proc (Linux): CPU time and resident memory.
+// CPU time per request is the stable figure on a shared machine; elapsed-time figures are not.
+import { readFileSync } from 'node:fs';
+
+const TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux architecture Node supports
+
+/** utime + stime of a process, in microseconds (10 ms resolution). */
+export function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // fields after the command (which may hold spaces), counted from field 3 (state)
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(rest[11]);
+  const stime = Number(rest[12]);
+  return ((utime + stime) * 1e6) / TICKS_PER_SECOND;
+}
+
+/** Resident set size in MB. */
+export function rssMB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** Peak resident set size (VmHWM) in MB. */
+export function peakRssMB(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
