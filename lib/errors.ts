@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   TLS_INVALID: stalled(),
   LISTEN_FAILED: stalled(500),
   STORE_OPEN_FAILED: stalled(500),
+  STORE_UNREACHABLE: waiting(503),
   ROLLOUT_STORE_OPEN_FAILED: stalled(500),
   HOST_KEY: stalled(500),
   USER_INVALID: stalled(),

@@ -1,7 +1,6 @@
 // Wires and starts meta: store → registry → desired state → source → HTTP. The only place that
 // listens; `drover meta` (cli/meta.ts) calls startMeta and closes it on SIGINT/SIGTERM.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { DroverError, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
@@ -15,13 +14,14 @@ import { httpsServerOptions, watchTlsFiles, type TlsReloader } from './http/tls-
 import { requireToken, TokenSet } from './http/tokens.js';
 import { MetaMetrics } from './metrics/metrics.js';
 import { DeviceRegistry } from './registry/device-registry.js';
+import { followSharedStore } from './registry/follow-shared-store.js';
 import { createDirSource } from './source/dir-source.js';
 import type { FleetSource } from './source/fleet-source.js';
 import { createGitSource } from './source/git-source.js';
 import { RevisionApplier } from './source/revision-applier.js';
 import { ConditionTracker } from './status/condition-tracker.js';
 import { CONDITIONS } from './status/device-condition.js';
-import { openSqliteStore } from './store/sqlite-store.js';
+import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 
 export interface RunningMeta {
@@ -48,7 +48,7 @@ export interface StartMetaOptions {
 export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Promise<RunningMeta> {
   const log = opts.log;
   mkdirSync(config.dataDir, { recursive: true });
-  const store = opts.store ?? (await openSqliteStore({ path: join(config.dataDir, 'meta.db'), log, flushIntervalMs: config.flushIntervalMs }));
+  const store = opts.store ?? (await openStore(config, log));
   const registry = new DeviceRegistry(store);
   const loaded = registry.load(await store.loadDevices());
   if (loaded) log.info({ devices: loaded }, 'restored devices from the store');
@@ -66,6 +66,7 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
     config, log, desired, registry, store, metrics, conditions, source, load, clock,
     auth: { agent: requireToken(new TokenSet(config.agentTokens), 'agent token', config.deviceTokens), admin: requireToken(new TokenSet([config.adminToken]), 'admin token') },
   };
+  const unfollow = followSharedStore(deps);
   metrics.addGauge({ name: 'drover_devices', help: 'Devices per condition.', values: () => Object.entries(conditions.counts(clock.now())).map(([condition, value]) => ({ labels: { condition }, value })) });
   metrics.addGauge({ name: 'drover_revision_info', help: 'The revision served (value 1).', values: () => (desired.revision ? [{ labels: { revision: desired.revision }, value: 1 }] : []) });
   metrics.addGauge({ name: 'drover_long_polls', help: 'Heartbeats waiting on a long poll.', values: () => [{ value: desired.waiters.count }] });
@@ -124,6 +125,7 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
       closing ??= (async () => {
         clearInterval(sweep);
         tlsReloader?.close();
+        unfollow();
         desired.close();
         await Promise.all([app.close(), plain?.close()]);
         await source.close();

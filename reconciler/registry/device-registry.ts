@@ -19,6 +19,15 @@ export interface ObserveResult {
   changedCommands: CommandReport[];
 }
 
+/** What a device written by another meta changed here (DeviceRegistry.applyRemote). */
+export interface RemoteChange {
+  record: DeviceRecord;
+  created: boolean;
+  labelsChanged: boolean;
+  packagesChanged: boolean;
+  commandsChanged: boolean;
+}
+
 /** Called after each observe() with its result and the report it recorded. */
 export type ObserveListener = (result: ObserveResult, report: HeartbeatRequest) => void;
 
@@ -32,6 +41,7 @@ export class DeviceRegistry {
   private observeListeners: ObserveListener[] = [];
   /** Open-Falcon hostnames answered but not recorded: they cannot be device ids. */
   readonly rejected = new RejectedHostnames();
+  private remoteListeners: ((change: RemoteChange) => void)[] = [];
 
   constructor(private readonly store: Store) {}
 
@@ -66,6 +76,49 @@ export class DeviceRegistry {
     }
     this.sorted = null;
     return n;
+  }
+
+  /**
+   * A device as another meta sharing the store wrote it. Applied unless this meta heard from the
+   * device more recently; never queued for writing again. Returns what changed, or null.
+   */
+  applyRemote(row: import('../store/store.js').StoredDevice, now: number): RemoteChange | null {
+    let record = this.devices.get(row.id);
+    if (record && record.lastSeen > row.lastSeen) return null;
+    const created = !record;
+    if (!record) {
+      record = new DeviceRecord(row.id, row.firstSeen);
+      this.devices.set(row.id, record);
+      this.sorted = null;
+    }
+    const labels = this.internLabels(row.reportedLabels);
+    const change: RemoteChange = {
+      record, created,
+      labelsChanged: !created && labels !== record.reportedLabels,
+      packagesChanged: created || row.packages !== record.packages,
+      commandsChanged: created ? row.commands !== '[]' : row.commands !== record.commands,
+    };
+    if (record.bodyHash !== null) {
+      this.byBody.delete(record.bodyHash);
+      record.bodyHash = null;
+    }
+    record.reportedLabels = labels;
+    record.hostname = row.hostname;
+    record.facts = row.facts;
+    record.firstSeen = Math.min(record.firstSeen, row.firstSeen);
+    record.lastSeen = row.lastSeen;
+    record.etag = this.internString(row.etag);
+    record.appliedEtag = this.internString(row.appliedEtag);
+    record.packages = row.packages;
+    record.commands = row.commands;
+    // A condition recorded with a report changed at that report's time (what the writer's `since` is).
+    if (row.condition !== record.condition || row.reason !== record.reason) record.since = Math.min(now, row.lastSeen);
+    record.condition = row.condition;
+    record.reason = row.reason;
+    record.base = null;
+    record.queuedAt = Math.max(record.queuedAt, row.lastSeen);
+    for (const listener of this.remoteListeners) listener(change);
+    return change;
   }
 
   private internString(s: string | null): string | null {
@@ -128,6 +181,14 @@ export class DeviceRegistry {
     this.observeListeners = [...this.observeListeners, listener];
     return () => {
       this.observeListeners = this.observeListeners.filter((l) => l !== listener);
+    };
+  }
+
+  /** Calls the listener after every applyRemote() that changed a device; returns the unsubscribe. */
+  onRemote(listener: (change: RemoteChange) => void): () => void {
+    this.remoteListeners = [...this.remoteListeners, listener];
+    return () => {
+      this.remoteListeners = this.remoteListeners.filter((l) => l !== listener);
     };
   }
 

@@ -59,8 +59,22 @@ export interface StoreStats {
   lastError: string | null;
 }
 
+/**
+ * What a store shared by several metas (PostgreSQL) tells each of them; absent for an embedded store.
+ * Events are delivered to the other metas (not back to the sender) within about a second.
+ */
+export interface SharedStore {
+  /** Devices other metas wrote, as they arrive (rows as stored). */
+  onRemoteDevices(listener: (rows: StoredDevice[]) => void): () => void;
+  /** Sends a small event (a topic and a short payload) to every other meta on the store. */
+  publish(topic: string, payload?: string): Promise<void>;
+  onEvent(listener: (topic: string, payload: string) => void): () => void;
+}
+
 export interface Store {
   readonly kind: string;
+  /** Present when several metas share the store. */
+  readonly shared?: SharedStore;
   /** Every device, as last flushed. */
   loadDevices(): Promise<StoredDevice[]>;
   /** Queues a device for writing. The object may be live: it is read when the batch is written. */

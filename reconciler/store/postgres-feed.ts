@@ -1,0 +1,174 @@
+// What other metas on the same PostgreSQL changed: one LISTEN connection for the notifications
+// (devices written, events such as a rollout that moved), and the device change feed read from
+// the cursor on each notification, and every few seconds anyway (a lost notification costs
+// latency, never correctness). The LISTEN connection reconnects by itself, then catches up.
+import pg from 'pg';
+import { errorMessage } from '../../lib/errors.js';
+import type { Logger } from '../../lib/log.js';
+import { DEVICE_COLUMNS, DEVICES_CHANNEL, EVENTS_CHANNEL, storedDevice, type DeviceRow } from './postgres-rows.js';
+import type { SharedStore, StoredDevice } from './store.js';
+
+const PAGE = 5000;
+
+export interface PostgresFeedOptions {
+  pool: pg.Pool;
+  clientConfig: pg.ClientConfig;
+  /** This meta's name in the `writer` column and in notifications. */
+  instance: string;
+  log: Logger;
+  /** Device-feed cursor: the highest change number already loaded. */
+  cursor: number;
+  pollMs: number;
+}
+
+export class PostgresFeed implements SharedStore {
+  private cursor: number;
+  private listener: pg.Client | null = null;
+  private deviceListeners: ((rows: StoredDevice[]) => void)[] = [];
+  private eventListeners: ((topic: string, payload: string) => void)[] = [];
+  private reading: Promise<void> | null = null;
+  private again = false;
+  private closed = false;
+  private poll: NodeJS.Timeout;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private failures = 0;
+
+  constructor(private readonly opts: PostgresFeedOptions) {
+    this.cursor = opts.cursor;
+    this.poll = setInterval(() => this.catchUp(), opts.pollMs);
+    this.poll.unref();
+  }
+
+  /** Moves the cursor forward (after the devices up to `n` were loaded another way). */
+  setCursor(n: number): void {
+    this.cursor = Math.max(this.cursor, n);
+  }
+
+  async start(): Promise<void> {
+    await this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    if (this.closed) return;
+    const client = new pg.Client(this.opts.clientConfig);
+    client.on('error', (err) => this.lost(client, err));
+    client.on('end', () => this.lost(client, new Error('connection ended')));
+    client.on('notification', (n) => this.notified(n.channel, n.payload ?? ''));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${DEVICES_CHANNEL}; LISTEN ${EVENTS_CHANNEL}`);
+    } catch (err) {
+      client.end().catch(() => undefined);
+      this.lost(client, err);
+      return;
+    }
+    if (this.closed) return void client.end().catch(() => undefined);
+    this.listener = client;
+    if (this.failures) this.opts.log.info('store: listening for other metas again');
+    this.failures = 0;
+    this.catchUp();
+  }
+
+  private lost(client: pg.Client, err: unknown): void {
+    if (this.closed || this.reconnectTimer) return;
+    if (this.listener && this.listener !== client) return;
+    this.listener = null;
+    this.failures++;
+    this.opts.log.warn({ err: errorMessage(err) }, 'store: lost the notification connection; reconnecting');
+    const delay = Math.min(10_000, 250 * 2 ** Math.min(this.failures, 6));
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      void this.connect();
+    }, delay);
+    this.reconnectTimer.unref();
+  }
+
+  private notified(channel: string, payload: string): void {
+    if (channel === DEVICES_CHANNEL) {
+      if (payload !== this.opts.instance) this.catchUp();
+      return;
+    }
+    let event: { from?: string; topic?: string; payload?: string };
+    try {
+      event = JSON.parse(payload) as typeof event;
+    } catch {
+      return;
+    }
+    if (event.from === this.opts.instance || typeof event.topic !== 'string') return;
+    for (const l of this.eventListeners) l(event.topic, event.payload ?? '');
+  }
+
+  /** Reads the device feed past the cursor (coalesced: one read at a time, one more if asked meanwhile). */
+  catchUp(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (this.reading) {
+      this.again = true;
+      return this.reading;
+    }
+    this.reading = (async () => {
+      do {
+        this.again = false;
+        try {
+          await this.readFeed();
+        } catch (err) {
+          this.opts.log.warn({ err: errorMessage(err) }, 'store: reading changes from other metas failed');
+          break;
+        }
+      } while (this.again && !this.closed);
+    })().finally(() => (this.reading = null));
+    return this.reading;
+  }
+
+  private async readFeed(): Promise<void> {
+    for (let page = 0; page < 1000 && !this.closed; page++) {
+      const client = await this.opts.pool.connect();
+      let rows: (DeviceRow & { seq: string })[];
+      let top: number;
+      try {
+        // One snapshot for both: every change numbered up to `top` is committed (numbers are taken
+        // under the write lock), so the cursor may move to `top` when the page is not full.
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        top = Number((await client.query<{ top: string | null }>('SELECT max(seq) AS top FROM devices')).rows[0]?.top ?? 0);
+        rows = (await client.query<DeviceRow & { seq: string }>(
+          `SELECT ${DEVICE_COLUMNS}, seq FROM devices WHERE seq > $1 AND writer <> $2 ORDER BY seq LIMIT ${PAGE}`,
+          [this.cursor, this.opts.instance],
+        )).rows;
+        await client.query('COMMIT');
+      } finally {
+        client.release();
+      }
+      const full = rows.length === PAGE;
+      this.cursor = full ? Number(rows[rows.length - 1]!.seq) : Math.max(this.cursor, top);
+      if (rows.length) {
+        const devices = rows.map(storedDevice);
+        for (const l of this.deviceListeners) l(devices);
+      }
+      if (!full) return;
+    }
+  }
+
+  onRemoteDevices(listener: (rows: StoredDevice[]) => void): () => void {
+    this.deviceListeners = [...this.deviceListeners, listener];
+    return () => (this.deviceListeners = this.deviceListeners.filter((l) => l !== listener));
+  }
+
+  onEvent(listener: (topic: string, payload: string) => void): () => void {
+    this.eventListeners = [...this.eventListeners, listener];
+    return () => (this.eventListeners = this.eventListeners.filter((l) => l !== listener));
+  }
+
+  async publish(topic: string, payload = ''): Promise<void> {
+    if (this.closed) return;
+    await this.opts.pool.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, JSON.stringify({ from: this.opts.instance, topic, payload })]);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.poll);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    await this.reading?.catch(() => undefined);
+    const l = this.listener;
+    this.listener = null;
+    await l?.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,131 @@
+// What only the shared store does: migrations safe with several metas opening at once, the change
+// feed and events between metas, the newest report winning, no password in errors.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { silentLogger } from '../../../lib/log.js';
+import { migratePostgres } from '../../../reconciler/store/postgres-migrate.js';
+import { POSTGRES_MIGRATIONS } from '../../../reconciler/store/postgres-migrations.js';
+import { openPostgresStore } from '../../../reconciler/store/postgres-store.js';
+import { parseStoreUrl, redactStoreUrl } from '../../../reconciler/store/store-url.js';
+import type { Store, StoredDevice } from '../../../reconciler/store/store.js';
+import { postgresMissing, startPostgres, type PostgresServer } from '../../helpers/postgres-server.js';
+import { device } from './store-contract.js';
+
+async function until<T>(what: string, f: () => T | undefined, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = f();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('store URLs', () => {
+  it('parses and redacts', () => {
+    assert.deepEqual(parseStoreUrl(undefined), { kind: 'sqlite' });
+    assert.deepEqual(parseStoreUrl('postgres://u:p@db:5432/drover'), { kind: 'postgres', url: 'postgres://u:p@db:5432/drover' });
+    assert.deepEqual(parseStoreUrl(' postgresql://db/drover\n'), { kind: 'postgres', url: 'postgresql://db/drover' });
+    assert.match(parseStoreUrl('mysql://db') as string, /postgres:\/\//);
+    assert.equal(redactStoreUrl('postgres://u:s3cret@db:5432/drover?password=x&sslmode=require'), 'postgres://u:***@db:5432/drover?password=***&sslmode=require');
+  });
+});
+
+describe('PostgreSQL store', { skip: postgresMissing() ?? false }, () => {
+  let server: PostgresServer;
+  const open: Store[] = [];
+  before(async () => {
+    server = await startPostgres();
+  });
+  after(async () => {
+    for (const s of open) await s.close();
+    await server?.stop();
+  });
+  const openStore = async (url: string, instance?: string): Promise<Store> => {
+    const s = await openPostgresStore({ url, log: silentLogger(), flushIntervalMs: 60_000, pollMs: 60_000, ...(instance ? { instance } : {}) });
+    open.push(s);
+    return s;
+  };
+
+  it('five metas opening a new database at once migrate it once', async () => {
+    const url = await server.createDatabase();
+    const stores = await Promise.all([1, 2, 3, 4, 5].map((i) => openStore(url, `m${i}`)));
+    assert.equal(stores.length, 5);
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      const { rows } = await c.query('SELECT version FROM drover_schema_migrations ORDER BY version');
+      assert.deepEqual(rows.map((r) => r.version), POSTGRES_MIGRATIONS.map((m) => m.version));
+      // a second run finds nothing to do
+      assert.deepEqual((await migratePostgres(c)).applied, []);
+      // a schema newer than this meta knows is refused
+      await c.query("INSERT INTO drover_schema_migrations (version, name) VALUES (9999, 'from the future')");
+      await assert.rejects(migratePostgres(c), /version 9999, newer than this meta knows/);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('what one meta writes reaches the other through the change feed, not back to itself', async () => {
+    const url = await server.createDatabase();
+    const a = await openStore(url, 'a');
+    const b = await openStore(url, 'b');
+    await a.loadDevices();
+    await b.loadDevices();
+    const seenByA: StoredDevice[] = [];
+    const seenByB: StoredDevice[] = [];
+    a.shared!.onRemoteDevices((rows) => seenByA.push(...rows));
+    b.shared!.onRemoteDevices((rows) => seenByB.push(...rows));
+    a.putDevice(device('d1', 100, { etag: 'from-a' }));
+    await a.flush();
+    const got = await until('b to see d1', () => seenByB.find((d) => d.id === 'd1'));
+    assert.equal(got.etag, 'from-a');
+    b.putDevice(device('d2', 100, { etag: 'from-b' }));
+    await b.flush();
+    await until('a to see d2', () => seenByA.find((d) => d.id === 'd2'));
+    assert.ok(!seenByA.some((d) => d.id === 'd1'), 'a meta does not get its own writes back');
+    assert.ok(!seenByB.some((d) => d.id === 'd2'), 'a meta does not get its own writes back');
+
+    // the newest report wins whoever writes last: b writing an older state of d1 changes nothing
+    b.putDevice(device('d1', 50, { etag: 'stale' }));
+    await b.flush();
+    assert.equal((await a.loadDevices()).find((d) => d.id === 'd1')?.etag, 'from-a');
+
+    // events go to the other metas only
+    const eventsA: string[] = [];
+    const eventsB: string[] = [];
+    a.shared!.onEvent((topic, payload) => eventsA.push(`${topic}:${payload}`));
+    b.shared!.onEvent((topic, payload) => eventsB.push(`${topic}:${payload}`));
+    await a.shared!.publish('rollouts', 'package:x@1');
+    await until('b to get the event', () => (eventsB.length ? true : undefined));
+    assert.deepEqual(eventsB, ['rollouts:package:x@1']);
+    assert.deepEqual(eventsA, []);
+  });
+
+  it('a meta that starts later loads what is there and then follows only new changes', async () => {
+    const url = await server.createDatabase();
+    const a = await openStore(url, 'a');
+    for (let i = 0; i < 20; i++) a.putDevice(device(`d${i}`, 10));
+    await a.flush();
+    const b = await openStore(url, 'b');
+    assert.equal((await b.loadDevices()).length, 20);
+    const seen: string[] = [];
+    b.shared!.onRemoteDevices((rows) => seen.push(...rows.map((r) => r.id)));
+    a.putDevice(device('d3', 20));
+    await a.flush();
+    await until('b to see d3', () => (seen.length ? true : undefined));
+    assert.deepEqual(seen, ['d3']);
+  });
+
+  it('a wrong password fails at open without showing it', async () => {
+    const url = (await server.createDatabase()).replace(encodeURIComponent(server.password), 'not-the-password');
+    await assert.rejects(openPostgresStore({ url, log: silentLogger() }), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'STORE_OPEN_FAILED');
+      assert.match(err.message, /password authentication failed/);
+      assert.ok(!err.message.includes('not-the-password'), err.message);
+      assert.match(err.message, /postgres:\/\/drover:\*\*\*@127\.0\.0\.1/);
+      return true;
+    });
+  });
+});
