@@ -5,7 +5,10 @@ import type { MetaConfig } from './config.js';
 import type { DesiredState } from './desired/desired-state.js';
 import type { LoadGuard } from './http/load-guard.js';
 import type { MetaMetrics } from './metrics/metrics.js';
+import type { JumpSupervisor } from './jumps/jump-supervisor.js';
 import type { DeviceRegistry } from './registry/device-registry.js';
+import type { KnownDevices } from './registry/known-devices.js';
+import type { Rollouts } from './rollouts/rollouts.js';
 import type { FleetSource } from './source/fleet-source.js';
 import type { ConditionTracker } from './status/condition-tracker.js';
 import type { Store } from './store/store.js';
@@ -18,6 +21,12 @@ export interface MetaDeps {
   /** Last good fleet, per-device documents, transforms, long-poll waiters. */
   desired: DesiredState;
   registry: DeviceRegistry;
+  /** Every device id meta knows (reported or declared), sorted. */
+  devices: KnownDevices;
+  /** Staged rollouts: the gate, their state, the results API's views, "rollout changed" events. */
+  rollouts: Rollouts;
+  /** Jump servers' last reports and restart requests, "jump changed" events. */
+  jumps: JumpSupervisor;
   store: Store;
   metrics: MetaMetrics;
   conditions: ConditionTracker;

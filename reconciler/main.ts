@@ -13,8 +13,11 @@ import { listenPlain, urlOf, type PlainListener } from './http/plain-listener.js
 import { httpsServerOptions, watchTlsFiles, type TlsReloader } from './http/tls-files.js';
 import { requireToken, TokenSet } from './http/tokens.js';
 import { MetaMetrics } from './metrics/metrics.js';
+import { JumpSupervisor } from './jumps/jump-supervisor.js';
 import { DeviceRegistry } from './registry/device-registry.js';
 import { followSharedStore } from './registry/follow-shared-store.js';
+import { KnownDevices } from './registry/known-devices.js';
+import { Rollouts } from './rollouts/rollouts.js';
 import { createDirSource } from './source/dir-source.js';
 import type { FleetSource } from './source/fleet-source.js';
 import { createGitSource } from './source/git-source.js';
@@ -62,8 +65,12 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
       : createDirSource({ dir: config.repo, debounceMs: config.debounceMs, applier, log, metrics });
   const clock = opts.clock ?? { now: () => Date.now() };
   const load = new LoadGuard(config.maxInFlight, config.maxLagMs);
+  const devices = new KnownDevices(registry, desired);
+  // Before the source starts: the gate sees the first revision before any document is computed.
+  const rollouts = new Rollouts({ dataDir: config.dataDir, log: log.child({ component: 'rollouts' }), clock, desired, registry, devices, store });
+  const jumps = new JumpSupervisor(clock);
   const deps: MetaDeps = {
-    config, log, desired, registry, store, metrics, conditions, source, load, clock,
+    config, log, desired, registry, devices, rollouts, jumps, store, metrics, conditions, source, load, clock,
     auth: { agent: requireToken(new TokenSet(config.agentTokens), 'agent token', config.deviceTokens), admin: requireToken(new TokenSet([config.adminToken]), 'admin token') },
   };
   const unfollow = followSharedStore(deps);
@@ -97,6 +104,7 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
     } catch (err) {
       await app.close();
       await source.close();
+      rollouts.close();
       await store.close();
       throw new DroverError('LISTEN_FAILED', `cannot listen on ${at.host}:${at.port}: ${errorMessage(err)}`);
     }
@@ -129,6 +137,7 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
         desired.close();
         await Promise.all([app.close(), plain?.close()]);
         await source.close();
+        rollouts.close();
         registry.queueUnwritten();
         await store.close();
         log.info('meta stopped');

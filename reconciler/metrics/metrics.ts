@@ -44,7 +44,9 @@ export class MetaMetrics {
     }
   }
 
+  /** Adds a gauge; one with the same name replaces it (a plugin registered again). */
   addGauge(g: Gauge): void {
+    this.gauges = this.gauges.filter((x) => x.name !== g.name);
     this.gauges.push(g);
   }
 

@@ -42,6 +42,7 @@ export class DeviceRegistry {
   /** Open-Falcon hostnames answered but not recorded: they cannot be device ids. */
   readonly rejected = new RejectedHostnames();
   private remoteListeners: ((change: RemoteChange) => void)[] = [];
+  private seenListeners: ((record: DeviceRecord) => void)[] = [];
 
   constructor(private readonly store: Store) {}
 
@@ -171,6 +172,15 @@ export class DeviceRegistry {
       record.queuedAt = now;
       this.store.putDevice(record);
     }
+    for (const listener of this.seenListeners) listener(record);
+  }
+
+  /** Calls the listener after every recorded heartbeat, idle (touch) or not (observe). */
+  onSeen(listener: (record: DeviceRecord) => void): () => void {
+    this.seenListeners = [...this.seenListeners, listener];
+    return () => {
+      this.seenListeners = this.seenListeners.filter((l) => l !== listener);
+    };
   }
 
   /**
@@ -258,6 +268,7 @@ export class DeviceRegistry {
     }
     const result: ObserveResult = { record, created, labelsChanged, packagesChanged, changedCommands };
     for (const listener of this.observeListeners) listener(result, hb);
+    for (const listener of this.seenListeners) listener(record);
     return result;
   }
 }

@@ -11,8 +11,6 @@ import { bearerOf, TokenSet } from '../http/tokens.js';
 import { legacySettings } from '../legacy/legacy-settings.js';
 import { addressMatcher } from '../legacy/source-network.js';
 
-const withGauges = new WeakSet<object>();
-
 export const artifactRoutes: RoutePlugin = async (app, deps: MetaDeps) => {
   const settings = legacySettings(deps.config);
   const log = deps.log.child({ component: 'artifacts' });
@@ -35,19 +33,16 @@ export const artifactRoutes: RoutePlugin = async (app, deps: MetaDeps) => {
     },
     legacyAllowed: settings.enabled ? addressMatcher(settings.allow) : null,
   });
-  if (!withGauges.has(deps.metrics)) {
-    withGauges.add(deps.metrics);
-    deps.metrics.addGauge({ name: 'drover_artifact_cache_bytes', help: 'Bytes held by the artifact cache.', values: () => [{ value: store.usedBytes }] });
-    deps.metrics.addGauge({ name: 'drover_artifact_cache_files', help: 'Artifacts held by the artifact cache.', values: () => [{ value: store.count }] });
-    deps.metrics.addGauge({
-      name: 'drover_artifact_cache_requests',
-      help: 'Artifact requests since start, by outcome (hit, miss, upstream fetch, upstream failure).',
-      values: () => [
-        { labels: { outcome: 'hit' }, value: cache.stats.hits },
-        { labels: { outcome: 'miss' }, value: cache.stats.misses },
-        { labels: { outcome: 'upstream_fetch' }, value: cache.stats.upstreamFetches },
-        { labels: { outcome: 'upstream_failure' }, value: cache.stats.upstreamFailures },
-      ],
-    });
-  }
+  deps.metrics.addGauge({ name: 'drover_artifact_cache_bytes', help: 'Bytes held by the artifact cache.', values: () => [{ value: store.usedBytes }] });
+  deps.metrics.addGauge({ name: 'drover_artifact_cache_files', help: 'Artifacts held by the artifact cache.', values: () => [{ value: store.count }] });
+  deps.metrics.addGauge({
+    name: 'drover_artifact_cache_requests',
+    help: 'Artifact requests since start, by outcome (hit, miss, upstream fetch, upstream failure).',
+    values: () => [
+      { labels: { outcome: 'hit' }, value: cache.stats.hits },
+      { labels: { outcome: 'miss' }, value: cache.stats.misses },
+      { labels: { outcome: 'upstream_fetch' }, value: cache.stats.upstreamFetches },
+      { labels: { outcome: 'upstream_failure' }, value: cache.stats.upstreamFailures },
+    ],
+  });
 };

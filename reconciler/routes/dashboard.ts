@@ -13,7 +13,6 @@ import { SessionStore } from '../web/session-store.js';
 import { registerEvents } from '../web/sse.js';
 import { loadAssets, SECURITY_HEADERS, type Asset } from '../web/static-assets.js';
 import { registerUiApi } from '../web/ui-api.js';
-import { createV1Reader } from '../web/v1-reader.js';
 import { createUiAuth } from '../web/ui-auth.js';
 
 export const dashboardRoutes: RoutePlugin = async (app, deps) => {
@@ -23,8 +22,7 @@ export const dashboardRoutes: RoutePlugin = async (app, deps) => {
   const auth = createUiAuth({ adminToken: deps.config.adminToken, sessions, limiter: new LoginLimiter(), adminHook: deps.auth.admin });
   const hub = new EventHub();
   const series = new ConvergenceSeries();
-  const read = createV1Reader(app, deps.config.adminToken);
-  const feed = startLiveFeed(deps, hub, series, read);
+  const feed = startLiveFeed(deps, hub, series);
 
   app.addHook('onSend', async (request, reply, payload) => {
     if (request.url.startsWith('/ui')) for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
@@ -50,7 +48,7 @@ export const dashboardRoutes: RoutePlugin = async (app, deps) => {
 
   app.post('/ui/api/login', auth.login);
   app.post('/ui/api/logout', auth.logout);
-  registerUiApi(app, deps, { auth: auth.require, series, read });
+  registerUiApi(app, deps, { auth: auth.require, series });
   const events = registerEvents(app, deps, { auth: auth.require, hub });
 
   app.addHook('onClose', async () => {

@@ -32,7 +32,7 @@ export const devicesRoutes: RoutePlugin = async (app, deps) => {
     const limit = q.limit === undefined ? 100 : Number(q.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) return sendError(reply, 'INVALID_QUERY', `limit must be an integer from 1 to ${MAX_LIMIT}`);
     const now = deps.clock.now();
-    const ids = allIds(deps);
+    const ids = deps.devices.ids();
     let start = 0;
     if (q.cursor) {
       // First id greater than the cursor (binary search).
@@ -67,29 +67,15 @@ export const devicesRoutes: RoutePlugin = async (app, deps) => {
 
   app.get('/v1/devices/:id', async (request, reply) => {
     const { id } = request.params as { id: string };
-    if (!deps.registry.get(id) && !deps.desired.compiled?.devices.has(id)) return sendError(reply, 'NOT_FOUND', `no device ${id}`);
+    if (!deps.devices.has(id)) return sendError(reply, 'NOT_FOUND', `no device ${id}`);
     return reply.send(await deviceDetail(deps, id, deps.clock.now()));
   });
 
   app.get('/v1/devices/:id/desired', async (request, reply) => {
     const { id } = request.params as { id: string };
-    if (!deps.registry.get(id) && !deps.desired.compiled?.devices.has(id)) return sendError(reply, 'NOT_FOUND', `no device ${id}`);
+    if (!deps.devices.has(id)) return sendError(reply, 'NOT_FOUND', `no device ${id}`);
     const entry = deps.desired.get(id);
     if (!entry) return sendError(reply, 'NO_REVISION', 'meta has no valid revision yet');
     return reply.send({ deviceId: id, etag: entry.etag, revision: entry.revision, labels: deps.desired.effectiveLabels(id), desired: entry.document });
   });
 };
-
-const merged = new WeakMap<object, { reported: readonly string[]; compiled: object | null; ids: readonly string[] }>();
-
-/** Every device id known to meta: reported ones and those declared in devices/, sorted (cached). */
-export function allIds(deps: Parameters<RoutePlugin>[1]): readonly string[] {
-  const reported = deps.registry.sortedIds();
-  const compiled = deps.desired.compiled;
-  const cached = merged.get(deps);
-  if (cached && cached.reported === reported && cached.compiled === compiled) return cached.ids;
-  const extra = deps.desired.declaredDevices().filter((id) => !deps.registry.get(id));
-  const ids = extra.length === 0 ? reported : [...reported, ...extra].sort();
-  merged.set(deps, { reported, compiled, ids });
-  return ids;
-}

@@ -1,23 +1,20 @@
 // The dashboard's data endpoints under /ui/api/ (session cookie or admin bearer token). They reuse
-// meta's own views (device summaries and details, the source status, condition counts) and read
-// the parts other components serve (rollouts, commands, jump) through their /v1 endpoints.
+// meta's own views (device summaries and details, the source status, condition counts, rollouts,
+// commands, jump servers) through the typed parts in MetaDeps.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { MetaDeps } from '../deps.js';
 import { sendError } from '../http/http-error.js';
-import { allIds } from '../routes/devices.js';
 import { CONDITIONS } from '../status/device-condition.js';
 import { offlineCondition } from '../status/device-condition.js';
 import { deviceDetail, summarize } from '../status/device-view.js';
 import type { ConvergenceSeries } from './convergence-series.js';
 import { needsPass, OrderCache, parseDeviceQuery, queryDevices, type DeviceKeys } from './device-query.js';
-import type { V1Reader } from './v1-reader.js';
 
 type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
 export interface UiApiOptions {
   auth: Hook;
   series: ConvergenceSeries;
-  read: V1Reader;
 }
 
 export function overview(deps: MetaDeps, series: ConvergenceSeries) {
@@ -78,7 +75,7 @@ export function registerUiApi(app: FastifyInstance, deps: MetaDeps, opts: UiApiO
       lastSeen: (id) => record(id)?.lastSeen ?? null,
       labels: (id) => deps.desired.effectiveLabels(id),
     };
-    const ids = allIds(deps);
+    const ids = deps.devices.ids();
     const ordered = needsPass(query) ? orders.get(ids, keys, query, `${ids.length}|${deps.desired.revision}|${conditionChanges}`) : undefined;
     const page = queryDevices(ids, keys, query, ordered);
     const items = page.ids.map((id) => summarize(deps, id, deps.registry.get(id), now));
@@ -87,17 +84,16 @@ export function registerUiApi(app: FastifyInstance, deps: MetaDeps, opts: UiApiO
 
   app.get('/ui/api/devices/:id', { onRequest }, async (request, reply) => {
     const { id } = request.params as { id: string };
-    if (!deps.registry.get(id) && !deps.desired.compiled?.devices.has(id)) return sendError(reply, 'NOT_FOUND', `no device ${id}`);
+    if (!deps.devices.has(id)) return sendError(reply, 'NOT_FOUND', `no device ${id}`);
     return noStore(reply).send(await deviceDetail(deps, id, deps.clock.now()));
   });
 
   app.get('/ui/api/rollouts', { onRequest }, async (_request, reply) => {
-    const [rollouts, commands] = await Promise.all([opts.read('/v1/rollouts'), opts.read('/v1/commands')]);
+    const [rollouts, commands] = await Promise.all([deps.rollouts.list(), deps.rollouts.commands()]);
     return noStore(reply).send({ rollouts, commands });
   });
 
   app.get('/ui/api/jump', { onRequest }, async (_request, reply) => {
-    const jump = await opts.read('/v1/jump');
-    return noStore(reply).send({ jump });
+    return noStore(reply).send({ jump: { jumps: deps.jumps.list() } });
   });
 }

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import fastify, { type FastifyInstance } from 'fastify';
 import { currentTotp } from '../../jump/totp.js';
 import { requireToken, TokenSet } from '../../reconciler/http/tokens.js';
+import { JumpSupervisor } from '../../reconciler/jumps/jump-supervisor.js';
 import { jumpRoutes } from '../../reconciler/routes/jump.js';
 import { runSsh, sshEnv, startTestJump, type TestJump } from './harness.js';
 
@@ -42,7 +43,7 @@ describe('jump supervision through meta', () => {
     await new Promise<void>((resolve) => device.listen(0, '127.0.0.1', resolve));
     meta = fastify();
     const admin = requireToken(new TokenSet([ADMIN]), 'admin token');
-    await meta.register(async (scope) => jumpRoutes(scope, { auth: { admin, agent: admin } }));
+    await meta.register(async (scope) => jumpRoutes(scope, { auth: { admin, agent: admin }, jumps: new JumpSupervisor() }));
     metaUrl = await meta.listen({ host: '127.0.0.1', port: 0 });
     t = await startTestJump({
       users: [

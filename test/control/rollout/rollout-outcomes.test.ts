@@ -39,7 +39,7 @@ describe('packageOutcome', () => {
 });
 
 describe('statusInSummary', async () => {
-  const { statusInSummary } = await import('../../../control/rollout/outcome-reader.js');
+  const { statusInSummary } = await import('../../../reconciler/rollouts/outcome-reader.js');
   const summary = JSON.stringify([{ id: 'a@1', name: 'a', status: 'failed', exitCode: 1 }, { id: 'b@2', name: 'b', status: 'succeeded', exitCode: 0, finishedAt: null }]);
   it('finds a status without parsing', () => {
     assert.equal(statusInSummary(summary, 'b@2'), 'succeeded');

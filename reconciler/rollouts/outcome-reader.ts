@@ -3,9 +3,9 @@
 // report: finished command outcomes (agents stop reporting commands no longer desired) and the
 // package report that made a device fail (the next report may be mid-rollback).
 import type { PackageReport } from '../../specs/wire/heartbeat.js';
-import type { DeviceOutcome } from './plan-rollout.js';
-import { commandOutcome, commandStatusIn, packageOutcome, type CommandSummaryEntry } from './rollout-outcomes.js';
-import type { RolloutSubject } from './rollout-subjects.js';
+import type { DeviceOutcome } from '../../control/rollout/plan-rollout.js';
+import { commandOutcome, commandStatusIn, packageOutcome, type CommandSummaryEntry } from '../../control/rollout/rollout-outcomes.js';
+import type { RolloutSubject } from '../../control/rollout/rollout-subjects.js';
 
 const FINISHED: ReadonlySet<DeviceOutcome> = new Set(['succeeded', 'failed', 'timedOut']);
 

@@ -1,12 +1,12 @@
 // What the results API shows: rollouts with their steps and failing devices, and command
 // identities with their counts per status. Built from the gate, the device registry's last
 // reports and the store's command results.
-import type { CommandResultRow } from '../../reconciler/store/store.js';
+import type { CommandResultRow } from '../store/store.js';
 import type { PackageReport } from '../../specs/wire/heartbeat.js';
-import { emptyCounts, type CommandDeviceResult, type CommandSummary, type RolloutProgress, type StatusCounts } from '../commands-api.js';
-import { stepTarget } from './plan-rollout.js';
+import { emptyCounts, type CommandDeviceResult, type CommandSummary, type RolloutProgress, type StatusCounts } from '../../control/commands-api.js';
+import { stepTarget } from '../../control/rollout/plan-rollout.js';
 import type { ActiveRollout, RolloutGate } from './rollout-gate.js';
-import type { CommandSummaryEntry } from './rollout-outcomes.js';
+import type { CommandSummaryEntry } from '../../control/rollout/rollout-outcomes.js';
 
 export interface ViewSources {
   gate: RolloutGate;
@@ -16,6 +16,8 @@ export interface ViewSources {
   packagesJson: (id: string) => string | undefined;
   /** Newest result rows of one command identity on some devices (for failing devices' output). */
   results: (query: { commandId?: string; commandName?: string; deviceId?: string; limit?: number }) => Promise<CommandResultRow[]>;
+  /** The full command list as last built, valid while the gate's version has not moved. */
+  summaryCache?: { version: number; value: CommandSummary[] };
 }
 
 const MAX_FAILING_SHOWN = 50;
@@ -63,8 +65,6 @@ function bump(counts: StatusCounts, status: string): void {
   if (status in counts) counts[status as keyof StatusCounts]++;
 }
 
-const cache = new WeakMap<RolloutGate, { version: number; value: CommandSummary[] }>();
-
 /**
  * Every command identity: those of the current revision and those devices still report. The full
  * list is cached until a heartbeat brings new results, the revision changes or a rollout moves
@@ -72,11 +72,11 @@ const cache = new WeakMap<RolloutGate, { version: number; value: CommandSummary[
  */
 export async function commandSummaries(src: ViewSources, onlyName?: string): Promise<CommandSummary[]> {
   if (onlyName) return buildSummaries(src, onlyName);
-  const hit = cache.get(src.gate);
+  const hit = src.summaryCache;
   if (hit && hit.version === src.gate.version) return hit.value;
   const version = src.gate.version;
   const value = await buildSummaries(src);
-  cache.set(src.gate, { version, value });
+  src.summaryCache = { version, value };
   return value;
 }
 

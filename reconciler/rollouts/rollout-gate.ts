@@ -10,11 +10,11 @@ import type { CompiledFleet } from '../../specs/resolve/compile-fleet.js';
 import type { Labels } from '../../specs/resolve/match-selector.js';
 import type { DesiredDocument, DesiredPackage } from '../../specs/wire/desired.js';
 import type { PackageReport } from '../../specs/wire/heartbeat.js';
-import { acknowledgeFailures, emptyRolloutState, planRollout, rolloutOrder, type DeviceOutcome, type RolloutPlan, type RolloutState } from './plan-rollout.js';
+import { acknowledgeFailures, emptyRolloutState, planRollout, rolloutOrder, type DeviceOutcome, type RolloutPlan, type RolloutState } from '../../control/rollout/plan-rollout.js';
 import { OutcomeReader } from './outcome-reader.js';
 import type { Baseline, KnownIdentity, PersistedRollout, RolloutStore } from './rollout-store.js';
-import { fleetIdentities } from './fleet-identities.js';
-import { packageIdentity, rolloutSubjects, type RolloutSubject } from './rollout-subjects.js';
+import { fleetIdentities } from '../../control/rollout/fleet-identities.js';
+import { packageIdentity, rolloutSubjects, type RolloutSubject } from '../../control/rollout/rollout-subjects.js';
 
 export interface RolloutGateOptions {
   store: RolloutStore;
@@ -38,6 +38,8 @@ export interface RolloutGateOptions {
   throttleMs?: number;
   /** Periodic re-evaluation (default 5 s; 0 disables). */
   sweepMs?: number;
+  /** Called after an evaluation, a new revision or a resume (what the results API shows may have moved). */
+  onChange?: () => void;
 }
 
 export interface ActiveRollout {
@@ -125,6 +127,7 @@ export class RolloutGate {
     this.version++;
     this.recordIdentities(fleet, revision, now);
     this.markDirty();
+    this.opts.onChange?.();
   }
 
   private loadFinished(key: string, identity: string): void {
@@ -262,7 +265,9 @@ export class RolloutGate {
     const now = this.opts.now();
     const woken = new Set<string>();
     let nextCheck: number | null = null;
+    let moved = false;
     for (const r of this.rollouts.values()) {
+      const before = r.plan;
       try {
         const newly = this.evaluateOne(r, now);
         for (const id of newly) woken.add(id);
@@ -270,6 +275,7 @@ export class RolloutGate {
       } catch (err) {
         this.opts.log.error({ err: (err as Error).message, rollout: r.subject.key }, 'rollout evaluation failed');
       }
+      if (r.plan !== before) moved = true;
     }
     if (nextCheck !== null) {
       if (this.recheck) clearTimeout(this.recheck);
@@ -280,6 +286,7 @@ export class RolloutGate {
     if (woken.size) this.opts.invalidate([...woken]);
     this.lastEval = Date.now();
     this.lastEvalMs = this.lastEval - started;
+    if (moved) this.opts.onChange?.();
     return [...woken];
   }
 

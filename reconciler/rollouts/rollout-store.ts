@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DroverError, errorMessage } from '../../lib/errors.js';
 import type { DesiredPackage } from '../../specs/wire/desired.js';
-import type { RolloutState } from './plan-rollout.js';
+import type { RolloutState } from '../../control/rollout/plan-rollout.js';
 
 export interface PersistedRollout {
   key: string;
