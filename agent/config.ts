@@ -20,7 +20,11 @@ export const agentSpec: CommandSpec = {
     'Runs the device agent: heartbeats to meta (long poll), downloads, verifies and unpacks packages,\nstarts and stops them through their control script (or supervises `run:` processes), runs approved commands, reports.',
   usage: 'drover agent --meta URL --token TOKEN [--root DIR] [--id ID] [--labels k=v,...] [options]',
   options: [
-    { name: 'meta', type: 'string', help: 'base URL of meta', metavar: 'URL', check: (v) => (/^https?:\/\/./.test(String(v)) ? undefined : 'must be an http:// or https:// URL') },
+    {
+      name: 'meta', type: 'list', metavar: 'URL[,URL]',
+      help: 'base URL of meta (a load balancer), or of several metas sharing one database: a failed heartbeat goes to the next one',
+      check: (v) => ((v as string[]).length && (v as string[]).every((u) => /^https?:\/\/./.test(u)) ? undefined : 'must be an http:// or https:// URL (several: URL,URL)'),
+    },
     { name: 'token', type: 'string', help: 'agent token (meta --agent-token)', secret: true, metavar: 'TOKEN' },
     { name: 'ca', type: 'string', help: 'PEM bundle of the CAs that sign meta\'s certificate (default: the system\'s); meta is always verified', metavar: 'FILE' },
     { name: 'cert', type: 'string', help: 'client certificate for meta\'s mutual TLS (--client-ca), with --key', metavar: 'FILE' },
@@ -50,7 +54,10 @@ export const agentSpec: CommandSpec = {
 };
 
 export interface AgentConfig {
+  /** The first of metaUrls. */
   metaUrl: string;
+  /** Every meta URL given (--meta URL1,URL2), in order. */
+  metaUrls: string[];
   token: string | null;
   /** TLS files for meta: --ca, --cert, --key. */
   tls: { ca?: string; cert?: string; key?: string };
@@ -79,11 +86,13 @@ export interface AgentConfig {
 
 export function agentConfigFrom(cfg: LoadedConfig): AgentConfig {
   const v = cfg.values;
-  if (!v.meta) throw new DroverError('CONFIG_INVALID', '--meta URL is required (or DROVER_META)');
+  const metaUrls = (v.meta as string[] | undefined) ?? [];
+  if (!metaUrls.length) throw new DroverError('CONFIG_INVALID', '--meta URL is required (or DROVER_META)');
   const host = hostname();
   const id = (v.id as string | undefined) ?? host.split('.')[0]!.replace(/[^A-Za-z0-9._-]/g, '-');
   return {
-    metaUrl: String(v.meta),
+    metaUrl: metaUrls[0]!,
+    metaUrls,
     token: (v.token as string | undefined) ?? null,
     tls: {
       ...(v.ca ? { ca: resolve(String(v.ca)) } : {}),

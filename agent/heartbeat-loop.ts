@@ -2,7 +2,9 @@
 // `POST /v1/heartbeat?wait=N` long polls: meta holds the answer until this device's document
 // changes or the wait (the heartbeat interval meta asks for, with jitter) runs out. While meta
 // is unreachable it backs off exponentially, with jitter, up to a cap. `wake()` sends the next
-// heartbeat at once (to report a finished convergence).
+// heartbeat at once (to report a finished convergence). Given several meta URLs (metas behind no
+// balancer), a failed heartbeat goes to the next URL at once; the backoff starts when every URL
+// failed in a row, and the agent stays with the meta that answers.
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import { errorMessage } from '../lib/errors.js';
@@ -10,7 +12,8 @@ import type { Logger } from '../lib/log.js';
 import { HeartbeatResponseSchema, PROTOCOL_VERSION, type HeartbeatRequestInput, type HeartbeatResponse } from '../specs/wire/index.js';
 
 export interface HeartbeatLoopOptions {
-  metaUrl: string;
+  /** Meta's base URL, or several metas sharing one database (tried in order, failing over). */
+  metaUrl: string | readonly string[];
   token: string | null;
   /** TLS settings for meta (--ca, --cert/--key); undefined: the system's CAs. */
   tlsAgent?: HttpsAgent;
@@ -36,6 +39,8 @@ export interface HeartbeatLoop {
   wake(): void;
   stop(): Promise<void>;
   readonly stats: { sent: number; failures: number; consecutiveFailures: number; lastOkAt: string | null; lastError: string | null };
+  /** The meta URL heartbeats go to now. */
+  readonly metaUrl: string;
 }
 
 /** Exponential backoff with "equal jitter": between half and all of min(max, base·2^(n-1)). */
@@ -80,6 +85,9 @@ const WAKE_MIN_MS = 1_000;
 export function createHeartbeatLoop(o: HeartbeatLoopOptions): HeartbeatLoop {
   const random = o.random ?? Math.random;
   const stats: HeartbeatLoop['stats'] = { sent: 0, failures: 0, consecutiveFailures: 0, lastOkAt: null, lastError: null };
+  const urls = (typeof o.metaUrl === 'string' ? [o.metaUrl] : [...o.metaUrl]).map((u) => u.replace(/\/+$/, ''));
+  if (urls.length === 0) throw new Error('no meta URL');
+  let current = 0;
   let interval = o.intervalMs;
   let stopped = false;
   let request: AbortController | null = null;
@@ -106,7 +114,7 @@ export function createHeartbeatLoop(o: HeartbeatLoopOptions): HeartbeatLoop {
     });
 
   async function send(waitSec: number): Promise<{ res: HeartbeatResponse; elapsedMs: number }> {
-    const url = new URL(`${o.metaUrl.replace(/\/+$/, '')}/v1/heartbeat${waitSec > 0 ? `?wait=${waitSec}` : ''}`);
+    const url = new URL(`${urls[current]!}/v1/heartbeat${waitSec > 0 ? `?wait=${waitSec}` : ''}`);
     request = new AbortController();
     const signal = AbortSignal.any([request.signal, AbortSignal.timeout(waitSec * 1000 + 30_000)]);
     const t0 = Date.now();
@@ -142,12 +150,19 @@ export function createHeartbeatLoop(o: HeartbeatLoopOptions): HeartbeatLoop {
         stats.failures++;
         stats.consecutiveFailures++;
         stats.lastError = errorMessage(err);
-        const delay = backoffMs(stats.consecutiveFailures, o.backoff.baseMs, o.backoff.maxMs, random);
-        o.log.warn({ err: stats.lastError, failures: stats.consecutiveFailures, retryInMs: delay }, 'heartbeat failed; keeping the last desired state');
+        const failed = urls[current]!;
+        current = (current + 1) % urls.length;
+        // Every URL gets one try before the backoff; the backoff grows with whole rounds of failures.
+        const rounds = Math.floor(stats.consecutiveFailures / urls.length);
+        const delay = stats.consecutiveFailures % urls.length === 0 ? backoffMs(rounds, o.backoff.baseMs, o.backoff.maxMs, random) : MIN_GAP_MS;
+        o.log.warn(
+          { err: stats.lastError, failures: stats.consecutiveFailures, retryInMs: delay, ...(urls.length > 1 ? { meta: failed, next: urls[current] } : {}) },
+          'heartbeat failed; keeping the last desired state',
+        );
         await sleep(delay, false);
         continue;
       }
-      if (stats.consecutiveFailures > 0) o.log.info({ after: stats.consecutiveFailures }, 'meta reachable again');
+      if (stats.consecutiveFailures > 0) o.log.info({ after: stats.consecutiveFailures, ...(urls.length > 1 ? { meta: urls[current] } : {}) }, 'meta reachable again');
       stats.consecutiveFailures = 0;
       stats.lastOkAt = new Date().toISOString();
       stats.lastError = null;
@@ -169,6 +184,9 @@ export function createHeartbeatLoop(o: HeartbeatLoopOptions): HeartbeatLoop {
 
   return {
     stats,
+    get metaUrl() {
+      return urls[current]!;
+    },
     start() {
       loop ??= run();
     },

@@ -108,6 +108,10 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {
   };
   const converger = new Converger({
     ...deps,
+    // Artifacts served by meta come from the meta heartbeats go to now (several metas: the one that answers).
+    get metaUrl() {
+      return heartbeat?.metaUrl ?? config.metaUrl;
+    },
     onPassDone: () => {
       syncCommands();
       heartbeat?.wake();
@@ -129,7 +133,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {
     facts: collectFacts({ sshPort: config.sshPort }),
   };
   heartbeat = createHeartbeatLoop({
-    metaUrl: config.metaUrl,
+    metaUrl: config.metaUrls ?? config.metaUrl,
     token: config.token,
     ...(tlsAgent ? { tlsAgent } : {}),
     initialDelayMs: config.initialDelayMs ?? stored?.heartbeatMs ?? config.heartbeatMs,
@@ -171,7 +175,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {
   const checkTimer = setInterval(() => {
     converger.refresh().catch((err) => log.error({ err: errorMessage(err) }, 'status check failed'));
   }, config.checkIntervalMs);
-  log.info({ id: config.id, meta: config.metaUrl, root: config.root }, 'agent started');
+  log.info({ id: config.id, meta: config.metaUrls ?? config.metaUrl, root: config.root }, 'agent started');
 
   let stopping: Promise<void> | null = null;
   return {

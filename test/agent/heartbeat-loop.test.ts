@@ -84,3 +84,45 @@ describe('heartbeat loop', () => {
     }
   });
 });
+
+describe('heartbeat loop with several metas', () => {
+  it('goes to the next meta at once when one fails, stays with the one that answers, and comes back round', async () => {
+    const hits: string[] = [];
+    const up = { a: true, b: true };
+    const serve = (name: 'a' | 'b') => (_req: IncomingMessage, _body: any, res: ServerResponse) => {
+      hits.push(name);
+      if (!up[name]) return void res.socket?.destroy(); // a meta killed mid-request: the connection drops
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...answer('e1', false), heartbeatMs: 1000 }));
+    };
+    const a = await fakeMeta(serve('a'));
+    const b = await fakeMeta(serve('b'));
+    const dead = 'http://127.0.0.1:9'; // nothing listens (connection refused)
+    const loop = createHeartbeatLoop({
+      metaUrl: [dead, a.url, b.url], token: null, initialDelayMs: 0, intervalMs: 1000, jitter: 0, maxWaitSec: 1,
+      // A backoff far longer than the test: failing over must not wait for it.
+      backoff: { baseMs: 600_000, maxMs: 600_000 }, log: silentLogger(),
+      body: () => ({ device: { id: 'd1', labels: {}, facts: {} }, etag: 'e1', appliedEtag: null, packages: [], commands: [] }),
+      onResponse: () => undefined,
+    });
+    try {
+      loop.start();
+      await waitFor(() => hits.filter((h) => h === 'a').length >= 2, 'two heartbeats to a');
+      assert.equal(loop.metaUrl, a.url);
+      assert.ok(!hits.includes('b'), 'stays with the meta that answers');
+      up.a = false;
+      await waitFor(() => hits.filter((h) => h === 'b').length >= 2, 'heartbeats to b once a fails');
+      assert.equal(loop.metaUrl, b.url);
+      assert.equal(loop.stats.consecutiveFailures, 0);
+      up.a = true;
+      up.b = false;
+      // b fails, then the dead URL fails, then a answers again: still no backoff (not every URL failed in a row)
+      const before = hits.filter((h) => h === 'a').length;
+      await waitFor(() => hits.filter((h) => h === 'a').length > before, 'back to a');
+      assert.equal(loop.metaUrl, a.url);
+    } finally {
+      await loop.stop();
+      await a.close();
+      await b.close();
+    }
+  });
+});
