@@ -25,6 +25,8 @@ export interface RunningAgent {
   stop(): Promise<void>;
   /** Converges now and sends a heartbeat. */
   poke(): void;
+  /** A new token (SIGHUP read --token-file again), used from the next request on. */
+  setToken(token: string | null): void;
   readonly heartbeat: HeartbeatLoop;
   readonly store: LocalStore;
   readonly converger: Converger;
@@ -134,7 +136,10 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {
   };
   heartbeat = createHeartbeatLoop({
     metaUrl: config.metaUrls ?? config.metaUrl,
-    token: config.token,
+    // Read at each heartbeat: SIGHUP may replace it (setToken).
+    get token() {
+      return deps.token;
+    },
     ...(tlsAgent ? { tlsAgent } : {}),
     initialDelayMs: config.initialDelayMs ?? stored?.heartbeatMs ?? config.heartbeatMs,
     intervalMs: stored?.heartbeatMs ?? config.heartbeatMs,
@@ -185,6 +190,9 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {
     poke() {
       converger.trigger();
       heartbeat?.wake();
+    },
+    setToken(token) {
+      deps.token = token;
     },
     stop() {
       stopping ??= (async () => {

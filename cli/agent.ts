@@ -21,6 +21,15 @@ export const command: CliCommand = {
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
+      // SIGHUP: read --token-file again.
+      process.on('SIGHUP', () => {
+        try {
+          agent.setToken(loadAgentConfig(argv).config?.token ?? null);
+          process.stderr.write('drover agent: SIGHUP, token read again\n');
+        } catch (err) {
+          process.stderr.write(`drover agent: SIGHUP: configuration did not load again (${(err as Error).message}); keeping the token\n`);
+        }
+      });
     });
     return 0;
   },

@@ -1,4 +1,5 @@
 // drover meta: runs the server at the centre (see reconciler/).
+import { errorMessage } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import { loadMetaConfig } from '../reconciler/config.js';
 import type { CliCommand } from './command.js';
@@ -14,8 +15,17 @@ export const command: CliCommand = {
     const { startMeta } = await import('../reconciler/main.js');
     const log = createLogger({ name: 'meta' });
     const meta = await startMeta(config!, { log });
-    // SIGHUP: read the TLS certificate and key again (parked long polls are kept).
-    const hup = (): void => void meta.reloadTls();
+    // SIGHUP: read the TLS certificate and key and the secret files again (parked long polls are
+    // kept). A configuration that no longer loads is logged and the running one stays.
+    const hup = (): void => {
+      meta.reloadTls();
+      try {
+        const fresh = loadMetaConfig(argv).config;
+        if (fresh) meta.reloadSecrets(fresh);
+      } catch (err) {
+        log.warn({ error: errorMessage(err) }, 'configuration did not load again: the running secrets stay');
+      }
+    };
     process.on('SIGHUP', hup);
     await new Promise<void>((resolve) => {
       const stop = (signal: string): void => {

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
 import { formatDuration, parseDuration } from '../specs/schema/duration.js';
 import { DroverError } from './errors.js';
+import { applySecretFiles, withSecretFileOptions } from './secret-file.js';
 
 // The YAML parser is loaded only when a config file is given: the agent, which usually has none,
 // keeps its memory for the work.
@@ -117,6 +118,7 @@ export function renderHelp(spec: CommandSpec): string {
  * names the flag, variable or file at fault.
  */
 export function loadConfig(spec: CommandSpec, argv: string[], env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  spec = withSecretFileOptions(spec);
   const parseOptions: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
     config: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -186,6 +188,7 @@ export function loadConfig(spec: CommandSpec, argv: string[], env: NodeJS.Proces
     }
     values[opt.name] = value;
   }
+  applySecretFiles(spec, values, sources);
   return { values, positionals: parsed.positionals, sources };
 }
 

@@ -11,6 +11,7 @@ import { DesiredState } from './desired/desired-state.js';
 import { LoadGuard } from './http/load-guard.js';
 import { listenPlain, urlOf, type PlainListener } from './http/plain-listener.js';
 import { httpsServerOptions, watchTlsFiles, type TlsReloader } from './http/tls-files.js';
+import { applySecrets } from './http/apply-secrets.js';
 import { requireToken, TokenSet } from './http/tokens.js';
 import { MetaMetrics } from './metrics/metrics.js';
 import { JumpSupervisor } from './jumps/jump-supervisor.js';
@@ -34,6 +35,8 @@ export interface RunningMeta {
   httpUrl?: string;
   /** Reads the TLS files again (SIGHUP); false when they did not load. */
   reloadTls(): boolean;
+  /** Installs the secrets of a configuration loaded again (SIGHUP re-reads the `…-file` options). */
+  reloadSecrets(fresh: MetaConfig): void;
   app: FastifyInstance;
   deps: MetaDeps;
   close(): Promise<void>;
@@ -69,9 +72,11 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
   // Before the source starts: the gate sees the first revision before any document is computed.
   const rollouts = new Rollouts({ dataDir: config.dataDir, log: log.child({ component: 'rollouts' }), clock, desired, registry, devices, store });
   const jumps = new JumpSupervisor(clock);
+  const agentTokens = new TokenSet(config.agentTokens);
+  const adminTokens = new TokenSet([config.adminToken]);
   const deps: MetaDeps = {
     config, log, desired, registry, devices, rollouts, jumps, store, metrics, conditions, source, load, clock,
-    auth: { agent: requireToken(new TokenSet(config.agentTokens), 'agent token', config.deviceTokens), admin: requireToken(new TokenSet([config.adminToken]), 'admin token') },
+    auth: { agent: requireToken(agentTokens, 'agent token', config.deviceTokens), admin: requireToken(adminTokens, 'admin token') },
   };
   const unfollow = followSharedStore(deps);
   metrics.addGauge({ name: 'drover_devices', help: 'Devices per condition.', values: () => Object.entries(conditions.counts(clock.now())).map(([condition, value]) => ({ labels: { condition }, value })) });
@@ -129,6 +134,10 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
     app,
     deps,
     reloadTls: () => tlsReloader?.reload('SIGHUP') ?? false,
+    reloadSecrets(fresh) {
+      applySecrets(config, fresh, { agentTokens, adminTokens });
+      log.info('secrets read again');
+    },
     close() {
       closing ??= (async () => {
         clearInterval(sweep);

@@ -10,6 +10,10 @@ export class TokenSet {
   constructor(tokens: readonly string[]) {
     this.hashes = tokens.map(digest);
   }
+  /** New tokens (secrets read again on SIGHUP); requests after this see only them. */
+  replace(tokens: readonly string[]): void {
+    this.hashes = tokens.map(digest);
+  }
   matches(presented: string): boolean {
     const h = digest(presented);
     let ok = false;

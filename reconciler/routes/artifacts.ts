@@ -24,12 +24,21 @@ export const artifactRoutes: RoutePlugin = async (app, deps: MetaDeps) => {
       return compiled ? lookupArtifact(buildArtifactIndex(compiled.spec), key) : undefined;
     },
   });
-  const tokens = new TokenSet([...deps.config.agentTokens, deps.config.adminToken]);
+  // Rebuilt when the secrets are read again (SIGHUP replaces these config values).
+  let tokensFor: [readonly string[], string] | null = null;
+  let tokens = new TokenSet([]);
+  const current = (): TokenSet => {
+    if (tokensFor?.[0] !== deps.config.agentTokens || tokensFor[1] !== deps.config.adminToken) {
+      tokensFor = [deps.config.agentTokens, deps.config.adminToken];
+      tokens = new TokenSet([...deps.config.agentTokens, deps.config.adminToken]);
+    }
+    return tokens;
+  };
   await registerArtifactRoutes(app, {
     cache,
     authorize: (req) => {
       const t = bearerOf(req);
-      return t !== null && tokens.matches(t);
+      return t !== null && current().matches(t);
     },
     legacyAllowed: settings.enabled ? addressMatcher(settings.allow) : null,
   });

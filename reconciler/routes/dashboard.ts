@@ -19,7 +19,7 @@ export const dashboardRoutes: RoutePlugin = async (app, deps) => {
   const assets = loadAssets(assetsDir());
   if (!assets.has('index.html')) deps.log.warn({ dir: assetsDir() }, 'dashboard assets not found; /ui/ will answer 404');
   const sessions = new SessionStore();
-  const auth = createUiAuth({ adminToken: deps.config.adminToken, sessions, limiter: new LoginLimiter(), adminHook: deps.auth.admin });
+  const auth = createUiAuth({ get adminToken() { return deps.config.adminToken; }, sessions, limiter: new LoginLimiter(), adminHook: deps.auth.admin });
   const hub = new EventHub();
   const series = new ConvergenceSeries();
   const feed = startLiveFeed(deps, hub, series);

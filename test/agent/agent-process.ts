@@ -22,7 +22,7 @@ export function startAgentProcess(opts: { metaUrl: string; token: string; root: 
     process.execPath,
     [
       '--import', 'tsx', join(ROOT, 'cli/main.ts'), 'agent',
-      '--meta', opts.metaUrl, '--token', opts.token, '--root', opts.root, '--id', opts.id,
+      '--meta', opts.metaUrl, ...(opts.token ? ['--token', opts.token] : []), '--root', opts.root, '--id', opts.id,
       '--initial-delay', '0', '--backoff', '200ms', '--max-backoff', '1s', '--check-interval', '2s',
       ...(opts.labels ? ['--labels', opts.labels] : []),
       ...(opts.args ?? []),

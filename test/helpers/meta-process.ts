@@ -40,6 +40,8 @@ export interface MetaStartOptions {
   log?: Logger;
   /** In process only: false to skip listening (use meta.app.inject()). */
   listen?: boolean;
+  /** Leave out the token flags (the test gives them, e.g. as `--agent-token-file`). */
+  noTokenFlags?: boolean;
   /** CA to trust when meta serves HTTPS (--tls-cert). */
   ca?: string;
   /** In process only: a clock to drive conditions (Offline) in tests. */
@@ -49,7 +51,7 @@ export interface MetaStartOptions {
 function argsFor(opts: MetaStartOptions, dataDir: string, listen: string): string[] {
   return [
     '--repo', opts.repo, '--data', dataDir, '--listen', listen,
-    '--agent-token', AGENT_TOKEN, '--admin-token', ADMIN_TOKEN, '--webhook-secret', WEBHOOK_SECRET,
+    ...(opts.noTokenFlags ? [] : ['--agent-token', AGENT_TOKEN, '--admin-token', ADMIN_TOKEN, '--webhook-secret', WEBHOOK_SECRET]),
     ...(opts.args ?? []),
   ];
 }
