@@ -96,6 +96,7 @@ function coerce(opt: OptionSpec, raw: unknown, origin: string): unknown {
 }
 
 export function renderHelp(spec: CommandSpec): string {
+  spec = withSecretFileOptions(spec);
   const lines = [`Usage: ${spec.usage ?? `drover ${spec.command} [options]`}`, '', spec.summary, '', 'Options:'];
   const rows = [...spec.options, { name: 'config', type: 'string', help: 'YAML file with any of these options (keys as the flag names)', metavar: 'FILE' } as OptionSpec, { name: 'help', type: 'boolean', help: 'show this help', env: false } as OptionSpec];
   for (const opt of rows) {
