@@ -27,7 +27,7 @@ export const ROUTES: RoutePlugin[] = [
   async (app, deps) => (await import('./routes/dashboard.js')).dashboardRoutes(app, deps),
 ];
 
-const EXEMPT_FROM_LOAD_GUARD = /^\/(healthz|metrics)(\?|$)/;
+const EXEMPT_FROM_LOAD_GUARD = /^\/(healthz|readyz|metrics)(\?|$)/;
 
 export interface BuildAppOptions {
   /** HTTPS server options (reconciler/http/tls-files.ts); plain HTTP without. */

@@ -37,6 +37,10 @@ export interface MetaConfig {
   heartbeatJitter: number;
   sweepIntervalMs: number;
   metricsPublic: boolean;
+  /** Bearer token for /metrics only (the admin token is accepted too). */
+  metricsToken: string | null;
+  /** A separate listener serving /metrics without a token. */
+  metricsListen: { host: string; port: number } | null;
   /** Legacy Open-Falcon protocol and artifact cache (reconciler/legacy/legacy-settings.ts). */
   legacy: boolean;
   legacyAllow: string[];
@@ -83,7 +87,9 @@ export const META_SPEC: CommandSpec = {
     { name: 'flush-interval', type: 'duration', default: 1000, help: 'how often observed state is written to the store', check: positive },
     { name: 'heartbeat-jitter', type: 'number', default: 0.1, help: 'fraction of the heartbeat interval added or removed at random per answer', check: (v) => (Number(v) >= 0 && Number(v) < 1 ? undefined : 'must be between 0 and 1') },
     { name: 'sweep-interval', type: 'duration', default: 10_000, help: 'how often every device\'s condition is re-evaluated (to notice Offline)', check: positive },
-    { name: 'metrics-public', type: 'boolean', default: false, help: 'serve /metrics without the admin token' },
+    { name: 'metrics-public', type: 'boolean', default: false, help: 'serve /metrics without any token' },
+    { name: 'metrics-token', type: 'string', metavar: 'TOKEN', secret: true, help: 'bearer token for /metrics alone, so Prometheus needs no admin token', check: tokenCheck },
+    { name: 'metrics-listen', type: 'string', metavar: 'HOST:PORT', help: 'serve /metrics without a token on a listener of its own (e.g. 127.0.0.1:9107)', check: (v) => (parseHostPort(String(v)) ? undefined : 'must be HOST:PORT, e.g. 127.0.0.1:9107') },
     { name: 'legacy', type: 'string', metavar: 'true|false', default: 'true', help: 'serve Open-Falcon ops-meta\'s protocol (POST /heartbeat, /status/…, legacy artifact paths) for unmodified ops-updaters', check: checkOnOff },
     { name: 'legacy-allow', type: 'list', metavar: 'CIDR[,CIDR]', default: ['127.0.0.0/8', '::1/128'], help: 'networks legacy updaters may connect from (they send no token)', check: checkCidrs },
     { name: 'public-url', type: 'string', metavar: 'URL', help: 'base URL devices reach meta at, for the artifact URLs of legacy answers (default: the request\'s Host)', check: checkPublicUrl },
@@ -133,6 +139,8 @@ export function loadMetaConfig(argv: string[], env: NodeJS.ProcessEnv = process.
   const adminToken = v['admin-token'] as string | undefined;
   if (!adminToken) fail('--admin-token is required (or DROVER_ADMIN_TOKEN): the read API needs it');
   if (agentTokens.includes(adminToken!)) fail('--admin-token must differ from every agent token');
+  const metricsToken = v['metrics-token'] as string | undefined;
+  if (metricsToken && (metricsToken === adminToken || agentTokens.includes(metricsToken))) fail('--metrics-token must differ from the admin and agent tokens');
   const webhookSecret = (v['webhook-secret'] as string | undefined) ?? null;
   if (webhookSecret !== null && webhookSecret.length < 8) fail('--webhook-secret must be at least 8 characters');
   if (v['git-password'] && !v['git-username']) fail('--git-password needs --git-username');
@@ -175,6 +183,8 @@ export function loadMetaConfig(argv: string[], env: NodeJS.ProcessEnv = process.
       heartbeatJitter: v['heartbeat-jitter'] as number,
       sweepIntervalMs: v['sweep-interval'] as number,
       metricsPublic: v['metrics-public'] as boolean,
+      metricsToken: (v['metrics-token'] as string | undefined) ?? null,
+      metricsListen: v['metrics-listen'] ? parseHostPort(v['metrics-listen'] as string)! : null,
       legacy: parseOnOff(v.legacy as string)!,
       legacyAllow: v['legacy-allow'] as string[],
       publicUrl: (v['public-url'] as string | undefined) ?? null,

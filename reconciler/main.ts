@@ -9,6 +9,7 @@ import type { MetaConfig } from './config.js';
 import type { MetaDeps } from './deps.js';
 import { DesiredState } from './desired/desired-state.js';
 import { LoadGuard } from './http/load-guard.js';
+import { listenMetrics } from './http/metrics-listener.js';
 import { listenPlain, urlOf, type PlainListener } from './http/plain-listener.js';
 import { httpsServerOptions, watchTlsFiles, type TlsReloader } from './http/tls-files.js';
 import { applySecrets } from './http/apply-secrets.js';
@@ -33,6 +34,8 @@ export interface RunningMeta {
   url: string;
   /** The plain listener's http://HOST:PORT with --listen-http. */
   httpUrl?: string;
+  /** The /metrics listener with --metrics-listen. */
+  metricsUrl?: string;
   /** Reads the TLS files again (SIGHUP); false when they did not load. */
   reloadTls(): boolean;
   /** Installs the secrets of a configuration loaded again (SIGHUP re-reads the `…-file` options). */
@@ -101,12 +104,15 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
   let url = '';
   let plain: PlainListener | null = null;
   let tlsReloader: TlsReloader | null = null;
+  let metricsListener: { url: string; close(): Promise<void> } | null = null;
   if (opts.listen !== false) {
     let at = config.listen;
     try {
       await app.listen({ host: at.host, port: at.port });
       if (config.listenHttp) plain = await listenPlain(app, (at = config.listenHttp), app.server.keepAliveTimeout);
+      if (config.metricsListen) metricsListener = await listenMetrics((at = config.metricsListen), metrics, log);
     } catch (err) {
+      await plain?.close();
       await app.close();
       await source.close();
       rollouts.close();
@@ -116,7 +122,7 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
     url = urlOf(app.server, config.tls ? 'https' : 'http');
     if (config.tls) tlsReloader = watchTlsFiles(app.server as import('node:https').Server, config.tls, log.child({ component: 'tls' }));
     else if (!isLoopback(config.listen.host)) log.warn({ listen: config.listen }, 'plain HTTP on a network address: tokens and commands cross the network in clear; give --tls-cert and --tls-key');
-    log.info({ url, ...(plain ? { httpUrl: plain.url } : {}), repo: st.location, revision: st.applied?.revision ?? null }, 'meta listening');
+    log.info({ url, ...(plain ? { httpUrl: plain.url } : {}), ...(metricsListener ? { metricsUrl: metricsListener.url } : {}), repo: st.location, revision: st.applied?.revision ?? null }, 'meta listening');
   }
 
   let sweeping = false;
@@ -131,6 +137,7 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
   return {
     url,
     ...(plain ? { httpUrl: plain.url } : {}),
+    ...(metricsListener ? { metricsUrl: metricsListener.url } : {}),
     app,
     deps,
     reloadTls: () => tlsReloader?.reload('SIGHUP') ?? false,
@@ -144,7 +151,7 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
         tlsReloader?.close();
         unfollow();
         desired.close();
-        await Promise.all([app.close(), plain?.close()]);
+        await Promise.all([app.close(), plain?.close(), metricsListener?.close()]);
         await source.close();
         rollouts.close();
         registry.queueUnwritten();

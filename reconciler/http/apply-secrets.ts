@@ -9,6 +9,7 @@ export function applySecrets(live: MetaConfig, fresh: MetaConfig, sets: { agentT
   live.agentTokens = fresh.agentTokens;
   live.adminToken = fresh.adminToken;
   live.webhookSecret = fresh.webhookSecret;
+  live.metricsToken = fresh.metricsToken;
   Object.assign(live.git, fresh.git);
   live.deviceTokens.clear();
   for (const [hash, id] of fresh.deviceTokens) live.deviceTokens.set(hash, id);
