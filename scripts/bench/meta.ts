@@ -7,7 +7,7 @@
 //   - memory per device in meta's structures with 100,000 and 1,000,000 devices (a separate
 //     process with --expose-gc: scripts/bench/meta/memory.ts);
 //   - commit-to-answer latency for agents parked on long polls: push + webhook → every agent answered.
-// Run: npm run bench:meta   (BENCH_META_DEVICES, BENCH_META_SECONDS, BENCH_META_WAITERS to change the sizes)
+// Run: npm run bench:meta   (`-- --store postgres` for metas on PostgreSQL instead; BENCH_META_DEVICES, BENCH_META_SECONDS, BENCH_META_WAITERS to change the sizes)
 import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -273,7 +273,10 @@ export async function run(): Promise<void> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  run().catch((err: unknown) => {
+  // `npm run bench:meta -- --store postgres`: metas sharing a PostgreSQL database (scripts/bench/meta/postgres.ts).
+  const storeArg = process.argv.indexOf('--store');
+  const main = storeArg > 0 && /^postgres/.test(process.argv[storeArg + 1] ?? '') ? () => import('./meta/postgres.js').then((m) => m.runPostgresBench()) : run;
+  main().catch((err: unknown) => {
     console.error(err);
     process.exitCode = 1;
   });
