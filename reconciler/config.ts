@@ -68,8 +68,7 @@ export const META_SPEC: CommandSpec = {
     { name: 'listen-http', type: 'string', metavar: 'HOST:PORT', help: 'with --tls-cert: also listen for plain HTTP here, serving only the legacy protocol and health checks', check: (v) => (parseHostPort(String(v)) ? undefined : 'must be HOST:PORT, e.g. 0.0.0.0:8080') },
     { name: 'trust-proxy', type: 'list', metavar: 'CIDR[,CIDR]', default: [], help: 'reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (client address for --legacy-allow and the login limiter, https for cookies)', check: checkCidrs },
     { name: 'data', type: 'string', metavar: 'DIR', default: './drover-meta-data', help: 'data directory: the git clone and the SQLite store' },
-    { name: 'store', type: 'string', metavar: 'URL', secret: true, help: 'postgres://USER:PASSWORD@HOST:PORT/DB to share state between several metas (default: SQLite in the data directory); prefer --store-file or DROVER_STORE for a URL with a password' },
-    { name: 'store-file', type: 'string', metavar: 'FILE', help: 'file whose first line is the --store URL (keeps the password out of ps and shell history)' },
+    { name: 'store', type: 'string', metavar: 'URL', secret: true, help: 'postgres://USER:PASSWORD@HOST:PORT/DB to share state between several metas (default: SQLite in the data directory); give a URL with a password through --store-file or DROVER_STORE' },
     { name: 'agent-token', type: 'list', metavar: 'TOKEN[,TOKEN]', secret: true, help: 'fleet enrollment token(s) agents send as a bearer token', check: (v) => (v as string[]).map(tokenCheck).find(Boolean) },
     { name: 'device-tokens', type: 'string', metavar: 'FILE', help: 'YAML map of device id to the SHA-256 (hex) of its own token (`printf %s TOKEN | sha256sum`); such a token only speaks for its device' },
     { name: 'admin-token', type: 'string', metavar: 'TOKEN', secret: true, help: 'bearer token for the read and admin API (/v1/devices, /v1/status, /metrics)', check: tokenCheck },
@@ -146,16 +145,8 @@ export function loadMetaConfig(argv: string[], env: NodeJS.ProcessEnv = process.
   if (v['git-password'] && !v['git-username']) fail('--git-password needs --git-username');
   if (Boolean(v['tls-cert']) !== Boolean(v['tls-key'])) fail('--tls-cert and --tls-key go together');
   if (v['listen-http'] && !v['tls-cert']) fail('--listen-http is for a plain listener besides HTTPS: give --tls-cert and --tls-key (without them --listen is plain HTTP)');
-  if (v.store && v['store-file']) fail('give --store or --store-file, not both');
-  let storeValue = v.store as string | undefined;
-  if (v['store-file']) {
-    try {
-      storeValue = readFileSync(v['store-file'] as string, 'utf8').split('\n')[0];
-    } catch (err) {
-      fail(`--store-file ${v['store-file'] as string}: ${(err as Error).message}`);
-    }
-  }
-  const store = parseStoreUrl(storeValue);
+  // --store-file (and DROVER_STORE_FILE) come with every secret option (lib/secret-file.ts).
+  const store = parseStoreUrl(v.store as string | undefined);
   if (typeof store === 'string') fail(`--store ${store}`);
   return {
     config: {

@@ -52,3 +52,19 @@ for (const [name, argv, re] of bad) {
     });
   });
 }
+
+test('the store: SQLite by default, a postgres URL from --store, DROVER_STORE or --store-file; never echoed', () => {
+  const base = ['--repo', dir, '--agent-token', A, '--admin-token', B];
+  assert.deepEqual(loadMetaConfig(base, {}).config!.store, { kind: 'sqlite' });
+  const url = 'postgres://drover:pa55word@db:5432/drover';
+  assert.deepEqual(loadMetaConfig([...base, '--store', url], {}).config!.store, { kind: 'postgres', url });
+  assert.deepEqual(loadMetaConfig(base, { DROVER_STORE: url }).config!.store, { kind: 'postgres', url });
+  const file = join(dir, 'store-url');
+  writeFileSync(file, url + '\n', { mode: 0o600 });
+  assert.deepEqual(loadMetaConfig([...base, '--store-file', file], {}).config!.store, { kind: 'postgres', url });
+  assert.throws(() => loadMetaConfig([...base, '--store', 'mysql://u:secretpw@db/x'], {}), (err: Error) => {
+    assert.match(err.message, /--store must be a postgres:\/\/ URL/);
+    assert.ok(!err.message.includes('secretpw'));
+    return true;
+  });
+});
