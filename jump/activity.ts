@@ -12,6 +12,8 @@ export interface Activity {
   /** ISO time the current activity began. */
   since: string;
   from: string;
+  /** The connection's id (what `POST /v1/jump/sessions/:id/close` takes). */
+  session?: string;
 }
 
 export interface ActivityHandle {

@@ -8,14 +8,17 @@ export type AuditEvent =
   | { event: 'login-attempt'; user: string; from: string }
   | { event: 'login-failed'; user: string; from: string; reason: string }
   | { event: 'login'; user: string; from: string; otp: string }
-  | { event: 'lockout'; key: string; user: string; from: string; forMs: number }
+  | { event: 'lockout'; key: string; user?: string; from?: string; forMs: number; reason?: string }
   | { event: 'connection-refused'; from: string; reason: string }
   | { event: 'tunnel-refused'; user: string; from: string; device: string; port: number; reason: string }
   | { event: 'tunnel'; user: string; from: string; device: string; address: string; port: number; bytesIn: number; bytesOut: number; durationMs: number; error?: string }
   | { event: 'session'; user: string; from: string; kind: 'menu' | 'device' | 'shell' | 'exec'; device?: string; recording?: string; durationMs: number; bytesOut?: number; error?: string }
   | { event: 'forward-refused'; user: string; from: string; request: string }
   | { event: 'logout'; user: string; from: string; durationMs: number }
-  | { event: 'drain'; deadlineMs: number; active: number };
+  | { event: 'drain'; deadlineMs: number; active: number }
+  /** A logged-in connection closed by jump: `revoked` (access removed or narrowed, admin kick) or at shutdown. */
+  | { event: 'revoked' | 'connection-closed'; user: string; from: string; session: string; reason: string; activities: string }
+  | { event: 'channel-refused'; user: string; from: string; kind: 'session'; reason: string };
 
 /** An audit line as written, with its time; what `recent()` returns. */
 export type AuditRecord = { time: string; event: AuditEvent['event'] } & Record<string, string | number | boolean>;

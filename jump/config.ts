@@ -15,7 +15,7 @@ export const jumpSpec: CommandSpec = {
     { name: 'name', type: 'string', help: 'the name shown in prompts and the menu', default: 'jump' },
     { name: 'repo', type: 'string', help: 'fleet repository (users/, devices/): a directory or a git URL', metavar: 'URL|DIR' },
     { name: 'repo-branch', type: 'string', help: 'branch of a git --repo (default: the remote HEAD)', metavar: 'BRANCH' },
-    { name: 'repo-interval', type: 'duration', help: 'how often the repository is read again', default: 30_000 },
+    { name: 'repo-interval', type: 'duration', help: 'how often the repository is read again (access removed there ends connections at the next read)', default: 10_000 },
     { name: 'meta', type: 'string', help: 'meta base URL: device inventory, status reports, restart requests', metavar: 'URL' },
     { name: 'ca', type: 'string', help: 'PEM bundle of the CAs that sign meta\'s certificate (default: the system\'s); meta is always verified', metavar: 'FILE' },
     { name: 'meta-token', type: 'string', help: 'admin bearer token for meta', secret: true, metavar: 'TOKEN' },
@@ -35,7 +35,7 @@ export const jumpSpec: CommandSpec = {
     { name: 'lock-window', type: 'duration', help: 'window in which failures are counted', default: 900_000 },
     { name: 'lock-time', type: 'duration', help: 'how long a lock lasts', default: 900_000 },
     { name: 'idle-timeout', type: 'duration', help: 'drop a logged-in connection idle this long (0: never)', default: 1_800_000 },
-    { name: 'drain-deadline', type: 'duration', help: 'on restart, how long running sessions may continue', default: 300_000 },
+    { name: 'drain-timeout', type: 'duration', help: 'on SIGTERM or a restart, how long running connections may continue before they are closed', default: 30_000 },
     { name: 'shell-command', type: 'string', help: 'shell on the jump host for users with `shell: true`', default: '/bin/bash', metavar: 'PATH' },
     { name: 'shell-user', type: 'string', help: 'run jump-host shells as this local user (needs root; default: the jump user)', metavar: 'USER' },
     { name: 'no-record', type: 'boolean', help: 'do not record interactive sessions (asciicast files under DATA/recordings)', default: false },
@@ -71,7 +71,7 @@ export interface JumpConfig {
   lockWindowMs: number;
   lockTimeMs: number;
   idleTimeoutMs: number;
-  drainDeadlineMs: number;
+  drainTimeoutMs: number;
   shellCommand: string;
   shellUser?: string;
   record: boolean;
@@ -113,7 +113,7 @@ export function toJumpConfig(v: Record<string, unknown>): JumpConfig {
     lockWindowMs: v['lock-window'] as number,
     lockTimeMs: v['lock-time'] as number,
     idleTimeoutMs: v['idle-timeout'] as number,
-    drainDeadlineMs: v['drain-deadline'] as number,
+    drainTimeoutMs: v['drain-timeout'] as number,
     shellCommand: s('shell-command') ?? '/bin/bash',
     shellUser: s('shell-user'),
     record: v['no-record'] !== true,

@@ -44,6 +44,14 @@ export class LockoutBook {
     return false;
   }
 
+  /** Locks the key for `ms` (an admin's kick), whatever its failures. */
+  lock(key: string, now: number, ms = this.policy.lockMs): void {
+    if (ms <= 0) return;
+    const e = this.entries.get(key) ?? { failures: [], lockedUntil: 0 };
+    e.lockedUntil = Math.max(e.lockedUntil, now + ms);
+    this.entries.set(key, e);
+  }
+
   /** A success clears the key's failures (never an active lock). */
   succeed(key: string, now: number): void {
     const e = this.entries.get(key);

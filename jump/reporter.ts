@@ -29,9 +29,17 @@ export interface JumpStatus {
 /** Keeps the report small whatever the load; `activeSessions` still counts them all. */
 export const MAX_REPORTED_SESSIONS = 200;
 
+/** An admin's request to close connections: all of a user's (kick, with a lock) or one by session id. */
+export interface CloseRequest {
+  user?: string;
+  session?: string;
+  lockMs?: number;
+}
+
 export interface ReportAnswer {
   restart?: boolean;
   deadlineMs?: number;
+  close?: CloseRequest[];
 }
 
 export class MetaReporter {
@@ -48,6 +56,7 @@ export class MetaReporter {
       intervalMs: number;
       status: () => JumpStatus;
       onRestart: (deadlineMs?: number) => void;
+      onClose?: (requests: CloseRequest[]) => void;
       log: Logger;
     },
   ) {}
@@ -64,6 +73,7 @@ export class MetaReporter {
       if (!res.ok) throw new Error(`meta answered HTTP ${res.status} to the status report`);
       const answer = (await res.json().catch(() => ({}))) as ReportAnswer;
       this.lastError = undefined;
+      if (Array.isArray(answer.close) && answer.close.length > 0) this.opts.onClose?.(answer.close);
       if (answer.restart && !this.restartAsked) {
         this.restartAsked = true;
         this.opts.log.warn({ deadlineMs: answer.deadlineMs }, 'meta asks for a restart: draining');

@@ -1,11 +1,13 @@
 // The SSH server: connection limits (unauthenticated cap, grace time, auth tries, idle timeout),
 // keyboard-interactive login, direct-tcpip tunnels, sessions; refuses remote forwarding and
 // streamlocal. Knows its active connections so it can drain for a restart.
+import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
-import ssh2, { type Connection, type Server } from 'ssh2';
+import ssh2, { type Connection, type Server, type ServerChannel } from 'ssh2';
 import type { Logger } from '../lib/log.js';
 import { errorMessage } from '../lib/errors.js';
 import type { UserSpec } from '../specs/schema/user.js';
+import { connectionRefusal, noAccess, userNow } from './access-check.js';
 import { startActivity, type Activity, type ActivityHandle } from './activity.js';
 import type { AuditLog } from './audit.js';
 import { authenticate, type AuthDeps } from './authenticate.js';
@@ -39,9 +41,16 @@ export interface ServerDeps {
 }
 
 interface Conn {
+  /** Short random id, reported with the sessions (admin close). */
+  id: string;
   client: Connection;
+  socket?: Socket;
   from: string;
   user?: UserSpec;
+  fromFleet: boolean;
+  /** Interactive and exec session channels: where last messages go. */
+  channels: Set<ServerChannel>;
+  closing: boolean;
   closers: Set<() => void>;
   /** What the connection does now (menu, device, shell, tunnels). */
   activities: Set<Activity>;
@@ -120,29 +129,98 @@ export class JumpSshServer {
   get sessions(): Activity[] {
     return [...this.conns]
       .filter((c) => c.user)
-      .flatMap((c) => (c.activities.size > 0 ? [...c.activities] : [{ user: c.user!.name, device: null, kind: 'login' as const, since: c.loginAt ?? new Date().toISOString(), from: c.from }]));
+      .flatMap((c) => (c.activities.size > 0 ? [...c.activities] : [{ user: c.user!.name, device: null, kind: 'login' as const, since: c.loginAt ?? new Date().toISOString(), from: c.from, session: c.id }]));
   }
 
-  /** Stops accepting connections; existing ones continue. */
-  stopAccepting(): Promise<void> {
+  /** All connections still open, logged in or not. */
+  get open(): number {
+    return this.conns.size + this.pending.size;
+  }
+
+  /** Resolves when the listener has closed and every connection is gone. */
+  private listenerClosed: Promise<void> | undefined;
+
+  /** Stops accepting connections and new channels; existing connections continue. */
+  stopAccepting(): void {
     this.draining = true;
     for (const socket of this.pending.keys()) socket.destroy();
-    if (!this.tcp.listening) return Promise.resolve();
-    return new Promise((resolve) => this.tcp.close(() => resolve()));
+    if (this.tcp.listening) this.listenerClosed ??= new Promise((resolve) => this.tcp.close(() => resolve()));
   }
 
-  /** Ends every connection (and the device sessions and tunnels inside). */
-  closeAll(): void {
-    for (const c of this.conns) {
-      for (const close of c.closers) close();
+  /** Stops accepting and waits (bounded) for the listener to close. */
+  async stopped(timeoutMs = 5000): Promise<void> {
+    this.stopAccepting();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.listenerClosed ?? Promise.resolve(), new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
+  /** Writes a line to every interactive session. */
+  say(text: string): void {
+    for (const c of this.conns) for (const ch of c.channels) writeLine(ch, text);
+  }
+
+  /** Ends every connection now (device sessions and tunnels inside too). */
+  closeAll(message = 'connection closed', reason = 'shutdown'): void {
+    for (const c of this.conns) this.closeConn(c, message, { event: 'connection-closed', reason });
+    for (const socket of this.pending.keys()) socket.destroy();
+  }
+
+  /** Closes one connection: last message, device sessions and tunnels, disconnect; the socket is destroyed soon after. */
+  private closeConn(c: Conn, message: string, audit?: { event: 'revoked' | 'connection-closed'; reason: string }): void {
+    if (c.closing) return;
+    c.closing = true;
+    if (audit && c.user) this.deps.audit.write({ event: audit.event, user: c.user.name, from: c.from, session: c.id, reason: audit.reason, activities: [...c.activities].map((a) => `${a.kind}${a.device ? ` ${a.device}` : ''}`).join(', ') });
+    for (const ch of c.channels) writeLine(ch, message);
+    for (const close of c.closers) close();
+    try {
       c.client.end();
+    } catch {
+      /* already gone */
     }
+    setTimeout(() => c.socket?.destroy(), 1000).unref();
+  }
+
+  /** The user of a logged-in connection as the current revision and the admin locks see it. */
+  private userNow(c: Conn): UserSpec | undefined {
+    if (!c.user) return undefined;
+    if (this.deps.auth.userLocks.lockedFor(`user:${c.user.name}`, this.deps.auth.now()) > 0) return undefined;
+    return userNow({ user: c.user, fromFleet: c.fromFleet }, this.deps.auth.fleet.current.users);
+  }
+
+  /**
+   * Checks every logged-in connection against the current revision and locks; closes those with
+   * anything no longer allowed (audited `revoked`). Returns how many were closed.
+   */
+  async revalidate(): Promise<number> {
+    let closed = 0;
+    for (const c of [...this.conns]) {
+      if (!c.user || c.closing) continue;
+      const why = await connectionRefusal(this.userNow(c), c.activities, (id) => this.deps.devices.resolve(id));
+      if (!why || c.closing) continue;
+      closed++;
+      this.closeConn(c, `${this.deps.name}: your access changed (${why}): connection closed.`, { event: 'revoked', reason: why });
+    }
+    return closed;
+  }
+
+  /** Closes a user's connections (admin kick), or one connection by id. */
+  kick(target: { user?: string; session?: string }, reason: string): number {
+    let n = 0;
+    for (const c of [...this.conns]) {
+      if (!c.user || c.closing) continue;
+      if ((target.user && c.user.name === target.user) || (target.session && c.id === target.session)) {
+        n++;
+        this.closeConn(c, `${this.deps.name}: connection closed by an administrator.`, { event: 'revoked', reason });
+      }
+    }
+    return n;
   }
 
   private onConnection(client: Connection, from: string): void {
     const { limits, audit, log } = this.deps;
     client.on('error', (err: Error) => log.debug({ from, err: err.message }, 'connection error'));
-    const conn: Conn = { client, from, closers: new Set(), activities: new Set() };
+    const conn: Conn = { id: randomBytes(6).toString('hex'), client, socket: (client as unknown as { _sock?: Socket })._sock, from, fromFleet: false, channels: new Set(), closing: false, closers: new Set(), activities: new Set() };
     this.conns.add(conn);
     let authed = false;
     let failures = 0;
@@ -161,6 +239,7 @@ export class JumpSshServer {
           busy = false;
           if (result.ok) {
             conn.user = result.user;
+            conn.fromFleet = this.deps.auth.fleet.current.users.has(result.user.name);
             return ctx.accept();
           }
           failures++;
@@ -181,7 +260,8 @@ export class JumpSshServer {
     client.on('ready', () => {
       authed = true;
       this.loggedIn(client);
-      const user = conn.user!;
+      const login = conn.user!;
+      const user = login;
       conn.loginAt = new Date().toISOString();
       if (limits.idleTimeoutMs > 0) {
         idle = setTimeout(() => {
@@ -194,14 +274,37 @@ export class JumpSshServer {
         conn.closers.add(closer);
         return () => conn.closers.delete(closer);
       };
-      const activity = (a: Pick<Activity, 'kind' | 'device'> & { port?: number }): ActivityHandle => startActivity(conn.activities, { user: user.name, from, ...a });
-      const ctx = { client, user, from, activity, devices: this.deps.devices, audit, keys: this.deps.keys, dataDir: this.deps.dataDir, record: this.deps.record, name: this.deps.name, shellCommand: this.deps.shellCommand, shellUser: this.deps.shellUser, touch, track };
-      client.on('session', (accept) => {
+      const activity = (a: Pick<Activity, 'kind' | 'device'> & { port?: number }): ActivityHandle => startActivity(conn.activities, { user: user.name, from, session: conn.id, ...a });
+      const self = this;
+      const ctx = {
+        client,
+        /** Always the current revision's spec (no rights once removed, disabled or locked). */
+        get user(): UserSpec {
+          return self.userNow(conn) ?? noAccess(login);
+        },
+        from,
+        activity,
+        onChannel: (ch: ServerChannel) => {
+          conn.channels.add(ch);
+          ch.once('close', () => conn.channels.delete(ch));
+        }, devices: this.deps.devices, audit, keys: this.deps.keys, dataDir: this.deps.dataDir, record: this.deps.record, name: this.deps.name, shellCommand: this.deps.shellCommand, shellUser: this.deps.shellUser, touch, track };
+      const refusal = (): string | undefined => (this.draining ? `${this.deps.name} is shutting down` : conn.closing ? 'connection closing' : this.userNow(conn) ? undefined : 'access revoked');
+      client.on('session', (accept, reject) => {
         touch();
+        const no = refusal();
+        if (no) {
+          audit.write({ event: 'channel-refused', user: user.name, from, kind: 'session', reason: no });
+          return rejectChannel(client, reject, ADMINISTRATIVELY_PROHIBITED, no);
+        }
         handleSession(ctx, accept());
       });
       client.on('tcpip', (accept, reject, info) => {
         touch();
+        const no = refusal();
+        if (no) {
+          audit.write({ event: 'tunnel-refused', user: user.name, from, device: info.destIP, port: info.destPort, reason: no });
+          return rejectChannel(client, reject, ADMINISTRATIVELY_PROHIBITED, `${info.destIP}:${info.destPort}: ${no}`);
+        }
         void openTunnel(ctx, accept, reject, info).catch((err: unknown) => log.error({ err: errorMessage(err) }, 'tunnel error'));
       });
       client.on('openssh.streamlocal', (_accept, reject, info) => {
@@ -220,5 +323,13 @@ export class JumpSshServer {
       this.conns.delete(conn);
       if (authed) audit.write({ event: 'logout', user: conn.user!.name, from, durationMs: Date.now() - started });
     });
+  }
+}
+
+function writeLine(ch: ServerChannel, text: string): void {
+  try {
+    ch.stderr.write(`\r\n${text}\r\n`);
+  } catch {
+    /* channel already closed */
   }
 }

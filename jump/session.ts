@@ -31,6 +31,8 @@ export interface SessionContext {
   shellUser?: string;
   touch: () => void;
   track: (closer: () => void) => () => void;
+  /** Registers an interactive or exec channel (for last messages on shutdown or revocation). */
+  onChannel?: (channel: ServerChannel) => void;
 }
 
 export interface SessionState {
@@ -58,10 +60,12 @@ export function handleSession(ctx: SessionContext, session: Session): void {
   session.on('sftp', (_accept, reject) => reject?.());
   session.on('shell', (accept) => {
     const channel = accept();
+    ctx.onChannel?.(channel);
     void runMenu(ctx, state, channel).finally(() => endChannel(channel, 0));
   });
   session.on('exec', (accept, _reject, info) => {
     const channel = accept();
+    ctx.onChannel?.(channel);
     void execOnDevice(ctx, state, channel, info.command).then((code) => endChannel(channel, code));
   });
 }

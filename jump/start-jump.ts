@@ -17,7 +17,9 @@ import { ensureHostKey, hostPublicKey } from './host-key.js';
 import { LockoutBook } from './lockout.js';
 import { createNotifier } from './notifier.js';
 import { listActivities } from './activity.js';
-import { MAX_REPORTED_SESSIONS, MetaReporter, type JumpStatus } from './reporter.js';
+import { MAX_REPORTED_SESSIONS, MetaReporter, type CloseRequest, type JumpStatus } from './reporter.js';
+import { drainWithDeadline } from './drain.js';
+import { watchRevisions } from './revocation-watch.js';
 import { JumpSshServer } from './server.js';
 import { TotpVerifier } from './totp.js';
 
@@ -42,6 +44,8 @@ export interface RunningJump {
   status(): JumpStatus;
   /** Stops accepting, waits for sessions up to the deadline, then ends the rest. */
   drain(deadlineMs?: number): Promise<void>;
+  /** Closes a user's connections (and locks the user for `lockMs`, default --lock-time) or one connection by id. */
+  kick(request: CloseRequest): number;
   close(): Promise<void>;
 }
 
@@ -112,17 +116,24 @@ export async function startJump(config: JumpConfig, opts: StartJumpOptions = {})
   });
 
   let drained: Promise<void> | undefined;
-  const drain = (deadlineMs = config.drainDeadlineMs): Promise<void> => {
+  const drain = (deadlineMs = config.drainTimeoutMs): Promise<void> => {
     drained ??= (async () => {
       audit.write({ event: 'drain', deadlineMs, active: ssh.active });
-      await ssh.stopAccepting();
-      const until = Date.now() + deadlineMs;
-      while (ssh.active > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, Math.min(500, Math.max(1, until - Date.now()))));
-      ssh.closeAll();
+      const { closedAtDeadline } = await drainWithDeadline(ssh, { deadlineMs, name: config.name });
+      if (closedAtDeadline > 0) log.warn({ closed: closedAtDeadline, deadlineMs }, 'drain deadline passed: remaining connections closed');
       await reporter?.reportOnce();
     })();
     return drained;
   };
+
+  const kick = (r: CloseRequest): number => {
+    if (r.user) {
+      userLocks.lock(`user:${r.user}`, now(), r.lockMs ?? config.lockTimeMs);
+      audit.write({ event: 'lockout', key: `user:${r.user}`, user: r.user, forMs: r.lockMs ?? config.lockTimeMs, reason: 'kicked by an administrator' });
+    }
+    return ssh.kick({ user: r.user, session: r.session }, r.user ? 'kicked by an administrator' : 'session closed by an administrator');
+  };
+  const watch = watchRevisions(() => fleet.current, () => ssh.revalidate(), { log });
 
   if (config.metaUrl) {
     reporter = new MetaReporter({
@@ -133,6 +144,7 @@ export async function startJump(config: JumpConfig, opts: StartJumpOptions = {})
       status,
       log,
       onRestart: (deadlineMs) => void drain(deadlineMs).then(() => opts.onRestarted?.()),
+      onClose: (requests) => requests.forEach(kick),
     });
     reporter.start();
   }
@@ -145,11 +157,13 @@ export async function startJump(config: JumpConfig, opts: StartJumpOptions = {})
     ssh,
     status,
     drain,
+    kick,
     async close() {
       reporter?.stop();
       fleet.stop();
+      watch.stop();
       ssh.closeAll();
-      await ssh.stopAccepting().catch(() => undefined);
+      await ssh.stopped();
       await audit.close();
     },
   };

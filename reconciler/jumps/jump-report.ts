@@ -13,6 +13,8 @@ const SessionSchema = z.object({
   kind: z.enum(['login', 'menu', 'device', 'shell', 'tunnel']).optional(),
   port: z.number().int().min(0).max(65535).optional(),
   since: z.iso.datetime().optional(),
+  /** The connection's id on that jump, for POST /v1/jump/sessions/:id/close. */
+  session: Text(64).optional(),
 });
 
 const MAX_EVENT_FIELDS = 24;

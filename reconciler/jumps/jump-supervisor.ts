@@ -14,10 +14,19 @@ export interface RestartRequest {
   delivered: boolean;
 }
 
+/** A close waiting for the jump's next report: a user's connections (kick, with a lock) or one connection. */
+export interface CloseRequest {
+  user?: string;
+  session?: string;
+  lockMs?: number;
+}
+const MAX_PENDING_CLOSES = 100;
+
 export interface JumpEntry {
   report: JumpReport;
   receivedAt: number;
   restart?: RestartRequest;
+  closes?: CloseRequest[];
 }
 
 /** What GET /v1/jump shows of one jump. */
@@ -26,7 +35,7 @@ export type JumpView = JumpReport & {
   restart: { requestedAt: string; delivered: boolean; deadlineMs: number | null } | null;
 };
 
-export type ReportAnswer = { restart: false } | { restart: true; deadlineMs?: number } | { tooMany: true };
+export type ReportAnswer = ({ restart: false } | { restart: true; deadlineMs?: number }) & { close?: CloseRequest[] } | { tooMany: true };
 
 export class JumpSupervisor {
   private readonly jumps = new Map<string, JumpEntry>();
@@ -43,11 +52,29 @@ export class JumpSupervisor {
     if (restart && (Date.parse(report.startedAt) > restart.requestedAt || (report.draining && restart.delivered))) restart = undefined;
     this.jumps.set(report.name, { report, receivedAt: this.clock.now(), restart });
     this.emit(report.name);
+    // Pending closes are delivered once, in this answer.
+    const close = prev?.closes?.length ? { close: prev.closes } : {};
     if (restart && !report.draining) {
       restart.delivered = true;
-      return { restart: true, ...(restart.deadlineMs !== undefined ? { deadlineMs: restart.deadlineMs } : {}) };
+      return { restart: true, ...(restart.deadlineMs !== undefined ? { deadlineMs: restart.deadlineMs } : {}), ...close };
     }
-    return { restart: false };
+    return { restart: false, ...close };
+  }
+
+  /** Admin kick: closes the user's connections on one jump (or all) at their next report; returns the names asked and the user's reported sessions. */
+  requestKick(user: string, name: string | undefined, lockMs: number | undefined): { requested: string[]; sessions: string[] } {
+    const targets = [...this.jumps.values()].filter((e) => !name || e.report.name === name);
+    for (const e of targets) queueClose(e, { user, ...(lockMs !== undefined ? { lockMs } : {}) });
+    const sessions = targets.flatMap((e) => e.report.sessions.filter((s) => s.user === user).map((s) => s.session ?? ''));
+    return { requested: targets.map((e) => e.report.name), sessions: [...new Set(sessions.filter(Boolean))] };
+  }
+
+  /** Closes one connection by the session id a jump reported; returns that jump's name, or undefined. */
+  requestSessionClose(session: string): string | undefined {
+    const target = [...this.jumps.values()].find((e) => e.report.sessions.some((s) => s.session === session));
+    if (!target) return undefined;
+    queueClose(target, { session });
+    return target.report.name;
   }
 
   /** Every jump's last report; one not heard from for JUMP_STALE_MS shows as down. */
@@ -79,4 +106,8 @@ export class JumpSupervisor {
   private emit(name: string): void {
     for (const l of this.listeners) l(name);
   }
+}
+
+function queueClose(e: JumpEntry, r: CloseRequest): void {
+  e.closes = [...(e.closes ?? []), r].slice(-MAX_PENDING_CLOSES);
 }
