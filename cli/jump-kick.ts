@@ -18,14 +18,14 @@ const spec: CommandSpec = {
 
 export const command = defineCommand(spec, async (cfg) => {
   const user = cfg.positionals[0];
-  if (!user || cfg.positionals.length > 1) throw new DroverError('CONFIG_INVALID', 'usage: drover jump kick USER [--name JUMP] [--lock DURATION]', { kind: 'stalled' });
+  if (!user || cfg.positionals.length > 1) throw new DroverError('CONFIG_INVALID', 'usage: drover jump kick USER [--name JUMP] [--lock DURATION]');
   const token = cfg.values['admin-token'] as string | undefined;
-  if (!token) throw new DroverError('CONFIG_INVALID', '--admin-token (or DROVER_ADMIN_TOKEN) is required', { kind: 'stalled' });
+  if (!token) throw new DroverError('CONFIG_INVALID', '--admin-token (or DROVER_ADMIN_TOKEN) is required');
   const base = String(cfg.values.meta).replace(/\/$/, '');
   const body = { user, ...(cfg.values.name ? { name: cfg.values.name } : {}), ...(typeof cfg.values.lock === 'number' ? { lockMs: cfg.values.lock } : {}) };
   const res = await fetch(`${base}/v1/jump/kick`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
   const answer = (await res.json().catch(() => ({}))) as { requested?: string[]; sessions?: string[]; message?: string; error?: string };
-  if (res.status !== 202) throw new DroverError('UNAVAILABLE', `meta answered ${res.status}: ${answer.message ?? answer.error ?? ''}`, { kind: 'stalled' });
+  if (res.status !== 202) throw new DroverError(res.status === 401 ? 'META_UNAUTHORIZED' : 'META_ERROR', `meta answered ${res.status}: ${answer.message ?? answer.error ?? ''}`);
   process.stdout.write(`kicked ${user} on ${answer.requested?.join(', ')}: ${answer.sessions?.length ?? 0} connection(s) close at the next report\n`);
   return 0;
 });
