@@ -11,6 +11,7 @@ import fastify, { type FastifyInstance } from 'fastify';
 import { stringify } from 'yaml';
 import { currentTotp } from '../../jump/totp.js';
 import { requireToken, TokenSet } from '../../reconciler/http/tokens.js';
+import { JumpSupervisor } from '../../reconciler/jumps/jump-supervisor.js';
 import { jumpRoutes } from '../../reconciler/routes/jump.js';
 import { startOpensshSshd, type OpensshSshd } from '../helpers/openssh-sshd.js';
 import { readAudit, runSsh, startTestJump, waitForAudit, writeSshFiles, type TestJump } from './harness.js';
@@ -71,7 +72,7 @@ describe('jump drain with a deadline (real jump process)', () => {
     const ADMIN = 'admin-token-for-drain-tests';
     const meta: FastifyInstance = fastify();
     const admin = requireToken(new TokenSet([ADMIN]), 'admin token');
-    await meta.register(async (scope) => jumpRoutes(scope, { auth: { admin, agent: admin } }));
+    await meta.register(async (scope) => jumpRoutes(scope, { auth: { admin, agent: admin }, jumps: new JumpSupervisor() }));
     const metaUrl = await meta.listen({ host: '127.0.0.1', port: 0 });
     const p = await startJumpProcess(t, ['--meta', metaUrl, '--report-interval', '200ms', '--name', 'jump-d'], { DROVER_META_TOKEN: ADMIN });
     writeSshFiles(t, deviceHosts(t, device.user));

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import fastify, { type FastifyInstance } from 'fastify';
 import { currentTotp } from '../../jump/totp.js';
 import { requireToken, TokenSet } from '../../reconciler/http/tokens.js';
+import { JumpSupervisor } from '../../reconciler/jumps/jump-supervisor.js';
 import { jumpRoutes } from '../../reconciler/routes/jump.js';
 import { runSsh, startTestJump, waitForAudit, type TestJump } from './harness.js';
 import { background, waitFor, within } from './ssh-background.js';
@@ -25,7 +26,7 @@ describe('jump admin kick through meta', () => {
   before(async () => {
     meta = fastify();
     const admin = requireToken(new TokenSet([ADMIN]), 'admin token');
-    await meta.register(async (scope) => jumpRoutes(scope, { auth: { admin, agent: admin } }));
+    await meta.register(async (scope) => jumpRoutes(scope, { auth: { admin, agent: admin }, jumps: new JumpSupervisor() }));
     metaUrl = await meta.listen({ host: '127.0.0.1', port: 0 });
     t = await startTestJump({
       users: [{ name: 'alice', password: 'alice-pass-1' }, { name: 'bob', password: 'bob-pass-1' }],
