@@ -1,18 +1,29 @@
 // Durable JSON files: written to a temporary name, fsynced, renamed over the old one, and the
 // folder fsynced, so a crash (or SIGKILL, or power loss) leaves the old file or the new one.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+// A write that fails (a full disk) removes its temporary file and throws the write's own error.
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export function writeJsonAtomic(path: string, value: unknown): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', 0o600);
+  const data = JSON.stringify(value, null, 1) + '\n';
   try {
-    writeSync(fd, JSON.stringify(value, null, 1) + '\n');
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      writeSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      /* the write's error is the one that matters */
+    }
+    throw err;
   }
-  renameSync(tmp, path);
   fsyncDir(dirname(path));
 }
 

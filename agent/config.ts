@@ -39,7 +39,7 @@ export const agentSpec: CommandSpec = {
     { name: 'backoff', type: 'duration', help: 'first retry delay while meta is unreachable (doubles, with jitter)', default: 1_000 },
     { name: 'max-backoff', type: 'duration', help: 'longest retry delay while meta is unreachable', default: 60_000 },
     { name: 'check-interval', type: 'duration', help: 'how often running packages are checked with `control status` (restarted when found stopped)', default: 30_000 },
-    { name: 'retry-failed', type: 'duration', help: 'first delay before a failed version is tried again (doubles up to 30m)', default: 30_000 },
+    { name: 'retry-failed', type: 'duration', help: 'first delay before a version whose download failed or did not fit on the disk is tried again (doubles up to 10m); failed starts wait for fleet.yaml retryFailedAfter (1h)', default: 30_000 },
     { name: 'max-download-size', type: 'string', help: 'largest artifact downloaded', default: '4G', metavar: 'SIZE', check: sizeCheck },
     { name: 'max-unpacked-size', type: 'string', help: 'largest unpacked package', default: '8G', metavar: 'SIZE', check: sizeCheck },
     { name: 'max-unpacked-entries', type: 'number', help: 'most files in one package', default: 200_000 },

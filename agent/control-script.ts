@@ -54,7 +54,9 @@ function describe(result: RunResult): string {
 }
 
 function fail(code: ErrorCode, ctx: ControlContext, action: ControlAction, result: RunResult, extra = ''): DroverError {
-  return new DroverError(code, `${ctx.name} ${ctx.version}: control ${action} ${describe(result)}${extra}`, { details: { outputTail: result.output } });
+  return new DroverError(code, `${ctx.name} ${ctx.version}: control ${action} ${describe(result)}${extra}`, {
+    details: { outputTail: result.output, exitCode: result.exitCode, timedOut: result.timedOut },
+  });
 }
 
 /** Runs `status`; true when started. A status that times out or cannot run is an error. */

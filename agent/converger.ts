@@ -6,6 +6,11 @@ import type { DesiredDocument } from '../specs/wire/desired.js';
 import { controlStatus } from './control-script.js';
 import { executeSteps, type ExecDeps } from './execute-steps.js';
 import { isConverged, planSteps } from './plan-steps.js';
+import { sweepStale } from './sweep-stale.js';
+import { freeBytes } from './disk-space.js';
+import { failureConcerns } from './failure-policy.js';
+
+const SPACE_MARGIN = 1024 * 1024;
 
 /** Passes of plan + execute within one convergence, at most. */
 const MAX_ROUNDS = 8;
@@ -66,6 +71,7 @@ export class Converger {
 
   private async pass(): Promise<void> {
     const target = this.desired!;
+    sweepStale(this.d.layout, target.document, this.d.log);
     for (let round = 0; round < MAX_ROUNDS && !this.closed; round++) {
       const steps = planSteps(target.document, this.d.store.get(), { now: this.d.now() });
       if (steps.length === 0) break;
@@ -77,6 +83,23 @@ export class Converger {
     this.d.onPassDone?.(converged);
   }
 
+  /** A version that failed on a full disk is tried again as soon as the room it needed is free. */
+  private retryWhereSpaceFreed(doc: DesiredDocument): void {
+    const now = this.d.now();
+    for (const pkg of doc.packages) {
+      const f = this.d.store.pkg(pkg.name)?.failure;
+      if (!f || f.code !== 'DISK_FULL' || now >= f.retryAt || !failureConcerns(f, pkg)) continue;
+      const free = freeBytes(this.d.layout.root);
+      if (free === null) continue;
+      const enough = f.neededBytes != null ? free >= f.neededBytes + SPACE_MARGIN : f.availableBytes != null && free > f.availableBytes + SPACE_MARGIN;
+      if (!enough) continue;
+      this.d.log.info({ pkg: pkg.name, version: pkg.version, free }, 'space was freed; trying again');
+      this.d.store.updatePkg(pkg.name, (p) => {
+        if (p.failure) p.failure.retryAt = now;
+      });
+    }
+  }
+
   /**
    * Asks `status` of every control-script package that should be running; one found stopped
    * (it crashed, someone stopped it) is recorded so and the next pass starts it again.
@@ -84,6 +107,7 @@ export class Converger {
   async refresh(): Promise<void> {
     const doc = this.desired?.document;
     if (!doc || this.running) return this.trigger();
+    this.retryWhereSpaceFreed(doc);
     for (const pkg of doc.packages) {
       const l = this.d.store.pkg(pkg.name);
       if (pkg.state !== 'started' || !l || l.current !== pkg.version || l.running !== true || !l.runtime?.control) continue;

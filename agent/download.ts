@@ -9,6 +9,7 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { DroverError } from '../lib/errors.js';
+import { diskFullError, ensureFree, fsCauseCode, isDiskFull } from './disk-space.js';
 import { describeUrl, httpGet, isTransferError, transferError, type GetOptions } from './download-request.js';
 import { Digests, HashingFileSink } from './download-sink.js';
 
@@ -137,6 +138,8 @@ export async function downloadVerified(opts: DownloadOptions): Promise<DownloadR
   let resumed = false;
   let lastError: Error | null = null;
   let restartedAfterMismatch = false;
+  // What the current attempt has got so far, to say where a transfer broke.
+  const progress: { received: number; total: number | null } = { received: 0, total: null };
   while (attempts < maxAttempts) {
     if (opts.signal?.aborted) throw abortedError();
     if (attempts > 0) await sleep(backoffDelay(attempts - 1, opts.backoffMs ?? 500, opts.backoffMaxMs ?? 10_000), opts.signal);
@@ -147,6 +150,8 @@ export async function downloadVerified(opts: DownloadOptions): Promise<DownloadR
       existing = 0;
     }
     const digests = new Digests(expected.md5 !== undefined);
+    progress.received = existing;
+    progress.total = null;
     try {
       const got = await httpGet({
         url: opts.url,
@@ -198,13 +203,23 @@ export async function downloadVerified(opts: DownloadOptions): Promise<DownloadR
         await rm(part, { force: true });
         throw new DroverError('DOWNLOAD_TOO_LARGE', `${where} is ${total} bytes, more than the limit of ${opts.maxBytes}`);
       }
+      progress.total = total;
+      if (total !== null) {
+        try {
+          ensureFree(`the download of ${where}`, dirname(part), total - offset);
+        } catch (err) {
+          res.destroy();
+          throw err;
+        }
+      }
       if (offset > 0) {
         await hashExisting(part, digests);
         resumed = true;
       } else {
         resumed = false;
       }
-      const state = { received: offset };
+      const state = progress;
+      state.received = offset;
       await writeBody(res, part, offset, digests, state, opts.maxBytes, total, opts.onProgress);
       if (total !== null && state.received !== total) {
         throw transferError(`transfer ended at ${state.received} of ${total} bytes`, true);
@@ -231,15 +246,31 @@ export async function downloadVerified(opts: DownloadOptions): Promise<DownloadR
         throw err;
       }
       if (opts.signal?.aborted || (err as Error).name === 'AbortError') throw abortedError();
-      // Body errors (connection cut mid-body) come as plain errors from the stream: retry, keeping the part.
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code && ['ENOSPC', 'EACCES', 'EROFS', 'EDQUOT', 'EISDIR'].includes(code)) {
-        throw new DroverError('DOWNLOAD_FAILED', `cannot write ${part}: ${(err as Error).message}`, { cause: err });
+      // The disk, not the network: no retry helps. A part that filled the disk is deleted (it
+      // would keep everything else, the agent's own records included, from being written).
+      if (isDiskFull(err)) {
+        await rm(part, { force: true }).catch(() => {});
+        throw diskFullError(`the download of ${where}`, dirname(part), progress.total, err);
       }
-      lastError = err as Error;
+      const fsCode = fsCauseCode(err) ?? ((err as NodeJS.ErrnoException).code === 'EISDIR' ? 'EISDIR' : null);
+      if (fsCode) throw new DroverError('DOWNLOAD_FAILED', `cannot write ${part}: ${(err as Error).message}`, { cause: err, details: { cause: fsCode } });
+      // Body errors (connection cut mid-body) come as plain errors from the stream: retry, keeping the part.
+      lastError = transferError(describeBodyError(err, progress.received, progress.total), true);
     }
   }
-  throw new DroverError('DOWNLOAD_FAILED', `download of ${where} failed after ${attempts} attempt(s): ${lastError?.message ?? 'unknown error'}`, { cause: lastError });
+  const cause = lastError?.message ?? 'unknown error';
+  throw new DroverError('DOWNLOAD_FAILED', `download of ${where} failed after ${attempts} attempt(s); last: ${cause}`, {
+    cause: lastError,
+    details: { attempts, lastCause: cause },
+  });
+}
+
+/** "connection reset after 1048576 of 31457280 bytes (ECONNRESET: aborted)" rather than "aborted". */
+function describeBodyError(err: unknown, received: number, total: number | null): string {
+  const e = err as NodeJS.ErrnoException;
+  const code = e.code ?? e.name;
+  const what = /^(ECONNRESET|EPIPE)$/.test(code ?? '') || e.message === 'aborted' ? 'connection reset' : 'transfer broke';
+  return `${what} after ${received}${total !== null ? ` of ${total}` : ''} bytes (${code && code !== 'Error' ? `${code}: ` : ''}${e.message})`;
 }
 
 /** Verifies the digests of a complete part file, then fsyncs it and renames it into place. */
@@ -269,14 +300,16 @@ async function copyFile(opts: DownloadOptions, source: string, part: string, exp
     throw new DroverError('DOWNLOAD_FAILED', `cannot read ${source}: ${(err as Error).message}`, { cause: err });
   }
   if (size > opts.maxBytes) throw new DroverError('DOWNLOAD_TOO_LARGE', `${source} is ${size} bytes, more than the limit of ${opts.maxBytes}`);
+  ensureFree(`the copy of ${source}`, dirname(part), size);
   const digests = new Digests(expected.md5 !== undefined);
   const state = { received: 0 };
   try {
     await writeBody(createReadStream(source, { highWaterMark: 1 << 20, signal: opts.signal }), part, 0, digests, state, opts.maxBytes, size, opts.onProgress);
   } catch (err) {
-    await rm(part, { force: true });
+    await rm(part, { force: true }).catch(() => {});
     if (err instanceof DroverError) throw err;
     if (opts.signal?.aborted) throw abortedError();
+    if (isDiskFull(err)) throw diskFullError(`the copy of ${source}`, dirname(part), size, err);
     throw new DroverError('DOWNLOAD_FAILED', `copy of ${source} failed: ${(err as Error).message}`, { cause: err });
   }
   return finish(opts, part, digests, state.received, expected, false, 1);

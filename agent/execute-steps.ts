@@ -2,10 +2,12 @@
 // SIGKILL anywhere converges after a restart). A failed step ends that package's steps and
 // is recorded with its output tail; a new version that does not start is rolled back: the
 // previous version is switched back and started again.
-import { codeOf, DroverError, errorMessage, kindOf, type ErrorKind } from '../lib/errors.js';
+import { codeOf, DroverError, errorMessage, kindOf } from '../lib/errors.js';
 import type { DesiredDocument } from '../specs/wire/desired.js';
+import { diskFullError, isDiskFull, type DiskFullDetails } from './disk-space.js';
+import { desiredKeyOf, failureReason, nextAttempt, retryAtFor } from './failure-policy.js';
 import { artifactKey, type FailureRecord } from './local-state.js';
-import { retryDelayMs, type Step } from './plan-steps.js';
+import type { Step } from './plan-steps.js';
 import { confirmVersion, PHASE, runStep, startVersion, stopVersion, type ExecDeps } from './step-actions.js';
 import { switchCurrent } from './switch-link.js';
 
@@ -18,18 +20,8 @@ export interface ExecuteResult {
   failed: string[];
 }
 
-function outputOf(err: unknown): string | null {
-  const details = err instanceof DroverError ? (err.details as { outputTail?: string } | undefined) : undefined;
-  return details?.outputTail ?? null;
-}
-
-/**
- * When a failed version is tried again, from the failure's kind: a stalled one (a refused
- * archive, a checksum that does not match, a 404: a person must change the fleet) only at the
- * longest interval; a waiting or generic one with the growing backoff.
- */
-export function retryAfterMs(kind: ErrorKind, attempts: number, retry: { baseMs: number; maxMs: number }): number {
-  return kind === 'stalled' ? retry.maxMs : retryDelayMs(attempts, retry.baseMs, retry.maxMs);
+function detailsOf(err: unknown): { outputTail?: string; exitCode?: number | null } & Partial<DiskFullDetails> {
+  return (err instanceof DroverError ? (err.details as object | undefined) : undefined) ?? {};
 }
 
 /** Groups consecutive steps by package, keeping the plan's order. */
@@ -75,26 +67,33 @@ export async function executeSteps(steps: Step[], desired: DesiredDocument, d: E
 }
 
 /** Records a failure; rolls back when a new version did not start and a previous one exists. */
-async function onFailure(d: ExecDeps, step: Step, err: unknown, desired: DesiredDocument): Promise<void> {
+async function onFailure(d: ExecDeps, step: Step, failure: unknown, desired: DesiredDocument): Promise<void> {
   const name = step.name;
+  // A full disk is named as such, whatever step met it (its errno may sit deep in the causes).
+  const err = isDiskFull(failure) && codeOf(failure) !== 'DISK_FULL' ? diskFullError(`the ${step.kind} of ${name}`, d.layout.root, null, failure) : failure;
   const pkg = desired.packages.find((p) => p.name === name);
   const local = d.store.pkg(name);
   const version = pkg?.version ?? local?.current ?? '';
   const key = pkg ? artifactKey(pkg.artifact) : 'none';
-  const prev = local?.failure;
-  const attempts = prev && prev.version === version && prev.artifactKey === key ? prev.attempts + 1 : 1;
-  let output = outputOf(err);
+  const attempts = nextAttempt(local?.failure, pkg);
+  const details = detailsOf(err);
+  const code = codeOf(err, 'STEP_FAILED');
+  let output = details.outputTail ?? null;
   const record: FailureRecord = {
     version,
     artifactKey: key,
     step: step.kind,
-    code: codeOf(err, 'STEP_FAILED'),
+    code,
+    reason: failureReason(code, step.kind),
     error: errorMessage(err).slice(0, 4000),
+    exitCode: details.exitCode ?? null,
     outputTail: output,
     at: new Date(d.now()).toISOString(),
     attempts,
-    retryAt: d.now() + retryAfterMs(kindOf(err), attempts, d.retry),
+    retryAt: retryAtFor(kindOf(err), attempts, pkg, d.now(), { baseMs: d.retry.baseMs }),
     rolledBack: false,
+    ...(pkg ? { desiredKey: desiredKeyOf(pkg), retryRequestedAt: pkg.retryRequestedAt ?? null } : {}),
+    ...(code === 'DISK_FULL' ? { neededBytes: details.neededBytes ?? null, availableBytes: details.availableBytes ?? null } : {}),
   };
 
   const starting = (step.kind === 'start' || (step.kind === 'check' && step.expect === 'started')) && local?.current === step.version;

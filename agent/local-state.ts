@@ -22,6 +22,17 @@ export interface FailureRecord {
   retryAt: number;
   /** True when the previous version was put back. */
   rolledBack: boolean;
+  /** Machine-readable reason (DiskFull, StartFailed…); absent in records of older agents. */
+  reason?: string;
+  /** Exit code of the control script, when one failed. */
+  exitCode?: number | null;
+  /** The desired form that failed (failure-policy desiredKeyOf): a new form is tried at once. */
+  desiredKey?: string;
+  /** The retry request in force when it failed: a different one is tried at once. */
+  retryRequestedAt?: number | null;
+  /** Disk full: bytes needed (null: unknown) and available at the time. */
+  neededBytes?: number | null;
+  availableBytes?: number | null;
 }
 
 export interface SupervisedRecord {

@@ -12,6 +12,8 @@ import { readCurrent } from './switch-link.js';
 export class LocalStore {
   readonly path: string;
   private state: LocalState;
+  /** The errno code of the last failed save, null when the state on disk is current. */
+  saveError: string | null = null;
 
   constructor(private readonly layout: Layout, private readonly log: Logger) {
     this.path = join(layout.state, 'local.json');
@@ -60,8 +62,21 @@ export class LocalStore {
     this.save();
   }
 
+  /**
+   * Writes the state. A write that fails (full or read-only disk) is logged once per cause and
+   * retried with the next change: the agent keeps running from memory, the record on disk stays
+   * the previous complete one, and recover() makes any record true to the disk after a restart.
+   */
   save(): void {
-    writeJsonAtomic(this.path, this.state);
+    try {
+      writeJsonAtomic(this.path, this.state);
+      if (this.saveError) this.log.info({ path: this.path }, 'local state saved again');
+      this.saveError = null;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      if (this.saveError !== code) this.log.error({ path: this.path, err: (err as Error).message }, 'cannot save the local state; keeping it in memory');
+      this.saveError = code;
+    }
   }
 
   /**

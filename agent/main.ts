@@ -169,10 +169,16 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {
       }
       refusedEtag = null;
       stored = { etag: res.etag, revision: res.revision, heartbeatMs: res.heartbeatMs, document: res.desired, receivedAt: new Date().toISOString() };
-      saveDesired(layout.state, stored);
       log.info({ etag: res.etag, revision: res.revision, packages: res.desired.packages.length }, 'new desired document');
+      // Applied first: a document that cannot be saved (a full disk) is still the one to converge
+      // to, and a smaller version is often exactly what frees the disk.
       converger.setDesired(res.desired, res.etag);
       syncCommands();
+      try {
+        saveDesired(layout.state, stored);
+      } catch (err) {
+        log.error({ err: errorMessage(err) }, 'cannot save the desired document; applying it from memory');
+      }
     },
   });
   heartbeat.start();

@@ -2,6 +2,7 @@
 // device. Pure and level-based: it compares the whole desired state with the whole local
 // state, so the same plan comes out after a crash, a restart or a lost event.
 import type { DesiredArtifact, DesiredDocument, DesiredPackage } from '../specs/wire/desired.js';
+import { failureBlocks, failureConcerns } from './failure-policy.js';
 import { artifactKey, runtimeOf, sameRuntime, type LocalPackage, type LocalState, type Runtime } from './local-state.js';
 
 interface Base {
@@ -30,16 +31,7 @@ export interface PlanOptions {
   now: number;
 }
 
-/** True while a version that failed must not be tried again (no hot loop on a broken release). */
-export function failureBlocks(local: LocalPackage | undefined, pkg: DesiredPackage, now: number): boolean {
-  const f = local?.failure;
-  return !!f && f.version === pkg.version && f.artifactKey === artifactKey(pkg.artifact) && now < f.retryAt;
-}
-
-/** Retry delay after the n-th failed attempt at one version: 30s, 1m, 2m … capped at 30m. */
-export function retryDelayMs(attempts: number, baseMs = 30_000, maxMs = 30 * 60_000): number {
-  return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempts - 1));
-}
+export { failureBlocks } from './failure-policy.js';
 
 function removeSteps(local: LocalPackage): Step[] {
   const steps: Step[] = [];
@@ -135,6 +127,6 @@ export function isConverged(desired: DesiredDocument, local: LocalState, now: nu
   return desired.packages.every((p) => {
     if (p.state === 'absent') return true;
     const l = local.packages[p.name];
-    return l?.current === p.version && l.failure?.version !== p.version;
+    return l?.current === p.version && !(l.failure && failureConcerns(l.failure, p));
   });
 }

@@ -1,10 +1,11 @@
 // The PackageReport of each package, as the heartbeat carries it: version, state, phase,
 // the version being installed, the last error with its output tail, and for supervised
 // processes their pid, restarts and last exit.
-import type { DesiredDocument, PackagePhase, PackageReport } from '../specs/wire/index.js';
+import type { DesiredDocument, PackageFailure, PackagePhase, PackageReport } from '../specs/wire/index.js';
 import { readPidFile } from './control-script.js';
+import { failureConcerns, failureReason } from './failure-policy.js';
 import type { Layout } from './layout.js';
-import type { LocalPackage, LocalState } from './local-state.js';
+import type { FailureRecord, LocalPackage, LocalState } from './local-state.js';
 import type { Supervisor } from './supervisor.js';
 
 export interface InFlight {
@@ -28,6 +29,22 @@ function stateOf(l: LocalPackage | undefined, failedHere: boolean): PackageRepor
   return failedHere && !l.failure?.rolledBack ? 'failed' : 'stopped';
 }
 
+function failureView(f: FailureRecord): PackageFailure {
+  return {
+    reason: f.reason ?? failureReason(f.code, f.step),
+    code: f.code,
+    step: f.step,
+    version: f.version,
+    message: f.error.slice(0, 4096),
+    exitCode: f.exitCode ?? null,
+    at: f.at,
+    retryAt: Number.isFinite(f.retryAt) ? new Date(f.retryAt).toISOString() : null,
+    attempts: f.attempts,
+    rolledBack: f.rolledBack,
+    ...(f.neededBytes !== undefined || f.availableBytes !== undefined ? { neededBytes: f.neededBytes ?? null, availableBytes: f.availableBytes ?? null } : {}),
+  };
+}
+
 export function buildReports(input: ReportInput): PackageReport[] {
   const { desired, local, inFlight, supervisor, layout, now } = input;
   const names = new Set<string>([...(desired?.packages.map((p) => p.name) ?? []), ...Object.keys(local.packages)]);
@@ -36,7 +53,7 @@ export function buildReports(input: ReportInput): PackageReport[] {
     const d = desired?.packages.find((p) => p.name === name);
     const l = local.packages[name];
     // A failure matters while it concerns the version wanted now (or the package is being removed).
-    const failure = l?.failure && (!d || l.failure.version === d.version) ? l.failure : null;
+    const failure = l?.failure && (!d || failureConcerns(l.failure, d)) ? l.failure : null;
     const failedHere = !!failure && failure.version === (l?.current ?? failure.version);
     const flight = inFlight.get(name);
     let state = stateOf(l, failedHere);
@@ -49,6 +66,7 @@ export function buildReports(input: ReportInput): PackageReport[] {
       error: failure ? `${failure.code}: ${failure.error}`.slice(0, 4096) : null,
       outputTail: failure?.outputTail?.slice(-65_536) ?? null,
       updatedAt: new Date(now).toISOString(),
+      failure: failure ? failureView(failure) : null,
     };
     if (l?.runtime?.run) {
       const info = supervisor.info(name);

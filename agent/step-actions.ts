@@ -1,11 +1,12 @@
 // What each planned step does on the device, and the record it leaves in the local state.
 // Each action is idempotent, so a step interrupted by a crash can simply run again.
 import type { Agent as HttpsAgent } from 'node:https';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import type { Logger } from '../lib/log.js';
 import { DroverError } from '../lib/errors.js';
 import type { DesiredArtifact, PackagePhase } from '../specs/wire/index.js';
 import { confirmStarted, controlStart, controlStatus, controlStop, type ControlContext } from './control-script.js';
+import { ensureFree } from './disk-space.js';
 import { hashFile } from './hash-file.js';
 import type { Layout } from './layout.js';
 import { artifactKey, type Runtime } from './local-state.js';
@@ -48,6 +49,14 @@ export function artifactSource(a: DesiredArtifact, metaUrl: string, token: strin
   return { url, headers: token ? { authorization: `Bearer ${token}` } : {} };
 }
 
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
 function control(d: ExecDeps, name: string, version: string, runtime: Runtime): ControlContext {
   return { dir: d.layout.versionDir(name, version), name, version, runtime, signal: d.signal };
 }
@@ -55,6 +64,8 @@ function control(d: ExecDeps, name: string, version: string, runtime: Runtime): 
 async function download(d: ExecDeps, name: string, version: string, artifact: DesiredArtifact): Promise<void> {
   const src = artifactSource(artifact, d.metaUrl, d.token);
   const dest = d.layout.download(name, version);
+  // Known size: refuse at once when it cannot fit (the check is repeated on Content-Length).
+  if (artifact.size) ensureFree(`the download of ${name} ${version}`, d.layout.downloads, artifact.size - fileSize(`${dest}.part`));
   // Loaded on first use: an agent restarted on a converged device never needs them.
   const { downloadVerified } = await import('./download.js');
   await downloadVerified({

@@ -14,6 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { Parser, extract, type ReadEntry } from 'tar';
 import { DroverError } from '../lib/errors.js';
+import { ensureFree } from './disk-space.js';
 import { checkEntries, entryParts, type ArchiveEntry } from './unpack-check.js';
 
 export interface UnpackOptions {
@@ -143,6 +144,22 @@ async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
 }
 
+/**
+ * Best-effort removal of a failed unpack's folder. The extraction may still be closing files
+ * when its error arrives (rm then fails with ENOTEMPTY): a few tries; what is left is removed by
+ * the next unpack or the agent's sweep.
+ */
+async function removeQuietly(dir: string): Promise<void> {
+  for (let i = 0; i < 5; i++) {
+    try {
+      await rm(dir, { recursive: true, force: true });
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50 * (i + 1)));
+    }
+  }
+}
+
 /** Removes temporary folders left by an earlier, interrupted unpack into the same destination. */
 async function removeStale(parent: string, name: string): Promise<void> {
   const prefix = `.${name}.unpack-`;
@@ -163,6 +180,8 @@ export async function unpackTarball(opts: UnpackOptions): Promise<UnpackResult> 
   });
   const entries = await scan(opts.tarball, gz, opts.maxBytes, maxEntries);
   const totals = checkEntries(entries, { maxBytes: opts.maxBytes, maxEntries });
+  // Room for the files, plus a block per entry for small files and folders.
+  ensureFree(`unpacking ${basename(opts.tarball)}`, parent, totals.bytes + totals.files * 4096);
 
   const temp = join(parent, `.${name}.unpack-${randomBytes(6).toString('hex')}`);
   await mkdir(temp, { mode: 0o755 });
@@ -184,8 +203,8 @@ export async function unpackTarball(opts: UnpackOptions): Promise<UnpackResult> 
       await rename(temp, opts.destDir);
     }
   } catch (err) {
-    await rm(temp, { recursive: true, force: true });
-    throw err;
+    await removeQuietly(temp);
+    throw err; // the unpack's own error (ENOSPC…), never one from this cleanup
   }
   const dir = await open(parent, 'r');
   await dir.sync().catch(() => {}).finally(() => dir.close());

@@ -4,7 +4,7 @@
 // whose last record is `started` was cut short by a crash: it is recorded `interrupted` (and a
 // once-command is never run again). The file is compacted (last record per id, atomic rewrite)
 // when it grows past a size.
-import { mkdir, open, readFile, rename, stat, truncate, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from '../lib/log.js';
 import type { CommandRunOutcome } from '../specs/wire/heartbeat.js';
@@ -98,11 +98,18 @@ export async function openCommandJournal(opts: JournalOptions): Promise<CommandJ
   const append = async (recs: JournalRecord[]): Promise<void> => {
     if (closed) throw new Error('command journal is closed');
     const data = recs.map((r) => JSON.stringify(r) + '\n').join('');
-    await fh.write(data);
-    await fh.sync();
+    try {
+      await fh.write(data);
+      await fh.sync();
+    } catch (err) {
+      // A full disk: cut what was half written, so the next append starts on a line of its own.
+      await fh.truncate(size).catch(() => {});
+      throw err;
+    }
     size += Buffer.byteLength(data);
     for (const r of recs) last.set(r.id, r);
-    if (size > compactAt) await compact();
+    // The record is durable: a compaction that fails (a full disk) is tried again after the next one.
+    if (size > compactAt) await compact().catch((err) => opts.log?.error({ err: (err as Error).message }, 'command journal: compaction failed'));
   };
 
   const compact = async (): Promise<void> => {
@@ -112,14 +119,19 @@ export async function openCommandJournal(opts: JournalOptions): Promise<CommandJ
     );
     const data = kept.map((r) => JSON.stringify(r) + '\n').join('');
     const tmp = `${path}.tmp-${process.pid}`;
-    const out = await open(tmp, 'w', 0o600);
     try {
-      await out.write(data);
-      await out.sync();
-    } finally {
-      await out.close();
+      const out = await open(tmp, 'w', 0o600);
+      try {
+        await out.write(data);
+        await out.sync();
+      } finally {
+        await out.close();
+      }
+      await rename(tmp, path);
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => {});
+      throw err;
     }
-    await rename(tmp, path);
     const dir = await open(dirname(path), 'r');
     await dir.sync().catch(() => {}).finally(() => dir.close());
     await fh.close();
@@ -140,11 +152,15 @@ export async function openCommandJournal(opts: JournalOptions): Promise<CommandJ
       outputTail: 'interrupted: the agent stopped while the command ran; it is not run again automatically', truncated: false,
     });
   }
+  // A full disk must not keep the agent from starting: what cannot be written is known in memory.
   if (interrupted.length > 0) {
-    await serial(() => append(interrupted));
     opts.log?.warn({ ids: interrupted.map((r) => r.id) }, 'commands interrupted by an agent restart');
+    await serial(() => append(interrupted)).catch((err) => {
+      for (const r of interrupted) last.set(r.id, r);
+      opts.log?.error({ err: (err as Error).message }, 'command journal: cannot record the interrupted commands');
+    });
   } else if (size > compactAt) {
-    await serial(compact);
+    await serial(compact).catch((err) => opts.log?.error({ err: (err as Error).message }, 'command journal: compaction failed'));
   }
 
   return {

@@ -69,6 +69,8 @@ export const ERROR_CODES = {
   BAD_ARCHIVE: stalled(422),
   UNSAFE_ARCHIVE: stalled(422),
   UNPACK_FAILED: waiting(500),
+  /** The device's disk has no room for a download, an unpack or the agent's records (ENOSPC, EDQUOT). */
+  DISK_FULL: waiting(507),
 
   // agent: control scripts and processes
   NO_CONTROL_SCRIPT: stalled(422),

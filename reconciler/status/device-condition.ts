@@ -1,7 +1,10 @@
 // A device's summary condition, from what it should run and what it last reported. Pure.
 //   Offline      no heartbeat for offlineAfter × heartbeat interval (wins over everything)
-//   Failed       a package reports failed (or an error after a rollback), or a command of the
-//                current document failed or timed out
+//   Failed       a package reports failed, or a failure standing for the version it should run
+//                (refused archive, checksum mismatch, failed download, full disk, failed start:
+//                the reason is the agent's, e.g. DiskFull), or a command of the current document
+//                failed or timed out
+//   (a package being worked on, e.g. a failed version tried again, is Progressing meanwhile)
 //   InSync       the agent converged to the current document and its packages match
 //   Progressing  anything else: the agent has not fetched or not finished applying the document
 import type { PackageReport } from '../../specs/wire/heartbeat.js';
@@ -55,12 +58,33 @@ export function offlineCondition(lastSeen: number | null, now: number, s: Condit
 }
 
 /** The condition without the Offline check (it does not depend on the time). */
+/** Phases in which the agent is doing something about the package. */
+const WORKING = new Set(['downloading', 'verifying', 'unpacking', 'stopping', 'switching', 'starting', 'checking', 'removing']);
+
+/** A package whose failure stands (not being worked on right now). */
+export function packageFailed(p: PackageReport): boolean {
+  if (p.state === 'failed') return true;
+  if (WORKING.has(p.phase)) return false;
+  return !!p.failure || (!!p.error && (p.phase === 'rolledBack' || p.phase === 'waiting'));
+}
+
+/** The device condition for a failed package: the agent's reason, a message naming the step, exit code and space. */
+export function packageFailure(p: PackageReport): DeviceConditionResult {
+  const f = p.failure;
+  const version = f?.version ?? p.targetVersion ?? p.version;
+  const what = `${p.name}${version ? ` ${version}` : ''}`;
+  if (!f) return { condition: 'Failed', reason: 'PackageFailed', message: `package ${what} failed${p.error ? `: ${p.error}` : ''}` };
+  const bits = [`${f.step} failed`];
+  if (f.exitCode !== null && f.exitCode !== undefined) bits.push(`exit code ${f.exitCode}`);
+  if (f.rolledBack) bits.push(`rolled back to ${p.version}`);
+  else if (p.version && p.version !== f.version) bits.push(`${p.version} still runs`);
+  const retry = f.retryAt ? `; tried again at ${f.retryAt}, on a new document, or on \`drover retry\`` : '';
+  return { condition: 'Failed', reason: f.reason, message: `package ${what}: ${bits.join(', ')}: ${f.message}${retry}` };
+}
+
 export function onlineCondition(desired: { etag: string; document: DesiredDocument } | null, observed: ObservedDevice): DeviceConditionResult {
-  const failedPkg = observed.packages.find((p) => p.state === 'failed' || (p.phase === 'rolledBack' && p.error));
-  if (failedPkg) {
-    const what = `${failedPkg.name}${failedPkg.targetVersion ? ` ${failedPkg.targetVersion}` : failedPkg.version ? ` ${failedPkg.version}` : ''}`;
-    return { condition: 'Failed', reason: 'PackageFailed', message: `package ${what} failed${failedPkg.error ? `: ${failedPkg.error}` : ''}` };
-  }
+  const failedPkg = observed.packages.find(packageFailed);
+  if (failedPkg) return packageFailure(failedPkg);
   if (desired) {
     const current = new Set(desired.document.commands.map((c) => c.id));
     const failedCmd = observed.commands.find((c) => current.has(c.id) && (c.status === 'failed' || c.status === 'timedOut'));

@@ -5,7 +5,7 @@ import type { ApprovedCommandSpec, TrialCommandSpec } from '../schema/command.js
 import type { DeviceSpec, PackagePin } from '../schema/device.js';
 import type { FleetSpec } from '../schema/fleet-spec.js';
 import type { PackageSpec } from '../schema/package.js';
-import type { DesiredCommand, DesiredPackage } from '../wire/desired.js';
+import { DEFAULT_RETRY_FAILED_AFTER_MS, type DesiredCommand, type DesiredPackage } from '../wire/desired.js';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 import { commandContentHash, commandId } from './command-identity.js';
 import { compileSelector, type DeviceMatcher } from './match-selector.js';
@@ -103,6 +103,8 @@ export function desiredPackage(spec: FleetSpec, p: PackageSpec, pin?: PackagePin
     pidFile: p.pidFile ?? null,
     keepVersions: p.keepVersions ?? spec.fleet.keepVersions,
     ...(p.order !== undefined ? { order: p.order } : {}),
+    // Only when not the default: documents (and their etags) of fleets that do not set it stay as they were.
+    ...(spec.fleet.retryFailedAfter !== DEFAULT_RETRY_FAILED_AFTER_MS ? { retryFailedAfterMs: spec.fleet.retryFailedAfter } : {}),
   };
 }
 

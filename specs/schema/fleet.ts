@@ -11,6 +11,8 @@ export const FleetSettingsSchema = z.strictObject({
   offlineAfter: z.number().int().min(1).default(3),
   /** Installed versions each package keeps for rollback. */
   keepVersions: z.number().int().min(1).default(2),
+  /** A version whose install, start or health check failed is tried again after this long (or on a new document, or `drover retry`). */
+  retryFailedAfter: DurationSchema.default(3_600_000),
   artifacts: z
     .strictObject({
       /** Agents download from the upstream URL, or through meta's cache. */

@@ -32,7 +32,14 @@ export const DesiredPackageSchema = z.object({
   keepVersions: z.number(),
   /** The package's `order:` in the fleet (packages come in this order, then by name); absent when not set. */
   order: z.number().optional(),
+  /** How long a version that failed to install or start waits before it is tried again; absent: the default (1 h). */
+  retryFailedAfterMs: z.number().optional(),
+  /** Set by meta when an operator asks for a retry (`drover retry`): a failure recorded before this time (epoch ms) is tried again now. */
+  retryRequestedAt: z.number().optional(),
 });
+
+/** Default of fleet.yaml `retryFailedAfter`: a failed version is tried again after an hour (or on a new document, or on request). */
+export const DEFAULT_RETRY_FAILED_AFTER_MS = 3_600_000;
 
 export const DesiredCommandSchema = z.object({
   /** `name@hash`: what the agent records as run. */

@@ -11,6 +11,29 @@ export const PackagePhaseSchema = z.enum([
 ]);
 export const CommandStatusSchema = z.enum(['pending', 'running', 'succeeded', 'failed', 'timedOut', 'interrupted', 'skipped']);
 
+/**
+ * Why the version wanted now is not running, as the device recorded it: a machine-readable
+ * `reason` (DiskFull, ChecksumMismatch, ArchiveRefused, DownloadFailed, InstallFailed,
+ * StartFailed, HealthCheckFailed, StopFailed), the step and error code, the control script's
+ * exit code, and when it is tried again.
+ */
+export const PackageFailureSchema = z.object({
+  reason: Text(64),
+  code: Text(64),
+  step: Text(32),
+  version: Text(128),
+  message: Text(4096),
+  exitCode: z.number().int().nullable().optional(),
+  at: Text(64),
+  /** When the agent tries this version again by itself (ISO); null when only a change or a retry request will. */
+  retryAt: Text(64).nullable().optional(),
+  attempts: z.number().int().min(0).optional(),
+  rolledBack: z.boolean().optional(),
+  /** Disk full: bytes the step needed (null when unknown) and bytes available. */
+  neededBytes: z.number().nullable().optional(),
+  availableBytes: z.number().nullable().optional(),
+});
+
 export const PackageReportSchema = z.object({
   name: Text(128),
   /** The version installed and current; null when none is. */
@@ -26,6 +49,7 @@ export const PackageReportSchema = z.object({
   restarts: z.number().int().min(0).optional(),
   lastExit: z.object({ code: z.number().int().nullable(), signal: z.string().nullable(), at: z.string() }).nullable().optional(),
   updatedAt: z.string().optional(),
+  failure: PackageFailureSchema.nullable().optional(),
 });
 
 export const CommandReportSchema = z.object({
@@ -82,6 +106,7 @@ export const HeartbeatResponseSchema = z.object({
 });
 
 export type PackageReport = z.infer<typeof PackageReportSchema>;
+export type PackageFailure = z.infer<typeof PackageFailureSchema>;
 
 /** How one run of a command ended, as every layer keeps it (journal, store, API). */
 export interface CommandRunOutcome {

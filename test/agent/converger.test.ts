@@ -105,13 +105,22 @@ describe('converger with control scripts', () => {
     assert.equal(p.failure?.version, '2.0');
     assert.equal(p.failure?.rolledBack, true);
     assert.match(p.failure?.outputTail ?? '', /cannot bind port 8080/);
-    assert.deepEqual(planSteps(doc(desiredFor(bad)), a.store.get(), { now: Date.now() }), [], 'no retry before the backoff');
-    const [r] = buildReports({ desired: doc(desiredFor(bad)), local: a.store.get(), inFlight: new Map(), supervisor: a.supervisor, layout: a.layout, now: Date.now() });
+    const same = desiredFor(bad, { pidFile: 'run.pid' });
+    assert.deepEqual(planSteps(doc(same), a.store.get(), { now: Date.now() }), [], 'no retry before the backoff');
+    assert.ok(p.failure!.retryAt - Date.now() > 50 * 60_000, 'a failed start is tried again after retryFailedAfter (1 h by default)');
+    assert.equal(p.failure?.reason, 'StartFailed');
+    assert.equal(p.failure?.exitCode, 3);
+    assert.notDeepEqual(planSteps(doc(desiredFor(bad, { pidFile: 'run.pid', retryRequestedAt: 1 })), a.store.get(), { now: Date.now() }), [], 'a retry request is tried at once');
+    assert.notDeepEqual(planSteps(doc(desiredFor(bad)), a.store.get(), { now: Date.now() }), [], 'a changed desired form is tried at once');
+    const [r] = buildReports({ desired: doc(same), local: a.store.get(), inFlight: new Map(), supervisor: a.supervisor, layout: a.layout, now: Date.now() });
     assert.equal(r!.phase, 'rolledBack');
     assert.equal(r!.state, 'started');
     assert.equal(r!.version, '1.0');
     assert.equal(r!.targetVersion, '2.0');
     assert.match(r!.error ?? '', /START_FAILED/);
+    assert.equal(r!.failure?.reason, 'StartFailed');
+    assert.equal(r!.failure?.step, 'start');
+    assert.equal(r!.failure?.exitCode, 3);
   });
 
   it('kills a control script that hangs on start, and stop kills the pid file group when stop hangs', async () => {

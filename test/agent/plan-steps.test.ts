@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { emptyPackage, type LocalPackage, type LocalState } from '../../agent/local-state.js';
-import { isConverged, planSteps, retryDelayMs, type Step } from '../../agent/plan-steps.js';
+import { isConverged, planSteps, type Step } from '../../agent/plan-steps.js';
 import type { DesiredDocument, DesiredPackage } from '../../specs/wire/desired.js';
 
 const NOW = 1_700_000_000_000;
@@ -228,12 +228,5 @@ describe('isConverged', () => {
     assert.equal(isConverged(doc(pkg('1.1')), local({ current: '1.0', installed: ['1.0'], running: true }), NOW), false);
     assert.equal(isConverged(doc(pkg('1.1')), local({ current: '1.0', installed: ['1.0', '1.1'], running: true, failure: failure('1.1', NOW + 1000, true) }), NOW), false);
     assert.equal(isConverged(doc(), none, NOW), true);
-  });
-});
-
-describe('retryDelayMs', () => {
-  it('doubles per attempt and is capped', () => {
-    assert.deepEqual([1, 2, 3].map((n) => retryDelayMs(n, 1000, 3000)), [1000, 2000, 3000]);
-    assert.equal(retryDelayMs(50), 30 * 60_000);
   });
 });
