@@ -65,7 +65,7 @@ export async function registerArtifactRoutes(app: FastifyInstance, opts: Artifac
   const legacyAllowed = opts.legacyAllowed;
   if (!legacyAllowed) return;
   const legacyFile = async (req: FastifyRequest<{ Params: { key: string; file: string } }>, reply: FastifyReply): Promise<FastifyReply> => {
-    if (!legacyAllowed(req.socket.remoteAddress)) return text(reply, 403, 'forbidden: this network is not allowed to use the legacy protocol');
+    if (!legacyAllowed(req.ip)) return text(reply, 403, 'forbidden: this network is not allowed to use the legacy protocol');
     const km = /^(sha256|md5)-([0-9a-fA-F]+)$/.exec(req.params.key);
     const fm = /^(.+\.tar\.gz)(\.md5)?$/.exec(req.params.file);
     if (!km || !fm || !(km[1] === 'sha256' ? SHA256 : MD5).test(km[2]!)) return text(reply, 404, '404 page not found');

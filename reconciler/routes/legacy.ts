@@ -40,8 +40,8 @@ export const legacyRoutes: RoutePlugin = async (app, deps) => {
   app.get('/health', async (_req, reply) => reply.header('content-type', 'text/plain; charset=utf-8').send('ok'));
 
   const guard = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    if (!allowed(req.socket.remoteAddress)) {
-      log.warn({ address: req.socket.remoteAddress, url: req.url }, 'legacy request from a network outside --legacy-allow');
+    if (!allowed(req.ip)) {
+      log.warn({ address: req.ip, url: req.url }, 'legacy request from a network outside --legacy-allow');
       return void goError(reply, 403, 'forbidden');
     }
   };
@@ -87,9 +87,9 @@ export const legacyRoutes: RoutePlugin = async (app, deps) => {
 
       const problem = deviceIdProblem(hostname);
       if (problem === null) {
-        const hb = legacyReport(hostname, realAgents ?? null, entry?.document ?? null, entry?.etag ?? null, answer, req.socket.remoteAddress);
+        const hb = legacyReport(hostname, realAgents ?? null, entry?.document ?? null, entry?.etag ?? null, answer, req.ip);
         recordReport(deps, hb, clock.now());
-      } else if (registry.rejected.note(hostname, problem, req.socket.remoteAddress, clock.now())) {
+      } else if (registry.rejected.note(hostname, problem, req.ip, clock.now())) {
         log.warn({ hostname: hostname.slice(0, 300), reason: problem }, 'legacy hostname is not a valid device id: answered, but not recorded (see /v1/status)');
       }
 
