@@ -17,6 +17,12 @@ export interface ObserveResult {
   packagesChanged: boolean;
   /** The command results that changed since the last report (already queued for the store). */
   changedCommands: CommandReport[];
+  /**
+   * The report changed state (a new device, labels, hostname, etags, a package or command status):
+   * it must be committed to the store before it is acknowledged. Facts alone, or only the time, may
+   * wait for the next batch.
+   */
+  stateChanged: boolean;
 }
 
 /** What a device written by another meta changed here (DeviceRegistry.applyRemote). */
@@ -43,6 +49,8 @@ export class DeviceRegistry {
   readonly rejected = new RejectedHostnames();
   private remoteListeners: ((change: RemoteChange) => void)[] = [];
   private seenListeners: ((record: DeviceRecord) => void)[] = [];
+  /** Devices whose last state-changing report was not committed: their next report must be. */
+  private uncommitted = new Set<string>();
 
   constructor(private readonly store: Store) {}
 
@@ -158,6 +166,11 @@ export class DeviceRegistry {
   }
 
   /** Remembers the raw-body hash of the heartbeat just observed for this device. */
+  /** The store did not commit this device's state-changing report: its next report commits again. */
+  commitFailed(record: DeviceRecord): void {
+    this.uncommitted.add(record.id);
+  }
+
   rememberBody(record: DeviceRecord, hash: string): void {
     if (record.bodyHash === hash) return;
     if (record.bodyHash !== null) this.byBody.delete(record.bodyHash);
@@ -220,11 +233,12 @@ export class DeviceRegistry {
     const labels = this.internLabels(hb.device.labels);
     const labelsChanged = labels !== record.reportedLabels;
     let changed = created || labelsChanged;
+    let stateChanged = changed || (this.uncommitted.size > 0 && this.uncommitted.delete(id));
     record.reportedLabels = labels;
     const hostname = hb.device.hostname ?? null;
     if (hostname !== record.hostname) {
       record.hostname = hostname;
-      changed = true;
+      changed = stateChanged = true;
     }
     record.lastSeen = now;
     const etag = this.internString(hb.etag);
@@ -233,7 +247,7 @@ export class DeviceRegistry {
       record.etag = etag;
       record.appliedEtag = appliedEtag;
       record.base = null;
-      changed = true;
+      changed = stateChanged = true;
     }
     const facts = JSON.stringify(hb.device.facts);
     if (facts !== record.facts) {
@@ -245,7 +259,7 @@ export class DeviceRegistry {
     if (packages !== record.packages) {
       record.packages = packages;
       record.base = null;
-      changed = true;
+      changed = stateChanged = true;
     }
     let changedCommands: CommandReport[] = [];
     const summary = JSON.stringify(hb.commands.map((c) => ({ id: c.id, name: c.name, status: c.status, exitCode: c.exitCode ?? null, finishedAt: c.finishedAt ?? null })));
@@ -257,7 +271,7 @@ export class DeviceRegistry {
       changedCommands = hb.commands.filter((c) => before.get(c.id) !== `${c.status}|${c.exitCode ?? ''}|${c.finishedAt ?? ''}`);
       record.commands = summary;
       record.base = null;
-      changed = true;
+      changed = stateChanged = true;
       if (changedCommands.length) this.store.putCommandResults(changedCommands.map((c) => commandRow(id, c, now)));
     }
     // An idle heartbeat (only the time moved) is persisted at most once a minute per device:
@@ -266,7 +280,7 @@ export class DeviceRegistry {
       record.queuedAt = now;
       this.store.putDevice(record);
     }
-    const result: ObserveResult = { record, created, labelsChanged, packagesChanged, changedCommands };
+    const result: ObserveResult = { record, created, labelsChanged, packagesChanged, changedCommands, stateChanged };
     for (const listener of this.observeListeners) listener(result, hb);
     for (const listener of this.seenListeners) listener(record);
     return result;

@@ -11,7 +11,7 @@ import type { DesiredEntry } from '../desired/desired-state.js';
 import { sendError } from '../http/http-error.js';
 import { boundDevice } from '../http/tokens.js';
 import type { DeviceRecord } from '../registry/device-record.js';
-import { recordReport } from '../registry/record-report.js';
+import { commitReport, recordReport } from '../registry/record-report.js';
 
 function issuesText(issues: { path: PropertyKey[]; message: string }[]): string {
   return issues
@@ -76,7 +76,12 @@ export const heartbeatRoutes: RoutePlugin = async (app, deps) => {
         metrics.heartbeatsRejected++;
         return sendError(reply, 'FORBIDDEN', `this token is for device ${bound}, not ${hb.device.id}`);
       }
-      record = recordReport(deps, hb, now).record;
+      const seen = recordReport(deps, hb, now);
+      record = seen.record;
+      if (!(await commitReport(deps, seen))) {
+        reply.header('Retry-After', '5');
+        return sendError(reply, 'STORE_UNREACHABLE', 'meta could not store this report; send it again');
+      }
       registry.rememberBody(record, hash);
     }
     const deviceId = record.id;

@@ -18,7 +18,7 @@ import { LEGACY_UPDATER_FACT, legacyReport, realAgentsOf } from '../legacy/legac
 import { legacySettings } from '../legacy/legacy-settings.js';
 import { statusJson, statusText, type AgentStatus } from '../legacy/legacy-status.js';
 import { addressMatcher } from '../legacy/source-network.js';
-import { recordReport } from '../registry/record-report.js';
+import { commitReport, recordReport } from '../registry/record-report.js';
 import { deviceIdProblem } from '../registry/rejected-hostnames.js';
 
 /** Go's http.Error: plain text, nosniff, the message and a newline. */
@@ -88,7 +88,7 @@ export const legacyRoutes: RoutePlugin = async (app, deps) => {
       const problem = deviceIdProblem(hostname);
       if (problem === null) {
         const hb = legacyReport(hostname, realAgents ?? null, entry?.document ?? null, entry?.etag ?? null, answer, req.ip);
-        recordReport(deps, hb, clock.now());
+        if (!(await commitReport(deps, recordReport(deps, hb, clock.now())))) return goError(reply, 503, 'meta could not store this report; send it again');
       } else if (registry.rejected.note(hostname, problem, req.ip, clock.now())) {
         log.warn({ hostname: hostname.slice(0, 300), reason: problem }, 'legacy hostname is not a valid device id: answered, but not recorded (see /v1/status)');
       }

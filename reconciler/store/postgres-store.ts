@@ -132,15 +132,19 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
         commands = [...batchCommands, ...commands];
         conditions = [...batchConditions, ...conditions];
       }
+      throw err;
     } finally {
       if (!(client instanceof Error)) client.release();
     }
   }
 
-  const flush = (): Promise<void> => {
-    chain = chain.then(writeBatch, writeBatch);
-    return chain;
+  /** One batch at a time: callers arriving while one is written share the next (group commit). */
+  const commit = (): Promise<void> => {
+    const p = chain.then(writeBatch, writeBatch);
+    chain = p;
+    return p;
   };
+  const flush = (): Promise<void> => commit().catch(() => undefined);
   const timer = setInterval(() => void flush(), interval);
   timer.unref();
   const maybeEarly = (): void => {
@@ -202,6 +206,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
       return rows.map((r) => ({ deviceId: r.device_id as string, at: Number(r.at), condition: r.condition as string, reason: r.reason as string, message: r.message as string }));
     },
     flush,
+    commit,
     stats: () => ({ ...stats, pendingWrites: pending() }),
     async close() {
       if (closed) return;

@@ -50,7 +50,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
   let conditions: ConditionTuple[] = [];
   let seq = 0;
   let lastPrune = 0;
-  const acks = new Map<number, { resolve: () => void }>();
+  const acks = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
   let chain: Promise<void> = Promise.resolve();
   let closed = false;
   const stats: StoreStats = { pendingWrites: 0, flushes: 0, flushErrors: 0, lastFlushAt: null, lastError: null };
@@ -65,13 +65,15 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
       stats.flushes++;
       stats.lastFlushAt = Date.now();
     }
-    acks.get(msg.seq)?.resolve();
+    const ack = acks.get(msg.seq);
     acks.delete(msg.seq);
+    if (msg.error) ack?.reject(new DroverError('STORE_UNREACHABLE', `the store did not write: ${msg.error}`));
+    else ack?.resolve();
   });
   worker.on('error', (err) => {
     stats.lastError = errorMessage(err);
     opts.log.error({ err: stats.lastError }, 'store: writer thread failed');
-    for (const a of acks.values()) a.resolve();
+    for (const a of acks.values()) a.reject(new DroverError('STORE_UNREACHABLE', `the store's writer failed: ${stats.lastError}`));
     acks.clear();
   });
 
@@ -79,26 +81,43 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
 
   function writeBatch(): Promise<void> {
     if (pending() === 0) return Promise.resolve();
-    const batchDevices: DeviceTuple[] = [];
+    const deviceTuples: DeviceTuple[] = [];
     for (const d of devices.values()) {
-      batchDevices.push([d.id, d.hostname, JSON.stringify(d.reportedLabels), d.facts, d.firstSeen, d.lastSeen, d.etag, d.appliedEtag, d.packages, d.commands, d.condition, d.reason]);
+      deviceTuples.push([d.id, d.hostname, JSON.stringify(d.reportedLabels), d.facts, d.firstSeen, d.lastSeen, d.etag, d.appliedEtag, d.packages, d.commands, d.condition, d.reason]);
     }
     const now = Date.now();
-    const msg = { seq: ++seq, devices: batchDevices, commands, conditions, ...(now - lastPrune > 3_600_000 ? { pruneHistoryBefore: now - retention } : {}) };
+    const msg = { seq: ++seq, devices: deviceTuples, commands, conditions, ...(now - lastPrune > 3_600_000 ? { pruneHistoryBefore: now - retention } : {}) };
     if (msg.pruneHistoryBefore) lastPrune = now;
+    const batchDevices = devices;
+    const batchCommands = commands;
+    const batchConditions = conditions;
     devices = new Map();
     commands = [];
     conditions = [];
-    return new Promise<void>((resolve) => {
-      acks.set(msg.seq, { resolve });
+    return new Promise<void>((resolve, reject) => {
+      acks.set(msg.seq, {
+        resolve,
+        reject: (err) => {
+          // Keep the batch (under anything queued since, which is newer) for the next write.
+          if (!closed) {
+            for (const [id, d] of batchDevices) if (!devices.has(id)) devices.set(id, d);
+            commands = [...batchCommands, ...commands];
+            conditions = [...batchConditions, ...conditions];
+          }
+          reject(err);
+        },
+      });
       worker.postMessage(msg);
     });
   }
 
-  const flush = (): Promise<void> => {
-    chain = chain.then(writeBatch, writeBatch);
-    return chain;
+  /** One batch at a time: callers arriving while one is written share the next (group commit). */
+  const commit = (): Promise<void> => {
+    const p = chain.then(writeBatch, writeBatch);
+    chain = p;
+    return p;
   };
+  const flush = (): Promise<void> => commit().catch(() => undefined);
   const timer = setInterval(() => void flush(), interval);
   timer.unref();
   const maybeEarly = (): void => {
@@ -161,6 +180,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
       return rows.map((r) => ({ deviceId: r.device_id as string, at: r.at as number, condition: r.condition as string, reason: r.reason as string, message: r.message as string }));
     },
     flush,
+    commit,
     stats: () => ({ ...stats, pendingWrites: pending() }),
     async close() {
       if (closed) return;

@@ -85,8 +85,14 @@ export interface Store {
   commandResults(query: CommandResultQuery): Promise<CommandResultRow[]>;
   /** Newest first. */
   conditionHistory(deviceId: string, limit?: number): Promise<ConditionChange[]>;
-  /** Writes everything queued so far. */
+  /** Writes everything queued so far (a failed write is logged, counted and kept for the next one). */
   flush(): Promise<void>;
+  /**
+   * Writes everything queued so far and resolves once it is committed: what a caller queued before
+   * calling commit() survives a crash of meta after it resolves. Concurrent calls share one
+   * transaction (group commit). Rejects when the write failed: the caller must not acknowledge.
+   */
+  commit(): Promise<void>;
   stats(): StoreStats;
   /** Flushes and closes. */
   close(): Promise<void>;

@@ -21,6 +21,7 @@ import { compareRounds, type Comparison } from './lib/compare-rounds.js';
 import { gcLog } from './lib/gc-log.js';
 import type { Target } from './lib/load.js';
 import { startReference, type ReferenceServer } from './lib/reference-server.js';
+import { stateChangingSection } from './meta/state-changing.js';
 import { wrkAvailable, wrkIdleHeartbeats } from './meta/wrk-idle.js';
 
 /**
@@ -61,6 +62,7 @@ export const SECTIONS: MetaBenchSection[] = [
       });
     },
   },
+  stateChangingSection,
 ];
 
 interface CannonResult {

@@ -21,7 +21,7 @@ if (!gc) throw new Error('run with --expose-gc');
 // The store is measured elsewhere (its queue drains every second); here it drops writes.
 const nullStore: Store = {
   kind: 'null', loadDevices: async () => [], putDevice() {}, putCommandResults() {}, putConditionChange() {},
-  commandResults: async () => [], conditionHistory: async () => [], flush: async () => {}, close: async () => {},
+  commandResults: async () => [], conditionHistory: async () => [], flush: async () => {}, commit: async () => {}, close: async () => {},
   stats: () => ({ pendingWrites: 0, flushes: 0, flushErrors: 0, lastFlushAt: null, lastError: null }),
 };
 

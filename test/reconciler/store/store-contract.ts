@@ -92,4 +92,28 @@ export function storeContract(t: StoreUnderTest): void {
     assert.equal(rows.find((d) => d.id === 'dev-0999')?.lastSeen, 1999);
     await store.close();
   });
+
+  it('commit() resolves once what was queued before it is written; concurrent commits share a transaction', async () => {
+    const store = await t.open();
+    try {
+      const before = store.stats().flushes;
+      const commits: Promise<void>[] = [];
+      for (let i = 0; i < 20; i++) {
+        store.putDevice(device(`c-${i}`, 100 + i));
+        store.putCommandResults([result(`c-${i}`, 'succeeded', 100 + i)]);
+        commits.push(store.commit());
+      }
+      await Promise.all(commits);
+      assert.equal(store.stats().pendingWrites, 0);
+      assert.ok(store.stats().flushes - before <= 2, `20 concurrent commits took ${store.stats().flushes - before} transactions`);
+      assert.equal((await store.loadDevices()).filter((d) => d.id.startsWith('c-')).length, 20);
+      assert.equal((await store.commandResults({ commandId: 'clean@a' })).length, 20);
+      // Nothing queued: commit() resolves without a transaction.
+      const n = store.stats().flushes;
+      await store.commit();
+      assert.equal(store.stats().flushes, n);
+    } finally {
+      await store.close();
+    }
+  });
 }
