@@ -29,6 +29,7 @@ export const jumpSpec: CommandSpec = {
     { name: 'code-attempts', type: 'number', help: 'tries per delivered code', default: 3, check: positive },
     { name: 'grace-time', type: 'duration', help: 'time to log in before the connection is dropped', default: 60_000 },
     { name: 'max-auth-tries', type: 'number', help: 'failed logins per connection before it is dropped', default: 3, check: positive },
+    { name: 'fail-delay', type: 'duration', help: 'a failed login is answered this long after the answers (the same for a wrong password, code or a lock)', default: 500 },
     { name: 'max-unauthenticated', type: 'number', help: 'connections allowed at once before login', default: 50, check: positive },
     { name: 'user-lock-threshold', type: 'number', help: 'failures within --lock-window that lock a user (0: never)', default: 5, check: positive },
     { name: 'addr-lock-threshold', type: 'number', help: 'failures within --lock-window that lock a source address (0: never)', default: 20, check: positive },
@@ -66,6 +67,7 @@ export interface JumpConfig {
   graceTimeMs: number;
   maxAuthTries: number;
   maxUnauthenticated: number;
+  failDelayMs: number;
   userLockThreshold: number;
   addrLockThreshold: number;
   lockWindowMs: number;
@@ -108,6 +110,7 @@ export function toJumpConfig(v: Record<string, unknown>): JumpConfig {
     graceTimeMs: v['grace-time'] as number,
     maxAuthTries: v['max-auth-tries'] as number,
     maxUnauthenticated: v['max-unauthenticated'] as number,
+    failDelayMs: v['fail-delay'] as number,
     userLockThreshold: v['user-lock-threshold'] as number,
     addrLockThreshold: v['addr-lock-threshold'] as number,
     lockWindowMs: v['lock-window'] as number,

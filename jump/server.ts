@@ -224,6 +224,8 @@ export class JumpSshServer {
     this.conns.add(conn);
     let authed = false;
     let failures = 0;
+    /** The lockout books count one failure per connection, whatever the client's retries. */
+    const counted = { failureCounted: false };
     let busy = false;
     const started = Date.now();
     let idle: NodeJS.Timeout | undefined;
@@ -232,9 +234,13 @@ export class JumpSshServer {
       idle.refresh();
     };
     client.on('authentication', (ctx) => {
+      if (failures >= limits.maxAuthTries) {
+        ctx.reject();
+        return void client.end();
+      }
       if (ctx.method !== 'keyboard-interactive' || busy) return ctx.reject(['keyboard-interactive']);
       busy = true;
-      authenticate(this.deps.auth, ctx, from).then(
+      authenticate(this.deps.auth, ctx, from, counted).then(
         (result) => {
           busy = false;
           if (result.ok) {

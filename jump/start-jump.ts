@@ -82,6 +82,7 @@ export async function startJump(config: JumpConfig, opts: StartJumpOptions = {})
       audit,
       log,
       now,
+      failDelayMs: config.failDelayMs,
     },
     devices,
     audit,
