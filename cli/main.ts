@@ -16,6 +16,7 @@ const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   demo: { summary: 'run meta and three agents on this machine on the example fleet, and watch them converge', load: () => import('./demo.js') },
   jump: { summary: 'the SSH bastion: password + one-time code, device menu, ssh -J, audit and recordings', load: () => import('./jump.js') },
   otp: { summary: 'enroll a TOTP secret for a jump user (otpauth URI + QR code), or print the current code', load: () => import('./otp.js') },
+  retry: { summary: 'ask a device (through meta) to try its failed versions again now: drover retry DEVICE [PACKAGE]', load: () => import('./retry.js') },
   promote: { summary: 'move a trial command into control.yaml with a staged rollout, on a new branch', load: () => import('./promote.js') },
   import: { summary: 'turn an Open-Falcon ops-meta cfg.json into a fleet repository (drover import ops-meta CFG OUTDIR)', load: () => import('./import.js') },
 };

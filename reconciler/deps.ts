@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../lib/log.js';
 import type { MetaConfig } from './config.js';
 import type { DesiredState } from './desired/desired-state.js';
+import type { RetryRequests } from './desired/retry-requests.js';
 import type { LoadGuard } from './http/load-guard.js';
 import type { MetaMetrics } from './metrics/metrics.js';
 import type { JumpSupervisor } from './jumps/jump-supervisor.js';
@@ -20,6 +21,8 @@ export interface MetaDeps {
   log: Logger;
   /** Last good fleet, per-device documents, transforms, long-poll waiters. */
   desired: DesiredState;
+  /** Operator requests to try a device's failed versions again (POST /v1/devices/:id/retry). */
+  retries: RetryRequests;
   registry: DeviceRegistry;
   /** Every device id meta knows (reported or declared), sorted. */
   devices: KnownDevices;

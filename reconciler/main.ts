@@ -20,6 +20,7 @@ import { DeviceRegistry } from './registry/device-registry.js';
 import { followSharedStore } from './registry/follow-shared-store.js';
 import { KnownDevices } from './registry/known-devices.js';
 import { Rollouts } from './rollouts/rollouts.js';
+import { RetryRequests } from './desired/retry-requests.js';
 import { createDirSource } from './source/dir-source.js';
 import type { FleetSource } from './source/fleet-source.js';
 import { createGitSource } from './source/git-source.js';
@@ -75,10 +76,12 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
   // Before the source starts: the gate sees the first revision before any document is computed.
   const rollouts = new Rollouts({ dataDir: config.dataDir, log: log.child({ component: 'rollouts' }), clock, desired, registry, devices, store });
   const jumps = new JumpSupervisor(clock);
+  const retries = new RetryRequests(desired, clock);
+  desired.addTransform(retries.transform);
   const agentTokens = new TokenSet(config.agentTokens);
   const adminTokens = new TokenSet([config.adminToken]);
   const deps: MetaDeps = {
-    config, log, desired, registry, devices, rollouts, jumps, store, metrics, conditions, source, load, clock,
+    config, log, desired, retries, registry, devices, rollouts, jumps, store, metrics, conditions, source, load, clock,
     auth: { agent: requireToken(agentTokens, 'agent token', config.deviceTokens), admin: requireToken(adminTokens, 'admin token') },
   };
   const unfollow = followSharedStore(deps);

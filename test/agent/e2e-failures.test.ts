@@ -2,13 +2,14 @@
 // `../evil`, a control script that hangs. Each is refused or killed in time, nothing broken is
 // installed, the previous version keeps running, and meta sees the failure.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startArtifactServer, type ArtifactServer } from '../helpers/artifact-server.js';
 import { startMetaInProcess, type MetaHandle } from '../helpers/meta-process.js';
-import { packageYaml, reported, startAgentProcess, writeFleet, type AgentProcess } from './agent-process.js';
+import { deviceDetail, packageYaml, reported, startAgentProcess, writeFleet, type AgentProcess } from './agent-process.js';
 import { alive, buildPackage, controlScript, waitFor, type BuiltPackage } from './fixtures.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'drover-e2e-fail-'));
@@ -30,6 +31,12 @@ const servicePid = (version: string) => {
   }
 };
 const report = () => reported(meta.url, meta.adminToken, 'dev-2', 'app');
+/** The device's condition once it is Failed for `version` (never Progressing while nothing is under way). */
+const failedFor = (version: string) =>
+  waitFor(async () => {
+    const d = await deviceDetail(meta.url, meta.adminToken, 'dev-2');
+    return d?.condition === 'Failed' && d.packages[0]?.report?.failure?.version === version ? d : null;
+  }, `the device Failed for ${version}`, 30_000);
 
 before(async () => {
   good = buildPackage('app', '1.0', art, { control: controlScript() });
@@ -49,6 +56,22 @@ after(async () => {
 });
 
 describe('agent end to end: failures', () => {
+  it('a download that keeps breaking is Failed with its last cause, not "aborted"; 1.0 keeps running', async () => {
+    const next = buildPackage('app', '1.5', art, { control: controlScript(), 'blob.txt': randomBytes(100_000).toString('base64') });
+    server.faults.cutAfterBytes = 1000;
+    server.faults.cutAlways = true;
+    try {
+      writeFleet(fleet, { 'packages/app.yaml': yamlFor(next) });
+      const d = await failedFor('1.5');
+      assert.equal(d.reason, 'DownloadFailed', d.message);
+      assert.match(d.message, /attempt\(s\); last: connection reset after \d+ of \d+ bytes/);
+    } finally {
+      server.faults.cutAfterBytes = undefined;
+      server.faults.cutAlways = false;
+    }
+    assert.ok(alive(servicePid('1.0')));
+  });
+
   it('a checksum mismatch installs nothing and is reported; 1.0 keeps running', async () => {
     const next = buildPackage('app', '2.0', art, { control: controlScript() });
     server.faults.wrongBytes = true;
@@ -61,6 +84,9 @@ describe('agent end to end: failures', () => {
     } finally {
       server.faults.wrongBytes = false;
     }
+    const d = await failedFor('2.0');
+    assert.equal(d.reason, 'ChecksumMismatch', d.message);
+    assert.match(d.message, /1\.0 still runs/);
     assert.equal(existsSync(join(root, 'packages/app/2.0')), false);
     assert.deepEqual(readdirSync(join(root, 'downloads')), [], 'the bad download was deleted');
     assert.ok(alive(servicePid('1.0')));
@@ -74,6 +100,8 @@ describe('agent end to end: failures', () => {
       return x?.targetVersion === '3.0' && /UNSAFE_ARCHIVE/.test(x.error ?? '') ? x : null;
     }, 'the unsafe archive reported', 30_000);
     assert.equal(r.version, '1.0');
+    const d = await failedFor('3.0');
+    assert.equal(d.reason, 'ArchiveRefused', d.message);
     assert.equal(existsSync(join(root, 'packages/app/3.0')), false);
     assert.equal(existsSync(join(root, 'packages/evil')), false);
     assert.equal(existsSync(join(root, 'packages/app/evil')), false);
@@ -89,6 +117,9 @@ describe('agent end to end: failures', () => {
     }, 'the hang reported and rolled back', 40_000);
     assert.match(r.error ?? '', /timed out/);
     assert.match(r.outputTail ?? '', /starting, then hanging/);
+    const d = await failedFor('4.0');
+    assert.equal(d.reason, 'StartFailed', d.message);
+    assert.match(d.message, /rolled back to 1\.0/);
     assert.equal(r.version, '1.0');
     assert.equal(r.state, 'started');
     assert.ok(alive(servicePid('1.0')));
