@@ -20,6 +20,7 @@ import { statusJson, statusText, type AgentStatus } from '../legacy/legacy-statu
 import { addressMatcher } from '../legacy/source-network.js';
 import { commitReport, recordReport } from '../registry/record-report.js';
 import { deviceIdProblem } from '../registry/rejected-hostnames.js';
+import { v1IdentityCheck } from '../legacy/v1-identity.js';
 
 /** Go's http.Error: plain text, nosniff, the message and a newline. */
 function goError(reply: FastifyReply, status: number, message: string): FastifyReply {
@@ -32,6 +33,7 @@ export const legacyRoutes: RoutePlugin = async (app, deps) => {
   const log = deps.log.child({ component: 'legacy' });
   const allowed = addressMatcher(settings.allow);
   const { desired, registry, metrics, clock } = deps;
+  const v1Only = v1IdentityCheck({ registry, deviceTokens: deps.config.deviceTokens });
 
   // The updater's body is read as bytes whatever its content type: ops-meta decoded it itself.
   app.removeAllContentTypeParsers();
@@ -82,6 +84,12 @@ export const legacyRoutes: RoutePlugin = async (app, deps) => {
         return goError(reply, 400, decoded.message);
       }
       const { hostname, realAgents } = decoded.request;
+      const v1 = v1Only(hostname);
+      if (v1) {
+        metrics.heartbeatsRejected++;
+        log.warn({ hostname, address: req.ip, reason: v1 }, 'legacy heartbeat for a v1 device refused');
+        return goError(reply, 403, `forbidden: ${hostname} is a v1 device (${v1}); it cannot be reported through the legacy protocol`);
+      }
       const entry = desired.get(hostname);
       const answer = entry ? answerFor(entry, baseUrl(req)) : null;
 

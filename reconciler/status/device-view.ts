@@ -9,6 +9,8 @@ import { comparePackages } from './package-drift.js';
 export interface DeviceSummary {
   id: string;
   hostname: string | null;
+  /** How it reports: `v1` (drover agent) or `legacy` (Open-Falcon ops-updater); null before any report. */
+  protocol: 'v1' | 'legacy' | null;
   labels: Record<string, string>;
   declared: boolean;
   condition: DeviceConditionResult['condition'];
@@ -34,6 +36,7 @@ export function summarize(deps: MetaDeps, id: string, record: DeviceRecord | und
   return {
     id,
     hostname: record?.hostname ?? null,
+    protocol: record ? (isLegacyRecord(record) ? 'legacy' : 'v1') : null,
     labels: { ...deps.desired.effectiveLabels(id) },
     declared,
     condition: cond.condition,

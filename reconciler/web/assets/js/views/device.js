@@ -79,6 +79,7 @@ function render(root, d) {
         h(
           'dl.facts',
           h('dt', 'hostname'), h('dd', d.hostname ?? '—'),
+          h('dt', 'protocol'), h('dd', d.protocol === 'legacy' ? 'legacy (Open-Falcon ops-updater, no credential)' : d.protocol === 'v1' ? 'v1 (drover agent)' : '—'),
           h('dt', 'labels'), h('dd', labelsText(d.labels).map((l) => h('span.chip', l))),
           h('dt', 'last seen'), h('dd', { title: when(d.lastSeen) }, ago(d.lastSeen)),
           h('dt', 'first seen'), h('dd', { title: when(d.firstSeen) }, ago(d.firstSeen)),
