@@ -1,7 +1,7 @@
 // `drover agent` options: flags > DROVER_* environment > --config YAML > defaults.
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { loadConfig, parseLabels, type CommandSpec, type LoadedConfig } from '../lib/config.js';
+import { loadConfig, LOG_LEVEL_OPTION, parseLabels, type CommandSpec, type LoadedConfig } from '../lib/config.js';
 import { DroverError } from '../lib/errors.js';
 
 const SIZE_RE = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i;
@@ -48,7 +48,7 @@ export const agentSpec: CommandSpec = {
     { name: 'download-retries', type: 'number', help: 'retries of an interrupted download (it resumes)', default: 4 },
     { name: 'command-concurrency', type: 'number', help: 'approved commands run at once, at most', default: 2 },
     { name: 'stop-on-exit', type: 'boolean', help: 'stop every package when the agent exits (default: they keep running and are re-adopted)', default: false },
-    { name: 'log-level', type: 'string', help: 'trace, debug, info, warn, error, silent', default: 'info', env: 'DROVER_LOG_LEVEL' },
+    LOG_LEVEL_OPTION,
   ],
   epilog: 'Layout under --root: packages/<name>/<version>/, packages/<name>/current, state/, downloads/, logs/.',
 };
@@ -81,7 +81,7 @@ export interface AgentConfig {
   downloadRetries: number;
   commandConcurrency: number;
   stopOnExit: boolean;
-  logLevel: string;
+  logLevel?: string;
 }
 
 export function agentConfigFrom(cfg: LoadedConfig): AgentConfig {
@@ -119,7 +119,7 @@ export function agentConfigFrom(cfg: LoadedConfig): AgentConfig {
     downloadRetries: v['download-retries'] as number,
     commandConcurrency: v['command-concurrency'] as number,
     stopOnExit: v['stop-on-exit'] === true,
-    logLevel: String(v['log-level']),
+    logLevel: v['log-level'] as string | undefined,
   };
 }
 

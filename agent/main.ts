@@ -1,6 +1,6 @@
 // Wires and starts the agent: local state (checked against the disk), supervised processes
 // re-adopted, the last desired document applied at once, then the heartbeat loop and the
-// periodic status check. `drover agent` (cli/agent.ts) calls startAgent and stops it on signals.
+// periodic status check. `drover agent` (cli/agent.ts) runs it with cli/run-daemon.ts.
 import { hostname } from 'node:os';
 import { openCommandJournal, type CommandJournal } from '../control/command-journal.js';
 import { createCommandRunner } from '../control/command-runner.js';
@@ -22,7 +22,7 @@ import { Supervisor } from './supervisor.js';
 
 export interface RunningAgent {
   /** Stops the loops (and the packages with --stop-on-exit); supervised processes are left to be re-adopted otherwise. */
-  stop(): Promise<void>;
+  close(): Promise<void>;
   /** Converges now and sends a heartbeat. */
   poke(): void;
   /** A new token (SIGHUP read --token-file again), used from the next request on. */
@@ -200,7 +200,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {
     setToken(token) {
       deps.token = token;
     },
-    stop() {
+    close() {
       stopping ??= (async () => {
         clearInterval(checkTimer);
         await heartbeat!.stop();

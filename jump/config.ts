@@ -1,6 +1,6 @@
 // `drover jump` configuration: flags > DROVER_* environment > --config YAML > defaults.
 import { join, resolve } from 'node:path';
-import { loadConfig, parseHostPort, type CommandSpec } from '../lib/config.js';
+import { loadConfig, LOG_LEVEL_OPTION, parseHostPort, type CommandSpec } from '../lib/config.js';
 
 const hostPort = (v: unknown): string | undefined => (parseHostPort(String(v)) ? undefined : 'must be HOST:PORT, e.g. 127.0.0.1:2222');
 const positive = (v: unknown): string | undefined => (Number(v) >= 0 ? undefined : 'must be zero or more');
@@ -9,6 +9,7 @@ export const jumpSpec: CommandSpec = {
   command: 'jump',
   summary: 'The SSH bastion: password + one-time code, a device menu and `ssh -J`, per-user access rules,\nan audit log and asciicast recordings; reports to meta and restarts when meta asks.',
   options: [
+    LOG_LEVEL_OPTION,
     { name: 'listen', type: 'string', help: 'address to listen on', default: '127.0.0.1:2222', metavar: 'HOST:PORT', check: hostPort },
     { name: 'data', type: 'string', help: 'data folder: audit log, recordings, OTP secrets, host key', default: './jump-data', metavar: 'DIR' },
     { name: 'host-key', type: 'string', help: 'OpenSSH ed25519 host key; made with ssh-keygen when missing (default DATA/host_ed25519_key)', metavar: 'PATH' },
@@ -44,6 +45,9 @@ export const jumpSpec: CommandSpec = {
   epilog: 'Users log in with keyboard-interactive: password, then a one-time code.\nExample: drover jump --repo ./fleet --data /var/lib/drover-jump --meta http://127.0.0.1:7070 --meta-token $TOKEN',
 };
 
+/** The exit code of a jump that drained at meta's request: jump/control and the systemd unit restart on it. */
+export const RESTART_EXIT_CODE = 75;
+
 export interface JumpConfig {
   listen: { host: string; port: number };
   dataDir: string;
@@ -77,6 +81,7 @@ export interface JumpConfig {
   shellCommand: string;
   shellUser?: string;
   record: boolean;
+  logLevel?: string;
 }
 
 /** Every option at its default, for programmatic callers (tests, the demo) that override a few. */
@@ -120,6 +125,7 @@ export function toJumpConfig(v: Record<string, unknown>): JumpConfig {
     shellCommand: s('shell-command') ?? '/bin/bash',
     shellUser: s('shell-user'),
     record: v['no-record'] !== true,
+    logLevel: s('log-level'),
   };
 }
 

@@ -212,3 +212,15 @@ export function parseLabels(items: string[]): Record<string, string> {
   }
   return out;
 }
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** `--log-level`, the same for every daemon (default: DROVER_LOG_LEVEL, else info; silent under NODE_ENV=test). */
+export const LOG_LEVEL_OPTION: OptionSpec = {
+  name: 'log-level',
+  type: 'string',
+  metavar: 'LEVEL',
+  env: 'DROVER_LOG_LEVEL',
+  help: 'fatal, error, warn, info (default), debug, trace or silent; JSON lines on stderr, readable lines on a terminal',
+  check: (v) => (LOG_LEVELS.includes(String(v)) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`),
+};

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { loadConfig, parseHostPort, type CommandSpec } from '../lib/config.js';
+import { loadConfig, LOG_LEVEL_OPTION, parseHostPort, type CommandSpec } from '../lib/config.js';
 import { DroverError } from '../lib/errors.js';
 import { parseStoreUrl, type StoreLocation } from './store/store-url.js';
 import { checkCidrs, checkOnOff, checkPublicUrl, checkSize, parseOnOff, parseSize } from './legacy/legacy-settings.js';
@@ -47,6 +47,7 @@ export interface MetaConfig {
   publicUrl: string | null;
   artifactCacheBytes: number;
   git: { token: string | null; username: string | null; password: string | null };
+  logLevel?: string;
 }
 
 const positive = (v: unknown): string | undefined => (typeof v === 'number' && v > 0 ? undefined : 'must be greater than 0');
@@ -60,6 +61,7 @@ export const META_SPEC: CommandSpec = {
     'heartbeats with each device\'s desired document (long poll), records what agents report and shows fleet status.',
   usage: 'drover meta --repo URL|DIR --agent-token TOKEN --admin-token TOKEN [options]',
   options: [
+    LOG_LEVEL_OPTION,
     { name: 'repo', type: 'string', metavar: 'URL|DIR', help: 'fleet repository: an http(s) git URL (cloned and fetched) or a local directory (watched)' },
     { name: 'branch', type: 'string', metavar: 'NAME', default: 'main', help: 'branch of the git repository to follow' },
     { name: 'listen', type: 'string', metavar: 'HOST:PORT', default: '127.0.0.1:7070', help: 'address to listen on', check: (v) => (parseHostPort(String(v)) ? undefined : 'must be HOST:PORT, e.g. 0.0.0.0:7070') },
@@ -152,6 +154,7 @@ export function loadMetaConfig(argv: string[], env: NodeJS.ProcessEnv = process.
     config: {
       repo: repoKind === 'dir' ? resolve(repo!) : repo!,
       repoKind,
+      logLevel: v['log-level'] as string | undefined,
       branch: v.branch as string,
       listen: parseHostPort(v.listen as string)!,
       tls: v['tls-cert'] ? { cert: resolve(v['tls-cert'] as string), key: resolve(v['tls-key'] as string) } : null,

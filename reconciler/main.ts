@@ -1,5 +1,5 @@
 // Wires and starts meta: store → registry → desired state → source → HTTP. The only place that
-// listens; `drover meta` (cli/meta.ts) calls startMeta and closes it on SIGINT/SIGTERM.
+// listens; `drover meta` (cli/meta.ts) runs it with cli/run-daemon.ts.
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { DroverError, errorMessage } from '../lib/errors.js';

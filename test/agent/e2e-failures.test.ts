@@ -48,7 +48,7 @@ before(async () => {
 });
 
 after(async () => {
-  await agent?.stop();
+  await agent?.close();
   for (const v of ['1.0', '2.0', '3.0', '4.0']) if (alive(servicePid(v))) process.kill(servicePid(v), 'SIGKILL');
   await meta?.stop();
   await server?.close();

@@ -38,7 +38,7 @@ before(async () => {
 });
 
 after(async () => {
-  await agent?.stop();
+  await agent?.close();
   for (const v of ['1.0', '1.1']) if (servicePid(v)) try { process.kill(servicePid(v), 'SIGKILL'); } catch { /* gone */ }
   await meta?.stop();
   await server?.close();

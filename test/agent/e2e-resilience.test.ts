@@ -55,7 +55,7 @@ before(async () => {
 });
 
 after(async () => {
-  await agent?.stop();
+  await agent?.close();
   for (const v of VERSIONS) if (alive(servicePid(v))) process.kill(servicePid(v), 'SIGKILL');
   await meta?.stop();
   await server?.close();

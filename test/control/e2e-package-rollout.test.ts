@@ -57,7 +57,7 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all(agents.map((a) => a.stop()));
+  await Promise.all(agents.map((a) => a.close()));
   for (const pid of servicePids()) if (alive(pid)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
   await meta?.stop();
   await server?.close();

@@ -64,7 +64,7 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all(agents.map((a) => a.stop()));
+  await Promise.all(agents.map((a) => a.close()));
   await meta?.stop();
   await git?.close();
   rmSync(tmp, { recursive: true, force: true });

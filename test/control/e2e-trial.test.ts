@@ -62,7 +62,7 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all([...agents.values()].map((a) => a.stop()));
+  await Promise.all([...agents.values()].map((a) => a.close()));
   await meta?.stop();
   await git?.close();
   for (const l of sleeps()) try { process.kill(Number(l.trim().split(/\s+/)[0]), 'SIGKILL'); } catch { /* gone */ }
@@ -98,7 +98,7 @@ describe('control end to end: trial commands', () => {
 
   it('does not run it again after its agent restarts', async () => {
     const old = agents.get('dev-1')!;
-    await old.stop();
+    await old.close();
     const fresh = startAgent('dev-1');
     // The restarted agent heartbeats and reports the journaled result again.
     const before = (await api<{ lastSeen: string }>('/v1/devices/dev-1')).lastSeen;

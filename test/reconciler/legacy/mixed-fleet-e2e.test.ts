@@ -38,7 +38,7 @@ before(async () => {
 });
 
 after(async () => {
-  await agent?.stop();
+  await agent?.close();
   for (const dir of [join(root, 'updater', 'demo', '2.0.0'), join(root, 'updater', 'tool', '0.1.0'), join(root, 'agent', 'packages', 'demo', 'current'), join(root, 'agent', 'packages', 'tool', 'current')]) {
     if (existsSync(join(dir, 'control'))) execFileSync(join(dir, 'control'), ['stop'], { cwd: dir });
   }
