@@ -14,6 +14,7 @@ import { parse as parseYaml } from 'yaml';
 import { createLogger } from '../lib/log.js';
 import { defineCommand } from './command.js';
 import { buildArtifacts, referencedArtifacts, rewriteFleet, serveArtifacts, type BuiltArtifact } from './demo/artifacts.js';
+import type { DemoContext } from './demo/context.js';
 import { startDemoAgent, startDemoMeta } from './demo/processes.js';
 import { converged, fetchDevices, formatDevices, helloServicePid, type DeviceLine } from './demo/status.js';
 
@@ -40,19 +41,6 @@ const spec = {
 };
 
 /** What the steps share. */
-export interface DemoContext {
-  dir: string;
-  fleetDir: string;
-  agentToken: string;
-  adminToken: string;
-  artifactHost?: string;
-  built?: BuiltArtifact[];
-  metaUrl?: string;
-  devices: { id: string; labels: Record<string, string>; root: string }[];
-  /** What to print about the jump server once the fleet is in sync. */
-  jumpLines?: string[];
-  say(line: string): void;
-}
 type Cleanup = () => Promise<void> | void;
 type Step = { name: string; run(ctx: DemoContext): Promise<Cleanup | void> };
 

@@ -7,7 +7,7 @@ import type { Labels } from '../specs/resolve/match-selector.js';
 import { runHostShell } from './host-shell.js';
 import { readLine } from './line-reader.js';
 import { startRecording } from './recordings.js';
-import { connectAndAudit, type SessionContext, type SessionState } from './session.js';
+import { connectAndAudit, type SessionContext, type SessionState } from './connect-and-audit.js';
 
 const MAX_ROUNDS = 1000;
 

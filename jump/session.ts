@@ -1,44 +1,13 @@
 // A session channel after login: `shell` shows the device menu; `exec DEVICE [COMMAND]` goes
 // straight to a device (a shell on it, or one command). pty, window-change and agent
 // forwarding requests are remembered for the device session.
-import type { Connection, ServerChannel, Session } from 'ssh2';
-import type { UserSpec } from '../specs/schema/user.js';
+import type { ServerChannel, Session } from 'ssh2';
 import { mayReach } from './access.js';
-import type { ActivityHandle, ActivityKind } from './activity.js';
-import type { AuditLog } from './audit.js';
-import type { DeviceKeys } from './device-keys.js';
-import { runDeviceSession } from './device-session.js';
-import type { DeviceResolver } from './devices.js';
-import { forwardedAgent } from './forwarded-agent.js';
-import { readLine } from './line-reader.js';
+import { connectAndAudit, type SessionContext, type SessionState } from './connect-and-audit.js';
 import { runMenu } from './menu.js';
-import { startRecording } from './recordings.js';
 import { TermState } from './term.js';
 
-export interface SessionContext {
-  client: Connection;
-  user: UserSpec;
-  from: string;
-  /** Shows what the session does in the status report until `end()`. */
-  activity: (a: { kind: ActivityKind; device: string | null; port?: number }) => ActivityHandle;
-  devices: DeviceResolver;
-  audit: AuditLog;
-  keys: DeviceKeys;
-  dataDir: string;
-  record: boolean;
-  name: string;
-  shellCommand: string;
-  shellUser?: string;
-  touch: () => void;
-  track: (closer: () => void) => () => void;
-  /** Registers an interactive or exec channel (for last messages on shutdown or revocation). */
-  onChannel?: (channel: ServerChannel) => void;
-}
-
-export interface SessionState {
-  term: TermState;
-  agent: boolean;
-}
+export type { SessionContext, SessionState } from './connect-and-audit.js';
 
 export function handleSession(ctx: SessionContext, session: Session): void {
   const state: SessionState = { term: new TermState(), agent: false };
@@ -97,43 +66,4 @@ async function execOnDevice(ctx: SessionContext, state: SessionState, channel: S
   } finally {
     activity.end();
   }
-}
-
-export async function connectAndAudit(ctx: SessionContext, state: SessionState, channel: ServerChannel, device: NonNullable<Awaited<ReturnType<DeviceResolver['resolve']>>>, command: string | undefined, started = Date.now()): Promise<number> {
-  const interactive = command === undefined;
-  const recorder = interactive && ctx.record ? startRecording(ctx.dataDir, ctx.user.name, device.id, state.term) : undefined;
-  let untrack = (): void => undefined;
-  const result = await runDeviceSession({
-    channel,
-    term: state.term,
-    device,
-    username: ctx.user.deviceUser ?? ctx.user.name,
-    agent: state.agent ? forwardedAgent(ctx.client) : undefined,
-    askPassword: async (prompt) => {
-      channel.write(prompt);
-      return readLine(channel, { echo: false, pty: state.term.hasPty });
-    },
-    keys: ctx.keys,
-    recorder,
-    command,
-    touch: ctx.touch,
-    onOpen: (close) => {
-      untrack = ctx.track(close);
-    },
-  });
-  untrack();
-  await recorder?.close();
-  if (result.error) channel.stderr.write(`${ctx.name}: ${device.id}: ${result.error}\r\n`);
-  ctx.audit.write({
-    event: 'session',
-    user: ctx.user.name,
-    from: ctx.from,
-    kind: interactive ? 'device' : 'exec',
-    device: device.id,
-    ...(recorder ? { recording: recorder.path } : {}),
-    durationMs: Date.now() - started,
-    bytesOut: result.bytesOut,
-    ...(result.error ? { error: result.error } : {}),
-  });
-  return result.exitCode ?? (result.error ? 255 : 0);
 }

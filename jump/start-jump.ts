@@ -29,7 +29,7 @@ export interface StartJumpOptions {
   /** Devices besides --devices, e.g. the demo device. */
   devices?: StaticDevices;
   log?: Logger;
-  /** Called when meta asks for a restart, after draining (main.ts exits so the supervisor restarts jump). */
+  /** Called when meta asks for a restart, after draining (cli/jump.ts exits so the supervisor restarts jump). */
   onRestarted?: () => void;
   now?: () => number;
 }

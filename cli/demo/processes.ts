@@ -5,7 +5,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createLogger } from '../../lib/log.js';
-import type { DemoContext } from '../demo.js';
+import type { DemoContext } from './context.js';
 
 export async function startDemoMeta(ctx: DemoContext): Promise<{ url: string; close(): Promise<void> }> {
   const { loadMetaConfig } = await import('../../reconciler/config.js');
