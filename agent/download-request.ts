@@ -95,13 +95,3 @@ export async function httpGet(opts: GetOptions): Promise<GetResponse> {
     }
   }
 }
-
-/** Short description of a URL for messages and logs: no credentials, no query string. */
-export function describeUrl(raw: string): string {
-  try {
-    const u = new URL(raw);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return '(invalid URL)';
-  }
-}

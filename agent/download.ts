@@ -9,9 +9,11 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { DroverError } from '../lib/errors.js';
+import { redactUrl } from '../lib/redact-url.js';
 import { diskFullError, ensureFree, fsCauseCode, isDiskFull } from './disk-space.js';
-import { describeUrl, httpGet, isTransferError, transferError, type GetOptions } from './download-request.js';
+import { httpGet, isTransferError, transferError, type GetOptions } from './download-request.js';
 import { Digests, HashingFileSink } from './download-sink.js';
+import { backoffMs } from '../lib/backoff.js';
 
 export interface DownloadOptions {
   url: string;
@@ -112,12 +114,6 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 const abortedError = () => new DroverError('DOWNLOAD_ABORTED', 'download aborted');
 
-/** Full jitter between half and all of the exponential delay. */
-export function backoffDelay(retry: number, baseMs: number, maxMs: number): number {
-  const exp = Math.min(maxMs, baseMs * 2 ** retry);
-  return Math.round(exp / 2 + Math.random() * (exp / 2));
-}
-
 /** Content-Range: bytes START-END/TOTAL → { start, total }. */
 function parseContentRange(h: string | undefined): { start: number; total: number | null } | null {
   const m = /^bytes\s+(\d+)-(\d+)\/(\d+|\*)$/i.exec(h?.trim() ?? '');
@@ -128,7 +124,7 @@ function parseContentRange(h: string | undefined): { start: number; total: numbe
 export async function downloadVerified(opts: DownloadOptions): Promise<DownloadResult> {
   const expected = checkExpected(opts.expected);
   const part = `${opts.dest}.part`;
-  const where = describeUrl(opts.url);
+  const where = redactUrl(opts.url);
   await mkdir(dirname(opts.dest), { recursive: true });
   const url = new URL(opts.url);
   if (url.protocol === 'file:') return copyFile(opts, fileURLToPath(url), part, expected);
@@ -142,7 +138,7 @@ export async function downloadVerified(opts: DownloadOptions): Promise<DownloadR
   const progress: { received: number; total: number | null } = { received: 0, total: null };
   while (attempts < maxAttempts) {
     if (opts.signal?.aborted) throw abortedError();
-    if (attempts > 0) await sleep(backoffDelay(attempts - 1, opts.backoffMs ?? 500, opts.backoffMaxMs ?? 10_000), opts.signal);
+    if (attempts > 0) await sleep(backoffMs(attempts, { baseMs: opts.backoffMs ?? 500, maxMs: opts.backoffMaxMs ?? 10_000 }), opts.signal);
     attempts++;
     let existing = await sizeOf(part);
     if (existing > opts.maxBytes) {
@@ -196,7 +192,7 @@ export async function downloadVerified(opts: DownloadOptions): Promise<DownloadR
       } else {
         res.resume();
         const retryable = status >= 500 || status === 408 || status === 429;
-        throw transferError(`HTTP ${status} from ${describeUrl(got.url)}`, retryable);
+        throw transferError(`HTTP ${status} from ${redactUrl(got.url)}`, retryable);
       }
       if (total !== null && total > opts.maxBytes) {
         res.destroy();
@@ -282,7 +278,7 @@ async function finish(opts: DownloadOptions, part: string, digests: Digests, byt
   if (expected.md5 && expected.md5 !== md5) bad.push(`md5 expected ${expected.md5}, got ${md5}`);
   if (bad.length > 0) {
     await rm(part, { force: true });
-    throw new DroverError('CHECKSUM_MISMATCH', `checksum mismatch for ${describeUrl(opts.url)} (${bytes} bytes): ${bad.join('; ')}`, {
+    throw new DroverError('CHECKSUM_MISMATCH', `checksum mismatch for ${redactUrl(opts.url)} (${bytes} bytes): ${bad.join('; ')}`, {
       details: { expected, got: { sha256, md5 }, bytes },
     });
   }

@@ -10,6 +10,7 @@ import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { HeartbeatResponseSchema, PROTOCOL_VERSION, type HeartbeatRequestInput, type HeartbeatResponse } from '../specs/wire/index.js';
+import { backoffMs, jittered } from '../lib/backoff.js';
 
 export interface HeartbeatLoopOptions {
   /** Meta's base URL, or several metas sharing one database (tried in order, failing over). */
@@ -43,15 +44,6 @@ export interface HeartbeatLoop {
   readonly metaUrl: string;
 }
 
-/** Exponential backoff with "equal jitter": between half and all of min(max, base·2^(n-1)). */
-export function backoffMs(failures: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, failures - 1));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
-}
-
-export function jittered(ms: number, jitter: number, random: () => number = Math.random): number {
-  return Math.max(0, Math.round(ms * (1 + jitter * (2 * random() - 1))));
-}
 
 /** Largest heartbeat answer read (a desired document of a big device fits easily). */
 const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
@@ -154,7 +146,7 @@ export function createHeartbeatLoop(o: HeartbeatLoopOptions): HeartbeatLoop {
         current = (current + 1) % urls.length;
         // Every URL gets one try before the backoff; the backoff grows with whole rounds of failures.
         const rounds = Math.floor(stats.consecutiveFailures / urls.length);
-        const delay = stats.consecutiveFailures % urls.length === 0 ? backoffMs(rounds, o.backoff.baseMs, o.backoff.maxMs, random) : MIN_GAP_MS;
+        const delay = stats.consecutiveFailures % urls.length === 0 ? backoffMs(rounds, o.backoff, random) : MIN_GAP_MS;
         o.log.warn(
           { err: stats.lastError, failures: stats.consecutiveFailures, retryInMs: delay, ...(urls.length > 1 ? { meta: failed, next: urls[current] } : {}) },
           'heartbeat failed; keeping the last desired state',

@@ -10,6 +10,7 @@ import type { Logger } from '../lib/log.js';
 import { groupAlive, killProcessGroup } from '../control/run-bounded.js';
 import type { DesiredPackage } from '../specs/wire/desired.js';
 import type { SupervisedRecord } from './local-state.js';
+import { backoffMs } from '../lib/backoff.js';
 
 export type RunSpec = NonNullable<DesiredPackage['run']>;
 export interface LastExit { code: number | null; signal: string | null; at: string }
@@ -141,7 +142,7 @@ export class Supervisor {
     if (e.stopping) return;
     const ranMs = Date.now() - e.startedAt;
     e.consecutive = ranMs >= STABLE_MS ? 0 : e.consecutive + 1;
-    const delay = Math.min(e.run.maxRestartBackoffMs, e.run.restartBackoffMs * 2 ** Math.max(0, e.consecutive - 1));
+    const delay = backoffMs(e.consecutive, { baseMs: e.run.restartBackoffMs, maxMs: e.run.maxRestartBackoffMs });
     this.opts.log.warn({ pkg: e.name, code, signal, error, restartInMs: delay }, 'supervised process exited; restarting');
     this.opts.onChange(e.name, null);
     e.pid = 0;

@@ -6,6 +6,7 @@ import type { Logger } from '../lib/log.js';
 import type { FetchLike } from '../lib/tls-fetch.js';
 import type { Activity } from './activity.js';
 import type { AuditRecord } from './audit.js';
+import { backoffMs } from '../lib/backoff.js';
 
 export interface JumpStatus {
   name: string;
@@ -46,6 +47,7 @@ export class MetaReporter {
   private timer: NodeJS.Timeout | undefined;
   lastError: string | undefined;
   private restartAsked = false;
+  private failures = 0;
 
   constructor(
     private readonly opts: {
@@ -90,8 +92,10 @@ export class MetaReporter {
 
   start(): void {
     const tick = (): void => {
-      void this.reportOnce().finally(() => {
-        if (this.timer) this.timer = setTimeout(tick, this.opts.intervalMs);
+      void this.reportOnce().then((answer) => {
+        this.failures = answer ? 0 : this.failures + 1;
+        const delay = this.failures ? backoffMs(this.failures, { baseMs: 1000, maxMs: this.opts.intervalMs }) : this.opts.intervalMs;
+        if (this.timer) this.timer = setTimeout(tick, delay);
       });
     };
     this.timer = setTimeout(tick, 0);

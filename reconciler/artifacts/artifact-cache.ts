@@ -7,7 +7,8 @@ import { DroverError, errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { ArtifactEntry, ArtifactKey } from './artifact-index.js';
 import type { ArtifactStore, Lease } from './artifact-store.js';
-import { fetchToFile, redactUrl, type FetchedFile } from './fetch-upstream.js';
+import { redactUrl } from '../../lib/redact-url.js';
+import { fetchToFile, type FetchedFile } from './fetch-upstream.js';
 
 export interface ArtifactCacheOptions {
   store: ArtifactStore;

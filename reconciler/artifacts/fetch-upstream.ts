@@ -22,20 +22,6 @@ export interface FetchOptions {
   signal?: AbortSignal;
 }
 
-/** A URL without its credentials, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.username || u.password) {
-      u.username = '';
-      u.password = '';
-    }
-    u.search = u.search ? '?…' : '';
-    return u.toString();
-  } catch {
-    return '(invalid URL)';
-  }
-}
 
 export async function fetchToFile(url: string, dest: string, opts: FetchOptions): Promise<FetchedFile> {
   const sha = createHash('sha256');

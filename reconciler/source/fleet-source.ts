@@ -23,21 +23,3 @@ export interface FleetSource {
   close(): Promise<void>;
 }
 
-/** Removes credentials from a URL before it is logged or shown. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.username || u.password) {
-      u.username = '***';
-      u.password = '';
-    }
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//***@');
-  }
-}
-
-/** Exponential backoff: 1 s, 2 s, 4 s … capped at `max`. */
-export function backoffMs(failures: number, max: number): number {
-  return Math.min(max, 1000 * 2 ** Math.max(0, failures - 1));
-}

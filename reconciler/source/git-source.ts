@@ -10,7 +10,9 @@ import { errorMessage } from '../../lib/errors.js';
 import { gitTreeReader } from '../../lib/git-tree-reader.js';
 import type { Logger } from '../../lib/log.js';
 import type { MetaMetrics } from '../metrics/metrics.js';
-import { backoffMs, redactUrl, type FleetSource, type SourceStatus } from './fleet-source.js';
+import { backoffMs } from '../../lib/backoff.js';
+import { redactUrl } from '../../lib/redact-url.js';
+import type { FleetSource, SourceStatus } from './fleet-source.js';
 import type { RevisionApplier } from './revision-applier.js';
 
 export interface GitSourceOptions {
@@ -91,7 +93,7 @@ export function createGitSource(opts: GitSourceOptions): FleetSource {
   function schedule(): void {
     if (closed) return;
     if (timer) clearTimeout(timer);
-    const delay = st.consecutiveFailures > 0 ? Math.min(opts.intervalMs, backoffMs(st.consecutiveFailures, opts.intervalMs)) : opts.intervalMs;
+    const delay = st.consecutiveFailures > 0 ? backoffMs(st.consecutiveFailures, { baseMs: 1000, maxMs: opts.intervalMs }) : opts.intervalMs;
     st.nextFetchAt = new Date(Date.now() + delay).toISOString();
     timer = setTimeout(() => void run(), delay);
     timer.unref();

@@ -2,24 +2,10 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { backoffMs, createHeartbeatLoop, jittered } from '../../agent/heartbeat-loop.js';
+import { createHeartbeatLoop } from '../../agent/heartbeat-loop.js';
 import { silentLogger } from '../../lib/log.js';
 import type { HeartbeatResponse } from '../../specs/wire/heartbeat.js';
 import { waitFor } from './fixtures.js';
-
-describe('backoff and jitter', () => {
-  it('doubles up to the cap, between half and all of it', () => {
-    const table: [number, number, number][] = [
-      [1, 0, 500], [1, 1, 1000], [2, 1, 2000], [3, 0, 2000], [10, 1, 30_000], [50, 1, 30_000],
-    ];
-    for (const [failures, r, want] of table) assert.equal(backoffMs(failures, 1000, 30_000, () => r), want, `failures=${failures} r=${r}`);
-  });
-  it('jitters around the interval', () => {
-    assert.equal(jittered(1000, 0.1, () => 0), 900);
-    assert.equal(jittered(1000, 0.1, () => 1), 1100);
-    assert.equal(jittered(1000, 0.1, () => 0.5), 1000);
-  });
-});
 
 async function fakeMeta(handler: (req: IncomingMessage, body: any, res: ServerResponse) => void) {
   const server = createServer((req, res) => {

@@ -1,0 +1,15 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { redactUrl } from '../../lib/redact-url.js';
+
+it('keeps no credentials, query or fragment', () => {
+  const table: [string, string][] = [
+    ['https://git.example/fleet.git', 'https://git.example/fleet.git'],
+    ['https://bob:s3cret@git.example/fleet.git', 'https://***@git.example/fleet.git'],
+    ['https://token@git.example:8443/f', 'https://***@git.example:8443/f'],
+    ['http://mirror.example/a.tgz?sig=abc&t=1#x', 'http://mirror.example/a.tgz?…'],
+    ['file:///srv/a.tgz', 'file:///srv/a.tgz'],
+    ['not a url user:pw@host', '(invalid URL)'],
+  ];
+  for (const [raw, want] of table) assert.equal(redactUrl(raw), want, raw);
+});
