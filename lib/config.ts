@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
 import { formatDuration, parseDuration } from '../specs/schema/duration.js';
+import type { CommandSpec, OptionSpec } from './config-spec.js';
 import { DroverError } from './errors.js';
 import { applySecretFiles, withSecretFileOptions } from './secret-file.js';
 
@@ -13,35 +14,7 @@ import { applySecretFiles, withSecretFileOptions } from './secret-file.js';
 // keeps its memory for the work.
 const parseYaml = (text: string): unknown => (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
 
-export type OptionType = 'string' | 'boolean' | 'number' | 'duration' | 'list';
-
-export interface OptionSpec {
-  /** Flag name in kebab case, e.g. `agent-token`. */
-  name: string;
-  type: OptionType;
-  help: string;
-  /** Default value, already in its parsed form (durations in ms, lists as arrays). */
-  default?: unknown;
-  /** Environment variable; defaults to DROVER_<NAME_IN_UPPER_SNAKE>. Set to false for none. */
-  env?: string | false;
-  /** A secret is never echoed back in errors or help. */
-  secret?: boolean;
-  /** One-letter alias. */
-  short?: string;
-  /** Placeholder in help, e.g. HOST:PORT. */
-  metavar?: string;
-  /** Extra validation; return an error message or undefined. */
-  check?: (value: unknown) => string | undefined;
-}
-
-export interface CommandSpec {
-  command: string;
-  summary: string;
-  usage?: string;
-  options: OptionSpec[];
-  /** Extra help text shown after the options. */
-  epilog?: string;
-}
+export type { CommandSpec, OptionSpec, OptionType } from './config-spec.js';
 
 export interface LoadedConfig {
   values: Record<string, unknown>;

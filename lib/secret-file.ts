@@ -5,7 +5,7 @@
 // again on SIGHUP by loading their configuration again.
 import { readFileSync } from 'node:fs';
 import { DroverError } from './errors.js';
-import type { CommandSpec, OptionSpec } from './config.js';
+import type { CommandSpec, OptionSpec } from './config-spec.js';
 
 export const fileOptionName = (opt: OptionSpec): string => `${opt.name}-file`;
 

@@ -7,13 +7,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-// Back edges being removed by work in progress (rollouts moving to reconciler/rollouts/). An entry
-// that no longer occurs is an error too, so this list only shrinks.
-const KNOWN = new Set([
-  'control/rollout/install-rollout-gate.ts -> reconciler/deps.ts',
-  'control/rollout/rollout-views.ts -> reconciler/store/store.ts',
-]);
-
 const RANK = { specs: 0, lib: 1, control: 2, reconciler: 3, agent: 3, jump: 3, cli: 4 };
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s+(?:type\s+)?[^'"]*?from\s+['"](\.[^'"]+)['"]|\bimport\(\s*['"](\.[^'"]+)['"]\s*\)/g;
 
@@ -74,12 +67,7 @@ export function cycles(graph) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const graph = importGraph();
-  const back = backEdges(graph);
-  const problems = [
-    ...back.filter((e) => !KNOWN.has(e)).map((e) => `against the folder order: ${e}`),
-    ...[...KNOWN].filter((e) => !back.includes(e)).map((e) => `fixed, remove it from KNOWN in scripts/check-imports.mjs: ${e}`),
-    ...cycles(graph).map((c) => `cycle: ${c}`),
-  ];
+  const problems = [...backEdges(graph).map((e) => `against the folder order: ${e}`), ...cycles(graph).map((c) => `cycle: ${c}`)];
   for (const p of problems) console.log(p);
   if (problems.length) console.log(`\n${problems.length} import problem(s): imports run one way: specs <- lib <- control <- reconciler | agent | jump <- cli`);
   process.exit(problems.length ? 1 : 0);
