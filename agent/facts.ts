@@ -1,7 +1,7 @@
 // What the agent tells meta about the device: os, arch, addresses (so meta and jump know how
 // to reach it), the agent's version.
 import { hostname, networkInterfaces, release, type as osType } from 'node:os';
-import { DROVER_VERSION } from '../lib/version.js';
+import { DROVER_COMMIT, DROVER_VERSION } from '../lib/version.js';
 import type { DeviceFacts } from '../specs/wire/heartbeat.js';
 
 /** Non-internal addresses, IPv4 first, at most 64. */
@@ -24,6 +24,7 @@ export function collectFacts(extra: { sshPort?: number } = {}): DeviceFacts {
     arch: process.arch,
     addresses: deviceAddresses(),
     agentVersion: DROVER_VERSION,
+    agentCommit: DROVER_COMMIT,
     hostname: hostname().slice(0, 256),
     node: process.version,
     ...(extra.sshPort ? { sshPort: extra.sshPort } : {}),

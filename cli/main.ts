@@ -1,6 +1,7 @@
 // `drover COMMAND [options]`: dispatches to the subcommand modules, loaded on demand so that
 // `drover validate` does not pay for the SSH or HTTP stacks.
 import { DroverError, errorMessage } from '../lib/errors.js';
+import { explainMissingOptional } from '../lib/optional-module.js';
 import type { CliCommand } from './command.js';
 
 type Loader = () => Promise<{ command: CliCommand }>;
@@ -45,8 +46,8 @@ export async function main(argv: string[]): Promise<number> {
     return name ? 0 : 2;
   }
   if (name === '--version' || name === 'version') {
-    const { DROVER_VERSION } = await import('../lib/version.js');
-    process.stdout.write(`drover ${DROVER_VERSION}\n`);
+    const { BUILD_INFO } = await import('../lib/version.js');
+    process.stdout.write(`drover ${BUILD_INFO.version} (commit ${BUILD_INFO.commit})\n`);
     return 0;
   }
   const entry = COMMANDS[name];
@@ -65,7 +66,9 @@ if (isEntry) {
       process.exitCode = code;
     },
     (err: unknown) => {
-      if (err instanceof DroverError && err.kind === 'stalled') process.stderr.write(`drover: ${err.message}\n`);
+      const missing = explainMissingOptional(err);
+      if (missing) process.stderr.write(`drover: ${missing}\n`);
+      else if (err instanceof DroverError && err.kind === 'stalled') process.stderr.write(`drover: ${err.message}\n`);
       else process.stderr.write(`drover: ${err instanceof Error && process.env.DROVER_DEBUG ? err.stack : errorMessage(err)}\n`);
       process.exitCode = err instanceof DroverError && err.code === 'CONFIG_INVALID' ? 2 : 1;
     },

@@ -6,6 +6,7 @@ export interface StatusRow {
   revision: string | null;
   lastSeen: string | null;
   drift: number;
+  agentVersion?: string | null;
 }
 
 export function ago(iso: string | null, now: number): string {
@@ -18,8 +19,8 @@ export function ago(iso: string | null, now: number): string {
 }
 
 export function formatStatusTable(rows: readonly StatusRow[], now: number): string {
-  const header = ['DEVICE', 'CONDITION', 'REASON', 'REVISION', 'LAST SEEN', 'DRIFT'];
-  const cells = rows.map((r) => [r.id, r.condition, r.reason, r.revision ? r.revision.slice(0, 12) : '-', ago(r.lastSeen, now), String(r.drift)]);
+  const header = ['DEVICE', 'CONDITION', 'REASON', 'REVISION', 'LAST SEEN', 'AGENT', 'DRIFT'];
+  const cells = rows.map((r) => [r.id, r.condition, r.reason, r.revision ? r.revision.slice(0, 12) : '-', ago(r.lastSeen, now), r.agentVersion ?? '-', String(r.drift)]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]): string => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(header), ...cells.map(line)].join('\n') + '\n';

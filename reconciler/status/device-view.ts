@@ -26,6 +26,18 @@ export interface DeviceSummary {
   revision: string | null;
   /** Packages whose reported version or state differ from the desired. */
   drift: number;
+  /** The agent's version and the commit it was built from, as it reported them (facts). */
+  agentVersion: string | null;
+  agentCommit: string | null;
+}
+
+function agentBuild(record: DeviceRecord | undefined): { agentVersion: string | null; agentCommit: string | null } {
+  if (!record) return { agentVersion: null, agentCommit: null };
+  const f = JSON.parse(record.facts) as Record<string, unknown>;
+  return {
+    agentVersion: typeof f.agentVersion === 'string' ? f.agentVersion : null,
+    agentCommit: typeof f.agentCommit === 'string' ? f.agentCommit : null,
+  };
 }
 
 export function summarize(deps: MetaDeps, id: string, record: DeviceRecord | undefined, now: number): DeviceSummary {
@@ -48,6 +60,7 @@ export function summarize(deps: MetaDeps, id: string, record: DeviceRecord | und
     desiredEtag: entry?.etag ?? null,
     revision: entry && record?.appliedEtag === entry.etag ? entry.revision : null,
     drift: record ? comparePackages(entry?.document ?? null, packages, { stoppedMayBeAbsent: isLegacyRecord(record) }).filter((c) => !c.inSync).length : (entry?.document.packages.length ?? 0),
+    ...agentBuild(record),
   };
 }
 

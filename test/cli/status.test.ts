@@ -37,10 +37,10 @@ test('drover status prints the fleet as a table', async () => {
   assert.equal(res.code, 0, res.stderr);
   const lines = res.stdout.trim().split('\n');
   assert.match(lines[0]!, /^revision dir-[0-9a-f]{8}.*1 InSync, 0 Progressing, 1 Failed, 1 Offline/);
-  assert.match(lines[1]!, /^DEVICE\s+CONDITION\s+REASON\s+REVISION\s+LAST SEEN\s+DRIFT$/);
-  assert.match(res.stdout, /dev-001\s+Failed\s+PackageFailed\s+-\s+\d+s ago\s+2/);
-  assert.match(res.stdout, /dev-002\s+Offline\s+NeverSeen\s+-\s+never\s+2/);
-  assert.match(res.stdout, /dev-003\s+InSync\s+Converged\s+dir-[0-9a-f]{8}\s+\d+s ago\s+0/);
+  assert.match(lines[1]!, /^DEVICE\s+CONDITION\s+REASON\s+REVISION\s+LAST SEEN\s+AGENT\s+DRIFT$/);
+  assert.match(res.stdout, /dev-001\s+Failed\s+PackageFailed\s+-\s+\d+s ago\s+\S+\s+2/);
+  assert.match(res.stdout, /dev-002\s+Offline\s+NeverSeen\s+-\s+never\s+-\s+2/);
+  assert.match(res.stdout, /dev-003\s+InSync\s+Converged\s+dir-[0-9a-f]{8}\s+\d+s ago\s+\S+\s+0/);
 });
 
 test('drover status --json with a condition filter', async () => {
@@ -59,8 +59,8 @@ test('drover status with a wrong token says so', async () => {
 
 test('formatStatusTable aligns columns', () => {
   const now = Date.parse('2026-01-01T00:10:00Z');
-  const out = formatStatusTable([{ id: 'a', condition: 'InSync', reason: 'Converged', revision: '0123456789abcdef', lastSeen: '2026-01-01T00:09:30Z', drift: 0 }], now);
-  assert.equal(out, 'DEVICE  CONDITION  REASON     REVISION      LAST SEEN  DRIFT\na       InSync     Converged  0123456789ab  30s ago    0\n');
+  const out = formatStatusTable([{ id: 'a', condition: 'InSync', reason: 'Converged', revision: '0123456789abcdef', lastSeen: '2026-01-01T00:09:30Z', drift: 0, agentVersion: '0.2.0' }], now);
+  assert.equal(out, 'DEVICE  CONDITION  REASON     REVISION      LAST SEEN  AGENT  DRIFT\na       InSync     Converged  0123456789ab  30s ago    0.2.0  0\n');
   assert.equal(ago('2026-01-01T00:00:00Z', now), '10m ago');
   assert.equal(ago(null, now), 'never');
 });
