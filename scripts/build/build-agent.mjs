@@ -20,14 +20,15 @@ const lazyRequire = {
   },
 };
 
-export async function buildAgent({ out = join(ROOT, 'dist/drover-agent.mjs'), info = buildInfo() } = {}) {
+/** format 'esm' (the .mjs run by node) or 'cjs' (the main script of the standalone binary: Node's SEA runs CommonJS). */
+export async function buildAgent({ out = join(ROOT, 'dist/drover-agent.mjs'), info = buildInfo(), format = 'esm' } = {}) {
   const { build } = await import('esbuild');
   const result = await build({
     entryPoints: [join(ROOT, 'cli/agent-bundle.ts')],
     outfile: out,
     bundle: true,
     platform: 'node',
-    format: 'esm',
+    format,
     target: 'node20',
     minify: true,
     keepNames: true,
@@ -38,8 +39,7 @@ export async function buildAgent({ out = join(ROOT, 'dist/drover-agent.mjs'), in
     banner: {
       js: [
         `// drover-agent ${info.version} (commit ${info.commit}): the drover device agent in one file. Run: node drover-agent.mjs --help`,
-        "import { createRequire as __droverCreateRequire } from 'node:module';",
-        'const require = __droverCreateRequire(import.meta.url);',
+        ...(format === 'esm' ? ["import { createRequire as __droverCreateRequire } from 'node:module';", 'const require = __droverCreateRequire(import.meta.url);'] : []),
       ].join('\n'),
     },
     plugins: [lazyRequire],
