@@ -25,6 +25,7 @@ export const ROUTES: RoutePlugin[] = [
   async (app, deps) => (await import('./routes/legacy.js')).legacyRoutes(app, deps),
   async (app, deps) => (await import('./routes/commands.js')).commandsRoutes(app, deps),
   async (app, deps) => (await import('./routes/dashboard.js')).dashboardRoutes(app, deps),
+  async (app, deps) => (await import('./agent-builds/agent-routes.js')).agentRoutes(app, deps),
 ];
 
 const EXEMPT_FROM_LOAD_GUARD = /^\/(healthz|readyz|metrics)(\?|$)/;

@@ -46,6 +46,8 @@ export interface MetaConfig {
   legacyAllow: string[];
   publicUrl: string | null;
   artifactCacheBytes: number;
+  /** Folder of the agent builds served at /v1/agent; null: this installation's dist/. */
+  agentDir?: string | null;
   git: { token: string | null; username: string | null; password: string | null };
   logLevel?: string;
 }
@@ -95,6 +97,7 @@ export const META_SPEC: CommandSpec = {
     { name: 'legacy-allow', type: 'list', metavar: 'CIDR[,CIDR]', default: ['127.0.0.0/8', '::1/128'], help: 'networks legacy updaters may connect from (they send no token)', check: checkCidrs },
     { name: 'public-url', type: 'string', metavar: 'URL', help: 'base URL devices reach meta at, for the artifact URLs of legacy answers (default: the request\'s Host)', check: checkPublicUrl },
     { name: 'artifact-cache-size', type: 'string', metavar: 'SIZE', default: '10G', help: 'size cap of the artifact cache in <data>/artifacts (least recently used files are evicted)', check: checkSize },
+    { name: 'agent-dir', type: 'string', metavar: 'DIR', help: 'folder of the agent builds served at /v1/agent (drover-agent.mjs, drover-agent-linux-x64); default: the dist/ folder of this installation' },
   ],
   epilog:
     'Secrets (tokens, passwords) are never logged; prefer passing them through the environment or the config file.\n' +
@@ -183,6 +186,7 @@ export function loadMetaConfig(argv: string[], env: NodeJS.ProcessEnv = process.
       legacyAllow: v['legacy-allow'] as string[],
       publicUrl: (v['public-url'] as string | undefined) ?? null,
       artifactCacheBytes: parseSize(v['artifact-cache-size'] as string)!,
+      agentDir: v['agent-dir'] ? resolve(v['agent-dir'] as string) : null,
       git: {
         token: (v['git-token'] as string | undefined) ?? null,
         username: (v['git-username'] as string | undefined) ?? null,

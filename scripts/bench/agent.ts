@@ -1,10 +1,12 @@
 // Benchmark of the agent process: a real meta (in this process) on a small fleet (hello-service
 // through its control script, metrics-exporter supervised), one `drover agent` child process;
 // prints the time to converge and the agent's idle RSS once converged (aim: < 60 MB), from the
-// built dist/ when present (as installed) and through tsx otherwise.
+// built dist/ when present (as installed) and through tsx otherwise; then the same for the one-file
+// agent (dist/drover-agent.mjs, run by node from an empty folder) and the standalone binary
+// (dist/drover-agent-<platform>-<arch>, built with build:sea when missing), with their sizes.
 // Run: npm run bench:agent (or node --import tsx scripts/bench/agent.ts).
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -22,7 +24,33 @@ function rssKb(pid: number): { rss: number; hwm: number } {
   return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
 }
 
+interface Form {
+  label: string;
+  cmd: string;
+  args: string[];
+  cwd?: string;
+}
+
 export async function run(): Promise<void> {
+  const dist = join(ROOT, 'dist/cli/main.js');
+  const forms: Form[] = [{ label: `drover agent (${existsSync(dist) ? 'dist' : 'tsx'})`, cmd: process.execPath, args: existsSync(dist) ? [dist, 'agent'] : ['--import', 'tsx', join(ROOT, 'cli/main.ts'), 'agent'] }];
+  const alone = mkdtempSync(join(tmpdir(), 'drover-bench-alone-'));
+  try {
+    const bundle = join(alone, 'drover-agent.mjs');
+    execFileSync(process.execPath, [join(ROOT, 'scripts/build/build-agent.mjs'), '--out', bundle], { stdio: 'pipe' });
+    console.log(`one-file agent: ${(statSync(bundle).size / 1024).toFixed(0)} KiB (aim < 2048 KiB)`);
+    forms.push({ label: 'node drover-agent.mjs', cmd: process.execPath, args: [bundle], cwd: alone });
+    const binary = join(ROOT, `dist/drover-agent-${process.platform}-${process.arch}`);
+    if (!existsSync(binary)) execFileSync(process.execPath, [join(ROOT, 'scripts/build/build-sea.mjs')], { stdio: 'pipe' });
+    console.log(`standalone binary: ${(statSync(binary).size / 1024 / 1024).toFixed(1)} MiB (node ${process.version} included)`);
+    forms.push({ label: 'drover-agent binary', cmd: binary, args: [], cwd: alone });
+    for (const form of forms) await runForm(form);
+  } finally {
+    rmSync(alone, { recursive: true, force: true });
+  }
+}
+
+async function runForm(form: Form): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'drover-bench-agent-'));
   const art = join(dir, 'artifacts');
   mkdirSync(art);
@@ -38,11 +66,10 @@ export async function run(): Promise<void> {
   const { config } = loadMetaConfig(['--repo', fleet, '--data', join(dir, 'meta'), '--listen', '127.0.0.1:0', '--agent-token', token, '--admin-token', `${token}-admin`], {});
   const meta = await startMeta(config!, { log: silentLogger() });
 
-  const dist = join(ROOT, 'dist/cli/main.js');
-  const entry = existsSync(dist) ? [dist] : ['--import', 'tsx', join(ROOT, 'cli/main.ts')];
   const root = join(dir, 'root');
   const t0 = Date.now();
-  const child = spawn(process.execPath, [...entry, 'agent', '--meta', meta.url, '--token', token, '--root', root, '--id', 'bench-1', '--initial-delay', '0', '--stop-on-exit'], {
+  const child = spawn(form.cmd, [...form.args, '--meta', meta.url, '--token', token, '--root', root, '--id', 'bench-1', '--initial-delay', '0', '--stop-on-exit'], {
+    cwd: form.cwd,
     env: { ...process.env, DROVER_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -69,8 +96,8 @@ export async function run(): Promise<void> {
     }
     samples.sort((a, b) => a - b);
     const { hwm } = rssKb(child.pid!);
-    console.log(`agent (${existsSync(dist) ? 'dist' : 'tsx'}): converged to 2 packages in ${convergedMs} ms from process start`);
-    console.log(`agent idle RSS: median ${(samples[2]! / 1024).toFixed(1)} MB (min ${(samples[0]! / 1024).toFixed(1)}, max ${(samples[4]! / 1024).toFixed(1)}), peak ${(hwm / 1024).toFixed(1)} MB  (aim < 60 MB)`);
+    console.log(`${form.label}: converged to 2 packages in ${convergedMs} ms from process start`);
+    console.log(`${form.label}: idle RSS: median ${(samples[2]! / 1024).toFixed(1)} MB (min ${(samples[0]! / 1024).toFixed(1)}, max ${(samples[4]! / 1024).toFixed(1)}), peak ${(hwm / 1024).toFixed(1)} MB  (aim < 60 MB)`);
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));

@@ -3,6 +3,7 @@
 // against a real meta, reports the version compiled into it, and maps no native module.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +29,7 @@ before(async () => {
   server = await startArtifactServer(art);
   const fleet = join(tmp, 'fleet');
   writeFleet(fleet, { 'packages/app.yaml': packageYaml({ name: 'app', version: '1.0', url: `${server.url}/app-1.0.tar.gz`, sha256: b.sha256, pidFile: 'run.pid' }) });
-  meta = await startMetaInProcess({ repo: fleet, args: ['--debounce', '100ms'] });
+  meta = await startMetaInProcess({ repo: fleet, args: ['--debounce', '100ms', '--agent-dir', alone] });
 });
 
 after(async () => {
@@ -63,5 +64,25 @@ describe('the one-file agent', () => {
     const maps = readFileSync(`/proc/${agent.child.pid}/maps`, 'utf8');
     assert.doesNotMatch(maps, /\.node$/m, 'no native module is loaded');
     assert.doesNotMatch(maps, /node_modules/);
+  });
+
+  it('is served by meta with its sha256; the two lines of docs/install-agent.md download and verify it', async () => {
+    const index = (await (await fetch(`${meta.url}/v1/agent`)).json()) as any;
+    const sha256 = createHash('sha256').update(readFileSync(bundle)).digest('hex');
+    assert.equal(index.version, '9.8.7-bundle');
+    assert.deepEqual(index.files.find((f: { name: string }) => f.name === 'drover-agent.mjs'), { name: 'drover-agent.mjs', size: statSync(bundle).size, sha256, url: '/v1/agent/drover-agent.mjs' });
+    const res = await fetch(`${meta.url}/v1/agent/drover-agent.mjs`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-checksum-sha256'), sha256);
+    assert.equal(createHash('sha256').update(Buffer.from(await res.arrayBuffer())).digest('hex'), sha256);
+    for (const bad of ['nope.mjs', '..%2Fpackage.json', 'drover-agent.mjs.md5']) assert.equal((await fetch(`${meta.url}/v1/agent/${bad}`)).status, 404, bad);
+    // The documented lines, with curl and sha256sum, in an empty folder.
+    const doc = readFileSync(join(ROOT, 'docs/install-agent.md'), 'utf8');
+    const lines = /```sh\n(curl[^\n]+\n[^\n]+sha256sum[^\n]+)\n/.exec(doc)?.[1];
+    assert.ok(lines, 'docs/install-agent.md shows the download and verify lines');
+    const dest = join(tmp, 'installed');
+    mkdirSync(dest);
+    execFileSync('sh', ['-ec', lines.replaceAll('https://meta.example:7070', meta.url)], { cwd: dest, stdio: 'pipe' });
+    assert.equal(createHash('sha256').update(readFileSync(join(dest, 'drover-agent.mjs'))).digest('hex'), sha256);
   });
 });
