@@ -2,11 +2,12 @@
 // empty folder (no node_modules) and run with plain `node`, it reads a YAML config file, converges
 // against a real meta, reports the version compiled into it, and maps no native module.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { packageYaml, writeFleet } from '../agent/agent-process.js';
 import { alive, buildPackage, controlScript, ROOT, waitFor } from '../agent/fixtures.js';
@@ -82,7 +83,8 @@ describe('the one-file agent', () => {
     assert.ok(lines, 'docs/install-agent.md shows the download and verify lines');
     const dest = join(tmp, 'installed');
     mkdirSync(dest);
-    execFileSync('sh', ['-ec', lines.replaceAll('https://meta.example:7070', meta.url)], { cwd: dest, stdio: 'pipe' });
+    // Asynchronously: meta answers from this process.
+    await promisify(execFile)('sh', ['-ec', lines.replaceAll('https://meta.example:7070', meta.url)], { cwd: dest, timeout: 60_000 });
     assert.equal(createHash('sha256').update(readFileSync(join(dest, 'drover-agent.mjs'))).digest('hex'), sha256);
   });
 });
