@@ -1,6 +1,7 @@
 // `drover jump` configuration: flags > DROVER_* environment > --config YAML > defaults.
 import { join, resolve } from 'node:path';
 import { loadConfig, LOG_LEVEL_OPTION, parseHostPort, type CommandSpec } from '../lib/config.js';
+import { parseMaxStartups } from './startup-limiter.js';
 
 const hostPort = (v: unknown): string | undefined => (parseHostPort(String(v)) ? undefined : 'must be HOST:PORT, e.g. 127.0.0.1:2222');
 const positive = (v: unknown): string | undefined => (Number(v) >= 0 ? undefined : 'must be zero or more');
@@ -31,7 +32,9 @@ export const jumpSpec: CommandSpec = {
     { name: 'grace-time', type: 'duration', help: 'time to log in before the connection is dropped', default: 60_000 },
     { name: 'max-auth-tries', type: 'number', help: 'failed logins per connection before it is dropped', default: 3, check: positive },
     { name: 'fail-delay', type: 'duration', help: 'a failed login is answered this long after the answers (the same for a wrong password, code or a lock)', default: 500 },
-    { name: 'max-unauthenticated', type: 'number', help: 'connections allowed at once before login', default: 50, check: positive },
+    { name: 'max-startups', type: 'string', help: 'connections not logged in yet, overall: START:RATE:FULL random early drop (as OpenSSH MaxStartups)', default: '10:30:100', metavar: 'S:R:F', check: (v) => (parseMaxStartups(String(v)) ? undefined : 'must be START:RATE:FULL, e.g. 10:30:100') },
+    { name: 'per-source-max-startups', type: 'number', help: 'connections not logged in yet from one address (IPv6: one /64)', default: 10, check: positive },
+    { name: 'no-per-source-penalties', type: 'boolean', help: 'do not refuse addresses whose connections keep failing or being dropped (as OpenSSH PerSourcePenalties)', default: false },
     { name: 'user-lock-threshold', type: 'number', help: 'failures within --lock-window that lock a user (0: never)', default: 5, check: positive },
     { name: 'addr-lock-threshold', type: 'number', help: 'failures within --lock-window that lock a source address (0: never)', default: 20, check: positive },
     { name: 'lock-window', type: 'duration', help: 'window in which failures are counted', default: 900_000 },
@@ -70,7 +73,9 @@ export interface JumpConfig {
   codeAttempts: number;
   graceTimeMs: number;
   maxAuthTries: number;
-  maxUnauthenticated: number;
+  maxStartups: { start: number; rate: number; full: number };
+  perSourceMaxStartups: number;
+  perSourcePenalties: boolean;
   failDelayMs: number;
   userLockThreshold: number;
   addrLockThreshold: number;
@@ -114,7 +119,9 @@ export function toJumpConfig(v: Record<string, unknown>): JumpConfig {
     codeAttempts: v['code-attempts'] as number,
     graceTimeMs: v['grace-time'] as number,
     maxAuthTries: v['max-auth-tries'] as number,
-    maxUnauthenticated: v['max-unauthenticated'] as number,
+    maxStartups: parseMaxStartups(String(v['max-startups'] ?? '10:30:100')) ?? { start: 10, rate: 30, full: 100 },
+    perSourceMaxStartups: v['per-source-max-startups'] as number,
+    perSourcePenalties: v['no-per-source-penalties'] !== true,
     failDelayMs: v['fail-delay'] as number,
     userLockThreshold: v['user-lock-threshold'] as number,
     addrLockThreshold: v['addr-lock-threshold'] as number,

@@ -17,17 +17,18 @@ import { ADMINISTRATIVELY_PROHIBITED, rejectChannel } from './reject-channel.js'
 import { handleSession } from './session.js';
 import { openTunnel } from './tunnel.js';
 import { DROVER_VERSION } from '../lib/version.js';
+import { sourceKey as sourceKeyOf, type PenaltyKind, type StartupLimiter } from './startup-limiter.js';
 
 export interface ServerLimits {
   graceTimeMs: number;
   maxAuthTries: number;
-  maxUnauthenticated: number;
   idleTimeoutMs: number;
 }
 
 export interface ServerDeps {
   hostKey: Buffer;
   limits: ServerLimits;
+  startups: StartupLimiter;
   auth: AuthDeps;
   devices: DeviceResolver;
   audit: AuditLog;
@@ -63,7 +64,7 @@ export class JumpSshServer {
   private readonly tcp: TcpServer;
   private readonly conns = new Set<Conn>();
   /** Sockets not logged in yet, with their grace timers. */
-  private readonly pending = new Map<Socket, NodeJS.Timeout>();
+  private readonly pending = new Map<Socket, PendingSocket>();
   draining = false;
   lastError: string | undefined;
 
@@ -89,35 +90,73 @@ export class JumpSshServer {
     });
   }
 
-  /** Limits before any SSH byte: the cap on connections not logged in, and the login grace time. */
+  /** Refusals audited at most once per source and reason a minute (a flood must not flood the log). */
+  private readonly refusalsAudited = new Map<string, number>();
+  private auditRefusal(from: string, reason: string): void {
+    const key = `${from} ${reason}`;
+    const now = Date.now();
+    if ((this.refusalsAudited.get(key) ?? 0) > now - 60_000) return;
+    if (this.refusalsAudited.size > 10_000) this.refusalsAudited.clear();
+    this.refusalsAudited.set(key, now);
+    this.deps.audit.write({ event: 'connection-refused', from, reason });
+  }
+
+  /** Limits before any SSH byte: startups per source and overall, source penalties, the login grace time. */
   private onSocket(socket: Socket): void {
     const from = socket.remoteAddress ?? 'unknown';
     socket.on('error', () => undefined);
     if (this.draining) {
-      this.deps.audit.write({ event: 'connection-refused', from, reason: 'draining for a restart' });
+      this.auditRefusal(from, 'draining for a restart');
       return void socket.destroy();
     }
-    if (this.pending.size >= this.deps.limits.maxUnauthenticated) {
-      this.deps.audit.write({ event: 'connection-refused', from, reason: 'too many unauthenticated connections' });
+    const { startups } = this.deps;
+    const admission = startups.admit(from, Date.now());
+    if (!admission.ok) {
+      this.auditRefusal(from, admission.reason);
+      this.dropPenalized(from);
       return void socket.destroy();
     }
-    const grace = setTimeout(() => {
-      this.deps.audit.write({ event: 'connection-refused', from, reason: 'login grace time over' });
+    const state: PendingSocket = { from, outcome: 'noauth', timer: undefined as unknown as NodeJS.Timeout };
+    state.timer = setTimeout(() => {
+      this.auditRefusal(from, 'login grace time over');
+      state.outcome = 'grace';
       socket.destroy();
     }, this.deps.limits.graceTimeMs);
-    this.pending.set(socket, grace);
+    this.pending.set(socket, state);
     socket.once('close', () => {
-      clearTimeout(grace);
-      this.pending.delete(socket);
+      clearTimeout(state.timer);
+      if (!this.pending.delete(socket)) return;
+      startups.done(from);
+      if (startups.penalize(from, state.outcome, Date.now())) this.dropPenalized(from);
     });
     this.server.injectSocket(socket);
   }
 
+  /** A source that just became penalized loses its connections still waiting to log in. */
+  private dropPenalized(from: string): void {
+    if (!this.deps.startups.penalized(sourceKeyOf(from), Date.now())) return;
+    for (const [socket, s] of this.pending) if (sourceKeyOf(s.from) === sourceKeyOf(from)) socket.destroy();
+  }
+
+  /** Sources refused now for their penalties. */
+  penalizedSources(): string[] {
+    return this.deps.startups.penalizedSources(Date.now());
+  }
+
+  /** Marks a connection that failed a login (its close counts as an authentication failure). */
+  private authFailed(client: Connection): void {
+    const socket = (client as unknown as { _sock?: Socket })._sock;
+    const s = socket && this.pending.get(socket);
+    if (s) s.outcome = 'authfail';
+  }
+
   private loggedIn(client: Connection): void {
     const socket = (client as unknown as { _sock?: Socket })._sock;
-    if (!socket) return;
-    clearTimeout(this.pending.get(socket));
+    const s = socket && this.pending.get(socket);
+    if (!socket || !s) return;
+    clearTimeout(s.timer);
     this.pending.delete(socket);
+    this.deps.startups.done(s.from);
   }
 
   /** Logged-in connections. */
@@ -249,6 +288,7 @@ export class JumpSshServer {
             return ctx.accept();
           }
           failures++;
+          this.authFailed(client);
           ctx.reject(['keyboard-interactive']);
           if (failures >= limits.maxAuthTries) {
             audit.write({ event: 'connection-refused', from, reason: `${failures} failed logins on one connection` });
@@ -338,4 +378,11 @@ function writeLine(ch: ServerChannel, text: string): void {
   } catch {
     /* channel already closed */
   }
+}
+
+interface PendingSocket {
+  from: string;
+  /** What its close counts as, for the source's penalty. */
+  outcome: PenaltyKind;
+  timer: NodeJS.Timeout;
 }

@@ -19,6 +19,7 @@ import { createNotifier } from './notifier.js';
 import { listActivities } from './activity.js';
 import { MAX_REPORTED_SESSIONS, MetaReporter, type CloseRequest, type JumpStatus } from './reporter.js';
 import { drainWithDeadline } from './drain.js';
+import { DEFAULT_PENALTIES, StartupLimiter } from './startup-limiter.js';
 import { watchRevisions } from './revocation-watch.js';
 import { JumpSshServer } from './server.js';
 import { TotpVerifier } from './totp.js';
@@ -66,7 +67,8 @@ export async function startJump(config: JumpConfig, opts: StartJumpOptions = {})
   const addrLocks = new LockoutBook({ ...lockPolicy, threshold: config.addrLockThreshold });
   const ssh = new JumpSshServer({
     hostKey,
-    limits: { graceTimeMs: config.graceTimeMs, maxAuthTries: config.maxAuthTries, maxUnauthenticated: config.maxUnauthenticated, idleTimeoutMs: config.idleTimeoutMs },
+    limits: { graceTimeMs: config.graceTimeMs, maxAuthTries: config.maxAuthTries, idleTimeoutMs: config.idleTimeoutMs },
+    startups: new StartupLimiter({ ...config.maxStartups, perSource: config.perSourceMaxStartups, penalties: { ...DEFAULT_PENALTIES, enabled: config.perSourcePenalties } }),
     auth: {
       fleet,
       dataDir: config.dataDir,
@@ -111,7 +113,7 @@ export async function startJump(config: JumpConfig, opts: StartJumpOptions = {})
     activeSessions: ssh.active,
     sessions: listActivities(ssh.sessions, MAX_REPORTED_SESSIONS),
     events: audit.recent(),
-    lockedKeys: [...userLocks.locked(now()), ...addrLocks.locked(now())],
+    lockedKeys: [...userLocks.locked(now()), ...addrLocks.locked(now()), ...ssh.penalizedSources().map((a) => `penalty:${a}`)],
     revision: fleet.current.revision,
     lastError: ssh.lastError ?? fleet.lastError ?? reporter?.lastError ?? null,
   });

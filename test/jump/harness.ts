@@ -43,13 +43,14 @@ export async function writeFleet(dir: string, users: TestUser[]): Promise<string
   return fleet;
 }
 
+/** Source penalties are off unless a test turns them on: tests log in and fail from 127.0.0.1 many times. */
 export async function startTestJump(opts: { users: TestUser[]; devices?: Record<string, { address: string; labels?: Record<string, string> }>; config?: Partial<JumpConfig>; onRestarted?: () => void }): Promise<TestJump> {
   const dir = mkdtempSync(join(tmpdir(), 'jump-test-'));
   const dataDir = join(dir, 'data');
   const repo = await writeFleet(dir, opts.users);
   const devicesFile = join(dir, 'devices.yaml');
   writeFileSync(devicesFile, stringify(opts.devices ?? {}));
-  const config = defaultJumpConfig({ dataDir, repo, devicesFile, listen: { host: '127.0.0.1', port: 0 }, graceTimeMs: 20_000, ...opts.config });
+  const config = defaultJumpConfig({ dataDir, repo, devicesFile, listen: { host: '127.0.0.1', port: 0 }, graceTimeMs: 20_000, perSourcePenalties: false, ...opts.config });
   const secrets: Record<string, string> = {};
   for (const u of opts.users) if (!u.otp || u.otp.mode === 'totp') secrets[u.name] = enrollOtp(dataDir, u.name).secret;
   const t: TestJump = {

@@ -29,7 +29,7 @@ describe('jump protections', () => {
   before(async () => {
     t = await startTestJump({
       users: [{ name: 'alice', password: 'alice-pass-1' }, { name: 'erin', password: 'erin-pass-1' }],
-      config: { graceTimeMs: 3000, maxUnauthenticated: 2, maxAuthTries: 2, idleTimeoutMs: 1000, userLockThreshold: 100 },
+      config: { graceTimeMs: 3000, maxStartups: { start: 2, rate: 100, full: 2 }, maxAuthTries: 2, idleTimeoutMs: 1000, userLockThreshold: 100 },
     });
   });
   after(async () => t?.close());
