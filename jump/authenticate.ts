@@ -32,6 +32,8 @@ export interface AuthDeps {
   now: () => number;
   /** Every failed try is answered this long (plus up to 20 % jitter) after the answers came. */
   failDelayMs?: number;
+  /** Saves used codes and lockouts (called after every outcome and every code issued). */
+  saveState?: () => void;
 }
 
 export type AuthResult = { ok: true; user: UserSpec } | { ok: false; reason: string };
@@ -76,6 +78,7 @@ async function deliveredCode(deps: AuthDeps, ctx: KeyboardAuthContext, user: Use
   if (passwordOk) {
     if (!deps.notifier) return 'no-notifier';
     const { code, expiresAt } = deps.codes.issue(user.name, deps.now());
+    deps.saveState?.();
     try {
       await deps.notifier({ user: user.name, channel: otp.channel, to: otp.to, code, expiresAt: new Date(expiresAt).toISOString(), text: `Your ${deps.name} login code is ${code} (valid until ${new Date(expiresAt).toISOString()}).` });
     } catch (err) {
@@ -119,6 +122,7 @@ export async function authenticate(deps: AuthDeps, ctx: KeyboardAuthContext, fro
         if (book.fail(key, now)) deps.audit.write({ event: 'lockout', key, user: name, from, forMs: book.lockedFor(key, now) });
       }
     }
+    deps.saveState?.();
     const wait = answeredAt + (deps.failDelayMs ?? 0) * (1 + Math.random() * 0.2) - Date.now();
     if (wait > 0) await sleep(wait);
     return { ok: false, reason };
@@ -166,5 +170,6 @@ export async function authenticate(deps: AuthDeps, ctx: KeyboardAuthContext, fro
 function succeed(deps: AuthDeps, user: UserSpec, from: string): AuthResult {
   deps.userLocks.succeed(`user:${user.name}`, deps.now());
   deps.audit.write({ event: 'login', user: user.name, from, otp: user.otp.mode });
+  deps.saveState?.();
   return { ok: true, user };
 }

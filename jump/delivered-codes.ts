@@ -12,7 +12,7 @@ interface Pending {
 }
 
 export class DeliveredCodes {
-  private readonly key = randomBytes(32);
+  private key = randomBytes(32);
   private readonly pending = new Map<string, Pending>();
 
   constructor(private readonly opts: { ttlMs: number; attempts: number; digits?: number }) {}
@@ -55,5 +55,23 @@ export class DeliveredCodes {
   has(user: string, now: number): boolean {
     const p = this.pending.get(user);
     return !!p && p.expiresAt > now;
+  }
+
+  /** Pending codes (as HMACs, with the key) for a restart. */
+  snapshot(now: number): { key: string; pending: Record<string, { mac: string; expiresAt: number; attemptsLeft: number }> } {
+    const pending = Object.fromEntries([...this.pending].filter(([, p]) => p.expiresAt > now).map(([u, p]) => [u, { mac: p.mac.toString('base64'), expiresAt: p.expiresAt, attemptsLeft: p.attemptsLeft }]));
+    return { key: this.key.toString('base64'), pending };
+  }
+
+  restore(saved: { key?: unknown; pending?: Record<string, { mac?: unknown; expiresAt?: unknown; attemptsLeft?: unknown }> } | undefined, now: number): void {
+    if (!saved || typeof saved.key !== 'string') return;
+    const key = Buffer.from(saved.key, 'base64');
+    if (key.length !== 32) return;
+    this.key = key;
+    for (const [user, p] of Object.entries(saved.pending ?? {})) {
+      if (typeof p.mac === 'string' && typeof p.expiresAt === 'number' && p.expiresAt > now && typeof p.attemptsLeft === 'number') {
+        this.pending.set(user, { mac: Buffer.from(p.mac, 'base64'), expiresAt: p.expiresAt, attemptsLeft: p.attemptsLeft });
+      }
+    }
   }
 }

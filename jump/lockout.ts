@@ -65,6 +65,20 @@ export class LockoutBook {
     }
   }
 
+  /** What must survive a restart: entries with a lock or failures still inside the window. */
+  snapshot(now: number): Record<string, { failures: number[]; lockedUntil: number }> {
+    this.prune(now);
+    return Object.fromEntries([...this.entries].map(([k, e]) => [k, { failures: [...e.failures], lockedUntil: e.lockedUntil }]));
+  }
+
+  restore(saved: Record<string, { failures?: unknown; lockedUntil?: unknown }> | undefined, now: number): void {
+    for (const [key, e] of Object.entries(saved ?? {})) {
+      const failures = Array.isArray(e.failures) ? e.failures.filter((t): t is number => typeof t === 'number') : [];
+      this.entries.set(key, { failures, lockedUntil: typeof e.lockedUntil === 'number' ? e.lockedUntil : 0 });
+    }
+    this.prune(now);
+  }
+
   /** Keys locked at `now`, for status reports. */
   locked(now: number): string[] {
     return [...this.entries].filter(([, e]) => e.lockedUntil > now).map(([k]) => k);

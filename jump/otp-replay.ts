@@ -24,4 +24,15 @@ export class OtpReplayGuard {
     this.lastStep.set(user, { step, forgetAt: (step + 1) * this.periodMs + this.windowMs });
     if (this.lastStep.size > 10_000) for (const [u, e] of this.lastStep) if (e.forgetAt <= now) this.lastStep.delete(u);
   }
+
+  /** Used steps not yet forgotten, for a restart. */
+  snapshot(now: number): Record<string, { step: number; forgetAt: number }> {
+    return Object.fromEntries([...this.lastStep].filter(([, e]) => e.forgetAt > now));
+  }
+
+  restore(saved: Record<string, { step?: unknown; forgetAt?: unknown }> | undefined, now: number): void {
+    for (const [user, e] of Object.entries(saved ?? {})) {
+      if (typeof e.step === 'number' && typeof e.forgetAt === 'number' && e.forgetAt > now) this.lastStep.set(user, { step: e.step, forgetAt: e.forgetAt });
+    }
+  }
 }

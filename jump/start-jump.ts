@@ -19,6 +19,7 @@ import { createNotifier } from './notifier.js';
 import { listActivities } from './activity.js';
 import { MAX_REPORTED_SESSIONS, MetaReporter, type CloseRequest, type JumpStatus } from './reporter.js';
 import { drainWithDeadline } from './drain.js';
+import { SecurityState, securityStatePath } from './security-state.js';
 import { DEFAULT_PENALTIES, StartupLimiter } from './startup-limiter.js';
 import { watchRevisions } from './revocation-watch.js';
 import { JumpSshServer } from './server.js';
@@ -65,6 +66,10 @@ export async function startJump(config: JumpConfig, opts: StartJumpOptions = {})
   const lockPolicy = { windowMs: config.lockWindowMs, lockMs: config.lockTimeMs };
   const userLocks = new LockoutBook({ ...lockPolicy, threshold: config.userLockThreshold });
   const addrLocks = new LockoutBook({ ...lockPolicy, threshold: config.addrLockThreshold });
+  const totp = new TotpVerifier();
+  const codes = new DeliveredCodes({ ttlMs: config.codeTtlMs, attempts: config.codeAttempts });
+  const security = new SecurityState(securityStatePath(config.dataDir), { totp: totp.guard, codes, userLocks, addrLocks }, { log, now });
+  security.load();
   const ssh = new JumpSshServer({
     hostKey,
     limits: { graceTimeMs: config.graceTimeMs, maxAuthTries: config.maxAuthTries, idleTimeoutMs: config.idleTimeoutMs },
@@ -74,8 +79,9 @@ export async function startJump(config: JumpConfig, opts: StartJumpOptions = {})
       dataDir: config.dataDir,
       name: config.name,
       hook: { hookUrl: config.userHook, hookToken: config.userHookToken },
-      totp: new TotpVerifier(),
-      codes: new DeliveredCodes({ ttlMs: config.codeTtlMs, attempts: config.codeAttempts }),
+      totp,
+      codes,
+      saveState: () => security.save(),
       codeTtlMs: config.codeTtlMs,
       codeAttempts: config.codeAttempts,
       notifier: createNotifier(config.notify, { timeoutMs: config.notifyTimeoutMs }),
@@ -133,6 +139,7 @@ export async function startJump(config: JumpConfig, opts: StartJumpOptions = {})
     if (r.user) {
       userLocks.lock(`user:${r.user}`, now(), r.lockMs ?? config.lockTimeMs);
       audit.write({ event: 'lockout', key: `user:${r.user}`, user: r.user, forMs: r.lockMs ?? config.lockTimeMs, reason: 'kicked by an administrator' });
+      security.save();
     }
     return ssh.kick({ user: r.user, session: r.session }, r.user ? 'kicked by an administrator' : 'session closed by an administrator');
   };

@@ -9,7 +9,7 @@ const TOLERANCE_S = 30;
 export type TotpCheck = 'ok' | 'malformed' | 'wrong' | 'replayed';
 
 export class TotpVerifier {
-  private readonly guard = new OtpReplayGuard(TOLERANCE_S * 1000 + TOTP_PERIOD_S * 1000, TOTP_PERIOD_S * 1000);
+  readonly guard = new OtpReplayGuard(TOLERANCE_S * 1000 + TOTP_PERIOD_S * 1000, TOTP_PERIOD_S * 1000);
 
   async check(user: string, secret: string, answer: string, now: number): Promise<TotpCheck> {
     const token = answer.trim();
