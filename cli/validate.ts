@@ -2,6 +2,7 @@
 import { formatProblem } from '../specs/load/problem.js';
 import { defineCommand } from './command.js';
 import { loadFleetAt } from './load-fleet-at.js';
+import { verifySignedAt } from './verify-signed-at.js';
 
 const spec = {
   command: 'validate',
@@ -10,6 +11,7 @@ const spec = {
   options: [
     { name: 'git', type: 'string' as const, help: 'read REV from this git repository instead of a directory', metavar: 'REPO', env: false as const },
     { name: 'strict', type: 'boolean' as const, help: 'treat warnings as errors', default: false, env: false as const },
+    { name: 'verify-commits', type: 'string' as const, help: 'also require the commit to be signed by a key in this OpenSSH allowed_signers file (as meta --verify-commits does)', metavar: 'ALLOWED_SIGNERS', env: false as const },
     { name: 'json', type: 'boolean' as const, help: 'print the problems as JSON', default: false, env: false as const },
   ],
 };
@@ -17,6 +19,14 @@ const spec = {
 export const command = defineCommand(spec, async (cfg) => {
   const where = cfg.positionals[0] ?? (cfg.values.git ? 'HEAD' : '.');
   const result = await loadFleetAt({ where, gitDir: cfg.values.git as string | undefined });
+  if (cfg.values['verify-commits']) {
+    const verdict = await verifySignedAt(where, cfg.values.git as string | undefined, cfg.values['verify-commits'] as string);
+    if (!verdict.ok) {
+      process.stdout.write(`commit ${verdict.commit} by ${verdict.author} refused: ${verdict.reason}\n`);
+      return 1;
+    }
+    process.stdout.write(`commit ${verdict.commit.slice(0, 12)} signed by ${verdict.signer}\n`);
+  }
   const errors = result.problems.filter((p) => p.severity === 'error').length;
   const warnings = result.problems.length - errors;
   const failed = errors > 0 || (cfg.values.strict === true && warnings > 0);

@@ -48,6 +48,8 @@ export interface MetaConfig {
   artifactCacheBytes: number;
   /** Folder of the agent builds served at /v1/agent; null: this installation's dist/. */
   agentDir?: string | null;
+  /** --verify-commits: OpenSSH allowed_signers file; only commits signed by a listed key are applied. */
+  allowedSigners: string | null;
   git: { token: string | null; username: string | null; password: string | null };
   logLevel?: string;
 }
@@ -79,6 +81,7 @@ export const META_SPEC: CommandSpec = {
     { name: 'webhook-secret', type: 'string', metavar: 'SECRET', secret: true, help: 'shared secret of the push webhook (POST /v1/hooks/git; GitHub, GitLab, Gitea); unset disables it' },
     { name: 'fetch-interval', type: 'duration', default: 30_000, help: 'how often to fetch the git repository', check: positive },
     { name: 'debounce', type: 'duration', default: 300, help: 'quiet time after a change in a directory repository before it is reloaded' },
+    { name: 'verify-commits', type: 'string', metavar: 'ALLOWED_SIGNERS', help: 'apply only commits signed (git commit -S, SSH signatures) by a key listed in this OpenSSH allowed_signers file; others are refused like invalid commits' },
     { name: 'git-token', type: 'string', metavar: 'TOKEN', secret: true, env: 'DROVER_GIT_TOKEN', help: 'token for the git server (HTTP basic auth password; prefer the environment)' },
     { name: 'git-username', type: 'string', metavar: 'USER', env: 'DROVER_GIT_USERNAME', help: 'user name for the git server (with --git-password, or with --git-token)' },
     { name: 'git-password', type: 'string', metavar: 'PASSWORD', secret: true, env: 'DROVER_GIT_PASSWORD', help: 'password for the git server (prefer the environment)' },
@@ -148,6 +151,8 @@ export function loadMetaConfig(argv: string[], env: NodeJS.ProcessEnv = process.
   const webhookSecret = (v['webhook-secret'] as string | undefined) ?? null;
   if (webhookSecret !== null && webhookSecret.length < 8) fail('--webhook-secret must be at least 8 characters');
   if (v['git-password'] && !v['git-username']) fail('--git-password needs --git-username');
+  if (v['verify-commits'] && repoKind! !== 'git') fail('--verify-commits needs a git --repo (a directory has no commits to verify)');
+  if (v['verify-commits'] && !existsSync(v['verify-commits'] as string)) fail(`--verify-commits ${v['verify-commits'] as string}: no such file`);
   if (Boolean(v['tls-cert']) !== Boolean(v['tls-key'])) fail('--tls-cert and --tls-key go together');
   if (v['listen-http'] && !v['tls-cert']) fail('--listen-http is for a plain listener besides HTTPS: give --tls-cert and --tls-key (without them --listen is plain HTTP)');
   // --store-file (and DROVER_STORE_FILE) come with every secret option (lib/secret-file.ts).
@@ -187,6 +192,7 @@ export function loadMetaConfig(argv: string[], env: NodeJS.ProcessEnv = process.
       publicUrl: (v['public-url'] as string | undefined) ?? null,
       artifactCacheBytes: parseSize(v['artifact-cache-size'] as string)!,
       agentDir: v['agent-dir'] ? resolve(v['agent-dir'] as string) : null,
+      allowedSigners: v['verify-commits'] ? resolve(v['verify-commits'] as string) : null,
       git: {
         token: (v['git-token'] as string | undefined) ?? null,
         username: (v['git-username'] as string | undefined) ?? null,

@@ -68,7 +68,7 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
   const applier = new RevisionApplier(desired, log.child({ component: 'revisions' }), metrics);
   const source: FleetSource =
     config.repoKind === 'git'
-      ? createGitSource({ url: config.repo, branch: config.branch, dataDir: config.dataDir, intervalMs: config.fetchIntervalMs, auth: config.git, applier, log, metrics })
+      ? createGitSource({ url: config.repo, branch: config.branch, dataDir: config.dataDir, intervalMs: config.fetchIntervalMs, auth: config.git, applier, allowedSigners: config.allowedSigners, log, metrics })
       : createDirSource({ dir: config.repo, debounceMs: config.debounceMs, applier, log, metrics });
   const clock = opts.clock ?? { now: () => Date.now() };
   const load = new LoadGuard(config.maxInFlight, config.maxLagMs);

@@ -8,6 +8,7 @@ import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { errorMessage } from '../../lib/errors.js';
 import { gitTreeReader } from '../../lib/git-tree-reader.js';
+import { verifyCommit } from '../../lib/verify-commit.js';
 import type { Logger } from '../../lib/log.js';
 import type { MetaMetrics } from '../metrics/metrics.js';
 import { backoffMs } from '../../lib/backoff.js';
@@ -22,6 +23,8 @@ export interface GitSourceOptions {
   intervalMs: number;
   auth: { token: string | null; username: string | null; password: string | null };
   applier: RevisionApplier;
+  /** --verify-commits: the allowed signers file; a commit that does not verify is refused. */
+  allowedSigners?: string | null;
   log: Logger;
   metrics: MetaMetrics;
 }
@@ -77,6 +80,12 @@ export function createGitSource(opts: GitSourceOptions): FleetSource {
         info = { author: `${c.author.name} <${c.author.email}>`, message: c.message.trim(), time: new Date(c.committer.timestamp * 1000).toISOString() };
       } catch {
         /* the commit info is a nicety */
+      }
+      if (opts.allowedSigners && opts.applier.status.rejected?.revision === commit) return; // refused already
+      if (opts.allowedSigners && opts.applier.status.applied?.revision !== commit) {
+        const verdict = await verifyCommit({ dir, oid: commit, allowedSigners: opts.allowedSigners });
+        if (!verdict.ok) return opts.applier.refuse(commit, info ?? { author: verdict.author }, verdict.reason);
+        log.debug({ commit, signer: verdict.signer }, 'commit signature verified');
       }
       await opts.applier.apply(reader, commit, info);
     } catch (err) {

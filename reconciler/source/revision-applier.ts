@@ -49,6 +49,22 @@ export class RevisionApplier {
     private readonly metrics: MetaMetrics,
   ) {}
 
+  /**
+   * Refuses a candidate for a reason other than its content (an unsigned or wrongly signed commit):
+   * recorded and logged like an invalid one, naming the commit and its author; the last good
+   * revision stays.
+   */
+  refuse(revision: string, info: CommitInfo | null, reason: string): void {
+    if (this.status.rejected?.revision === revision) return;
+    this.metrics.invalidRevisions++;
+    const problem = `commit ${revision}${info?.author ? ` by ${info.author}` : ''} refused: ${reason}`;
+    this.status.rejected = { revision, info, at: new Date().toISOString(), problems: [problem] };
+    this.log.error(
+      { revision, author: info?.author ?? null, reason, serving: this.status.applied?.revision ?? null },
+      `${problem}; keeping ${this.status.applied ? this.status.applied.revision.slice(0, 12) : 'nothing (no good revision yet)'}`,
+    );
+  }
+
   /** Returns what happened to the candidate. */
   async apply(reader: TreeReader, revision: string, info: CommitInfo | null = null): Promise<'applied' | 'unchanged' | 'rejected'> {
     if (this.status.applied?.revision === revision) {
