@@ -11,8 +11,8 @@ export function followSharedStore(deps: Pick<MetaDeps, 'store' | 'registry' | 'd
     const relabelled: string[] = [];
     for (const row of rows) {
       const change = deps.registry.applyRemote(row, now);
-      // A known device's document may depend on its old labels (a new one's is computed on first use).
-      if (change?.labelsChanged) relabelled.push(row.id);
+      // Its document depends on its labels (asked before this meta heard of it: computed without them).
+      if (change && (change.created || change.labelsChanged)) relabelled.push(row.id);
     }
     if (relabelled.length) void deps.desired.invalidate(relabelled);
   });

@@ -40,6 +40,13 @@ export interface RolloutGateOptions {
   sweepMs?: number;
   /** Called after an evaluation, a new revision or a resume (what the results API shows may have moved). */
   onChange?: () => void;
+  /**
+   * Several metas on one store: whether this meta takes the decisions (releases, pauses) now.
+   * The others follow the leader's states (applyShared) and decide nothing. Default: always.
+   */
+  decides?: () => boolean;
+  /** Called with a rollout's state each time this meta decided a change (to share it). */
+  onDecision?: (rollout: PersistedRollout) => void;
 }
 
 export interface ActiveRollout {
@@ -305,6 +312,7 @@ export class RolloutGate {
     if ((settled || !r.dirty) && r.plan && !r.ackPending && r.orderVersion === this.universe) return [];
     r.dirty = false;
     const order = this.orderOf(r);
+    if (this.opts.decides && !this.opts.decides()) return this.followOne(r, order, now);
     let state: RolloutState = r.persisted.state;
     if (r.subject.kind === 'package' && r.seededVersion !== r.orderVersion) {
       state = this.seedPackageReleases(r, order, state);
@@ -334,14 +342,61 @@ export class RolloutGate {
       r.persisted.state = next;
       r.persisted.updatedAt = now;
       this.opts.store.saveRollout(r.persisted);
+      this.opts.onDecision?.(r.persisted);
     }
     if (plan.newlyReleased.length) {
-      this.opts.log.info({ rollout: r.subject.key, step: plan.step, released: plan.released.size, newly: plan.newlyReleased.length }, 'rollout step released');
+      this.opts.log.info({ rollout: r.subject.key, step: plan.step, released: plan.released.size, newly: plan.newlyReleased.length, selected: order.length }, 'rollout step released');
     }
     if (plan.state === 'paused' && !wasPaused) {
       this.opts.log.warn({ rollout: r.subject.key, reason: plan.pauseReason, failing: plan.failing }, 'rollout paused');
     }
     return plan.newlyReleased;
+  }
+
+  /** Not the leader: the plan is computed for the views only; what is released is the leader's state. */
+  private followOne(r: ActiveRollout, order: readonly string[], now: number): string[] {
+    const offlineMs = this.opts.offlineAfterMs();
+    const outcome = (id: string): DeviceOutcome | undefined => {
+      const o = this.outcomes.outcome(r.subject, id);
+      if (o) return o;
+      const seen = this.opts.lastSeen(id);
+      return seen === null || now - seen > offlineMs ? 'offline' : undefined;
+    };
+    const released = new Set(r.persisted.state.released);
+    r.plan = { ...planRollout({ rollout: r.subject.rollout, devices: order, outcomes: outcome, state: r.persisted.state, now, releasedSet: released }), released, newlyReleased: [] };
+    r.released = released;
+    return [];
+  }
+
+  /**
+   * A rollout state the leader decided (several metas on one store): adopted as this meta's own;
+   * devices it newly releases get their new documents (and their long polls are woken).
+   */
+  applyShared(key: string, state: RolloutState, updatedAt: number): void {
+    let p = this.persisted.get(key);
+    if (!p) {
+      p = { key, state, specPaused: false, revision: this.revision, updatedAt };
+      this.persisted.set(key, p);
+    } else {
+      p.state = state;
+      p.updatedAt = updatedAt;
+    }
+    this.opts.store.saveRollout(p);
+    const r = this.rollouts.get(key);
+    if (!r) return;
+    const newly = state.released.filter((id) => !r.released.has(id));
+    r.released = new Set(state.released);
+    r.plan = null; // recomputed for the views at the next evaluation
+    r.dirty = true;
+    this.version++;
+    if (newly.length) this.opts.invalidate(newly);
+    this.markDirty();
+    this.opts.onChange?.();
+  }
+
+  /** Every rollout to be evaluated again soon (e.g. this meta just became the leader). */
+  reevaluate(): void {
+    this.markAllDirty();
   }
 
   /** Devices that already run this version (or never had the package) count as released. */

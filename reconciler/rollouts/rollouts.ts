@@ -11,6 +11,7 @@ import type { KnownDevices } from '../registry/known-devices.js';
 import type { Store } from '../store/store.js';
 import { RolloutGate } from './rollout-gate.js';
 import { RolloutStore } from './rollout-store.js';
+import { shareRollouts, type RolloutSharing } from './share-rollouts.js';
 import { commandDeviceResults, commandSummaries, rolloutProgress, type ViewSources } from './rollout-views.js';
 
 export interface RolloutsParts {
@@ -35,11 +36,14 @@ export class Rollouts {
   private readonly src: ViewSources;
   private readonly listeners = new Set<() => void>();
   private readonly desired: DesiredState;
+  private readonly sharing: RolloutSharing | null;
 
   constructor(parts: RolloutsParts, opts: { sweepMs?: number; throttleMs?: number } = {}) {
     const { desired, registry, store } = parts;
     this.desired = desired;
     const deviceIds = () => parts.devices.ids();
+    this.sharing = store.shared ? shareRollouts(store.shared, parts.log) : null;
+    const sharing = this.sharing;
     this.gate = new RolloutGate({
       store: new RolloutStore(join(parts.dataDir, 'rollouts.sqlite')),
       log: parts.log,
@@ -59,8 +63,10 @@ export class Rollouts {
         return store.commandResults({ commandId: identity, limit: 1_000_000 });
       },
       onChange: () => this.emit(),
+      ...(sharing ? { decides: sharing.decides, onDecision: sharing.onDecision } : {}),
       ...opts,
     });
+    sharing?.attach(this.gate);
     this.src = {
       gate: this.gate,
       deviceIds,
@@ -77,6 +83,10 @@ export class Rollouts {
     if (desired.compiled) gate.setFleet(desired.compiled, desired.revision);
     desired.addTransform(gate.transform);
     // New results re-evaluate the rollouts; a new device or new labels change who is selected.
+    // What other metas recorded (several metas on one store) moves rollouts the same way.
+    registry.onRemote((c) => {
+      if (c.created || c.labelsChanged || c.commandsChanged || c.packagesChanged) gate.notify(c.record.id, c.created || c.labelsChanged);
+    });
     registry.onObserve((result, hb) => {
       if (result.changedCommands.length) gate.recordResults(hb.device.id, result.changedCommands.map((c) => c.id));
       if (result.created || result.labelsChanged || result.changedCommands.length > 0 || result.packagesChanged) {
@@ -112,7 +122,15 @@ export class Rollouts {
     const r = this.gate.get(key);
     if (!r) return null;
     const wasPaused = r.plan?.state === 'paused';
-    this.gate.resume(key);
+    if (this.sharing && !this.sharing.decides()) {
+      // Another meta decides: pass the resume on and wait (briefly) for its decision to arrive.
+      const acknowledged = r.persisted.state.acknowledged.length;
+      await this.sharing.askResume(key);
+      for (let i = 0; i < 60 && r.persisted.state.acknowledged.length === acknowledged && r.plan?.state === 'paused'; i++) {
+        await new Promise((res) => setTimeout(res, 50));
+        this.gate.list();
+      }
+    } else this.gate.resume(key);
     const progress = await rolloutProgress(this.src, r);
     const message =
       progress.pauseReason === 'spec' ? 'still held by `paused: true` in the fleet repository: commit paused: false to release it' :
@@ -132,6 +150,7 @@ export class Rollouts {
 
   close(): void {
     this.listeners.clear();
+    this.sharing?.close();
     this.gate.close();
   }
 }

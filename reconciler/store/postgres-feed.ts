@@ -2,11 +2,14 @@
 // (devices written, events such as a rollout that moved), and the device change feed read from
 // the cursor on each notification, and every few seconds anyway (a lost notification costs
 // latency, never correctness). The LISTEN connection reconnects by itself, then catches up.
+// The same connection holds the leader lock (a session advisory lock): the meta holding it takes
+// the fleet-wide decisions and writes them through this connection, so a meta that lost it (its
+// connection is gone, and with it the lock) cannot write a decision any more.
 import pg from 'pg';
 import { errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
-import { DEVICE_COLUMNS, DEVICES_CHANNEL, EVENTS_CHANNEL, storedDevice, type DeviceRow } from './postgres-rows.js';
-import type { SharedStore, StoredDevice } from './store.js';
+import { DEVICE_COLUMNS, DEVICES_CHANNEL, EVENTS_CHANNEL, LEADER_LOCK, storedDevice, type DeviceRow } from './postgres-rows.js';
+import type { SharedRolloutState, SharedStore, StoredDevice } from './store.js';
 
 const PAGE = 5000;
 
@@ -19,6 +22,8 @@ export interface PostgresFeedOptions {
   /** Device-feed cursor: the highest change number already loaded. */
   cursor: number;
   pollMs: number;
+  /** How often a meta that is not the leader tries to become it (default 1 s). */
+  leaderPollMs?: number;
 }
 
 export class PostgresFeed implements SharedStore {
@@ -32,11 +37,65 @@ export class PostgresFeed implements SharedStore {
   private poll: NodeJS.Timeout;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private failures = 0;
+  private leader = false;
+  private leaderListeners: ((leader: boolean) => void)[] = [];
+  private leaderTimer: NodeJS.Timeout;
 
   constructor(private readonly opts: PostgresFeedOptions) {
     this.cursor = opts.cursor;
     this.poll = setInterval(() => this.catchUp(), opts.pollMs);
     this.poll.unref();
+    this.leaderTimer = setInterval(() => void this.tryLead(), opts.leaderPollMs ?? 1000);
+    this.leaderTimer.unref();
+  }
+
+  isLeader(): boolean {
+    return this.leader;
+  }
+
+  onLeadership(listener: (leader: boolean) => void): () => void {
+    this.leaderListeners = [...this.leaderListeners, listener];
+    return () => (this.leaderListeners = this.leaderListeners.filter((l) => l !== listener));
+  }
+
+  private setLeader(leader: boolean): void {
+    if (this.leader === leader) return;
+    this.leader = leader;
+    this.opts.log.info({ instance: this.opts.instance }, leader ? 'store: this meta now takes the fleet-wide decisions (leader)' : 'store: this meta is no longer the leader');
+    for (const l of this.leaderListeners) l(leader);
+  }
+
+  private trying = false;
+  private async tryLead(): Promise<void> {
+    const client = this.listener;
+    if (this.leader || !client || this.trying || this.closed) return;
+    this.trying = true;
+    try {
+      const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [LEADER_LOCK]);
+      if (r.rows[0]?.ok && client === this.listener) this.setLeader(true);
+    } catch {
+      /* the connection is lost: reconnecting */
+    } finally {
+      this.trying = false;
+    }
+  }
+
+  async loadRolloutStates(): Promise<SharedRolloutState[]> {
+    const { rows } = await this.opts.pool.query('SELECT key, state, spec_paused, revision, updated_at FROM rollout_states');
+    return rows.map((r) => ({ key: r.key as string, state: r.state as string, specPaused: r.spec_paused as boolean, revision: r.revision as string | null, updatedAt: Number(r.updated_at) }));
+  }
+
+  async saveRolloutState(row: SharedRolloutState): Promise<void> {
+    const client = this.listener;
+    if (!this.leader || !client) throw new Error('only the leader writes rollout states');
+    await client.query(
+      `WITH up AS (
+         INSERT INTO rollout_states (key, state, spec_paused, revision, updated_at, writer) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (key) DO UPDATE SET state = excluded.state, spec_paused = excluded.spec_paused, updated_at = excluded.updated_at, writer = excluded.writer
+         RETURNING key)
+       SELECT pg_notify($7, $8) FROM up`,
+      [row.key, row.state, row.specPaused, row.revision, row.updatedAt, this.opts.instance, EVENTS_CHANNEL, JSON.stringify({ from: this.opts.instance, topic: 'rollout', payload: row.key })],
+    );
   }
 
   /** Moves the cursor forward (after the devices up to `n` were loaded another way). */
@@ -67,12 +126,14 @@ export class PostgresFeed implements SharedStore {
     if (this.failures) this.opts.log.info('store: listening for other metas again');
     this.failures = 0;
     this.catchUp();
+    void this.tryLead();
   }
 
   private lost(client: pg.Client, err: unknown): void {
     if (this.closed || this.reconnectTimer) return;
     if (this.listener && this.listener !== client) return;
     this.listener = null;
+    this.setLeader(false); // the lock went with the connection
     this.failures++;
     this.opts.log.warn({ err: errorMessage(err) }, 'store: lost the notification connection; reconnecting');
     const delay = Math.min(10_000, 250 * 2 ** Math.min(this.failures, 6));
@@ -165,6 +226,8 @@ export class PostgresFeed implements SharedStore {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.poll);
+    clearInterval(this.leaderTimer);
+    this.setLeader(false);
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     await this.reading?.catch(() => undefined);
     const l = this.listener;

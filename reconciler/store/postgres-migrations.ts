@@ -59,4 +59,18 @@ CREATE TABLE condition_history (
 CREATE INDEX condition_history_device ON condition_history (device_id, at);
 `,
   },
+  {
+    version: 2,
+    name: 'rollout states shared by the metas',
+    sql: `
+CREATE TABLE rollout_states (
+  key TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  spec_paused BOOLEAN NOT NULL DEFAULT false,
+  revision TEXT,
+  updated_at BIGINT NOT NULL,
+  writer TEXT NOT NULL
+);
+`,
+  },
 ];

@@ -4,6 +4,8 @@ import type { CommandResultRow, ConditionChange, StoredDevice } from './store.js
 
 /** Advisory lock held while a batch writes devices: change-feed numbers are then taken in commit order. */
 export const DEVICE_WRITE_LOCK = 0x64726f77;
+/** Session advisory lock held by the meta that takes fleet-wide decisions (the leader). */
+export const LEADER_LOCK = 0x64726f78;
 export const DEVICES_CHANNEL = 'drover_devices';
 export const EVENTS_CHANNEL = 'drover_events';
 

@@ -69,6 +69,25 @@ export interface SharedStore {
   /** Sends a small event (a topic and a short payload) to every other meta on the store. */
   publish(topic: string, payload?: string): Promise<void>;
   onEvent(listener: (topic: string, payload: string) => void): () => void;
+  /**
+   * Whether this meta takes the fleet-wide decisions (rollout steps, pauses): exactly one meta
+   * connected to the store does at a time; another takes over within seconds when it dies.
+   */
+  isLeader(): boolean;
+  onLeadership(listener: (leader: boolean) => void): () => void;
+  /** Rollout states as the leader last wrote them. */
+  loadRolloutStates(): Promise<SharedRolloutState[]>;
+  /** Writes one rollout's state (the leader) and tells the other metas (`rollout` event, payload the key). */
+  saveRolloutState(row: SharedRolloutState): Promise<void>;
+}
+
+/** One rollout's state in a shared store (the JSON of its RolloutState). */
+export interface SharedRolloutState {
+  key: string;
+  state: string;
+  specPaused: boolean;
+  revision: string | null;
+  updatedAt: number;
 }
 
 export interface Store {

@@ -38,7 +38,7 @@ export async function startMetaCluster(opts: { pg: PostgresServer; repo: string;
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  const lb = await startHaproxy({ backends: metas.map((m) => m.url), checkPath: opts.checkPath ?? '/healthz' });
+  const lb = await startHaproxy({ backends: metas.map((m) => m.url), checkPath: opts.checkPath ?? '/readyz' });
   await lb.waitFor(() => 'UP');
   return {
     metas,

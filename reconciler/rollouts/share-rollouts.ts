@@ -1,0 +1,89 @@
+// One rollout for the fleet, not one per meta: with several metas on one store, the leader (the
+// meta holding the store's leader lock) alone releases steps and pauses rollouts, and writes each
+// decision to the store; the other metas adopt it when told (a `rollout` event, within about a
+// second) and wake the long polls of the devices it released. A meta that becomes the leader
+// first loads every decided state, then decides. A resume asked of a follower is passed to the leader.
+import { errorMessage } from '../../lib/errors.js';
+import type { Logger } from '../../lib/log.js';
+import type { RolloutState } from '../../control/rollout/plan-rollout.js';
+import type { SharedStore } from '../store/store.js';
+import type { PersistedRollout } from './rollout-store.js';
+import type { RolloutGate } from './rollout-gate.js';
+
+export interface RolloutSharing {
+  /** For the gate: true while this meta is the leader and has loaded the shared states. */
+  decides(): boolean;
+  /** For the gate: shares a decision. */
+  onDecision(rollout: PersistedRollout): void;
+  /** Starts following (once the gate exists). */
+  attach(gate: RolloutGate): void;
+  /** Passes a resume to the leader (on a follower). */
+  askResume(key: string): Promise<void>;
+  close(): void;
+}
+
+export function shareRollouts(shared: SharedStore, log: Logger): RolloutSharing {
+  let gate: RolloutGate | null = null;
+  let deciding = false;
+  let closed = false;
+  const offs: (() => void)[] = [];
+  // Decisions are written one at a time, in order; a failed write leaves this meta's view ahead of
+  // the store until its next decision (logged).
+  let writes: Promise<void> = Promise.resolve();
+
+  const load = async (): Promise<void> => {
+    const rows = await shared.loadRolloutStates();
+    for (const row of rows) gate?.applyShared(row.key, JSON.parse(row.state) as RolloutState, row.updatedAt);
+  };
+  const loadOne = async (key: string): Promise<void> => {
+    const row = (await shared.loadRolloutStates()).find((r) => r.key === key);
+    if (row) gate?.applyShared(row.key, JSON.parse(row.state) as RolloutState, row.updatedAt);
+  };
+
+  // Decide only from the latest shared states (never from this meta's possibly older ones).
+  const lead = (): void => {
+    void load().then(
+      () => {
+        if (closed || !shared.isLeader()) return;
+        deciding = true;
+        gate?.reevaluate();
+      },
+      (err: unknown) => log.error({ err: errorMessage(err) }, 'rollouts: loading the shared states failed; not deciding'),
+    );
+  };
+
+  return {
+    decides: () => deciding,
+    onDecision(r) {
+      if (!deciding) return;
+      const row = { key: r.key, state: JSON.stringify(r.state), specPaused: r.specPaused, revision: r.revision, updatedAt: r.updatedAt };
+      writes = writes.then(
+        () => shared.saveRolloutState(row),
+      ).catch((err: unknown) => log.error({ err: errorMessage(err), rollout: r.key }, 'rollouts: sharing a decision failed'));
+    },
+    attach(g) {
+      gate = g;
+      offs.push(
+        shared.onEvent((topic, payload) => {
+          if (topic === 'rollout') void loadOne(payload).catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'rollouts: reading a shared state failed'));
+          else if (topic === 'rollout-resume' && deciding) gate?.resume(payload);
+        }),
+        shared.onLeadership((leader) => {
+          if (leader) lead();
+          else deciding = false;
+        }),
+      );
+      // Follow what was decided before this meta started (or lead, from the same states).
+      if (shared.isLeader()) lead();
+      else void load().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'rollouts: loading the shared states failed'));
+    },
+    async askResume(key) {
+      await shared.publish('rollout-resume', key);
+    },
+    close() {
+      closed = true;
+      deciding = false;
+      for (const off of offs) off();
+    },
+  };
+}
