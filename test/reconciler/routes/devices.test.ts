@@ -143,8 +143,10 @@ test('event-loop lag sheds load only when it is sustained, not after one long ta
     busy(1500);
     for (let i = 0; i < 40; i++) await tick();
     assert.equal((await app.inject('/fast')).statusCode, 200, `lag ${guard.lagMs()} ms after a single long task`);
-    // Every tick delayed by 80 ms for a while: the loop is saturated, so meta sheds load.
-    for (let i = 0; i < 30; i++) {
+    // Every tick delayed by 80 ms for a while: the loop is saturated, so meta sheds load. On a
+    // machine that is itself saturated the probe's phase varies, so keep the loop saturated until
+    // the median catches up (bounded: 24 s at most), rather than for a fixed count.
+    for (let i = 0; i < 300 && (i < 30 || guard.lagMs() <= 25); i++) {
       busy(80);
       await tick();
     }
