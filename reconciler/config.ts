@@ -13,7 +13,7 @@ export interface MetaConfig {
   branch: string;
   listen: { host: string; port: number };
   /** HTTPS on `listen` when set; the files are re-read on SIGHUP and when they change. */
-  tls: { cert: string; key: string } | null;
+  tls: { cert: string; key: string; clientCa: string | null } | null;
   /** A plain-HTTP listener besides HTTPS (legacy updaters, loopback tools); null for none. */
   listenHttp: { host: string; port: number } | null;
   /** Peers (CIDRs) whose X-Forwarded-For / X-Forwarded-Proto are believed. */
@@ -71,6 +71,7 @@ export const META_SPEC: CommandSpec = {
     { name: 'listen', type: 'string', metavar: 'HOST:PORT', default: '127.0.0.1:7070', help: 'address to listen on', check: (v) => (parseHostPort(String(v)) ? undefined : 'must be HOST:PORT, e.g. 0.0.0.0:7070') },
     { name: 'tls-cert', type: 'string', metavar: 'FILE', help: 'PEM certificate (chain) for HTTPS on --listen; re-read on SIGHUP and when it changes' },
     { name: 'tls-key', type: 'string', metavar: 'FILE', help: 'PEM private key of --tls-cert' },
+    { name: 'client-ca', type: 'string', metavar: 'FILE', help: 'mutual TLS: agents must present a certificate signed by these CAs; the device id comes from it (SAN URI drover:device:<id>, or CN)' },
     { name: 'listen-http', type: 'string', metavar: 'HOST:PORT', help: 'with --tls-cert: also listen for plain HTTP here, serving only the legacy protocol and health checks', check: (v) => (parseHostPort(String(v)) ? undefined : 'must be HOST:PORT, e.g. 0.0.0.0:8080') },
     { name: 'trust-proxy', type: 'list', metavar: 'CIDR[,CIDR]', default: [], help: 'reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (client address for --legacy-allow and the login limiter, https for cookies)', check: checkCidrs },
     { name: 'data', type: 'string', metavar: 'DIR', default: './drover-meta-data', help: 'data directory: the git clone and the SQLite store' },
@@ -154,6 +155,7 @@ export function loadMetaConfig(argv: string[], env: NodeJS.ProcessEnv = process.
   if (v['verify-commits'] && repoKind! !== 'git') fail('--verify-commits needs a git --repo (a directory has no commits to verify)');
   if (v['verify-commits'] && !existsSync(v['verify-commits'] as string)) fail(`--verify-commits ${v['verify-commits'] as string}: no such file`);
   if (Boolean(v['tls-cert']) !== Boolean(v['tls-key'])) fail('--tls-cert and --tls-key go together');
+  if (v['client-ca'] && !v['tls-cert']) fail('--client-ca needs --tls-cert and --tls-key');
   if (v['listen-http'] && !v['tls-cert']) fail('--listen-http is for a plain listener besides HTTPS: give --tls-cert and --tls-key (without them --listen is plain HTTP)');
   // --store-file (and DROVER_STORE_FILE) come with every secret option (lib/secret-file.ts).
   const store = parseStoreUrl(v.store as string | undefined);
@@ -165,7 +167,7 @@ export function loadMetaConfig(argv: string[], env: NodeJS.ProcessEnv = process.
       logLevel: v['log-level'] as string | undefined,
       branch: v.branch as string,
       listen: parseHostPort(v.listen as string)!,
-      tls: v['tls-cert'] ? { cert: resolve(v['tls-cert'] as string), key: resolve(v['tls-key'] as string) } : null,
+      tls: v['tls-cert'] ? { cert: resolve(v['tls-cert'] as string), key: resolve(v['tls-key'] as string), clientCa: v['client-ca'] ? resolve(v['client-ca'] as string) : null } : null,
       listenHttp: v['listen-http'] ? parseHostPort(v['listen-http'] as string)! : null,
       trustProxy: v['trust-proxy'] as string[],
       dataDir: resolve(v.data as string),

@@ -13,6 +13,7 @@ import { listenMetrics } from './http/metrics-listener.js';
 import { listenPlain, urlOf, type PlainListener } from './http/plain-listener.js';
 import { httpsServerOptions, watchTlsFiles, type TlsReloader } from './http/tls-files.js';
 import { applySecrets } from './http/apply-secrets.js';
+import { requireClientCert } from './http/client-cert.js';
 import { requireToken, TokenSet } from './http/tokens.js';
 import { MetaMetrics } from './metrics/metrics.js';
 import { JumpSupervisor } from './jumps/jump-supervisor.js';
@@ -82,7 +83,7 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
   const adminTokens = new TokenSet([config.adminToken]);
   const deps: MetaDeps = {
     config, log, desired, retries, registry, devices, rollouts, jumps, store, metrics, conditions, source, load, clock,
-    auth: { agent: requireToken(agentTokens, 'agent token', config.deviceTokens), admin: requireToken(adminTokens, 'admin token') },
+    auth: { agent: config.tls?.clientCa ? requireClientCert() : requireToken(agentTokens, 'agent token', config.deviceTokens), admin: requireToken(adminTokens, 'admin token') },
   };
   const unfollow = followSharedStore(deps);
   metrics.addGauge({ name: 'drover_devices', help: 'Devices per condition.', values: () => Object.entries(conditions.counts(clock.now())).map(([condition, value]) => ({ labels: { condition }, value })) });

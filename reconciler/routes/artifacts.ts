@@ -7,6 +7,7 @@ import { buildArtifactIndex, lookupArtifact } from '../artifacts/artifact-index.
 import { registerArtifactRoutes } from '../artifacts/artifact-routes.js';
 import { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { MetaDeps, RoutePlugin } from '../deps.js';
+import { clientCertDevice } from '../http/client-cert.js';
 import { bearerOf, TokenSet } from '../http/tokens.js';
 import { legacySettings } from '../legacy/legacy-settings.js';
 import { addressMatcher } from '../legacy/source-network.js';
@@ -37,6 +38,7 @@ export const artifactRoutes: RoutePlugin = async (app, deps: MetaDeps) => {
   await registerArtifactRoutes(app, {
     cache,
     authorize: (req) => {
+      if (deps.config.tls?.clientCa && 'id' in clientCertDevice(req)) return true;
       const t = bearerOf(req);
       return t !== null && current().matches(t);
     },
