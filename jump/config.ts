@@ -1,6 +1,6 @@
 // `drover jump` configuration: flags > DROVER_* environment > --config YAML > defaults.
 import { join, resolve } from 'node:path';
-import { loadConfig, LOG_LEVEL_OPTION, parseHostPort, type CommandSpec } from '../lib/config.js';
+import { gitAuthFrom, GIT_AUTH_OPTIONS, loadConfig, LOG_LEVEL_OPTION, parseHostPort, type CommandSpec } from '../lib/config.js';
 import { parseMaxStartups } from './startup-limiter.js';
 
 const hostPort = (v: unknown): string | undefined => (parseHostPort(String(v)) ? undefined : 'must be HOST:PORT, e.g. 127.0.0.1:2222');
@@ -17,6 +17,7 @@ export const jumpSpec: CommandSpec = {
     { name: 'name', type: 'string', help: 'the name shown in prompts and the menu', default: 'jump' },
     { name: 'repo', type: 'string', help: 'fleet repository (users/, devices/): a directory or a git URL', metavar: 'URL|DIR' },
     { name: 'repo-branch', type: 'string', help: 'branch of a git --repo (default: the remote HEAD)', metavar: 'BRANCH' },
+    ...GIT_AUTH_OPTIONS,
     { name: 'repo-interval', type: 'duration', help: 'how often the repository is read again (access removed there ends connections at the next read)', default: 10_000 },
     { name: 'meta', type: 'string', help: 'meta base URL: device inventory, status reports, restart requests', metavar: 'URL' },
     { name: 'ca', type: 'string', help: 'PEM bundle of the CAs that sign meta\'s certificate (default: the system\'s); meta is always verified', metavar: 'FILE' },
@@ -59,6 +60,8 @@ export interface JumpConfig {
   repo?: string;
   repoBranch?: string;
   repoIntervalMs: number;
+  /** Credentials for a git --repo. */
+  git: { token: string | null; username: string | null; password: string | null };
   metaUrl?: string;
   metaToken?: string;
   /** --ca: CAs trusted for meta's certificate. */
@@ -106,6 +109,7 @@ export function toJumpConfig(v: Record<string, unknown>): JumpConfig {
     repo: s('repo'),
     repoBranch: s('repo-branch'),
     repoIntervalMs: v['repo-interval'] as number,
+    git: gitAuthFrom(v),
     metaUrl: s('meta'),
     metaToken: s('meta-token'),
     ca: s('ca') ? resolve(s('ca')!) : undefined,

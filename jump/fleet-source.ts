@@ -1,16 +1,11 @@
-// Users and devices from the fleet repository: a directory (read as it is) or a git URL
-// (cloned into <data>/repo with isomorphic-git, fetched again on every refresh). A refresh
+// Users and devices from the fleet repository, through the same source as meta's
+// (lib/fleet-repo: a git URL with auth, redaction, backoff and coalescing, or a directory). A read
 // that fails or finds an invalid tree keeps the last good fleet and records the error.
-import fs, { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import git from 'isomorphic-git';
-import http from 'isomorphic-git/http/node';
-import { dirTreeReader } from '../lib/dir-tree-reader.js';
-import { errorMessage } from '../lib/errors.js';
-import { gitTreeReader } from '../lib/git-tree-reader.js';
+import { createRepoSource, isRepoUrl, type RepoAuth, type RepoSource } from '../lib/fleet-repo/repo-source.js';
 import type { Logger } from '../lib/log.js';
-import { formatProblem } from '../specs/load/problem.js';
 import { loadFleet } from '../specs/load/load-fleet.js';
+import { formatProblem } from '../specs/load/problem.js';
+import type { TreeReader } from '../specs/load/tree-reader.js';
 import type { DeviceSpec } from '../specs/schema/device.js';
 import type { UserSpec } from '../specs/schema/user.js';
 
@@ -20,67 +15,78 @@ export interface FleetView {
   devices: Map<string, DeviceSpec>;
 }
 
+export interface FleetSourceOptions {
+  repo?: string;
+  dataDir: string;
+  branch?: string;
+  auth?: RepoAuth;
+  /** How often a git repository is fetched (and a directory read). */
+  intervalMs?: number;
+  log: Logger;
+  extraUsers?: UserSpec[];
+}
+
 export class FleetSource {
   current: FleetView = { revision: null, users: new Map(), devices: new Map() };
-  lastError: string | undefined;
+  private source: RepoSource | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private started = false;
 
-  constructor(private readonly opts: { repo?: string; dataDir: string; branch?: string; log: Logger; extraUsers?: UserSpec[] }) {
+  constructor(private readonly opts: FleetSourceOptions) {
     for (const u of opts.extraUsers ?? []) this.current.users.set(u.name, u);
   }
 
-  private isUrl(): boolean {
-    return !!this.opts.repo && /^(https?|file):\/\//.test(this.opts.repo);
+  get lastError(): string | undefined {
+    return this.source?.status().lastError?.message ?? undefined;
+  }
+
+  private repo(intervalMs = this.opts.intervalMs ?? 30_000): RepoSource | undefined {
+    if (!this.opts.repo) return undefined;
+    this.source ??= createRepoSource({
+      repo: this.opts.repo,
+      branch: this.opts.branch,
+      dataDir: this.opts.dataDir,
+      intervalMs,
+      auth: this.opts.auth,
+      watch: false, // read on the interval, like the git repository
+      log: this.opts.log,
+      apply: (reader, revision) => this.apply(reader, revision),
+    });
+    return this.source;
+  }
+
+  private async apply(reader: TreeReader, revision: string): Promise<void> {
+    const result = await loadFleet(reader, isRepoUrl(this.opts.repo!) ? { revision } : {});
+    if (!result.ok) {
+      const errors = result.problems.filter((p) => p.severity === 'error');
+      throw new Error(`fleet repository invalid, keeping the last good one:\n${errors.slice(0, 5).map(formatProblem).join('\n')}`);
+    }
+    const users = new Map(result.spec.users.map((u) => [u.name, u] as const));
+    for (const u of this.opts.extraUsers ?? []) if (!users.has(u.name)) users.set(u.name, u);
+    this.current = { revision: result.spec.revision, users, devices: new Map(result.spec.devices.map((d) => [d.id, d] as const)) };
   }
 
   /** Reads the repository again; concurrent calls share one read. */
-  refresh(): Promise<void> {
-    this.running ??= this.read().finally(() => (this.running = undefined));
-    return this.running;
+  async refresh(): Promise<void> {
+    const source = this.repo();
+    if (!source) return;
+    if (this.started) return source.trigger('refresh');
+    this.started = true;
+    return source.start();
   }
 
-  private async read(): Promise<void> {
-    const { repo } = this.opts;
-    if (!repo) return;
-    try {
-      let result;
-      if (this.isUrl()) {
-        const dir = join(this.opts.dataDir, 'repo');
-        const ref = this.opts.branch;
-        if (!existsSync(join(dir, '.git'))) {
-          mkdirSync(dir, { recursive: true });
-          await git.clone({ fs, http, dir, url: repo, ref, singleBranch: true, depth: 1, noCheckout: true });
-        } else {
-          await git.fetch({ fs, http, dir, url: repo, ref, singleBranch: true, depth: 1 });
-        }
-        const branch = ref ?? (await git.currentBranch({ fs, dir })) ?? 'HEAD';
-        const reader = await gitTreeReader({ dir, ref: `refs/remotes/origin/${branch}` }).catch(() => gitTreeReader({ dir, ref: 'HEAD' }));
-        result = await loadFleet(reader, { revision: reader.commit });
-      } else {
-        result = await loadFleet(dirTreeReader(repo));
-      }
-      if (!result.ok) {
-        const errors = result.problems.filter((p) => p.severity === 'error');
-        throw new Error(`fleet repository invalid, keeping the last good one:\n${errors.slice(0, 5).map(formatProblem).join('\n')}`);
-      }
-      const users = new Map(result.spec.users.map((u) => [u.name, u] as const));
-      for (const u of this.opts.extraUsers ?? []) if (!users.has(u.name)) users.set(u.name, u);
-      this.current = { revision: result.spec.revision, users, devices: new Map(result.spec.devices.map((d) => [d.id, d] as const)) };
-      this.lastError = undefined;
-    } catch (err) {
-      this.lastError = errorMessage(err);
-      this.opts.log.warn({ err: this.lastError }, 'fleet repository refresh failed');
-    }
-  }
-
+  /** Reads again every `intervalMs` (a git repository schedules its own fetches, with backoff). */
   start(intervalMs: number): void {
-    if (!this.opts.repo || intervalMs <= 0) return;
-    this.timer = setInterval(() => void this.refresh(), intervalMs);
+    const source = this.repo(intervalMs);
+    if (!source || intervalMs <= 0) return;
+    if (!this.started) void this.refresh();
+    if (isRepoUrl(this.opts.repo!)) return;
+    this.timer = setInterval(() => void source.trigger('interval'), intervalMs);
     this.timer.unref();
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    void this.source?.close();
   }
 }

@@ -4,28 +4,19 @@
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { FetchLike } from '../lib/tls-fetch.js';
+import type { JumpReportInput } from '../specs/wire/jump-report.js';
 import type { Activity } from './activity.js';
 import type { AuditRecord } from './audit.js';
 import { backoffMs } from '../lib/backoff.js';
 
-export interface JumpStatus {
-  name: string;
-  up: boolean;
-  version: string;
-  startedAt: string;
+/** The report jump sends to meta: the wire schema (specs/wire/jump-report.ts) with every field set. */
+export type JumpStatus = Required<JumpReportInput> & {
   listen: string;
-  draining: boolean;
-  /** Logged-in connections. */
-  activeSessions: number;
   /** What they do (menu, device, shell, tunnel), oldest first, at most MAX_REPORTED_SESSIONS. */
   sessions: Activity[];
   /** The last audit events, oldest first (bounded by the audit log's ring). */
   events: AuditRecord[];
-  lockedKeys: string[];
-  /** Fleet repository revision the users and devices come from. */
-  revision: string | null;
-  lastError: string | null;
-}
+};
 
 /** Keeps the report small whatever the load; `activeSessions` still counts them all. */
 export const MAX_REPORTED_SESSIONS = 200;

@@ -197,3 +197,15 @@ export const LOG_LEVEL_OPTION: OptionSpec = {
   help: 'fatal, error, warn, info (default), debug, trace or silent; JSON lines on stderr, readable lines on a terminal',
   check: (v) => (LOG_LEVELS.includes(String(v)) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`),
 };
+
+/** Credentials for a fleet repository on a git server, the same options for meta and jump. */
+export const GIT_AUTH_OPTIONS: OptionSpec[] = [
+  { name: 'git-token', type: 'string', metavar: 'TOKEN', secret: true, env: 'DROVER_GIT_TOKEN', help: 'token for the git server (HTTP basic auth password; prefer the environment)' },
+  { name: 'git-username', type: 'string', metavar: 'USER', env: 'DROVER_GIT_USERNAME', help: 'user name for the git server (with --git-password, or with --git-token)' },
+  { name: 'git-password', type: 'string', metavar: 'PASSWORD', secret: true, env: 'DROVER_GIT_PASSWORD', help: 'password for the git server (prefer the environment)' },
+];
+
+export function gitAuthFrom(v: Record<string, unknown>): { token: string | null; username: string | null; password: string | null } {
+  const s = (k: string): string | null => (typeof v[k] === 'string' && v[k] !== '' ? (v[k] as string) : null);
+  return { token: s('git-token'), username: s('git-username'), password: s('git-password') };
+}

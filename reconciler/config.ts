@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { loadConfig, LOG_LEVEL_OPTION, parseHostPort, type CommandSpec } from '../lib/config.js';
+import { gitAuthFrom, GIT_AUTH_OPTIONS, loadConfig, LOG_LEVEL_OPTION, parseHostPort, type CommandSpec } from '../lib/config.js';
 import { DroverError } from '../lib/errors.js';
 import { parseStoreUrl, type StoreLocation } from './store/store-url.js';
 import { checkCidrs, checkOnOff, checkPublicUrl, checkSize, parseOnOff, parseSize } from './legacy/legacy-settings.js';
@@ -83,9 +83,7 @@ export const META_SPEC: CommandSpec = {
     { name: 'fetch-interval', type: 'duration', default: 30_000, help: 'how often to fetch the git repository', check: positive },
     { name: 'debounce', type: 'duration', default: 300, help: 'quiet time after a change in a directory repository before it is reloaded' },
     { name: 'verify-commits', type: 'string', metavar: 'ALLOWED_SIGNERS', help: 'apply only commits signed (git commit -S, SSH signatures) by a key listed in this OpenSSH allowed_signers file; others are refused like invalid commits' },
-    { name: 'git-token', type: 'string', metavar: 'TOKEN', secret: true, env: 'DROVER_GIT_TOKEN', help: 'token for the git server (HTTP basic auth password; prefer the environment)' },
-    { name: 'git-username', type: 'string', metavar: 'USER', env: 'DROVER_GIT_USERNAME', help: 'user name for the git server (with --git-password, or with --git-token)' },
-    { name: 'git-password', type: 'string', metavar: 'PASSWORD', secret: true, env: 'DROVER_GIT_PASSWORD', help: 'password for the git server (prefer the environment)' },
+    ...GIT_AUTH_OPTIONS,
     { name: 'wait-max', type: 'duration', default: 90_000, help: 'longest long-poll wait granted to an agent (?wait=N is capped to it)', check: positive },
     { name: 'body-limit', type: 'number', metavar: 'BYTES', default: 1_048_576, help: 'largest request body accepted', check: positive },
     { name: 'max-in-flight', type: 'number', default: 4096, help: 'requests handled at once (long polls excluded) before answering 503', check: positive },
@@ -195,11 +193,7 @@ export function loadMetaConfig(argv: string[], env: NodeJS.ProcessEnv = process.
       artifactCacheBytes: parseSize(v['artifact-cache-size'] as string)!,
       agentDir: v['agent-dir'] ? resolve(v['agent-dir'] as string) : null,
       allowedSigners: v['verify-commits'] ? resolve(v['verify-commits'] as string) : null,
-      git: {
-        token: (v['git-token'] as string | undefined) ?? null,
-        username: (v['git-username'] as string | undefined) ?? null,
-        password: (v['git-password'] as string | undefined) ?? null,
-      },
+      git: gitAuthFrom(v),
     },
   };
 }

@@ -22,9 +22,7 @@ import { followSharedStore } from './registry/follow-shared-store.js';
 import { KnownDevices } from './registry/known-devices.js';
 import { Rollouts } from './rollouts/rollouts.js';
 import { RetryRequests } from './desired/retry-requests.js';
-import { createDirSource } from './source/dir-source.js';
-import type { FleetSource } from './source/fleet-source.js';
-import { createGitSource } from './source/git-source.js';
+import { createFleetSource } from './source/fleet-source.js';
 import { RevisionApplier } from './source/revision-applier.js';
 import { ConditionTracker } from './status/condition-tracker.js';
 import { CONDITIONS } from './status/device-condition.js';
@@ -67,10 +65,7 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
   const metrics = new MetaMetrics();
   const conditions = new ConditionTracker(desired, registry, store);
   const applier = new RevisionApplier(desired, log.child({ component: 'revisions' }), metrics);
-  const source: FleetSource =
-    config.repoKind === 'git'
-      ? createGitSource({ url: config.repo, branch: config.branch, dataDir: config.dataDir, intervalMs: config.fetchIntervalMs, auth: config.git, applier, allowedSigners: config.allowedSigners, log, metrics })
-      : createDirSource({ dir: config.repo, debounceMs: config.debounceMs, applier, log, metrics });
+  const source = createFleetSource(config, { applier, log, metrics });
   const clock = opts.clock ?? { now: () => Date.now() };
   const load = new LoadGuard(config.maxInFlight, config.maxLagMs);
   const devices = new KnownDevices(registry, desired);

@@ -1,7 +1,7 @@
 // Supervision of jump servers, one per meta (deps.jumps): the last report of each jump, the
 // restart requests waiting to be delivered in the answer to a jump's next report, and a
 // "jump changed" event for the dashboard.
-import type { JumpReport } from './jump-report.js';
+import type { JumpReport } from '../../specs/wire/jump-report.js';
 
 /** Reports older than this make a jump show as down. */
 export const JUMP_STALE_MS = 30_000;

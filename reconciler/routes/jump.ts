@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { MetaDeps } from '../deps.js';
 import { sendError } from '../http/http-error.js';
-import { JumpReportSchema } from '../jumps/jump-report.js';
+import { JumpReportSchema } from '../../specs/wire/jump-report.js';
 import { MAX_JUMPS } from '../jumps/jump-supervisor.js';
 
 const RestartSchema = z.strictObject({

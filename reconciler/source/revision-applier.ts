@@ -2,6 +2,7 @@
 // state, or keeps the last good one: a candidate that fails validation is recorded with every
 // problem as file:line:col, logged, and not applied.
 import { errorMessage } from '../../lib/errors.js';
+import type { CommitInfo } from '../../lib/fleet-repo/repo-source.js';
 import type { Logger } from '../../lib/log.js';
 import { loadFleet } from '../../specs/load/load-fleet.js';
 import { formatProblem } from '../../specs/load/problem.js';
@@ -10,12 +11,7 @@ import { compileFleet } from '../../specs/resolve/compile-fleet.js';
 import type { DesiredState } from '../desired/desired-state.js';
 import type { MetaMetrics } from '../metrics/metrics.js';
 
-export interface CommitInfo {
-  author?: string;
-  message?: string;
-  /** ISO time of the commit. */
-  time?: string;
-}
+export type { CommitInfo } from '../../lib/fleet-repo/repo-source.js';
 
 export interface RevisionRecord {
   revision: string;

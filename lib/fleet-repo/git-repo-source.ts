@@ -1,40 +1,33 @@
 // A fleet repository on a git server: cloned once into <data>/repo with isomorphic-git, fetched
 // on an interval and on demand (webhook); each fetched commit is read straight from the object
-// store (no checkout) and offered to the applier. Failures back off and never empty the state.
-import { coalesceRuns } from '../../lib/coalesce-runs.js';
+// store (no checkout) and handed to `apply`. Failures back off and never empty the state.
 import fs from 'node:fs';
 import { join } from 'node:path';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
-import { errorMessage } from '../../lib/errors.js';
-import { gitTreeReader } from '../../lib/git-tree-reader.js';
-import { verifyCommit } from '../../lib/verify-commit.js';
-import type { Logger } from '../../lib/log.js';
-import type { MetaMetrics } from '../metrics/metrics.js';
-import { backoffMs } from '../../lib/backoff.js';
-import { redactUrl } from '../../lib/redact-url.js';
-import type { FleetSource, SourceStatus } from './fleet-source.js';
-import type { RevisionApplier } from './revision-applier.js';
+import { backoffMs } from '../backoff.js';
+import { coalesceRuns } from '../coalesce-runs.js';
+import { errorMessage } from '../errors.js';
+import { gitTreeReader } from '../git-tree-reader.js';
+import { redactUrl } from '../redact-url.js';
+import type { RepoAuth, RepoHooks, RepoSource, RepoStatus } from './repo-types.js';
 
-export interface GitSourceOptions {
+export interface GitRepoSourceOptions extends RepoHooks {
   url: string;
-  branch: string;
+  /** Default: the remote's HEAD. */
+  branch?: string;
   dataDir: string;
   intervalMs: number;
-  auth: { token: string | null; username: string | null; password: string | null };
-  applier: RevisionApplier;
-  /** --verify-commits: the allowed signers file; a commit that does not verify is refused. */
-  allowedSigners?: string | null;
-  log: Logger;
-  metrics: MetaMetrics;
+  auth: RepoAuth;
 }
 
-export function createGitSource(opts: GitSourceOptions): FleetSource {
+export function createGitRepoSource(opts: GitRepoSourceOptions): RepoSource {
   const dir = join(opts.dataDir, 'repo');
   const location = redactUrl(opts.url);
-  const log = opts.log.child({ component: 'git-source', repo: location, branch: opts.branch });
-  const st: Omit<SourceStatus, keyof typeof opts.applier.status> = {
-    kind: 'git', location, branch: opts.branch, lastFetchAt: null, lastFetchOk: null, lastError: null, consecutiveFailures: 0, nextFetchAt: null,
+  let branch = opts.branch;
+  const log = opts.log.child({ component: 'git-source', repo: location, branch: branch ?? 'HEAD' });
+  const st: RepoStatus = {
+    kind: 'git', location, branch: branch ?? null, lastFetchAt: null, lastFetchOk: null, lastError: null, consecutiveFailures: 0, nextFetchAt: null,
   };
   const onAuth = (): { username?: string; password?: string } | undefined => {
     const a = opts.auth;
@@ -48,7 +41,8 @@ export function createGitSource(opts: GitSourceOptions): FleetSource {
 
   async function cloned(): Promise<boolean> {
     try {
-      await git.resolveRef({ fs, dir, ref: `refs/remotes/origin/${opts.branch}` });
+      branch ??= (await git.currentBranch({ fs, dir })) ?? undefined;
+      await git.resolveRef({ fs, dir, ref: `refs/remotes/origin/${branch}` });
       return true;
     } catch {
       return false;
@@ -57,22 +51,20 @@ export function createGitSource(opts: GitSourceOptions): FleetSource {
 
   async function fetchOnce(): Promise<void> {
     st.lastFetchAt = new Date().toISOString();
-    opts.metrics.fetches++;
     try {
       let commit: string;
-      const common = { fs, http, dir, url: opts.url, ref: opts.branch, singleBranch: true, ...(hasAuth ? { onAuth } : {}), onAuthFailure: () => ({ cancel: true as const }) };
+      const common = { fs, http, dir, url: opts.url, ref: branch, singleBranch: true, ...(hasAuth ? { onAuth } : {}), onAuthFailure: () => ({ cancel: true as const }) };
       if (!(await cloned())) {
         fs.rmSync(dir, { recursive: true, force: true });
         fs.mkdirSync(dir, { recursive: true });
         await git.clone({ ...common, noCheckout: true, noTags: true });
-        commit = await git.resolveRef({ fs, dir, ref: `refs/remotes/origin/${opts.branch}` });
+        branch ??= (await git.currentBranch({ fs, dir })) ?? 'HEAD';
+        st.branch = branch;
+        commit = await git.resolveRef({ fs, dir, ref: `refs/remotes/origin/${branch}` });
       } else {
         const r = await git.fetch({ ...common, tags: false, prune: false });
-        commit = r.fetchHead ?? (await git.resolveRef({ fs, dir, ref: `refs/remotes/origin/${opts.branch}` }));
+        commit = r.fetchHead ?? (await git.resolveRef({ fs, dir, ref: `refs/remotes/origin/${branch}` }));
       }
-      st.lastFetchOk = true;
-      st.lastError = null;
-      st.consecutiveFailures = 0;
       const reader = await gitTreeReader({ dir, ref: commit });
       let info = null;
       try {
@@ -81,15 +73,13 @@ export function createGitSource(opts: GitSourceOptions): FleetSource {
       } catch {
         /* the commit info is a nicety */
       }
-      if (opts.allowedSigners && opts.applier.status.rejected?.revision === commit) return; // refused already
-      if (opts.allowedSigners && opts.applier.status.applied?.revision !== commit) {
-        const verdict = await verifyCommit({ dir, oid: commit, allowedSigners: opts.allowedSigners });
-        if (!verdict.ok) return opts.applier.refuse(commit, info ?? { author: verdict.author }, verdict.reason);
-        log.debug({ commit, signer: verdict.signer }, 'commit signature verified');
-      }
-      await opts.applier.apply(reader, commit, info);
+      if (!opts.admit || (await opts.admit(commit, dir, info))) await opts.apply(reader, commit, info);
+      st.lastFetchOk = true;
+      st.lastError = null;
+      st.consecutiveFailures = 0;
+      opts.onFetch?.(true);
     } catch (err) {
-      opts.metrics.fetchErrors++;
+      opts.onFetch?.(false);
       st.lastFetchOk = false;
       st.consecutiveFailures++;
       // isomorphic-git messages can carry the URL; never show credentials.
@@ -116,7 +106,7 @@ export function createGitSource(opts: GitSourceOptions): FleetSource {
       log.info({ reason }, 'fetch requested');
       return run();
     },
-    status: () => ({ ...st, ...opts.applier.status }),
+    status: () => ({ ...st }),
     async close() {
       closed = true;
       if (timer) clearTimeout(timer);

@@ -41,3 +41,6 @@ export const JumpReportSchema = z.object({
 });
 
 export type JumpReport = z.infer<typeof JumpReportSchema>;
+
+/** What jump sends (defaults not yet applied). */
+export type JumpReportInput = z.input<typeof JumpReportSchema>;

@@ -1,30 +1,24 @@
 // A fleet repository in a local directory (development): watched with chokidar, reloaded after a
 // quiet period (debounce). The revision is a hash of the tree's content, so an edit that changes
 // nothing does nothing; a broken edit is reported and the last good tree keeps being served.
-import { coalesceRuns } from '../../lib/coalesce-runs.js';
 import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'chokidar';
-import { dirTreeReader } from '../../lib/dir-tree-reader.js';
-import { errorMessage } from '../../lib/errors.js';
-import type { Logger } from '../../lib/log.js';
 import { memoryTree } from '../../specs/load/tree-reader.js';
-import type { MetaMetrics } from '../metrics/metrics.js';
-import type { FleetSource, SourceStatus } from './fleet-source.js';
-import type { RevisionApplier } from './revision-applier.js';
+import { coalesceRuns } from '../coalesce-runs.js';
+import { dirTreeReader } from '../dir-tree-reader.js';
+import { errorMessage } from '../errors.js';
+import type { RepoHooks, RepoSource, RepoStatus } from './repo-types.js';
 
-export interface DirSourceOptions {
+export interface DirRepoSourceOptions extends RepoHooks {
   dir: string;
   debounceMs: number;
-  applier: RevisionApplier;
-  log: Logger;
-  metrics: MetaMetrics;
   /** Watch for changes (default true). */
   watch?: boolean;
 }
 
-export function createDirSource(opts: DirSourceOptions): FleetSource {
+export function createDirRepoSource(opts: DirRepoSourceOptions): RepoSource {
   const log = opts.log.child({ component: 'dir-source', dir: opts.dir });
-  const st: Omit<SourceStatus, 'applied' | 'rejected' | 'warnings'> = {
+  const st: RepoStatus = {
     kind: 'dir', location: opts.dir, branch: null, lastFetchAt: null, lastFetchOk: null, lastError: null, consecutiveFailures: 0, nextFetchAt: null,
   };
   let watcher: FSWatcher | null = null;
@@ -32,7 +26,6 @@ export function createDirSource(opts: DirSourceOptions): FleetSource {
 
   async function loadOnce(): Promise<void> {
     st.lastFetchAt = new Date().toISOString();
-    opts.metrics.fetches++;
     try {
       const reader = dirTreeReader(opts.dir);
       const files: Record<string, string> = {};
@@ -43,12 +36,13 @@ export function createDirSource(opts: DirSourceOptions): FleetSource {
         files[path] = text;
         hash.update(`${path}\0${text.length}\0${text}\0`);
       }
+      await opts.apply(memoryTree(files), `dir-${hash.digest('hex').slice(0, 40)}`, { time: new Date().toISOString() });
       st.lastFetchOk = true;
       st.lastError = null;
       st.consecutiveFailures = 0;
-      await opts.applier.apply(memoryTree(files), `dir-${hash.digest('hex').slice(0, 40)}`, { time: new Date().toISOString() });
+      opts.onFetch?.(true);
     } catch (err) {
-      opts.metrics.fetchErrors++;
+      opts.onFetch?.(false);
       st.lastFetchOk = false;
       st.consecutiveFailures++;
       st.lastError = { message: errorMessage(err), at: new Date().toISOString() };
@@ -79,7 +73,7 @@ export function createDirSource(opts: DirSourceOptions): FleetSource {
       log.info({ reason }, 'reload requested');
       return run();
     },
-    status: () => ({ ...st, ...opts.applier.status }),
+    status: () => ({ ...st }),
     async close() {
       if (timer) clearTimeout(timer);
       await watcher?.close();
