@@ -12,7 +12,7 @@ export interface AgentProcess {
   output(): string;
   local(): LocalState;
   /** SIGTERM and wait (packages keep running unless --stop-on-exit). */
-  stop(): Promise<void>;
+  close(): Promise<void>;
   /** SIGKILL and wait. */
   kill9(): Promise<void>;
 }
@@ -49,7 +49,7 @@ export function startAgentProcess(opts: { metaUrl: string; token: string; root: 
     root: opts.root,
     output: () => out,
     local: () => JSON.parse(readFileSync(join(opts.root, 'state/local.json'), 'utf8')) as LocalState,
-    stop: () => end('SIGTERM'),
+    close: () => end('SIGTERM'),
     kill9: () => end('SIGKILL'),
   };
 }

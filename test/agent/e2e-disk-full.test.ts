@@ -83,7 +83,7 @@ before(async () => {
 });
 
 after(async () => {
-  await agent?.stop();
+  await agent?.close();
   for (const v of ['1.0', '2.0', '2.1']) if (alive(servicePid(v))) process.kill(servicePid(v), 'SIGKILL');
   await meta?.stop();
   await server?.close();

@@ -44,7 +44,7 @@ before(async () => {
 });
 
 after(async () => {
-  await agent?.stop();
+  await agent?.close();
   await meta?.stop();
   rmSync(tmp, { recursive: true, force: true });
   rmSync(fleet, { recursive: true, force: true });

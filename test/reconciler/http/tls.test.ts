@@ -33,7 +33,7 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all(agents.map((a) => a.stop()));
+  await Promise.all(agents.map((a) => a.close()));
   await meta?.stop();
   rmSync(tmp, { recursive: true, force: true });
   rmSync(fleet, { recursive: true, force: true });
@@ -148,7 +148,7 @@ describe('an expired server certificate', () => {
       try {
         await until('the agent refused the expired certificate', async () => /certificate has expired|CERT_HAS_EXPIRED/i.test(a.output()));
       } finally {
-        await a.stop();
+        await a.close();
       }
     } finally {
       await m.stop();
