@@ -4,6 +4,7 @@
 // package declares a pid file, that process group is killed too: "stopped" means stopped.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ControlRuns } from '../control/control-runs.js';
 import { groupAlive, killProcessGroup, runBounded, type RunResult } from '../control/run-bounded.js';
 import { DroverError, type ErrorCode } from '../lib/errors.js';
 import type { Runtime } from './local-state.js';
@@ -20,22 +21,31 @@ export interface ControlContext {
   version: string;
   runtime: Runtime;
   signal?: AbortSignal;
+  /** Where `start` and `stop` runs are recorded before they spawn (ended after a crash, see control-runs.ts). */
+  runs?: ControlRuns;
 }
 
 export async function runControl(ctx: ControlContext, action: ControlAction): Promise<RunResult> {
   const control = ctx.runtime.control;
   if (!control) throw new DroverError('NO_CONTROL_SCRIPT', `${ctx.name} has no control script`);
-  return runBounded({
-    command: join(ctx.dir, control.script),
-    args: [action],
-    cwd: ctx.dir,
-    env: { DROVER_PACKAGE: ctx.name, DROVER_VERSION: ctx.version },
-    timeoutMs: control.timeoutMs,
-    killGraceMs: KILL_GRACE_MS,
-    maxOutputBytes: TAIL_BYTES,
-    untilOutputCloses: false,
-    signal: ctx.signal,
-  });
+  // `status` only reads: a leftover one ends by itself and changes nothing.
+  const run = action === 'status' ? undefined : ctx.runs?.begin(ctx.name, ctx.version, action);
+  try {
+    return await runBounded({
+      command: join(ctx.dir, control.script),
+      args: [action],
+      cwd: ctx.dir,
+      env: { DROVER_PACKAGE: ctx.name, DROVER_VERSION: ctx.version, ...run?.env },
+      timeoutMs: control.timeoutMs,
+      killGraceMs: KILL_GRACE_MS,
+      maxOutputBytes: TAIL_BYTES,
+      untilOutputCloses: false,
+      signal: ctx.signal,
+      onSpawn: (pid) => run?.spawned(pid),
+    });
+  } finally {
+    run?.end();
+  }
 }
 
 /** Reads a `status` answer: `stoped`/`stopped` or `started` in the output, else the exit code. */

@@ -2,6 +2,8 @@
 // re-adopted, the last desired document applied at once, then the heartbeat loop and the
 // periodic status check. `drover agent` (cli/agent.ts) runs it with cli/run-daemon.ts.
 import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { ControlRuns } from '../control/control-runs.js';
 import { openCommandJournal, type CommandJournal } from '../control/command-journal.js';
 import { createCommandRunner } from '../control/command-runner.js';
 import { errorMessage } from '../lib/errors.js';
@@ -36,6 +38,11 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {
   const log = opts.log ?? createLogger({ name: 'agent', level: config.logLevel });
   const layout = layoutOf(config.root);
   ensureLayout(layout);
+  // Before anything runs a control script: end those the previous agent left running (a crash
+  // mid-`start` must not leave that start racing its re-run: two copies of a service).
+  const controlRuns = new ControlRuns(join(layout.state, 'control-runs'), log);
+  const ended = await controlRuns.endLeftovers();
+  if (ended.length) log.warn({ runs: ended.map((r) => `${r.pkg} ${r.version} ${r.action}`) }, 'control scripts interrupted by an agent restart were ended; their steps run again');
   const store = new LocalStore(layout, log);
   const inFlight = new Map<string, InFlight>();
   const abort = new AbortController();
@@ -77,6 +84,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {
       if (before !== phase) heartbeat?.wake();
     },
     signal: abort.signal,
+    controlRuns,
   };
   // Approved commands: run in the background by the command runner (at most once, journaled).
   // A command that repeats on a package's version change waits until that version is in place.

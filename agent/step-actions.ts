@@ -2,6 +2,7 @@
 // Each action is idempotent, so a step interrupted by a crash can simply run again.
 import type { Agent as HttpsAgent } from 'node:https';
 import { existsSync, rmSync, statSync } from 'node:fs';
+import type { ControlRuns } from '../control/control-runs.js';
 import type { Logger } from '../lib/log.js';
 import { DroverError } from '../lib/errors.js';
 import type { DesiredArtifact, PackagePhase } from '../specs/wire/index.js';
@@ -34,6 +35,8 @@ export interface ExecDeps {
   now(): number;
   onPhase(name: string, phase: PackagePhase, target: string | null): void;
   signal?: AbortSignal;
+  /** Control script runs in progress, recorded durably (control-runs.ts). */
+  controlRuns?: ControlRuns;
 }
 
 export const PHASE: Record<Step['kind'], PackagePhase> = {
@@ -58,7 +61,7 @@ function fileSize(path: string): number {
 }
 
 function control(d: ExecDeps, name: string, version: string, runtime: Runtime): ControlContext {
-  return { dir: d.layout.versionDir(name, version), name, version, runtime, signal: d.signal };
+  return { dir: d.layout.versionDir(name, version), name, version, runtime, signal: d.signal, runs: d.controlRuns };
 }
 
 async function download(d: ExecDeps, name: string, version: string, artifact: DesiredArtifact): Promise<void> {

@@ -119,3 +119,22 @@ async function stopGroup(pgid: number, graceMs: number, pid: number): Promise<Ki
   const gone = await waitGone(pgid, KILL_WAIT_MS);
   return { pgid, wasRunning: true, forced: true, gone };
 }
+
+/** This boot's id (Linux); null elsewhere. A pid recorded in another boot names nobody. */
+export function bootId(): string | null {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
+/** Field 22 of /proc/PID/stat: start time in clock ticks since boot; null when the process is gone. */
+export function startTimeOf(pid: number): string | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return text.slice(text.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
