@@ -22,6 +22,7 @@ import { gcLog } from './lib/gc-log.js';
 import type { Target } from './lib/load.js';
 import { startReference, type ReferenceServer } from './lib/reference-server.js';
 import { stateChangingSection } from './meta/state-changing.js';
+import { tlsSection } from './meta/tls.js';
 import { wrkAvailable, wrkIdleHeartbeats } from './meta/wrk-idle.js';
 
 /**
@@ -63,6 +64,7 @@ export const SECTIONS: MetaBenchSection[] = [
     },
   },
   stateChangingSection,
+  tlsSection,
 ];
 
 interface CannonResult {
