@@ -1,5 +1,7 @@
-// Structured logging for every daemon and command: JSON lines on stderr (pino).
+// Structured logging for every daemon and command: JSON lines on stderr (pino), readable lines
+// (lib/pretty-log.ts) when stderr is a terminal.
 import { pino, type Logger } from 'pino';
+import { prettyStream } from './pretty-log.js';
 
 export type { Logger };
 
@@ -23,7 +25,7 @@ export function createLogger(opts: LoggerOptions): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: ['token', '*.token', 'authorization', '*.authorization', 'password', '*.password'], censor: '[redacted]' },
     },
-    (opts.destination ?? pino.destination({ fd: 2, sync: false })) as pino.DestinationStream,
+    (opts.destination ?? (process.stderr.isTTY ? prettyStream(process.stderr) : pino.destination({ fd: 2, sync: false }))) as pino.DestinationStream,
   );
 }
 

@@ -2,7 +2,7 @@
 // tests use app.inject(). Route plugins come from reconciler/routes/; other parts add theirs to
 // ROUTES with one line.
 import type { SecureContextOptions } from 'node:tls';
-import fastify, { type FastifyInstance } from 'fastify';
+import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { MetaDeps, RoutePlugin } from './deps.js';
 import { installErrorHandling } from './http/http-error.js';
 import { requireTls } from './http/tls-required.js';
@@ -41,7 +41,10 @@ export async function buildApp(deps: MetaDeps, opts: BuildAppOptions = {}): Prom
     ...(opts.https ? { https: opts.https } : {}),
     // X-Forwarded-For / -Proto / -Host only from the listed proxies (request.ip, request.protocol).
     ...(trusted ? { trustProxy: (address: string) => trusted(address) } : {}),
-    logger: false,
+    // meta's pino logger: every request gets an id (reqId on its lines); 5xx are logged once, with
+    // their stack, by the error handler. Requests themselves are not logged (heartbeats are many).
+    loggerInstance: deps.log.child({ component: 'http' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
     bodyLimit: deps.config.bodyLimit,
     return503OnClosing: true,
     forceCloseConnections: true,
