@@ -70,7 +70,7 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
   const load = new LoadGuard(config.maxInFlight, config.maxLagMs);
   const devices = new KnownDevices(registry, desired);
   // Before the source starts: the gate sees the first revision before any document is computed.
-  const rollouts = new Rollouts({ dataDir: config.dataDir, log: log.child({ component: 'rollouts' }), clock, desired, registry, devices, store });
+  const rollouts = await Rollouts.open({ log: log.child({ component: 'rollouts' }), clock, desired, registry, devices, store });
   const jumps = new JumpSupervisor(clock);
   const retries = new RetryRequests(desired, clock);
   desired.addTransform(retries.transform);

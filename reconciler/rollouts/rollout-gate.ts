@@ -422,7 +422,7 @@ export class RolloutGate {
   }
 
   /** `deviceId\0commandId` → the revision each result was first reported under. */
-  resultRevisions(commandIds: readonly string[]): Map<string, string | null> {
+  resultRevisions(commandIds: readonly string[]): Promise<Map<string, string | null>> {
     return this.opts.store.resultRevisions(commandIds);
   }
 

@@ -137,7 +137,7 @@ async function buildSummaries(src: ViewSources, onlyName?: string): Promise<Comm
     }
   }
   // Counts per revision: each result under the revision it was first reported in; pending ones under the current one.
-  const revisionOf = src.gate.resultRevisions([...byId.keys()]);
+  const revisionOf = await src.gate.resultRevisions([...byId.keys()]);
   const current = src.gate.currentRevision;
   for (const e of byId.values()) {
     const perRevision = new Map<string | null, StatusCounts>();

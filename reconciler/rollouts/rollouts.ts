@@ -2,7 +2,6 @@
 // holding back unreleased commands and package versions), its durable state, the views the results
 // API and the dashboard show, and a "rollout changed" event. It listens to new revisions (before
 // documents are recomputed, so no document escapes the gate) and to recorded heartbeats.
-import { join } from 'node:path';
 import type { CommandDetailResponse, CommandListResponse, RolloutListResponse, RolloutProgress } from '../../control/commands-api.js';
 import type { Logger } from '../../lib/log.js';
 import type { DesiredState } from '../desired/desired-state.js';
@@ -15,7 +14,6 @@ import { shareRollouts, type RolloutSharing } from './share-rollouts.js';
 import { commandDeviceResults, commandSummaries, rolloutProgress, type ViewSources } from './rollout-views.js';
 
 export interface RolloutsParts {
-  dataDir: string;
   log: Logger;
   clock: { now(): number };
   desired: DesiredState;
@@ -38,14 +36,19 @@ export class Rollouts {
   private readonly desired: DesiredState;
   private readonly sharing: RolloutSharing | null;
 
-  constructor(parts: RolloutsParts, opts: { sweepMs?: number; throttleMs?: number } = {}) {
+  /** Reads the rollouts' state from the store and wires the gate into meta. */
+  static async open(parts: RolloutsParts, opts: { sweepMs?: number; throttleMs?: number } = {}): Promise<Rollouts> {
+    return new Rollouts(parts, await RolloutStore.open(parts.store), opts);
+  }
+
+  private constructor(parts: RolloutsParts, rolloutStore: RolloutStore, opts: { sweepMs?: number; throttleMs?: number }) {
     const { desired, registry, store } = parts;
     this.desired = desired;
     const deviceIds = () => parts.devices.ids();
     this.sharing = store.shared ? shareRollouts(store.shared, parts.log) : null;
     const sharing = this.sharing;
     this.gate = new RolloutGate({
-      store: new RolloutStore(join(parts.dataDir, 'rollouts.sqlite')),
+      store: rolloutStore,
       log: parts.log,
       now: () => parts.clock.now(),
       deviceIds,

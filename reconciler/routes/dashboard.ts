@@ -18,7 +18,8 @@ import { createUiAuth } from '../web/ui-auth.js';
 export const dashboardRoutes: RoutePlugin = async (app, deps) => {
   const assets = loadAssets(assetsDir());
   if (!assets.has('index.html')) deps.log.warn({ dir: assetsDir() }, 'dashboard assets not found; /ui/ will answer 404');
-  const sessions = new SessionStore();
+  const sessions = new SessionStore({ store: deps.store });
+  await sessions.load();
   const auth = createUiAuth({ get adminToken() { return deps.config.adminToken; }, sessions, limiter: new LoginLimiter(), adminHook: deps.auth.admin });
   const hub = new EventHub();
   const series = new ConvergenceSeries();

@@ -73,4 +73,43 @@ CREATE TABLE rollout_states (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'rollout state of one meta, package baselines, command identities, result revisions, dashboard sessions',
+    sql: `
+CREATE TABLE rollouts (
+  key TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  spec_paused BOOLEAN NOT NULL DEFAULT false,
+  revision TEXT,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE package_baselines (
+  device_id TEXT NOT NULL,
+  package TEXT NOT NULL,
+  identity TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (device_id, package)
+);
+CREATE TABLE result_revisions (
+  device_id TEXT NOT NULL,
+  command_id TEXT NOT NULL,
+  revision TEXT,
+  PRIMARY KEY (command_id, device_id)
+);
+CREATE TABLE command_identities (
+  identity TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  origin TEXT NOT NULL,
+  first_revision TEXT,
+  last_revision TEXT,
+  first_seen BIGINT NOT NULL
+);
+CREATE TABLE dashboard_sessions (
+  id_hash TEXT PRIMARY KEY,
+  created BIGINT NOT NULL,
+  last_used BIGINT NOT NULL
+);
+`,
+  },
 ];

@@ -14,6 +14,9 @@ import {
   commandParams, commandResult, conditionParams, DEVICE_COLUMNS, DEVICE_WRITE_LOCK, DEVICES_CHANNEL, deviceParams,
   INSERT_CONDITIONS, storedDevice, UPSERT_COMMANDS, UPSERT_DEVICES, type DeviceRow,
 } from './postgres-rows.js';
+import { readResultRevisions, readRolloutRecords, readSessions, writeRolloutBatch, writeSessionBatch } from './postgres-meta-rows.js';
+import { RolloutQueue } from './rollout-records.js';
+import { SessionQueue } from './session-queue.js';
 import { redactStoreUrl } from './store-url.js';
 import type { CommandResultRow, ConditionChange, Store, StoreStats, StoredDevice } from './store.js';
 
@@ -92,13 +95,17 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
   let chain: Promise<void> = Promise.resolve();
   let closed = false;
   const stats: StoreStats = { pendingWrites: 0, flushes: 0, flushErrors: 0, lastFlushAt: null, lastError: null };
-  const pending = (): number => devices.size + commands.length + conditions.length;
+  const rolloutQueue = new RolloutQueue();
+  const sessionQueue = new SessionQueue();
+  const pending = (): number => devices.size + commands.length + conditions.length + rolloutQueue.size + sessionQueue.size;
 
   async function writeBatch(): Promise<void> {
     if (pending() === 0) return;
     const batchDevices = devices;
     const batchCommands = commands;
     const batchConditions = conditions;
+    const rolloutBatch = rolloutQueue.take();
+    const sessionBatch = sessionQueue.take();
     devices = new Map();
     commands = [];
     conditions = [];
@@ -114,6 +121,8 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
       }
       if (batchCommands.length) await client.query(UPSERT_COMMANDS, commandParams(batchCommands));
       if (batchConditions.length) await client.query(INSERT_CONDITIONS, conditionParams(batchConditions));
+      await writeRolloutBatch(client, rolloutBatch);
+      await writeSessionBatch(client, sessionBatch);
       if (now - lastPrune > 3_600_000) {
         await client.query('DELETE FROM condition_history WHERE at < $1', [now - retention]);
         lastPrune = now;
@@ -131,6 +140,8 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
         for (const [id, d] of batchDevices) if (!devices.has(id)) devices.set(id, d);
         commands = [...batchCommands, ...commands];
         conditions = [...batchConditions, ...conditions];
+        rolloutQueue.putBack(rolloutBatch);
+        sessionQueue.putBack(sessionBatch);
       }
       throw err;
     } finally {
@@ -204,6 +215,28 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
         [deviceId, Math.max(1, Math.min(limit, 10_000))],
       );
       return rows.map((r) => ({ deviceId: r.device_id as string, at: Number(r.at), condition: r.condition as string, reason: r.reason as string, message: r.message as string }));
+    },
+    loadRolloutRecords: () => readRolloutRecords(pool),
+    putRollout(row) {
+      if (!closed) rolloutQueue.putRollout(row);
+    },
+    putBaseline(row) {
+      if (!closed) rolloutQueue.putBaseline(row);
+    },
+    putCommandIdentities(rows) {
+      if (!closed) rolloutQueue.putIdentities(rows);
+    },
+    putResultRevisions(rows) {
+      if (!closed) rolloutQueue.putResultRevisions(rows);
+    },
+    resultRevisions: (commandIds) => readResultRevisions(pool, commandIds),
+    loadSessions: () => readSessions(pool),
+    session: async (idHash) => (await readSessions(pool, idHash))[0] ?? null,
+    putSession(row) {
+      if (!closed) sessionQueue.put(row);
+    },
+    deleteSession(idHash) {
+      if (!closed) sessionQueue.delete(idHash);
     },
     flush,
     commit,

@@ -2,14 +2,20 @@
 // memory and written in batches by a worker thread (sqlite-writer.ts) on a timer or when the queue
 // grows, so the heartbeat path never waits on the disk. Reads use the main thread's own connection.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DroverError, errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
-import { INSERT_CONDITION, SQLITE_SCHEMA, UPSERT_COMMAND, UPSERT_DEVICE, type CommandTuple, type ConditionTuple, type DeviceTuple } from './sqlite-schema.js';
+import { RolloutQueue, type RolloutBatch } from './rollout-records.js';
+import { SessionQueue } from './session-queue.js';
+import {
+  DELETE_SESSION, INSERT_CONDITION, INSERT_RESULT_REVISION, ROLLOUT_TABLES, UPSERT_SESSION, SQLITE_SCHEMA, UPSERT_BASELINE, UPSERT_COMMAND, UPSERT_DEVICE, UPSERT_IDENTITY, UPSERT_ROLLOUT,
+  type CommandTuple, type ConditionTuple, type DeviceTuple,
+} from './sqlite-schema.js';
 import { SQLITE_WRITER_SOURCE } from './sqlite-writer.js';
+import type { DesiredPackage } from '../../specs/wire/desired.js';
 import type { CommandResultQuery, CommandResultRow, ConditionChange, Store, StoreStats, StoredDevice } from './store.js';
 
 export interface SqliteStoreOptions {
@@ -32,13 +38,14 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 5000');
     db.exec(SQLITE_SCHEMA);
+    importRolloutsFile(db, join(dirname(opts.path), 'rollouts.sqlite'), opts.log);
   } catch (err) {
     throw new DroverError('STORE_OPEN_FAILED', `cannot open the store at ${opts.path}: ${errorMessage(err)}`, { cause: err });
   }
   const worker = new Worker(SQLITE_WRITER_SOURCE, {
     eval: true,
     execArgv: [],
-    workerData: { path: opts.path, driver: createRequire(import.meta.url).resolve('better-sqlite3'), sql: { device: UPSERT_DEVICE, command: UPSERT_COMMAND, condition: INSERT_CONDITION } },
+    workerData: { path: opts.path, driver: createRequire(import.meta.url).resolve('better-sqlite3'), sql: { device: UPSERT_DEVICE, command: UPSERT_COMMAND, condition: INSERT_CONDITION, rollout: UPSERT_ROLLOUT, baseline: UPSERT_BASELINE, identity: UPSERT_IDENTITY, resultRevision: INSERT_RESULT_REVISION, session: UPSERT_SESSION, deleteSession: DELETE_SESSION } },
   });
   worker.unref();
   const interval = opts.flushIntervalMs ?? 1000;
@@ -48,6 +55,8 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
   let devices = new Map<string, StoredDevice>();
   let commands: CommandTuple[] = [];
   let conditions: ConditionTuple[] = [];
+  const rolloutQueue = new RolloutQueue();
+  const sessionQueue = new SessionQueue();
   let seq = 0;
   let lastPrune = 0;
   const acks = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
@@ -77,7 +86,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
     acks.clear();
   });
 
-  const pending = (): number => devices.size + commands.length + conditions.length;
+  const pending = (): number => devices.size + commands.length + conditions.length + rolloutQueue.size + sessionQueue.size;
 
   function writeBatch(): Promise<void> {
     if (pending() === 0) return Promise.resolve();
@@ -85,8 +94,18 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
     for (const d of devices.values()) {
       deviceTuples.push([d.id, d.hostname, JSON.stringify(d.reportedLabels), d.facts, d.firstSeen, d.lastSeen, d.etag, d.appliedEtag, d.packages, d.commands, d.condition, d.reason]);
     }
+    const rolloutBatch: RolloutBatch = rolloutQueue.take();
+    const sessionBatch = sessionQueue.take();
     const now = Date.now();
-    const msg = { seq: ++seq, devices: deviceTuples, commands, conditions, ...(now - lastPrune > 3_600_000 ? { pruneHistoryBefore: now - retention } : {}) };
+    const msg = {
+      seq: ++seq, devices: deviceTuples, commands, conditions,
+      rollouts: rolloutBatch.rollouts.map((r) => [r.key, JSON.stringify(r.state), r.specPaused ? 1 : 0, r.revision, r.updatedAt]),
+      baselines: rolloutBatch.baselines.map((b) => [b.deviceId, b.package, b.identity, JSON.stringify(b.value)]),
+      identities: rolloutBatch.identities.map((k) => [k.identity, k.name, k.origin, k.firstRevision, k.lastRevision, k.firstSeen]),
+      resultRevisions: rolloutBatch.resultRevisions.map((r) => [r.deviceId, r.commandId, r.revision]),
+      sessions: sessionBatch.puts.map((r) => [r.idHash, r.created, r.lastUsed]),
+      deletedSessions: sessionBatch.deletes.map((h) => [h]),
+      ...(now - lastPrune > 3_600_000 ? { pruneHistoryBefore: now - retention } : {}) };
     if (msg.pruneHistoryBefore) lastPrune = now;
     const batchDevices = devices;
     const batchCommands = commands;
@@ -103,6 +122,8 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
             for (const [id, d] of batchDevices) if (!devices.has(id)) devices.set(id, d);
             commands = [...batchCommands, ...commands];
             conditions = [...batchConditions, ...conditions];
+            rolloutQueue.putBack(rolloutBatch);
+            sessionQueue.putBack(sessionBatch);
           }
           reject(err);
         },
@@ -179,6 +200,52 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
         .all(deviceId, Math.max(1, Math.min(limit, 10_000))) as Record<string, unknown>[];
       return rows.map((r) => ({ deviceId: r.device_id as string, at: r.at as number, condition: r.condition as string, reason: r.reason as string, message: r.message as string }));
     },
+    async loadRolloutRecords() {
+      const rollouts = (db.prepare('SELECT key, state, spec_paused, revision, updated_at FROM rollouts').raw().all() as [string, string, number, string | null, number][]).map(
+        ([key, state, specPaused, revision, updatedAt]) => ({ key, state: JSON.parse(state), specPaused: specPaused === 1, revision, updatedAt }),
+      );
+      const values = new Map<string, DesiredPackage>();
+      const baselines = (db.prepare('SELECT device_id, package, identity, value FROM package_baselines').raw().all() as [string, string, string, string][]).map(([deviceId, pkg, identity, json]) => {
+        let value = values.get(json);
+        if (!value) values.set(json, (value = JSON.parse(json) as DesiredPackage));
+        return { deviceId, package: pkg, identity, value };
+      });
+      const identities = (db.prepare('SELECT identity, name, origin, first_revision, last_revision, first_seen FROM command_identities').raw().all() as [string, string, string, string | null, string | null, number][]).map(
+        ([identity, name, origin, firstRevision, lastRevision, firstSeen]) => ({ identity, name, origin: origin as 'override' | 'approved', firstRevision, lastRevision, firstSeen }),
+      );
+      return { rollouts, baselines, identities };
+    },
+    putRollout(row) {
+      if (!closed) rolloutQueue.putRollout(row);
+    },
+    putBaseline(row) {
+      if (!closed) rolloutQueue.putBaseline(row);
+    },
+    putCommandIdentities(rows) {
+      if (!closed) rolloutQueue.putIdentities(rows);
+    },
+    putResultRevisions(rows) {
+      if (!closed) rolloutQueue.putResultRevisions(rows);
+    },
+    async resultRevisions(commandIds) {
+      const out = new Map<string, string | null>();
+      const stmt = db.prepare('SELECT device_id, revision FROM result_revisions WHERE command_id = ?').raw();
+      for (const id of commandIds) for (const [deviceId, revision] of stmt.iterate(id) as Iterable<[string, string | null]>) out.set(`${deviceId}\0${id}`, revision);
+      return out;
+    },
+    async loadSessions() {
+      return (db.prepare('SELECT id_hash, created, last_used FROM dashboard_sessions').raw().all() as [string, number, number][]).map(([idHash, created, lastUsed]) => ({ idHash, created, lastUsed }));
+    },
+    async session(idHash) {
+      const r = db.prepare('SELECT created, last_used FROM dashboard_sessions WHERE id_hash = ?').raw().get(idHash) as [number, number] | undefined;
+      return r ? { idHash, created: r[0], lastUsed: r[1] } : null;
+    },
+    putSession(row) {
+      if (!closed) sessionQueue.put(row);
+    },
+    deleteSession(idHash) {
+      if (!closed) sessionQueue.delete(idHash);
+    },
     flush,
     commit,
     stats: () => ({ ...stats, pendingWrites: pending() }),
@@ -199,4 +266,23 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
       db.close();
     },
   };
+}
+
+/**
+ * Rollout state used to live in its own file (<data>/rollouts.sqlite): copied into the store once,
+ * then the old file is renamed rollouts.sqlite.imported.
+ */
+function importRolloutsFile(db: Database.Database, file: string, log: Logger): void {
+  if (!existsSync(file)) return;
+  db.prepare('ATTACH DATABASE ? AS old').run(file);
+  try {
+    const present = new Set((db.prepare("SELECT name FROM old.sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name));
+    db.transaction(() => {
+      for (const table of ROLLOUT_TABLES) if (present.has(table)) db.exec(`INSERT OR IGNORE INTO main.${table} SELECT * FROM old.${table}`);
+    })();
+  } finally {
+    db.exec('DETACH DATABASE old');
+  }
+  for (const suffix of ['', '-wal', '-shm']) if (existsSync(file + suffix)) renameSync(file + suffix, `${file}.imported${suffix}`);
+  log.info({ from: file }, 'rollout state moved into the store');
 }

@@ -1,7 +1,7 @@
 // The code of the worker thread that owns the SQLite write connection, so a batch write never
 // blocks meta's event loop. Kept as plain JavaScript evaluated by the Worker (`eval: true`), so it
 // runs the same from the TypeScript sources and from the build.
-// Messages in: { seq, devices, commands, conditions, pruneHistoryBefore? } or { close: true };
+// Messages in: { seq, devices, commands, conditions, rollouts, baselines, identities, resultRevisions, sessions, deletedSessions, pruneHistoryBefore? } or { close: true };
 // out: { seq, error? } or { closed: true }.
 export const SQLITE_WRITER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -13,11 +13,23 @@ db.pragma('busy_timeout = 5000');
 const upsertDevice = db.prepare(workerData.sql.device);
 const upsertCommand = db.prepare(workerData.sql.command);
 const insertCondition = db.prepare(workerData.sql.condition);
+const upsertRollout = db.prepare(workerData.sql.rollout);
+const upsertBaseline = db.prepare(workerData.sql.baseline);
+const upsertIdentity = db.prepare(workerData.sql.identity);
+const insertResultRevision = db.prepare(workerData.sql.resultRevision);
+const upsertSession = db.prepare(workerData.sql.session);
+const deleteSession = db.prepare(workerData.sql.deleteSession);
 const prune = db.prepare('DELETE FROM condition_history WHERE at < ?');
 const write = db.transaction((batch) => {
   for (const d of batch.devices) upsertDevice.run(d);
   for (const c of batch.commands) upsertCommand.run(c);
   for (const c of batch.conditions) insertCondition.run(c);
+  for (const r of batch.rollouts) upsertRollout.run(r);
+  for (const r of batch.baselines) upsertBaseline.run(r);
+  for (const r of batch.identities) upsertIdentity.run(r);
+  for (const r of batch.resultRevisions) insertResultRevision.run(r);
+  for (const r of batch.sessions) upsertSession.run(r);
+  for (const h of batch.deletedSessions) deleteSession.run(h);
   if (batch.pruneHistoryBefore) prune.run(batch.pruneHistoryBefore);
 });
 parentPort.on('message', (msg) => {

@@ -2,6 +2,9 @@
 // condition history. Writes are queued (never awaited on the heartbeat path) and flushed in batches;
 // reads are async so a PostgreSQL implementation (several metas, one database) fits the same shape.
 import type { CommandRunOutcome } from '../../specs/wire/heartbeat.js';
+import type { BaselineRow, CommandIdentityRow, ResultRevisionRow, RolloutRecords, RolloutRow } from './rollout-records.js';
+
+export type { BaselineRow, CommandIdentityRow, ResultRevisionRow, RolloutRecords, RolloutRow } from './rollout-records.js';
 
 export interface StoredDevice {
   id: string;
@@ -49,6 +52,14 @@ export interface CommandResultQuery {
   commandId?: string;
   /** Default 1000. */
   limit?: number;
+}
+
+/** A dashboard session: only the SHA-256 of its cookie value is kept. */
+export interface SessionRow {
+  idHash: string;
+  /** Epoch ms. */
+  created: number;
+  lastUsed: number;
 }
 
 export interface StoreStats {
@@ -104,6 +115,21 @@ export interface Store {
   commandResults(query: CommandResultQuery): Promise<CommandResultRow[]>;
   /** Newest first. */
   conditionHistory(deviceId: string, limit?: number): Promise<ConditionChange[]>;
+  /** Rollouts' state, package baselines and known command identities, as last written (at start). */
+  loadRolloutRecords(): Promise<RolloutRecords>;
+  /** Queued like devices; the row may be live (read when the batch is written). */
+  putRollout(row: RolloutRow): void;
+  putBaseline(row: BaselineRow): void;
+  putCommandIdentities(rows: readonly CommandIdentityRow[]): void;
+  /** The first revision a result was reported under is kept; later writes of the same pair are ignored. */
+  putResultRevisions(rows: readonly ResultRevisionRow[]): void;
+  /** `deviceId\0commandId` → revision, for these command identities (as written: flush first to see queued ones). */
+  resultRevisions(commandIds: readonly string[]): Promise<Map<string, string | null>>;
+  /** Dashboard sessions, so a restart (or another meta) does not sign people out. */
+  loadSessions(): Promise<SessionRow[]>;
+  session(idHash: string): Promise<SessionRow | null>;
+  putSession(row: SessionRow): void;
+  deleteSession(idHash: string): void;
   /** Writes everything queued so far (a failed write is logged, counted and kept for the next one). */
   flush(): Promise<void>;
   /**

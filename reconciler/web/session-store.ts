@@ -1,7 +1,13 @@
 // Dashboard sessions: an opaque random id in an HttpOnly cookie, mapped server-side to an expiry.
 // Only a SHA-256 of the id is kept, so a memory dump does not yield usable cookies. Sessions expire
 // after an idle time and an absolute lifetime; the number kept is capped (oldest dropped first).
+// With a store (meta's Store), sessions are written through it: a restart of meta, or another meta
+// on the same database, does not sign anyone out.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Store } from '../store/store.js';
+
+/** Idle refreshes are written at most this often per session. */
+const TOUCH_WRITE_MS = 60_000;
 
 export interface SessionStoreOptions {
   /** Idle expiry (ms); default 8 h. */
@@ -11,11 +17,14 @@ export interface SessionStoreOptions {
   /** Most sessions kept; default 1000. */
   limit?: number;
   now?: () => number;
+  store?: Pick<Store, 'loadSessions' | 'session' | 'putSession' | 'deleteSession' | 'commit'>;
 }
 
 interface Session {
   created: number;
   lastUsed: number;
+  /** lastUsed as last written to the store. */
+  written: number;
 }
 
 const hash = (id: string): string => createHash('sha256').update(id).digest('base64url');
@@ -33,8 +42,10 @@ export class SessionStore {
   private readonly maxAgeMs: number;
   private readonly limit: number;
   private readonly now: () => number;
+  private readonly store: SessionStoreOptions['store'];
 
   constructor(opts: SessionStoreOptions = {}) {
+    this.store = opts.store;
     this.idleMs = opts.idleMs ?? 8 * 3600_000;
     this.maxAgeMs = opts.maxAgeMs ?? 24 * 3600_000;
     this.limit = opts.limit ?? 1000;
@@ -50,17 +61,44 @@ export class SessionStore {
     return Math.floor(this.maxAgeMs / 1000);
   }
 
+  /** Reads the live sessions from the store (at start). */
+  async load(): Promise<void> {
+    if (!this.store) return;
+    const t = this.now();
+    for (const r of (await this.store.loadSessions()).sort((a, b) => a.created - b.created)) {
+      if (this.expired(r, t)) this.store.deleteSession(r.idHash);
+      else this.sessions.set(r.idHash, { created: r.created, lastUsed: r.lastUsed, written: r.lastUsed });
+    }
+  }
+
   /** Creates a session and returns its id (the cookie value). */
   create(): string {
     this.prune();
     while (this.sessions.size >= this.limit) {
       const oldest = this.sessions.keys().next().value as string;
-      this.sessions.delete(oldest);
+      this.drop(oldest);
     }
     const id = randomBytes(32).toString('base64url');
     const t = this.now();
-    this.sessions.set(hash(id), { created: t, lastUsed: t });
+    const key = hash(id);
+    this.sessions.set(key, { created: t, lastUsed: t, written: t });
+    this.store?.putSession({ idHash: key, created: t, lastUsed: t });
     return id;
+  }
+
+  /** Resolves once created and ended sessions are committed to the store (before a sign-in is answered). */
+  async committed(): Promise<void> {
+    await this.store?.commit();
+  }
+
+  /** check(), asking the store for a session this meta does not hold (made by another meta). */
+  async verify(id: string | undefined): Promise<boolean> {
+    if (this.check(id)) return true;
+    if (!this.store || !id || id.length > 100) return false;
+    const row = await this.store.session(hash(id));
+    if (!row || this.expired(row, this.now())) return false;
+    this.sessions.set(row.idHash, { created: row.created, lastUsed: row.lastUsed, written: row.lastUsed });
+    return this.check(id);
   }
 
   /** True when the id names a live session; refreshes its idle timer. */
@@ -70,26 +108,38 @@ export class SessionStore {
     const s = this.sessions.get(key);
     if (!s) return false;
     const t = this.now();
-    if (t - s.lastUsed > this.idleMs || t - s.created > this.maxAgeMs) {
-      this.sessions.delete(key);
+    if (this.expired(s, t)) {
+      this.drop(key);
       return false;
     }
     s.lastUsed = t;
+    if (this.store && t - s.written >= TOUCH_WRITE_MS) {
+      s.written = t;
+      this.store.putSession({ idHash: key, created: s.created, lastUsed: t });
+    }
     return true;
   }
 
   destroy(id: string | undefined): void {
-    if (id) this.sessions.delete(hash(id));
+    if (id) this.drop(hash(id));
   }
 
+  /** Forgets the sessions held in memory (meta closing); the store keeps them. */
   clear(): void {
     this.sessions.clear();
   }
 
+  private expired(s: { created: number; lastUsed: number }, t: number): boolean {
+    return t - s.lastUsed > this.idleMs || t - s.created > this.maxAgeMs;
+  }
+
+  private drop(key: string): void {
+    this.sessions.delete(key);
+    this.store?.deleteSession(key);
+  }
+
   private prune(): void {
     const t = this.now();
-    for (const [k, s] of this.sessions) {
-      if (t - s.lastUsed > this.idleMs || t - s.created > this.maxAgeMs) this.sessions.delete(k);
-    }
+    for (const [k, s] of this.sessions) if (this.expired(s, t)) this.drop(k);
   }
 }

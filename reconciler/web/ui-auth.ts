@@ -35,7 +35,7 @@ export function createUiAuth(opts: UiAuthOptions) {
 
   /** onRequest hook for the data endpoints. */
   const require = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    if (sessions.check(readCookie(request.headers.cookie, SESSION_COOKIE))) return;
+    if (await sessions.verify(readCookie(request.headers.cookie, SESSION_COOKIE))) return;
     if (request.headers.authorization) return opts.adminHook(request, reply);
     return void sendError(reply, 'UNAUTHORIZED', 'sign in at /ui/ or send the admin bearer token');
   };
@@ -58,6 +58,7 @@ export function createUiAuth(opts: UiAuthOptions) {
     const old = readCookie(request.headers.cookie, SESSION_COOKIE);
     sessions.destroy(old);
     const id = sessions.create();
+    await sessions.committed();
     reply.header('set-cookie', sessionCookie(SESSION_COOKIE, id, { path: COOKIE_PATH, maxAgeSeconds: sessions.maxAgeSeconds, secure: request.protocol === 'https' }));
     return reply.send({ ok: true });
   };
@@ -65,6 +66,7 @@ export function createUiAuth(opts: UiAuthOptions) {
   const logout = async (request: FastifyRequest, reply: FastifyReply) => {
     if (crossSite(request)) return sendError(reply, 'FORBIDDEN', 'cross-site logout refused');
     sessions.destroy(readCookie(request.headers.cookie, SESSION_COOKIE));
+    await sessions.committed();
     reply.header('set-cookie', sessionCookie(SESSION_COOKIE, '', { path: COOKIE_PATH, maxAgeSeconds: 0, secure: request.protocol === 'https' }));
     return reply.send({ ok: true });
   };

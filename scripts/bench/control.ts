@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RolloutGate } from '../../reconciler/rollouts/rollout-gate.js';
 import { RolloutStore } from '../../reconciler/rollouts/rollout-store.js';
+import { openSqliteStore } from '../../reconciler/store/sqlite-store.js';
 import { silentLogger } from '../../lib/log.js';
 import { loadFleet } from '../../specs/load/load-fleet.js';
 import { memoryTree } from '../../specs/load/tree-reader.js';
@@ -34,8 +35,9 @@ export async function run(): Promise<void> {
     const commands = new Map<string, string>();
     const packages = new Map<string, string>();
     const now = Date.now();
+    const store = await openSqliteStore({ path: join(dir, 'meta.db'), log: silentLogger() });
     const gate = new RolloutGate({
-      store: new RolloutStore(join(dir, 'rollouts.sqlite')),
+      store: await RolloutStore.open(store),
       log: silentLogger(),
       now: () => Date.now(),
       deviceIds: () => ids,
@@ -93,6 +95,7 @@ export async function run(): Promise<void> {
     for (let i = 0; i < 100_000; i++) gate.notify(ids[i % N]!);
     const perNotifyNs = Number(process.hrtime.bigint() - t) / 100_000;
     gate.close();
+    await store.close();
 
     const rss = process.memoryUsage().rss / 2 ** 20;
     console.log(`rollout gate, ${N.toLocaleString('en')} devices (one command and one package rollout):`);

@@ -1,7 +1,8 @@
 // The SQLite store: queued writes reach the disk in batches (through the writer thread), survive a
 // reopen, and answer the query methods the rollout and dashboard code use.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -65,4 +66,40 @@ test('a store that cannot be opened says where', async () => {
     assert.match(err.message, /cannot open the store at .*not-a-dir\/meta\.db/);
     return true;
   });
+});
+
+test('rollout state from an older <data>/rollouts.sqlite moves into the store once', async () => {
+  const data = mkdtempSync(join(dir, 'old-'));
+  const old = new Database(join(data, 'rollouts.sqlite'));
+  old.exec(`
+    CREATE TABLE rollouts (key TEXT PRIMARY KEY, state TEXT NOT NULL, spec_paused INTEGER NOT NULL DEFAULT 0, revision TEXT, updated_at INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE TABLE package_baselines (device_id TEXT NOT NULL, package TEXT NOT NULL, identity TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (device_id, package)) WITHOUT ROWID;
+    CREATE TABLE result_revisions (device_id TEXT NOT NULL, command_id TEXT NOT NULL, revision TEXT, PRIMARY KEY (command_id, device_id)) WITHOUT ROWID;
+    CREATE TABLE command_identities (identity TEXT PRIMARY KEY, name TEXT NOT NULL, origin TEXT NOT NULL, first_revision TEXT, last_revision TEXT, first_seen INTEGER NOT NULL) WITHOUT ROWID;
+  `);
+  old.prepare('INSERT INTO rollouts VALUES (?, ?, ?, ?, ?)').run('command:clean@a', '{"released":["d1"]}', 1, 'r1', 7);
+  old.prepare('INSERT INTO package_baselines VALUES (?, ?, ?, ?)').run('d1', 'svc', 'svc@1', '{"name":"svc","version":"1"}');
+  old.prepare('INSERT INTO result_revisions VALUES (?, ?, ?)').run('d1', 'clean@a', 'r0');
+  old.prepare('INSERT INTO command_identities VALUES (?, ?, ?, ?, ?, ?)').run('clean@a', 'clean', 'approved', 'r0', 'r1', 3);
+  old.close();
+
+  const store = await openSqliteStore({ path: join(data, 'meta.db'), log: silentLogger(), flushIntervalMs: 60_000 });
+  try {
+    const r = await store.loadRolloutRecords();
+    assert.deepEqual(r.rollouts, [{ key: 'command:clean@a', state: { released: ['d1'] }, specPaused: true, revision: 'r1', updatedAt: 7 }]);
+    assert.deepEqual(r.baselines, [{ deviceId: 'd1', package: 'svc', identity: 'svc@1', value: { name: 'svc', version: '1' } }]);
+    assert.deepEqual(r.identities.map((k) => k.identity), ['clean@a']);
+    assert.deepEqual([...(await store.resultRevisions(['clean@a']))], [['d1\0clean@a', 'r0']]);
+  } finally {
+    await store.close();
+  }
+  assert.ok(!existsSync(join(data, 'rollouts.sqlite')), 'the old file is renamed');
+  assert.ok(existsSync(join(data, 'rollouts.sqlite.imported')));
+  // Opened again: nothing imported twice, nothing lost.
+  const again = await openSqliteStore({ path: join(data, 'meta.db'), log: silentLogger(), flushIntervalMs: 60_000 });
+  try {
+    assert.equal((await again.loadRolloutRecords()).rollouts.length, 1);
+  } finally {
+    await again.close();
+  }
 });

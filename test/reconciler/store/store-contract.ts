@@ -2,7 +2,7 @@
 // its own test file with a function that opens a fresh store and reopens the same one.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import type { CommandResultRow, Store, StoredDevice } from '../../../reconciler/store/store.js';
+import type { BaselineRow, CommandResultRow, RolloutRow, Store, StoredDevice } from '../../../reconciler/store/store.js';
 
 export interface StoreUnderTest {
   /** A fresh, empty store (flushing only when asked: a long flush interval). */
@@ -114,6 +114,58 @@ export function storeContract(t: StoreUnderTest): void {
       assert.equal(store.stats().flushes, n);
     } finally {
       await store.close();
+    }
+  });
+
+  it('rollout state, package baselines, command identities and result revisions round-trip through a reopen', async () => {
+    const store = await t.open();
+    const state = { released: ['d1', 'd2'], acknowledged: [], ackFailures: 0, stepStartedAt: 5 } as unknown as RolloutRow['state'];
+    const live: RolloutRow = { key: 'command:clean@a', state, specPaused: false, revision: 'r1', updatedAt: 10 };
+    store.putRollout(live);
+    live.updatedAt = 11; // read when the batch is written
+    store.putRollout({ key: 'package:svc@1', state, specPaused: true, revision: null, updatedAt: 12 });
+    const pkg = { name: 'svc', version: '1.0.0', state: 'started' } as unknown as BaselineRow['value'];
+    store.putBaseline({ deviceId: 'd1', package: 'svc', identity: 'svc@1', value: pkg });
+    store.putBaseline({ deviceId: 'd2', package: 'svc', identity: 'svc@0', value: pkg });
+    store.putBaseline({ deviceId: 'd2', package: 'svc', identity: 'svc@1', value: pkg });
+    store.putCommandIdentities([{ identity: 'clean@a', name: 'clean', origin: 'override', firstRevision: 'r0', lastRevision: 'r0', firstSeen: 3 }]);
+    store.putCommandIdentities([{ identity: 'clean@a', name: 'clean', origin: 'approved', firstRevision: 'r0', lastRevision: 'r1', firstSeen: 3 }]);
+    store.putResultRevisions([{ deviceId: 'd1', commandId: 'clean@a', revision: 'r0' }, { deviceId: 'd1', commandId: 'clean@a', revision: 'r1' }]);
+    await store.commit();
+    store.putResultRevisions([{ deviceId: 'd1', commandId: 'clean@a', revision: 'r2' }, { deviceId: 'd2', commandId: 'clean@a', revision: null }]);
+    await store.close();
+
+    const again = await t.reopen();
+    try {
+      const r = await again.loadRolloutRecords();
+      assert.deepEqual(r.rollouts.sort((a, b) => a.key.localeCompare(b.key)), [{ ...live, updatedAt: 11 }, { key: 'package:svc@1', state, specPaused: true, revision: null, updatedAt: 12 }]);
+      assert.deepEqual(r.baselines.sort((a, b) => a.deviceId.localeCompare(b.deviceId)).map((b) => [b.deviceId, b.package, b.identity, b.value]), [['d1', 'svc', 'svc@1', pkg], ['d2', 'svc', 'svc@1', pkg]]);
+      assert.deepEqual(r.identities, [{ identity: 'clean@a', name: 'clean', origin: 'approved', firstRevision: 'r0', lastRevision: 'r1', firstSeen: 3 }]);
+      const revisions = await again.resultRevisions(['clean@a', 'other@b']);
+      assert.deepEqual([...revisions].sort(), [['d1\0clean@a', 'r0'], ['d2\0clean@a', null]]);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('dashboard sessions: put, refresh, delete, read one and all through a reopen', async () => {
+    const store = await t.open();
+    store.putSession({ idHash: 'h1', created: 10, lastUsed: 10 });
+    store.putSession({ idHash: 'h2', created: 20, lastUsed: 20 });
+    store.putSession({ idHash: 'h3', created: 30, lastUsed: 30 });
+    await store.commit();
+    store.putSession({ idHash: 'h1', created: 10, lastUsed: 15 });
+    store.deleteSession('h2');
+    store.putSession({ idHash: 'h4', created: 40, lastUsed: 40 });
+    store.deleteSession('h4'); // a delete drops a queued put
+    await store.close();
+    const again = await t.reopen();
+    try {
+      assert.deepEqual((await again.loadSessions()).sort((a, b) => a.created - b.created), [{ idHash: 'h1', created: 10, lastUsed: 15 }, { idHash: 'h3', created: 30, lastUsed: 30 }]);
+      assert.deepEqual(await again.session('h3'), { idHash: 'h3', created: 30, lastUsed: 30 });
+      assert.equal(await again.session('h2'), null);
+    } finally {
+      await again.close();
     }
   });
 }
