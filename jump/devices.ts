@@ -59,6 +59,14 @@ interface MetaDevice {
   facts?: { addresses?: string[]; sshPort?: number };
 }
 
+/** The known id that equals `asked` ignoring case (exact match first), else `asked`. */
+export function canonicalId(asked: string, ...maps: ReadonlyMap<string, unknown>[]): string {
+  if (maps.some((m) => m.has(asked))) return asked;
+  const lower = asked.toLowerCase();
+  for (const m of maps) for (const id of m.keys()) if (id.toLowerCase() === lower) return id;
+  return asked;
+}
+
 export class DeviceResolver {
   constructor(private readonly opts: { staticDevices: StaticDevices; fleet: FleetSource; metaUrl?: string; metaToken?: string; timeoutMs?: number; fetch?: FetchLike }) {}
 
@@ -74,7 +82,9 @@ export class DeviceResolver {
     return addr ? { id, host: addr.host, sshPort: addr.port, labels, source: 'meta' } : undefined;
   }
 
-  async resolve(id: string): Promise<DeviceAddress | undefined> {
+  async resolve(asked: string): Promise<DeviceAddress | undefined> {
+    // OpenSSH lower-cases host names: `ssh -J jump Web-01` asks for "web-01"; ids match case-insensitively.
+    const id = canonicalId(asked, this.opts.staticDevices, this.opts.fleet.current.devices);
     const st = this.opts.staticDevices.get(id);
     const repo = this.opts.fleet.current.devices.get(id);
     if (st) {

@@ -26,12 +26,12 @@ describe('jump revocation (real ssh, real sshd device)', () => {
   const web = [{ select: { labels: { role: 'web' } }, ports: [22] }];
   before(async () => {
     t = await startTestJump({
-      users: ['alice', 'bob', 'carol'].map((name) => ({ name, password: `${name}-pass-1`, access: web })),
+      users: ['alice', 'bob', 'carol', 'dan'].map((name) => ({ name, password: `${name}-pass-1`, access: web })),
       config: { repoIntervalMs: 300, userLockThreshold: 100, addrLockThreshold: 1000 },
     });
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(t.dir, 'id_ed25519')]);
     device = await startOpensshSshd({ authorizedKeys: [readFileSync(join(t.dir, 'id_ed25519.pub'), 'utf8').trim()] });
-    writeFileSync(t.config.devicesFile!, stringify({ 'device-17': { address: `127.0.0.1:${device.port}`, labels: { role: 'web' } }, 'device-18': { address: `127.0.0.1:${device.port}`, labels: { role: 'web' } } }));
+    writeFileSync(t.config.devicesFile!, stringify({ 'device-17': { address: `127.0.0.1:${device.port}`, labels: { role: 'web' } }, 'device-18': { address: `127.0.0.1:${device.port}`, labels: { role: 'web' } }, 'Device-Up': { address: `127.0.0.1:${device.port}`, labels: { role: 'web' } } }));
     await t.restart();
     writeSshFiles(t, deviceHosts(t, device.user));
   });
@@ -97,5 +97,13 @@ describe('jump revocation (real ssh, real sshd device)', () => {
       master.child.kill();
       await master.exited;
     }
+  });
+
+  it('reaches a device whose id has upper-case letters (OpenSSH asks for it lower-cased)', async () => {
+    const r = await runSsh(t, ['-J', 'dan@jump', 'Device-Up', 'echo', 'upper-$((1+1))'], { password: 'dan-pass-1', code: await currentTotp(t.secrets.dan!) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /upper-2/);
+    const tunnel = await waitForAudit(t, (e) => e.event === 'tunnel' && e.user === 'dan');
+    assert.equal(tunnel?.device, 'Device-Up');
   });
 });

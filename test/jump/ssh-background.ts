@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { sshEnv, type TestJump } from './harness.js';
 
 export function deviceHosts(t: TestJump, user: string): string {
-  return `Host device-*
+  return `Host device-* Device-*
   User ${user}
   IdentityFile ${join(t.dir, 'id_ed25519')}
   IdentitiesOnly yes
