@@ -3,6 +3,7 @@
 // that fails or finds an invalid tree keeps the last good fleet and records the error.
 import { createRepoSource, isRepoUrl, type RepoAuth, type RepoSource } from '../lib/fleet-repo/repo-source.js';
 import type { Logger } from '../lib/log.js';
+import { verifyCommit } from '../lib/verify-commit.js';
 import { loadFleet } from '../specs/load/load-fleet.js';
 import { formatProblem } from '../specs/load/problem.js';
 import type { TreeReader } from '../specs/load/tree-reader.js';
@@ -24,6 +25,8 @@ export interface FleetSourceOptions {
   intervalMs?: number;
   log: Logger;
   extraUsers?: UserSpec[];
+  /** --verify-commits: users are read only from commits signed by a key in this allowed_signers file. */
+  allowedSigners?: string;
 }
 
 export class FleetSource {
@@ -36,7 +39,11 @@ export class FleetSource {
     for (const u of opts.extraUsers ?? []) this.current.users.set(u.name, u);
   }
 
+  /** The newest commit refused for its signature (with --verify-commits), while it is the newest. */
+  refused: { commit: string; author: string; reason: string } | undefined;
+
   get lastError(): string | undefined {
+    if (this.refused) return `commit ${this.refused.commit} by ${this.refused.author} refused: ${this.refused.reason}`;
     return this.source?.status().lastError?.message ?? undefined;
   }
 
@@ -51,8 +58,22 @@ export class FleetSource {
       watch: false, // read on the interval, like the git repository
       log: this.opts.log,
       apply: (reader, revision) => this.apply(reader, revision),
+      ...(this.opts.allowedSigners ? { admit: (commit: string, dir: string) => this.admit(commit, dir) } : {}),
     });
     return this.source;
+  }
+
+  /** The same rule as meta's --verify-commits: an unsigned or wrongly signed commit keeps the last good users. */
+  private async admit(commit: string, dir: string): Promise<boolean> {
+    if (this.current.revision === commit) return true;
+    const verdict = await verifyCommit({ dir, oid: commit, allowedSigners: this.opts.allowedSigners! });
+    if (verdict.ok) {
+      this.refused = undefined;
+      return true;
+    }
+    if (this.refused?.commit !== commit) this.opts.log.error({ commit, author: verdict.author, reason: verdict.reason }, `commit ${commit} by ${verdict.author} refused: ${verdict.reason}; keeping the last good users`);
+    this.refused = { commit, author: verdict.author, reason: verdict.reason };
+    return false;
   }
 
   private async apply(reader: TreeReader, revision: string): Promise<void> {
