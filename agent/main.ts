@@ -195,6 +195,9 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {
     converger.refresh().catch((err) => log.error({ err: errorMessage(err) }, 'status check failed'));
   }, config.checkIntervalMs);
   log.info({ id: config.id, meta: config.metaUrls ?? config.metaUrl, root: config.root }, 'agent started');
+  for (const u of config.metaUrls ?? [config.metaUrl]) {
+    if (/^http:\/\//i.test(u) && !/^http:\/\/(127\.|localhost[:/]|\[::1\])/i.test(u)) log.warn({ meta: u }, 'meta over plain HTTP on a network: the token and the commands cross it in clear; use https:// and --ca');
+  }
 
   let stopping: Promise<void> | null = null;
   return {
