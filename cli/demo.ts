@@ -4,12 +4,12 @@
 // sync with hello-service running, then leaves everything running until Ctrl-C.
 // The demo is a list of start steps, each returning its cleanup: another part (the jump
 // server) is one more step in `steps`.
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execaSync } from 'execa';
 import { parse as parseYaml } from 'yaml';
 import { createLogger } from '../lib/log.js';
 import { defineCommand } from './command.js';
@@ -62,7 +62,7 @@ const steps: Step[] = [
     async run(ctx) {
       cpSync(join(REPO_ROOT, 'examples/fleet'), ctx.fleetDir, { recursive: true });
       rewriteFleet(ctx.fleetDir, ctx.built!, ctx.artifactHost!);
-      const git = (...args: string[]) => execFileSync('git', args, { cwd: ctx.fleetDir, stdio: 'pipe' });
+      const git = (...args: string[]) => execaSync('git', args, { cwd: ctx.fleetDir });
       git('init', '-q', '-b', 'main');
       git('add', '-A');
       git('-c', 'user.name=drover demo', '-c', 'user.email=demo@drover.invalid', 'commit', '-q', '-m', 'demo fleet');

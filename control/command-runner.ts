@@ -3,12 +3,11 @@
 // convergence goes on while commands run (each bounded by its own timeout).
 // Order per command: record `started` (fsync) → spawn `bash -c RUN` in its own process group
 // (pid file under stateDir) → record `finished`. A crash in between is reported `interrupted`.
-import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Logger } from '../lib/log.js';
+import { lookupAccount } from '../lib/user-account.js';
 import type { DesiredCommand } from '../specs/wire/desired.js';
 import type { CommandReport } from '../specs/wire/heartbeat.js';
 import type { CommandJournal, CommandOutcome, JournalRecord } from './command-journal.js';
@@ -16,7 +15,6 @@ import { removePidFile, stopOrphanedCommands, writePidFile } from './command-orp
 import { nextCommandDueIn, planCommands } from './plan-commands.js';
 import { runBounded, type RunResult } from './run-bounded.js';
 
-const execFileP = promisify(execFile);
 
 export interface CommandRunnerOptions {
   journal: CommandJournal;
@@ -60,16 +58,7 @@ async function lookupUser(user: string): Promise<RunAs | string> {
   if (user === me.username) return { env: {} };
   if (process.getuid?.() !== 0) return `cannot run as user ${user}: the agent runs as ${me.username}, not root`;
   try {
-    const opts = { timeout: 5_000, encoding: 'utf8' as const };
-    const uid = Number((await execFileP('id', ['-u', user], opts)).stdout.trim());
-    const gid = Number((await execFileP('id', ['-g', user], opts)).stdout.trim());
-    if (!Number.isInteger(uid) || !Number.isInteger(gid)) return `cannot resolve user ${user}`;
-    let home: string | undefined;
-    try {
-      home = (await execFileP('getent', ['passwd', user], opts)).stdout.split(':')[5]?.trim() || undefined;
-    } catch {
-      /* no getent: HOME stays unset */
-    }
+    const { uid, gid, home } = await lookupAccount(user);
     return { uid, gid, env: { USER: user, LOGNAME: user, ...(home ? { HOME: home } : {}) } };
   } catch {
     return `unknown user ${user}`;

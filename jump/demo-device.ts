@@ -1,7 +1,8 @@
 // A small device SSH server on loopback (ssh2 Server): password or public-key login, `exec`
 // through /bin/sh (on a node-pty terminal when a pty was asked for), and a pty shell that follows
 // window-change. The README demo runs one as its demo device; tests use it as the device behind jump.
-import { spawn as spawnChild, execFileSync } from 'node:child_process';
+import { spawn as spawnChild } from 'node:child_process';
+import { execaSync } from 'execa';
 import { timingSafeEqual } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -37,7 +38,7 @@ function same(a: string, b: string): boolean {
 export async function startDeviceSshd(opts: DeviceSshdOptions): Promise<DeviceSshd> {
   const dir = mkdtempSync(join(tmpdir(), 'device-sshd-'));
   const hostKeyPath = join(dir, 'host_key');
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKeyPath]);
+  execaSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKeyPath]);
   const allowed = (opts.authorizedKeys ?? []).map((line) => utils.parseKey(line)).filter((k): k is ParsedKey => !(k instanceof Error) && !Array.isArray(k));
   const commands: string[] = [];
   const ptys = new Set<IPty>();

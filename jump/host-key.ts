@@ -1,6 +1,6 @@
 // The jump's host key: an OpenSSH-format ed25519 key (ssh2 cannot read PKCS8), made once with
 // ssh-keygen and kept, so clients see the same key after every restart.
-import { execFileSync } from 'node:child_process';
+import { execaSync } from 'execa';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import ssh2 from 'ssh2';
@@ -10,7 +10,7 @@ export function ensureHostKey(path: string): Buffer {
   if (!existsSync(path)) {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     try {
-      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'drover-jump', '-f', path], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
+      execaSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'drover-jump', '-f', path], { stdin: 'ignore', stdout: 'ignore', timeout: 30_000 });
     } catch (err) {
       throw new DroverError('HOST_KEY', `cannot make a host key with ssh-keygen at ${path}: ${(err as Error).message}`);
     }

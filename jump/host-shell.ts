@@ -1,10 +1,10 @@
 // A shell on the jump host itself (node-pty), for users whose rules say `shell: true`:
 // always the configured shell, as the configured local user when jump runs as root, with a
 // small clean environment.
-import { execFileSync } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { spawn } from 'node-pty';
 import type { ServerChannel } from 'ssh2';
+import { lookupAccount } from '../lib/user-account.js';
 import type { CastRecorder } from './asciicast.js';
 import type { TermState } from './term.js';
 
@@ -19,20 +19,18 @@ export interface HostShellOptions {
   onOpen?: (close: () => void) => void;
 }
 
-function account(name: string | undefined): { uid?: number; gid?: number; home: string; user: string } {
+async function account(name: string | undefined): Promise<{ uid?: number; gid?: number; home: string; user: string }> {
   const me = userInfo();
   if (!name || name === me.username) return { home: me.homedir, user: me.username };
   if (process.getuid?.() !== 0) throw new Error(`jump must run as root to start shells as ${name}`);
-  const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim());
-  const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim());
-  const home = execFileSync('getent', ['passwd', name], { encoding: 'utf8' }).split(':')[5] ?? '/';
-  return { uid, gid, home, user: name };
+  const a = await lookupAccount(name);
+  return { uid: a.uid, gid: a.gid, home: a.home ?? '/', user: name };
 }
 
 export async function runHostShell(opts: HostShellOptions): Promise<{ exitCode?: number; error?: string }> {
   let acct;
   try {
-    acct = account(opts.shellUser);
+    acct = await account(opts.shellUser);
   } catch (err) {
     return { error: (err as Error).message };
   }

@@ -1,7 +1,7 @@
 // The demo's artifacts: the example packages built with examples/packages/build.sh, served by a
 // small static HTTP server on 127.0.0.1:7071 (or another port when that one is taken), and the
 // fleet copy's URLs and checksums rewritten to match what was built and where it is served.
-import { execFileSync } from 'node:child_process';
+import { execaSync } from 'execa';
 import { createReadStream, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -44,7 +44,7 @@ export function referencedArtifacts(fleetDir: string): { name: string; version: 
 export function buildArtifacts(repoRoot: string, wanted: { name: string; version: string }[], outDir: string): BuiltArtifact[] {
   const script = join(repoRoot, 'examples/packages/build.sh');
   return wanted.map(({ name, version }) => {
-    execFileSync(script, [name, version, outDir], { stdio: 'pipe' });
+    execaSync(script, [name, version, outDir]);
     const file = join(outDir, `${name}-${version}.tar.gz`);
     const first = (f: string) => readFileSync(f, 'utf8').split(/\s+/)[0]!;
     return { name, version, sha256: first(`${file}.sha256`), md5: first(`${file}.md5`) };

@@ -1,8 +1,7 @@
 // The git side of a promotion, with isomorphic-git: checks that the files to touch are clean,
 // creates the promotion branch from HEAD, and commits exactly the edited files on it.
-import { execFile } from 'node:child_process';
+import { execa } from 'execa';
 import fs from 'node:fs';
-import { promisify } from 'node:util';
 import git from 'isomorphic-git';
 import { DroverError, errorMessage } from '../../lib/errors.js';
 
@@ -43,11 +42,9 @@ export async function assertNewBranch(dir: string, branch: string): Promise<void
   }
 }
 
-const exec = promisify(execFile);
-
 async function globalConfig(key: string): Promise<string | undefined> {
   try {
-    const { stdout } = await exec('git', ['config', '--get', key], { timeout: 5000 });
+    const { stdout } = await execa('git', ['config', '--get', key], { timeout: 5000 });
     return stdout.trim() || undefined;
   } catch {
     return undefined;
