@@ -12,6 +12,7 @@ const spec = {
   usage: 'drover diff OLD NEW [--git REPO] [options]    (OLD/NEW: directories or git revisions, e.g. origin/main HEAD)',
   options: [
     { name: 'git', type: 'string' as const, help: 'read revisions from this git repository (default: the current directory when OLD/NEW are not directories)', metavar: 'REPO', env: false as const },
+    { name: 'path', type: 'string' as const, help: 'the fleet\'s folder inside the repository (a fleet kept in a subfolder)', metavar: 'DIR', env: false as const },
     { name: 'all', type: 'boolean' as const, help: 'list unchanged devices too', default: false, env: false as const },
     { name: 'json', type: 'boolean' as const, help: 'print the diff as JSON', default: false, env: false as const },
   ],
@@ -23,7 +24,7 @@ export const command = defineCommand(spec, async (cfg) => {
     return 2;
   }
   const gitDir = cfg.values.git as string | undefined;
-  const [before, after] = await Promise.all(cfg.positionals.map((where) => loadFleetAt({ where, gitDir })));
+  const [before, after] = await Promise.all(cfg.positionals.map((where) => loadFleetAt({ where, gitDir, path: cfg.values.path as string | undefined })));
   for (const side of [before!, after!]) {
     if (!side.ok) {
       process.stderr.write(`${side.label} is invalid:\n${side.problems.filter((p) => p.severity === 'error').map(formatProblem).join('\n')}\n`);

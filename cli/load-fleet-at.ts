@@ -3,17 +3,20 @@ import { existsSync, statSync } from 'node:fs';
 import { dirTreeReader } from '../lib/dir-tree-reader.js';
 import { gitTreeReader } from '../lib/git-tree-reader.js';
 import { loadFleet, type LoadResult } from '../specs/load/load-fleet.js';
+import { subtreeReader } from '../specs/load/tree-reader.js';
 import { DroverError } from '../lib/errors.js';
 
 export interface FleetLocation {
   /** A directory, or a git revision when `gitDir` is set. */
   where: string;
   gitDir?: string;
+  /** The fleet's folder inside the repository (`--path`), for a fleet kept in a subfolder. */
+  path?: string;
 }
 
 export async function loadFleetAt(loc: FleetLocation): Promise<LoadResult & { label: string }> {
   if (!loc.gitDir && existsSync(loc.where) && statSync(loc.where).isDirectory()) {
-    return { ...(await loadFleet(dirTreeReader(loc.where))), label: loc.where };
+    return { ...(await loadFleet(subtreeReader(dirTreeReader(loc.where), loc.path ?? ''))), label: loc.where };
   }
   const dir = loc.gitDir ?? '.';
   let reader;
@@ -22,5 +25,5 @@ export async function loadFleetAt(loc: FleetLocation): Promise<LoadResult & { la
   } catch (err) {
     throw new DroverError('FLEET_NOT_FOUND', `${loc.where} is neither a directory nor a revision of the git repository at ${dir} (${(err as Error).message})`);
   }
-  return { ...(await loadFleet(reader, { revision: reader.commit })), label: `${loc.where} (${reader.commit.slice(0, 12)})` };
+  return { ...(await loadFleet(subtreeReader(reader, loc.path ?? ''), { revision: reader.commit })), label: `${loc.where} (${reader.commit.slice(0, 12)})` };
 }

@@ -9,6 +9,7 @@ type Loader = () => Promise<{ command: CliCommand }>;
 /** Subcommands, in the order `drover --help` lists them. */
 const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   validate: { summary: 'check a fleet repository; print every problem as file:line:col', load: () => import('./validate.js') },
+  schema: { summary: 'print JSON Schemas of the fleet files (for editors: yaml-language-server)', load: () => import('./schema.js') },
   diff: { summary: 'show what a change to the fleet repository does, device by device', load: () => import('./diff.js') },
   'hash-password': { summary: 'hash a jump user password for users/NAME.yaml', load: () => import('./hash-password.js') },
   meta: { summary: 'run meta: pull the fleet repository, answer agent heartbeats, show fleet status', load: () => import('./meta.js') },

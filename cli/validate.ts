@@ -1,5 +1,5 @@
 // drover validate [DIR]: every problem as file:line:col, exit 1 on errors. A pull-request check.
-import { formatProblem } from '../specs/load/problem.js';
+import { formatProblemLine, PROBLEM_FORMATS, type ProblemFormat } from '../specs/load/format-problems.js';
 import { defineCommand } from './command.js';
 import { loadFleetAt } from './load-fleet-at.js';
 import { verifySignedAt } from './verify-signed-at.js';
@@ -10,31 +10,43 @@ const spec = {
   usage: 'drover validate [DIR | REV --git REPO] [options]',
   options: [
     { name: 'git', type: 'string' as const, help: 'read REV from this git repository instead of a directory', metavar: 'REPO', env: false as const },
+    { name: 'path', type: 'string' as const, help: 'the fleet\'s folder inside the repository (a fleet kept in a subfolder)', metavar: 'DIR', env: false as const },
     { name: 'strict', type: 'boolean' as const, help: 'treat warnings as errors', default: false, env: false as const },
     { name: 'verify-commits', type: 'string' as const, help: 'also require the commit to be signed by a key in this OpenSSH allowed_signers file (as meta --verify-commits does)', metavar: 'ALLOWED_SIGNERS', env: false as const },
-    { name: 'json', type: 'boolean' as const, help: 'print the problems as JSON', default: false, env: false as const },
+    { name: 'format', short: 'o', type: 'string' as const, help: `output: ${PROBLEM_FORMATS.join(', ')} (github: workflow annotations on the pull request)`, default: 'text', metavar: 'FORMAT', env: false as const },
+    { name: 'root', type: 'string' as const, help: 'with --format github: the fleet folder\'s path inside the repository, prefixed to file names', metavar: 'DIR', env: false as const },
+    { name: 'json', type: 'boolean' as const, help: 'same as --format json', default: false, env: false as const },
   ],
 };
 
 export const command = defineCommand(spec, async (cfg) => {
+  const format = (cfg.values.json ? 'json' : cfg.values.format) as ProblemFormat;
+  if (!(PROBLEM_FORMATS as readonly string[]).includes(format)) {
+    process.stderr.write(`drover validate: --format must be one of ${PROBLEM_FORMATS.join(', ')}\n`);
+    return 2;
+  }
+  const root = (cfg.values.root as string | undefined) ?? '';
   const where = cfg.positionals[0] ?? (cfg.values.git ? 'HEAD' : '.');
-  const result = await loadFleetAt({ where, gitDir: cfg.values.git as string | undefined });
+  const result = await loadFleetAt({ where, gitDir: cfg.values.git as string | undefined, path: cfg.values.path as string | undefined });
   if (cfg.values['verify-commits']) {
     const verdict = await verifySignedAt(where, cfg.values.git as string | undefined, cfg.values['verify-commits'] as string);
     if (!verdict.ok) {
-      process.stdout.write(`commit ${verdict.commit} by ${verdict.author} refused: ${verdict.reason}\n`);
+      const message = `commit ${verdict.commit} by ${verdict.author} refused: ${verdict.reason}`;
+      if (format === 'json') process.stdout.write(JSON.stringify({ ok: false, signature: { ok: false, commit: verdict.commit, author: verdict.author, reason: verdict.reason } }, null, 2) + '\n');
+      else if (format === 'github') process.stdout.write(`::error title=drover validate::${message.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')}\n`);
+      else process.stdout.write(message + '\n');
       return 1;
     }
-    process.stdout.write(`commit ${verdict.commit.slice(0, 12)} signed by ${verdict.signer}\n`);
+    if (format !== 'json') process.stdout.write(`commit ${verdict.commit.slice(0, 12)} signed by ${verdict.signer}\n`);
   }
   const errors = result.problems.filter((p) => p.severity === 'error').length;
   const warnings = result.problems.length - errors;
   const failed = errors > 0 || (cfg.values.strict === true && warnings > 0);
-  if (cfg.values.json) {
+  if (format === 'json') {
     process.stdout.write(JSON.stringify({ ok: !failed, errors, warnings, problems: result.problems }, null, 2) + '\n');
     return failed ? 1 : 0;
   }
-  for (const p of result.problems) process.stdout.write(formatProblem(p) + '\n');
+  for (const p of result.problems) process.stdout.write(formatProblemLine(p, format, root) + '\n');
   if (result.ok) {
     const s = result.spec;
     const trials = s.devices.reduce((n, d) => n + (d.commands?.length ?? 0), 0);

@@ -17,3 +17,18 @@ export function memoryTree(files: Record<string, string>): TreeReader {
     },
   };
 }
+
+/**
+ * The part of a tree under `prefix` (a fleet kept in a subfolder of a larger repository),
+ * with paths relative to it. An empty prefix, `.` or `/` is the whole tree.
+ */
+export function subtreeReader(reader: TreeReader, prefix: string): TreeReader {
+  const dir = prefix.replace(/^\.?\/+/, '').replace(/\/+$/, '');
+  if (dir === '' || dir === '.') return reader;
+  if (dir.split('/').some((seg) => seg === '..' || seg === '')) throw new Error(`not a folder inside the repository: ${prefix}`);
+  const head = `${dir}/`;
+  return {
+    list: async () => (await reader.list()).filter((f) => f.startsWith(head)).map((f) => f.slice(head.length)),
+    read: (path) => reader.read(head + path),
+  };
+}

@@ -102,7 +102,7 @@ describe('drover diff', () => {
     const r = await drover(['diff', oldDir, broken]);
     assert.equal(r.code, 1);
     assert.equal(r.stdout, '');
-    assert.equal(r.stderr, `${broken} is invalid:\npackages/metrics-exporter.yaml:8:1: unknown field "stat" (did you mean "state"?)\n`);
+    assert.equal(r.stderr, `${broken} is invalid:\npackages/metrics-exporter.yaml:9:1: unknown field "stat" (did you mean "state"?)\n`);
   });
 
   it('a fleet without declared devices: says why nothing is shown', async () => {

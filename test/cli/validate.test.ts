@@ -40,7 +40,7 @@ describe('drover validate', () => {
     const dir = exampleCopy('typo', { 'packages/hello-service.yaml': typo });
     const r = await drover(['validate', dir]);
     assert.equal(r.code, 1);
-    assert.equal(r.stdout, `packages/hello-service.yaml:3:1: unknown field "verison" (did you mean "version"?)\n${dir}: invalid: 1 error\n`);
+    assert.equal(r.stdout, `packages/hello-service.yaml:4:1: unknown field "verison" (did you mean "version"?)\n${dir}: invalid: 1 error\n`);
   });
 
   it('prints every problem across files, errors and warnings, sorted', async () => {
@@ -52,9 +52,9 @@ describe('drover validate', () => {
     const r = await drover(['validate', dir]);
     assert.equal(r.code, 1);
     assert.deepEqual(r.stdout.trimEnd().split('\n'), [
-      'devices/dev-003.yaml:5:3: pin of unknown package "helo-service" (did you mean "hello-service"?): define it in packages/helo-service.yaml, or under extraPackages for this device alone',
-      'packages/hello-service.yaml:3:1: unknown field "verison" (did you mean "version"?)',
-      'packages/metrics-exporter.yaml:10:3: warning: selector matches no device defined in devices/ (devices that register later may still match)',
+      'devices/dev-003.yaml:6:3: pin of unknown package "helo-service" (did you mean "hello-service"?): define it in packages/helo-service.yaml, or under extraPackages for this device alone',
+      'packages/hello-service.yaml:4:1: unknown field "verison" (did you mean "version"?)',
+      'packages/metrics-exporter.yaml:11:3: warning: selector matches no device defined in devices/ (devices that register later may still match)',
       `${dir}: invalid: 2 errors, 1 warning`,
     ]);
   });
@@ -74,7 +74,7 @@ describe('drover validate', () => {
       ok: false,
       errors: 1,
       warnings: 0,
-      problems: [{ file: 'packages/hello-service.yaml', line: 3, col: 1, message: 'unknown field "verison" (did you mean "version"?)', severity: 'error' }],
+      problems: [{ file: 'packages/hello-service.yaml', line: 4, col: 1, message: 'unknown field "verison" (did you mean "version"?)', severity: 'error' }],
     });
     const ok = await drover(['validate', 'examples/fleet', '--json']);
     assert.equal(ok.code, 0);
@@ -104,7 +104,7 @@ describe('drover validate', () => {
     writeFileSync(join(repo, 'fleet.yaml'), 'heartbeat: [\n'); // uncommitted: never read
     const head = await drover(['validate', 'HEAD', '--git', repo]);
     assert.equal(head.code, 1);
-    assert.match(head.stdout, /^packages\/hello-service\.yaml:3:1: unknown field "verison"/);
+    assert.match(head.stdout, /^packages\/hello-service\.yaml:4:1: unknown field "verison"/);
     assert.match(head.stdout, /\nHEAD \([0-9a-f]{12}\): invalid: 1 error\n$/);
     const old = await drover(['validate', 'HEAD~1', '--git', repo]);
     assert.equal(old.code, 0, old.stdout);
@@ -125,5 +125,53 @@ describe('drover validate', () => {
     const bad = await drover(['validate', '--strcit']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /strcit[\s\S]*drover validate --help/);
+  });
+});
+
+describe('drover validate --format, drover schema', () => {
+  it('--format github: one workflow annotation per problem, with the fleet folder prefixed', async () => {
+    const dir = exampleCopy('github', { 'packages/hello-service.yaml': typo });
+    const r = await drover(['validate', dir, '-o', 'github', '--root', 'fleet']);
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stdout.split('\n')[0],
+      '::error file=fleet/packages/hello-service.yaml,line=4,col=1,title=drover validate::unknown field "verison" (did you mean "version"?)',
+    );
+  });
+
+  it('--format json: the problems as JSON', async () => {
+    const dir = exampleCopy('json-format', { 'packages/hello-service.yaml': typo });
+    const r = await drover(['validate', dir, '--format', 'json']);
+    assert.equal(r.code, 1);
+    assert.equal(JSON.parse(r.stdout).problems[0].line, 4);
+  });
+
+  it('an unknown format: exit 2', async () => {
+    const r = await drover(['validate', 'examples/fleet', '--format', 'xml']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--format must be one of text, json, github/);
+  });
+
+  it('drover schema package prints the package schema', async () => {
+    const r = await drover(['schema', 'package']);
+    assert.equal(r.code, 0, r.stderr);
+    const schema = JSON.parse(r.stdout);
+    assert.equal(schema.title, 'drover packages/*.yaml');
+    assert.ok(schema.properties.version);
+  });
+});
+
+describe('drover validate --path, diff --path: a fleet in a subfolder', () => {
+  it('validates the fleet inside a larger folder and finds the same problems', async () => {
+    const outer = join(tmp, 'outer');
+    cpSync(join(ROOT, 'examples/fleet'), join(outer, 'ops/fleet'), { recursive: true });
+    writeFileSync(join(outer, 'README.md'), '# a larger repository\n');
+    const ok = await drover(['validate', outer, '--path', 'ops/fleet']);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /valid: 2 packages, 3 devices/);
+    writeFileSync(join(outer, 'ops/fleet/packages/hello-service.yaml'), typo(readFileSync(join(outer, 'ops/fleet/packages/hello-service.yaml'), 'utf8')));
+    const bad = await drover(['validate', outer, '--path', 'ops/fleet', '-o', 'github', '--root', 'ops/fleet']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, /^::error file=ops\/fleet\/packages\/hello-service\.yaml,line=4,col=1,/);
   });
 });
