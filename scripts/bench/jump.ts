@@ -1,15 +1,21 @@
-// Benchmark: throughput of a large file copied through `ssh -J` (OpenSSH client -> jump -> device
-// SSH server), side by side in one run with the same copy made straight to the device SSH server.
-// Prints MB/s of both and the ratio. Size: DROVER_BENCH_JUMP_MB (default 256; the file is made from
-// /dev/urandom once and kept in the temp folder).
+// Benchmark: drover jump against OpenSSH's sshd as the jump host, in alternating rounds of the
+// same copy: DROVER_BENCH_JUMP_MB (default 256) MB through `ssh -J` to the same real sshd device,
+// with the same client and ciphers (DROVER_BENCH_JUMP_CIPHER, default: OpenSSH's first choice,
+// chacha20-poly1305), and straight to the device for context. Prints MB/s per round, medians, the
+// ratio drover/sshd, and drover jump's CPU time per MB (from /proc). Then 50 concurrent `ssh -J`
+// sessions (DROVER_BENCH_JUMP_SESSIONS) through each jump host: time to finish all, and the drover
+// jump process's peak RSS (VmHWM). drover jump runs as its own process (`drover jump`).
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { stringify } from 'yaml';
 import { currentTotp } from '../../jump/totp.js';
-import { startDeviceSshd } from '../../test/helpers/device-sshd.js';
-import { sshEnv, startTestJump, writeSshFiles } from '../../test/jump/harness.js';
+import { startOpensshSshd } from '../../test/helpers/openssh-sshd.js';
+import { sshEnv, startTestJump, writeSshFiles, type TestJump } from '../../test/jump/harness.js';
+import { startJumpProcess } from '../../test/jump/jump-process.js';
+import { cpuMicros, peakRssMB } from './lib/proc-stats.js';
 
 function payload(mb: number): string {
   const path = join(tmpdir(), `drover-bench-jump-${mb}M.bin`);
@@ -19,9 +25,8 @@ function payload(mb: number): string {
   return path;
 }
 
-function copy(args: string[], env: NodeJS.ProcessEnv, file: string): Promise<number> {
+function ssh(args: string[], env: NodeJS.ProcessEnv, input: number | 'ignore' = 'ignore'): Promise<number> {
   return new Promise((resolve, reject) => {
-    const input = openSync(file, 'r');
     const t0 = process.hrtime.bigint();
     const child = spawn('ssh', args, { env, stdio: [input, 'ignore', 'pipe'] });
     let stderr = '';
@@ -29,50 +34,83 @@ function copy(args: string[], env: NodeJS.ProcessEnv, file: string): Promise<num
     const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
     child.on('close', (code) => {
       clearTimeout(timer);
-      closeSync(input);
-      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      if (code === 0) resolve(seconds);
+      if (code === 0) resolve(Number(process.hrtime.bigint() - t0) / 1e9);
       else reject(new Error(`ssh ${args.join(' ')} exited ${code}: ${stderr}`));
     });
   });
 }
 
+async function copy(args: string[], env: NodeJS.ProcessEnv, file: string): Promise<number> {
+  const fd = openSync(file, 'r');
+  try {
+    return await ssh(args, env, fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+
 export async function run(): Promise<void> {
   const mb = Number(process.env.DROVER_BENCH_JUMP_MB ?? 256);
+  const rounds = Number(process.env.DROVER_BENCH_JUMP_ROUNDS ?? 3);
+  const sessions = Number(process.env.DROVER_BENCH_JUMP_SESSIONS ?? 50);
+  const cipher = process.env.DROVER_BENCH_JUMP_CIPHER ?? 'chacha20-poly1305@openssh.com';
   const file = payload(mb);
-  const users = ['bench1', 'bench2'].map((name) => ({ name, password: `${name}-password`, access: [{ select: { ids: ['device-17'] }, ports: [22] }] }));
-  const t = await startTestJump({ users, config: { record: false } });
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(t.dir, 'id_ed25519')]);
-  const device = await startDeviceSshd({ user: 'bench', authorizedKeys: [readFileSync(join(t.dir, 'id_ed25519.pub'), 'utf8').trim()] });
+  const names = Array.from({ length: Math.max(rounds, sessions) }, (_, i) => `bench${i}`);
+  const t: TestJump = await startTestJump({ users: names.map((name) => ({ name, password: `${name}-password`, access: [{ select: { ids: ['device-17'] }, ports: [22] }] })), config: { record: false } });
+  await t.jump.close();
+  const key = join(t.dir, 'id_ed25519');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+  const pub = readFileSync(`${key}.pub`, 'utf8').trim();
+  const device = await startOpensshSshd({ authorizedKeys: [pub] });
+  const sshdJump = await startOpensshSshd({ authorizedKeys: [pub], extraConfig: 'MaxStartups 1000\n' });
+  writeFileSync(t.config.devicesFile!, stringify({ 'device-17': `127.0.0.1:${device.port}` }));
+  // 50 logins at once from one address: raise the per-source startup limits for this run.
+  const jump = await startJumpProcess(t, ['--no-record', '--per-source-max-startups', '1000', '--max-startups', '1000:30:2000']);
   try {
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(t.config.devicesFile!, `device-17: "127.0.0.1:${device.port}"\n`);
-    await t.restart();
-    const deviceBlock = (name: string, extra: string) => `Host ${name}
-  User bench
-  IdentityFile ${join(t.dir, 'id_ed25519')}
-  IdentitiesOnly yes
-  PreferredAuthentications publickey
-  UserKnownHostsFile /dev/null
-  StrictHostKeyChecking no
-  LogLevel ERROR
-${extra}`;
-    writeSshFiles(t, deviceBlock('device-17', '') + deviceBlock('device-direct', `  HostName 127.0.0.1\n  Port ${device.port}\n`));
-    const rows: { path: string; seconds: number }[] = [];
-    for (const user of users) {
-      const env = sshEnv(t, { password: user.password, code: await currentTotp(t.secrets[user.name]!) });
-      rows.push({ path: 'direct', seconds: await copy(['-F', t.sshConfig, 'device-direct', 'cat > /dev/null'], env, file) });
-      rows.push({ path: 'via jump (ssh -J)', seconds: await copy(['-F', t.sshConfig, '-J', `${user.name}@jump`, 'device-17', 'cat > /dev/null'], env, file) });
+    const common = `  User ${device.user}\n  IdentityFile ${key}\n  IdentitiesOnly yes\n  PreferredAuthentications publickey\n  UserKnownHostsFile /dev/null\n  StrictHostKeyChecking no\n  LogLevel ERROR\n`;
+    writeSshFiles(
+      t,
+      `Host device-17\n${common}Host device-direct device-via-sshd\n  HostName 127.0.0.1\n  Port ${device.port}\n${common}Host sshd-jump\n  HostName 127.0.0.1\n  Port ${sshdJump.port}\n${common}Host *\n  Ciphers ${cipher}\n`,
+    );
+    const env = async (name: string, offset = 0) => sshEnv(t, { password: `${name}-password`, code: await currentTotp(t.secrets[name]!, Date.now() + offset) });
+    const base = ['-F', t.sshConfig];
+    const rows: Record<'drover' | 'sshd' | 'direct', number[]> = { drover: [], sshd: [], direct: [] };
+    let droverCpu = 0;
+    console.log(`jump: ${mb} MB through ssh -J to a real sshd device (cat > /dev/null), cipher ${cipher}, ${rounds} alternating rounds`);
+    for (let r = 0; r < rounds; r++) {
+      const cpu0 = cpuMicros(jump.child.pid!);
+      rows.drover.push(mb / (await copy([...base, '-J', `${names[r]}@jump`, 'device-17', 'cat > /dev/null'], await env(names[r]!), file)));
+      droverCpu += cpuMicros(jump.child.pid!) - cpu0;
+      rows.sshd.push(mb / (await copy([...base, '-J', 'sshd-jump', 'device-via-sshd', 'cat > /dev/null'], await env(names[r]!), file)));
+      rows.direct.push(mb / (await copy([...base, 'device-direct', 'cat > /dev/null'], await env(names[r]!), file)));
+      console.log(`  round ${r + 1}: drover jump ${rows.drover[r]!.toFixed(1)} MB/s, OpenSSH sshd as jump ${rows.sshd[r]!.toFixed(1)} MB/s, direct ${rows.direct[r]!.toFixed(1)} MB/s`);
     }
-    const best = (p: string): number => Math.min(...rows.filter((r) => r.path === p).map((r) => r.seconds));
-    const direct = mb / best('direct');
-    const jumped = mb / best('via jump (ssh -J)');
-    console.log(`jump: ${mb} MB copied with ssh (cat > /dev/null on the device SSH server), best of ${users.length} runs each`);
-    for (const r of rows) console.log(`  ${r.path.padEnd(20)} ${(mb / r.seconds).toFixed(1).padStart(7)} MB/s  (${r.seconds.toFixed(2)} s)`);
-    console.log(`  direct ${direct.toFixed(1)} MB/s, via jump ${jumped.toFixed(1)} MB/s, ratio via jump / direct = ${(jumped / direct).toFixed(2)}`);
+    const d = median(rows.drover);
+    const s = median(rows.sshd);
+    console.log(`  median: drover jump ${d.toFixed(1)} MB/s, sshd as jump ${s.toFixed(1)} MB/s, direct ${median(rows.direct).toFixed(1)} MB/s; drover / sshd = ${(d / s).toFixed(2)}`);
+    console.log(`  drover jump CPU: ${(droverCpu / 1000 / (mb * rounds)).toFixed(2)} ms per MB`);
+
+    // Concurrent sessions: each a login (password + TOTP) and `true` on the device through the jump.
+    const many = async (target: (i: number) => string[], envs: NodeJS.ProcessEnv[]): Promise<number> => {
+      const t0 = Date.now();
+      await Promise.all(envs.map((e, i) => ssh([...base, ...target(i), 'true'], e)));
+      return (Date.now() - t0) / 1000;
+    };
+    const envs = await Promise.all(names.slice(0, sessions).map((n) => env(n, 30_000)));
+    const rss0 = peakRssMB(jump.child.pid!);
+    const droverTime = await many((i) => ['-J', `${names[i]}@jump`, 'device-17'], envs);
+    const sshdTime = await many(() => ['-J', 'sshd-jump', 'device-via-sshd'], envs);
+    console.log(`jump: ${sessions} concurrent ssh -J sessions (login + \`true\` on the device)`);
+    console.log(`  drover jump ${droverTime.toFixed(2)} s, OpenSSH sshd as jump ${sshdTime.toFixed(2)} s; drover jump peak RSS ${peakRssMB(jump.child.pid!).toFixed(0)} MB (before: ${rss0.toFixed(0)} MB)`);
   } finally {
+    jump.child.kill('SIGTERM');
+    await jump.exited;
     await device.close();
-    await t.close();
+    await sshdJump.close();
+    const { rmSync } = await import('node:fs');
+    rmSync(t.dir, { recursive: true, force: true });
   }
 }
 
