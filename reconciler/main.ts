@@ -71,7 +71,8 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
   const devices = new KnownDevices(registry, desired);
   // Before the source starts: the gate sees the first revision before any document is computed.
   const rollouts = await Rollouts.open({ log: log.child({ component: 'rollouts' }), clock, desired, registry, devices, store });
-  const jumps = new JumpSupervisor(clock);
+  const jumps = new JumpSupervisor(clock, store);
+  await jumps.load();
   const retries = new RetryRequests(desired, clock);
   desired.addTransform(retries.transform);
   const agentTokens = new TokenSet(config.agentTokens);

@@ -1,7 +1,9 @@
 // Supervision of jump servers, one per meta (deps.jumps): the last report of each jump, the
 // restart requests waiting to be delivered in the answer to a jump's next report, and a
-// "jump changed" event for the dashboard.
-import type { JumpReport } from '../../specs/wire/jump-report.js';
+// "jump changed" event for the dashboard. With a store, each jump's last report is written through
+// it and read back at start (restart requests live only in memory).
+import { JumpReportSchema, type JumpReport } from '../../specs/wire/jump-report.js';
+import type { Store } from '../store/store.js';
 
 /** Reports older than this make a jump show as down. */
 export const JUMP_STALE_MS = 30_000;
@@ -41,7 +43,19 @@ export class JumpSupervisor {
   private readonly jumps = new Map<string, JumpEntry>();
   private readonly listeners = new Set<(name: string) => void>();
 
-  constructor(private readonly clock: { now(): number } = { now: () => Date.now() }) {}
+  constructor(
+    private readonly clock: { now(): number } = { now: () => Date.now() },
+    private readonly store?: Pick<Store, 'loadJumpReports' | 'putJumpReport'>,
+  ) {}
+
+  /** Reads each jump's last report from the store (at start); rows that no longer validate are skipped. */
+  async load(): Promise<void> {
+    if (!this.store) return;
+    for (const row of await this.store.loadJumpReports()) {
+      const parsed = JumpReportSchema.safeParse(row.report);
+      if (parsed.success && this.jumps.size < MAX_JUMPS) this.jumps.set(row.name, { report: parsed.data, receivedAt: row.receivedAt });
+    }
+  }
 
   /** Records a jump's report; the answer tells it whether to drain and restart. */
   report(report: JumpReport): ReportAnswer {
@@ -50,7 +64,9 @@ export class JumpSupervisor {
     let restart = prev?.restart;
     // A jump that started after the request, or that drains, has done what was asked.
     if (restart && (Date.parse(report.startedAt) > restart.requestedAt || (report.draining && restart.delivered))) restart = undefined;
-    this.jumps.set(report.name, { report, receivedAt: this.clock.now(), restart });
+    const receivedAt = this.clock.now();
+    this.jumps.set(report.name, { report, receivedAt, restart });
+    this.store?.putJumpReport({ name: report.name, receivedAt, report });
     this.emit(report.name);
     // Pending closes are delivered once, in this answer.
     const close = prev?.closes?.length ? { close: prev.closes } : {};

@@ -4,7 +4,7 @@ import type pg from 'pg';
 import type { DesiredPackage } from '../../specs/wire/desired.js';
 import type { RolloutBatch, RolloutRecords } from './rollout-records.js';
 import type { SessionBatch } from './session-queue.js';
-import type { SessionRow } from './store.js';
+import type { JumpReportRow, SessionRow } from './store.js';
 
 const UPSERT_ROLLOUTS = `INSERT INTO rollouts (key, state, spec_paused, revision, updated_at)
 SELECT * FROM unnest($1::text[], $2::text[], $3::bool[], $4::text[], $5::bigint[])
@@ -86,4 +86,18 @@ export async function readSessions(pool: pg.Pool, idHash?: string): Promise<Sess
     ? await pool.query('SELECT id_hash, created, last_used FROM dashboard_sessions')
     : await pool.query('SELECT id_hash, created, last_used FROM dashboard_sessions WHERE id_hash = $1', [idHash]);
   return rows.map(sessionRow);
+}
+
+export async function writeJumpReports(client: pg.PoolClient, rows: readonly JumpReportRow[]): Promise<void> {
+  if (!rows.length) return;
+  await client.query(
+    `INSERT INTO jump_reports (name, received_at, report) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])
+     ON CONFLICT (name) DO UPDATE SET received_at = excluded.received_at, report = excluded.report WHERE jump_reports.received_at <= excluded.received_at`,
+    [rows.map((r) => r.name), rows.map((r) => r.receivedAt), rows.map((r) => JSON.stringify(r.report))],
+  );
+}
+
+export async function readJumpReports(pool: pg.Pool): Promise<JumpReportRow[]> {
+  const { rows } = await pool.query('SELECT name, received_at, report FROM jump_reports');
+  return rows.map((r) => ({ name: r.name as string, receivedAt: Number(r.received_at), report: JSON.parse(r.report as string) as unknown }));
 }

@@ -112,4 +112,15 @@ CREATE TABLE dashboard_sessions (
 );
 `,
   },
+  {
+    version: 4,
+    name: 'jump reports',
+    sql: `
+CREATE TABLE jump_reports (
+  name TEXT PRIMARY KEY,
+  received_at BIGINT NOT NULL,
+  report TEXT NOT NULL
+);
+`,
+  },
 ];

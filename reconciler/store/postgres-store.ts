@@ -14,9 +14,9 @@ import {
   commandParams, commandResult, conditionParams, DEVICE_COLUMNS, DEVICE_WRITE_LOCK, DEVICES_CHANNEL, deviceParams,
   INSERT_CONDITIONS, storedDevice, UPSERT_COMMANDS, UPSERT_DEVICES, type DeviceRow,
 } from './postgres-rows.js';
-import { readResultRevisions, readRolloutRecords, readSessions, writeRolloutBatch, writeSessionBatch } from './postgres-meta-rows.js';
+import { readJumpReports, readResultRevisions, readRolloutRecords, readSessions, writeJumpReports, writeRolloutBatch, writeSessionBatch } from './postgres-meta-rows.js';
 import { RolloutQueue } from './rollout-records.js';
-import { SessionQueue } from './session-queue.js';
+import { JumpReportQueue, SessionQueue } from './session-queue.js';
 import { redactStoreUrl } from './store-url.js';
 import type { CommandResultRow, ConditionChange, Store, StoreStats, StoredDevice } from './store.js';
 
@@ -97,7 +97,8 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
   const stats: StoreStats = { pendingWrites: 0, flushes: 0, flushErrors: 0, lastFlushAt: null, lastError: null };
   const rolloutQueue = new RolloutQueue();
   const sessionQueue = new SessionQueue();
-  const pending = (): number => devices.size + commands.length + conditions.length + rolloutQueue.size + sessionQueue.size;
+  const jumpQueue = new JumpReportQueue();
+  const pending = (): number => devices.size + commands.length + conditions.length + rolloutQueue.size + sessionQueue.size + jumpQueue.size;
 
   async function writeBatch(): Promise<void> {
     if (pending() === 0) return;
@@ -106,6 +107,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
     const batchConditions = conditions;
     const rolloutBatch = rolloutQueue.take();
     const sessionBatch = sessionQueue.take();
+    const jumpBatch = jumpQueue.take();
     devices = new Map();
     commands = [];
     conditions = [];
@@ -123,6 +125,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
       if (batchConditions.length) await client.query(INSERT_CONDITIONS, conditionParams(batchConditions));
       await writeRolloutBatch(client, rolloutBatch);
       await writeSessionBatch(client, sessionBatch);
+      await writeJumpReports(client, jumpBatch);
       if (now - lastPrune > 3_600_000) {
         await client.query('DELETE FROM condition_history WHERE at < $1', [now - retention]);
         lastPrune = now;
@@ -142,6 +145,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
         conditions = [...batchConditions, ...conditions];
         rolloutQueue.putBack(rolloutBatch);
         sessionQueue.putBack(sessionBatch);
+        jumpQueue.putBack(jumpBatch);
       }
       throw err;
     } finally {
@@ -237,6 +241,10 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
     },
     deleteSession(idHash) {
       if (!closed) sessionQueue.delete(idHash);
+    },
+    loadJumpReports: () => readJumpReports(pool),
+    putJumpReport(row) {
+      if (!closed) jumpQueue.put(row);
     },
     flush,
     commit,

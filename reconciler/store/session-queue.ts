@@ -1,6 +1,24 @@
-// Queued dashboard-session writes, shared by both stores: the last write of a session wins, a
-// delete drops a queued put.
-import type { SessionRow } from './store.js';
+// Queued dashboard-session and jump-report writes, shared by both stores: the last write of a
+// session (or a jump's report) wins, a delete drops a queued put.
+import type { JumpReportRow, SessionRow } from './store.js';
+
+export class JumpReportQueue {
+  private rows = new Map<string, JumpReportRow>();
+  get size(): number {
+    return this.rows.size;
+  }
+  put(row: JumpReportRow): void {
+    this.rows.set(row.name, row);
+  }
+  take(): JumpReportRow[] {
+    const out = [...this.rows.values()];
+    this.rows = new Map();
+    return out;
+  }
+  putBack(rows: readonly JumpReportRow[]): void {
+    for (const r of rows) if (!this.rows.has(r.name)) this.rows.set(r.name, r);
+  }
+}
 
 export interface SessionBatch {
   puts: SessionRow[];

@@ -66,6 +66,11 @@ CREATE TABLE IF NOT EXISTS command_identities (
   last_revision TEXT,
   first_seen INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS jump_reports (
+  name TEXT PRIMARY KEY,
+  received_at INTEGER NOT NULL,
+  report TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dashboard_sessions (
   id_hash TEXT PRIMARY KEY,
   created INTEGER NOT NULL,
@@ -108,3 +113,6 @@ export const INSERT_RESULT_REVISION = 'INSERT OR IGNORE INTO result_revisions (d
 export const UPSERT_SESSION = `INSERT INTO dashboard_sessions (id_hash, created, last_used) VALUES (?, ?, ?)
 ON CONFLICT (id_hash) DO UPDATE SET last_used = excluded.last_used`;
 export const DELETE_SESSION = 'DELETE FROM dashboard_sessions WHERE id_hash = ?';
+
+export const UPSERT_JUMP_REPORT = `INSERT INTO jump_reports (name, received_at, report) VALUES (?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET received_at = excluded.received_at, report = excluded.report`;

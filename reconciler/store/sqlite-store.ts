@@ -9,9 +9,9 @@ import { Worker } from 'node:worker_threads';
 import { DroverError, errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import { RolloutQueue, type RolloutBatch } from './rollout-records.js';
-import { SessionQueue } from './session-queue.js';
+import { JumpReportQueue, SessionQueue } from './session-queue.js';
 import {
-  DELETE_SESSION, INSERT_CONDITION, INSERT_RESULT_REVISION, ROLLOUT_TABLES, UPSERT_SESSION, SQLITE_SCHEMA, UPSERT_BASELINE, UPSERT_COMMAND, UPSERT_DEVICE, UPSERT_IDENTITY, UPSERT_ROLLOUT,
+  DELETE_SESSION, INSERT_CONDITION, INSERT_RESULT_REVISION, ROLLOUT_TABLES, UPSERT_JUMP_REPORT, UPSERT_SESSION, SQLITE_SCHEMA, UPSERT_BASELINE, UPSERT_COMMAND, UPSERT_DEVICE, UPSERT_IDENTITY, UPSERT_ROLLOUT,
   type CommandTuple, type ConditionTuple, type DeviceTuple,
 } from './sqlite-schema.js';
 import { SQLITE_WRITER_SOURCE } from './sqlite-writer.js';
@@ -45,7 +45,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
   const worker = new Worker(SQLITE_WRITER_SOURCE, {
     eval: true,
     execArgv: [],
-    workerData: { path: opts.path, driver: createRequire(import.meta.url).resolve('better-sqlite3'), sql: { device: UPSERT_DEVICE, command: UPSERT_COMMAND, condition: INSERT_CONDITION, rollout: UPSERT_ROLLOUT, baseline: UPSERT_BASELINE, identity: UPSERT_IDENTITY, resultRevision: INSERT_RESULT_REVISION, session: UPSERT_SESSION, deleteSession: DELETE_SESSION } },
+    workerData: { path: opts.path, driver: createRequire(import.meta.url).resolve('better-sqlite3'), sql: { device: UPSERT_DEVICE, command: UPSERT_COMMAND, condition: INSERT_CONDITION, rollout: UPSERT_ROLLOUT, baseline: UPSERT_BASELINE, identity: UPSERT_IDENTITY, resultRevision: INSERT_RESULT_REVISION, session: UPSERT_SESSION, deleteSession: DELETE_SESSION, jumpReport: UPSERT_JUMP_REPORT } },
   });
   worker.unref();
   const interval = opts.flushIntervalMs ?? 1000;
@@ -57,6 +57,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
   let conditions: ConditionTuple[] = [];
   const rolloutQueue = new RolloutQueue();
   const sessionQueue = new SessionQueue();
+  const jumpQueue = new JumpReportQueue();
   let seq = 0;
   let lastPrune = 0;
   const acks = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
@@ -86,7 +87,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
     acks.clear();
   });
 
-  const pending = (): number => devices.size + commands.length + conditions.length + rolloutQueue.size + sessionQueue.size;
+  const pending = (): number => devices.size + commands.length + conditions.length + rolloutQueue.size + sessionQueue.size + jumpQueue.size;
 
   function writeBatch(): Promise<void> {
     if (pending() === 0) return Promise.resolve();
@@ -96,6 +97,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
     }
     const rolloutBatch: RolloutBatch = rolloutQueue.take();
     const sessionBatch = sessionQueue.take();
+    const jumpBatch = jumpQueue.take();
     const now = Date.now();
     const msg = {
       seq: ++seq, devices: deviceTuples, commands, conditions,
@@ -105,6 +107,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
       resultRevisions: rolloutBatch.resultRevisions.map((r) => [r.deviceId, r.commandId, r.revision]),
       sessions: sessionBatch.puts.map((r) => [r.idHash, r.created, r.lastUsed]),
       deletedSessions: sessionBatch.deletes.map((h) => [h]),
+      jumpReports: jumpBatch.map((r) => [r.name, r.receivedAt, JSON.stringify(r.report)]),
       ...(now - lastPrune > 3_600_000 ? { pruneHistoryBefore: now - retention } : {}) };
     if (msg.pruneHistoryBefore) lastPrune = now;
     const batchDevices = devices;
@@ -124,6 +127,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
             conditions = [...batchConditions, ...conditions];
             rolloutQueue.putBack(rolloutBatch);
             sessionQueue.putBack(sessionBatch);
+            jumpQueue.putBack(jumpBatch);
           }
           reject(err);
         },
@@ -245,6 +249,12 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
     },
     deleteSession(idHash) {
       if (!closed) sessionQueue.delete(idHash);
+    },
+    async loadJumpReports() {
+      return (db.prepare('SELECT name, received_at, report FROM jump_reports').raw().all() as [string, number, string][]).map(([name, receivedAt, report]) => ({ name, receivedAt, report: JSON.parse(report) as unknown }));
+    },
+    putJumpReport(row) {
+      if (!closed) jumpQueue.put(row);
     },
     flush,
     commit,

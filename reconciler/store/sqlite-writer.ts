@@ -1,7 +1,7 @@
 // The code of the worker thread that owns the SQLite write connection, so a batch write never
 // blocks meta's event loop. Kept as plain JavaScript evaluated by the Worker (`eval: true`), so it
 // runs the same from the TypeScript sources and from the build.
-// Messages in: { seq, devices, commands, conditions, rollouts, baselines, identities, resultRevisions, sessions, deletedSessions, pruneHistoryBefore? } or { close: true };
+// Messages in: { seq, devices, commands, conditions, rollouts, baselines, identities, resultRevisions, sessions, deletedSessions, jumpReports, pruneHistoryBefore? } or { close: true };
 // out: { seq, error? } or { closed: true }.
 export const SQLITE_WRITER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -19,6 +19,7 @@ const upsertIdentity = db.prepare(workerData.sql.identity);
 const insertResultRevision = db.prepare(workerData.sql.resultRevision);
 const upsertSession = db.prepare(workerData.sql.session);
 const deleteSession = db.prepare(workerData.sql.deleteSession);
+const upsertJumpReport = db.prepare(workerData.sql.jumpReport);
 const prune = db.prepare('DELETE FROM condition_history WHERE at < ?');
 const write = db.transaction((batch) => {
   for (const d of batch.devices) upsertDevice.run(d);
@@ -30,6 +31,7 @@ const write = db.transaction((batch) => {
   for (const r of batch.resultRevisions) insertResultRevision.run(r);
   for (const r of batch.sessions) upsertSession.run(r);
   for (const h of batch.deletedSessions) deleteSession.run(h);
+  for (const r of batch.jumpReports) upsertJumpReport.run(r);
   if (batch.pruneHistoryBefore) prune.run(batch.pruneHistoryBefore);
 });
 parentPort.on('message', (msg) => {

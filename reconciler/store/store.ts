@@ -62,6 +62,15 @@ export interface SessionRow {
   lastUsed: number;
 }
 
+/** A jump server's last report as meta received it. */
+export interface JumpReportRow {
+  name: string;
+  /** Epoch ms. */
+  receivedAt: number;
+  /** The report as validated on receipt (specs/wire/jump-report.ts); re-validated when read back. */
+  report: unknown;
+}
+
 export interface StoreStats {
   pendingWrites: number;
   flushes: number;
@@ -130,6 +139,9 @@ export interface Store {
   session(idHash: string): Promise<SessionRow | null>;
   putSession(row: SessionRow): void;
   deleteSession(idHash: string): void;
+  /** Each jump server's last report (at start), and the write of a new one (queued). */
+  loadJumpReports(): Promise<JumpReportRow[]>;
+  putJumpReport(row: JumpReportRow): void;
   /** Writes everything queued so far (a failed write is logged, counted and kept for the next one). */
   flush(): Promise<void>;
   /**

@@ -23,7 +23,7 @@ const nullStore: Store = {
   kind: 'null', loadDevices: async () => [], putDevice() {}, putCommandResults() {}, putConditionChange() {},
   commandResults: async () => [], conditionHistory: async () => [], flush: async () => {}, commit: async () => {}, close: async () => {},
   loadRolloutRecords: async () => ({ rollouts: [], baselines: [], identities: [] }), putRollout() {}, putBaseline() {}, putCommandIdentities() {}, putResultRevisions() {},
-  resultRevisions: async () => new Map(), loadSessions: async () => [], session: async () => null, putSession() {}, deleteSession() {},
+  resultRevisions: async () => new Map(), loadSessions: async () => [], session: async () => null, putSession() {}, deleteSession() {}, loadJumpReports: async () => [], putJumpReport() {},
   stats: () => ({ pendingWrites: 0, flushes: 0, flushErrors: 0, lastFlushAt: null, lastError: null }),
 };
 

@@ -168,4 +168,20 @@ export function storeContract(t: StoreUnderTest): void {
       await again.close();
     }
   });
+
+  it("each jump's last report round-trips through a reopen", async () => {
+    const store = await t.open();
+    const report = { name: 'jump-a', up: true, version: '1', sessions: [{ user: 'alice', from: '10.0.0.1' }], events: [] };
+    store.putJumpReport({ name: 'jump-a', receivedAt: 10, report: { ...report, version: '0' } });
+    store.putJumpReport({ name: 'jump-a', receivedAt: 20, report });
+    store.putJumpReport({ name: 'jump-b', receivedAt: 15, report: { ...report, name: 'jump-b' } });
+    await store.close();
+    const again = await t.reopen();
+    try {
+      const rows = (await again.loadJumpReports()).sort((a, b) => a.name.localeCompare(b.name));
+      assert.deepEqual(rows, [{ name: 'jump-a', receivedAt: 20, report }, { name: 'jump-b', receivedAt: 15, report: { ...report, name: 'jump-b' } }]);
+    } finally {
+      await again.close();
+    }
+  });
 }
