@@ -21,6 +21,9 @@ import { LocalStore } from './local-store.js';
 import { buildReports, fitReports, type InFlight } from './report.js';
 import { stopVersion, type ExecDeps } from './step-actions.js';
 import { Supervisor } from './supervisor.js';
+import { splitAgentPackage } from './self-update/agent-package.js';
+import { launchBuild, type LaunchedBuild } from './self-update/launch-build.js';
+import { SelfUpdater } from './self-update/self-updater.js';
 
 export interface RunningAgent {
   /** Stops the loops (and the packages with --stop-on-exit); supervised processes are left to be re-adopted otherwise. */
@@ -34,7 +37,8 @@ export interface RunningAgent {
   readonly converger: Converger;
 }
 
-export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {}): Promise<RunningAgent> {
+/** opts.argv: the agent's command-line options; with them, the agent upgrades itself (`kind: agent` packages). */
+export async function startAgent(config: AgentConfig, opts: { log?: Logger; argv?: string[] } = {}): Promise<RunningAgent> {
   const log = opts.log ?? createLogger({ name: 'agent', level: config.logLevel });
   const layout = layoutOf(config.root);
   ensureLayout(layout);
@@ -128,11 +132,19 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {
     },
   });
 
+  // The agent's own package goes to the self-updater, every other one to the converger.
+  let selfUpdater: SelfUpdater | null = null;
+  const applyDesired = (doc: DesiredDocument, etag: string) => {
+    const { document, agent } = splitAgentPackage(doc);
+    converger.setDesired(document, etag);
+    selfUpdater?.set(agent);
+  };
+
   let stored = loadDesired(layout.state, log);
   if (stored && checkDesired(stored.document).length) stored = null;
   if (stored) {
     log.info({ etag: stored.etag, revision: stored.revision }, 'applying the last desired document while meta is asked');
-    converger.setDesired(stored.document, stored.etag);
+    applyDesired(stored.document, stored.etag);
     syncCommands();
   }
 
@@ -141,6 +153,20 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {
     hostname: config.hostname || hostname(),
     labels: config.labels,
     facts: collectFacts({ sshPort: config.sshPort }),
+  };
+  const heartbeatBody = () => {
+    const self = selfUpdater?.report();
+    return {
+      device,
+      etag: refusedEtag ?? stored?.etag ?? null,
+      appliedEtag: store.get().appliedEtag,
+      // Meta's default body limit is 1 MiB: long output tails are shortened to fit under it.
+      ...fitReports(
+        [...buildReports({ desired: converger.document, local: store.get(), inFlight, supervisor, layout, now: Date.now() }), ...(self ? [self] : [])],
+        converger.document ? commands.reports(converger.document.commands) : [],
+        900 * 1024,
+      ),
+    };
   };
   heartbeat = createHeartbeatLoop({
     metaUrl: config.metaUrls ?? config.metaUrl,
@@ -155,17 +181,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {
     maxWaitSec: config.maxWaitSec,
     backoff: { baseMs: config.backoffMs, maxMs: config.maxBackoffMs },
     log,
-    body: () => ({
-      device,
-      etag: refusedEtag ?? stored?.etag ?? null,
-      appliedEtag: store.get().appliedEtag,
-      // Meta's default body limit is 1 MiB: long output tails are shortened to fit under it.
-      ...fitReports(
-        buildReports({ desired: converger.document, local: store.get(), inFlight, supervisor, layout, now: Date.now() }),
-        converger.document ? commands.reports(converger.document.commands) : [],
-        900 * 1024,
-      ),
-    }),
+    body: () => heartbeatBody(),
     onResponse: (res) => {
       if (!res.desired) return;
       const problems = checkDesired(res.desired);
@@ -180,7 +196,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {
       log.info({ etag: res.etag, revision: res.revision, packages: res.desired.packages.length }, 'new desired document');
       // Applied first: a document that cannot be saved (a full disk) is still the one to converge
       // to, and a smaller version is often exactly what frees the disk.
-      converger.setDesired(res.desired, res.etag);
+      applyDesired(res.desired, res.etag);
       syncCommands();
       try {
         saveDesired(layout.state, stored);
@@ -189,6 +205,34 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {
       }
     },
   });
+  let launched: LaunchedBuild | null = null;
+  let closing = false;
+  if (opts.argv) {
+    const argv = opts.argv;
+    selfUpdater = new SelfUpdater({
+      root: config.root,
+      argv,
+      log,
+      metaUrl: () => heartbeat!.metaUrl,
+      token: () => deps.token,
+      download: { maxBytes: config.maxDownloadBytes, connectTimeoutMs: config.connectTimeoutMs, idleTimeoutMs: config.idleTimeoutMs, retries: config.downloadRetries },
+      trialTimeoutMs: 60_000,
+      heartbeatBody,
+      onChange: () => heartbeat?.wake(),
+      onHandover: (file) => {
+        // Packages keep running (the new build re-adopts them); this process stays as its parent.
+        stopPackagesOnExit = false;
+        void closeLoops().then(() => {
+          if (closing) return;
+          launched = launchBuild(file, argv);
+          void launched.exited.then((code) => {
+            if (!closing) process.exit(code);
+          });
+        });
+      },
+    });
+    if (stored) selfUpdater.set(splitAgentPackage(stored.document).agent);
+  }
   heartbeat.start();
 
   const checkTimer = setInterval(() => {
@@ -200,27 +244,17 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {
   }
 
   let stopping: Promise<void> | null = null;
-  return {
-    heartbeat,
-    store,
-    converger,
-    poke() {
-      converger.trigger();
-      heartbeat?.wake();
-    },
-    setToken(token) {
-      deps.token = token;
-    },
-    close() {
-      stopping ??= (async () => {
+  let stopPackagesOnExit = config.stopOnExit;
+  const closeLoops = (): Promise<void> => {
+    stopping ??= (async () => {
         clearInterval(checkTimer);
         await heartbeat!.stop();
         converger.close();
         abort.abort();
         await converger.idle();
-        await commands.close(config.stopOnExit ? 2_000 : 10_000);
+        await commands.close(stopPackagesOnExit ? 2_000 : 10_000);
         await journal.close();
-        if (config.stopOnExit) {
+        if (stopPackagesOnExit) {
           for (const p of Object.values(store.get().packages)) {
             if (!p.current || !p.runtime || p.running === false) continue;
             try {
@@ -236,8 +270,25 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger } = {
         }
         log.info('agent stopped');
         log.flush?.();
-      })();
-      return stopping;
+    })();
+    return stopping;
+  };
+  return {
+    heartbeat,
+    store,
+    converger,
+    poke() {
+      converger.trigger();
+      heartbeat?.wake();
+    },
+    setToken(token) {
+      deps.token = token;
+    },
+    async close() {
+      closing = true;
+      await closeLoops();
+      // After a hand-over: the new build is the agent; stop it too.
+      if (launched) await (launched as LaunchedBuild).stop();
     },
   };
 }

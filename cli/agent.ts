@@ -6,13 +6,17 @@ import { runDaemon } from './run-daemon.js';
 
 export const command: CliCommand = {
   summary: 'run the device agent',
-  run: (argv) =>
-    runDaemon(argv, {
+  async run(argv) {
+    // A trial run of a new build, or an agent that upgraded itself before this start (agent/self-update/).
+    const { selfUpdateEntry } = await import('../agent/self-update/agent-entry.js');
+    const early = await selfUpdateEntry(argv);
+    if (early !== null) return early;
+    return runDaemon(argv, {
       name: 'agent',
       load: loadAgentConfig,
       async start(config, { log }) {
         const { startAgent } = await import('../agent/main.js');
-        const agent = await startAgent(config, { log });
+        const agent = await startAgent(config, { log, argv });
         return {
           close: () => agent.close(),
           // SIGHUP: read --token-file again.
@@ -26,5 +30,6 @@ export const command: CliCommand = {
           },
         };
       },
-    }),
+    });
+  },
 };

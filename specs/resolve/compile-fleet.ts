@@ -81,6 +81,7 @@ export function desiredPackage(spec: FleetSpec, p: PackageSpec, pin?: PackagePin
   const runSpec = p.run;
   return {
     name: p.name,
+    ...(p.kind === 'agent' ? { kind: 'agent' as const } : {}),
     version: pin?.version ?? p.version,
     artifact: {
       url: artifact.url,

@@ -50,6 +50,8 @@ export const PackageOverrideSchema = z.strictObject({ select: SelectorSchema, ..
 export const PackageSchema = z
   .strictObject({
     name: NameSchema,
+    /** `agent`: the drover agent itself (its artifact is drover-agent.mjs or a binary); agents upgrade themselves to it. */
+    kind: z.enum(['package', 'agent']).optional(),
     version: VersionSchema,
     artifact: ArtifactSchema,
     state: PackageStateSchema.default('started'),

@@ -14,6 +14,8 @@ export const DesiredArtifactSchema = z.object({
 
 export const DesiredPackageSchema = z.object({
   name: z.string(),
+  /** `agent`: the agent upgrades itself to this version (agent/self-update/) instead of installing a package. */
+  kind: z.literal('agent').optional(),
   version: z.string(),
   artifact: DesiredArtifactSchema,
   state: z.enum(['started', 'stopped', 'absent']),
