@@ -7,6 +7,7 @@ import { request as httpsRequest } from 'node:https';
 import { createTlsAgent } from '../../lib/tls-client.js';
 import { errorMessage } from '../../lib/errors.js';
 import { BUILD_INFO } from '../../lib/version.js';
+import { PROTOCOL_VERSION } from '../../specs/wire/desired.js';
 import { HeartbeatResponseSchema } from '../../specs/wire/heartbeat.js';
 import type { AgentConfig } from '../config.js';
 
@@ -33,7 +34,7 @@ export async function trialHeartbeat(config: AgentConfig, bodyFile: string): Pro
     body.device.facts = { ...body.device.facts, agentVersion: BUILD_INFO.version, agentCommit: BUILD_INFO.commit };
     const url = new URL('v1/heartbeat', config.metaUrl.endsWith('/') ? config.metaUrl : `${config.metaUrl}/`);
     const headers: Record<string, string> = { 'content-type': 'application/json', ...(config.token ? { authorization: `Bearer ${config.token}` } : {}) };
-    const res = await post(url, headers, JSON.stringify(body), config.tls);
+    const res = await post(url, headers, JSON.stringify({ ...body, protocol: PROTOCOL_VERSION }), config.tls);
     if (res.status !== 200) throw new Error(`meta answered ${res.status}: ${res.text.slice(0, 300)}`);
     HeartbeatResponseSchema.parse(JSON.parse(res.text));
     process.stderr.write(`drover-agent ${BUILD_INFO.version}: trial heartbeat accepted by meta\n`);
