@@ -1,9 +1,7 @@
 // A device session once access is granted (from the menu or `ssh jump DEVICE`): connects,
 // records an interactive session, and writes the audit line. Also the context every session
 // handler gets from the server.
-import type { Connection, ServerChannel } from 'ssh2';
-import type { UserSpec } from '../specs/schema/user.js';
-import type { ActivityHandle, ActivityKind } from './activity.js';
+import type { ServerChannel } from 'ssh2';
 import type { AuditLog } from './audit.js';
 import type { DeviceKeys } from './device-keys.js';
 import { runDeviceSession } from './device-session.js';
@@ -12,13 +10,10 @@ import { forwardedAgent } from './forwarded-agent.js';
 import { readLine } from './line-reader.js';
 import { startRecording } from './recordings.js';
 import type { TermState } from './term.js';
+import type { TunnelContext } from './tunnel.js';
 
-export interface SessionContext {
-  client: Connection;
-  user: UserSpec;
-  from: string;
-  /** Shows what the session does in the status report until `end()`. */
-  activity: (a: { kind: ActivityKind; device: string | null; port?: number }) => ActivityHandle;
+/** How the server runs sessions (from jump's configuration), the same for every connection. */
+export interface SessionSettings {
   devices: DeviceResolver;
   audit: AuditLog;
   keys: DeviceKeys;
@@ -27,8 +22,9 @@ export interface SessionContext {
   name: string;
   shellCommand: string;
   shellUser?: string;
-  touch: () => void;
-  track: (closer: () => void) => () => void;
+}
+
+export interface SessionContext extends TunnelContext, SessionSettings {
   /** Registers an interactive or exec channel (for last messages on shutdown or revocation). */
   onChannel?: (channel: ServerChannel) => void;
 }

@@ -9,11 +9,9 @@ import { errorMessage } from '../lib/errors.js';
 import type { UserSpec } from '../specs/schema/user.js';
 import { connectionRefusal, noAccess, userNow } from './access-check.js';
 import { startActivity, type Activity, type ActivityHandle } from './activity.js';
-import type { AuditLog } from './audit.js';
 import { authenticate, type AuthDeps } from './authenticate.js';
-import type { DeviceKeys } from './device-keys.js';
-import type { DeviceResolver } from './devices.js';
 import { ADMINISTRATIVELY_PROHIBITED, rejectChannel } from './reject-channel.js';
+import type { SessionSettings } from './connect-and-audit.js';
 import { handleSession } from './session.js';
 import { openTunnel } from './tunnel.js';
 import { DROVER_VERSION } from '../lib/version.js';
@@ -25,19 +23,11 @@ export interface ServerLimits {
   idleTimeoutMs: number;
 }
 
-export interface ServerDeps {
+export interface ServerDeps extends SessionSettings {
   hostKey: Buffer;
   limits: ServerLimits;
   startups: StartupLimiter;
   auth: AuthDeps;
-  devices: DeviceResolver;
-  audit: AuditLog;
-  keys: DeviceKeys;
-  dataDir: string;
-  record: boolean;
-  name: string;
-  shellCommand: string;
-  shellUser?: string;
   log: Logger;
 }
 

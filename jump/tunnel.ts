@@ -11,10 +11,12 @@ import type { DeviceResolver } from './devices.js';
 import { ADMINISTRATIVELY_PROHIBITED, rejectChannel } from './reject-channel.js';
 import type { UserSpec } from '../specs/schema/user.js';
 
+/** What a logged-in connection gives the channels it opens. */
 export interface TunnelContext {
   client: Connection;
   user: UserSpec;
   from: string;
+  /** Shows what the channel does in the status report until `end()`. */
   activity: (a: { kind: ActivityKind; device: string | null; port?: number }) => ActivityHandle;
   devices: DeviceResolver;
   audit: AuditLog;

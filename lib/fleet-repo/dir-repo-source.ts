@@ -7,6 +7,7 @@ import { memoryTree } from '../../specs/load/tree-reader.js';
 import { coalesceRuns } from '../coalesce-runs.js';
 import { dirTreeReader } from '../dir-tree-reader.js';
 import { errorMessage } from '../errors.js';
+import { fetchFailed, fetchSucceeded } from './repo-status.js';
 import type { RepoHooks, RepoSource, RepoStatus } from './repo-types.js';
 
 export interface DirRepoSourceOptions extends RepoHooks {
@@ -37,16 +38,11 @@ export function createDirRepoSource(opts: DirRepoSourceOptions): RepoSource {
         hash.update(`${path}\0${text.length}\0${text}\0`);
       }
       await opts.apply(memoryTree(files), `dir-${hash.digest('hex').slice(0, 40)}`, { time: new Date().toISOString() });
-      st.lastFetchOk = true;
-      st.lastError = null;
-      st.consecutiveFailures = 0;
-      opts.onFetch?.(true);
+      fetchSucceeded(st, opts);
     } catch (err) {
-      opts.onFetch?.(false);
-      st.lastFetchOk = false;
-      st.consecutiveFailures++;
-      st.lastError = { message: errorMessage(err), at: new Date().toISOString() };
-      log.warn({ err: st.lastError.message }, 'reading the fleet directory failed; keeping the last good revision');
+      const message = errorMessage(err);
+      fetchFailed(st, opts, message);
+      log.warn({ err: message }, 'reading the fleet directory failed; keeping the last good revision');
     }
   }
 

@@ -10,6 +10,7 @@ import { coalesceRuns } from '../coalesce-runs.js';
 import { errorMessage } from '../errors.js';
 import { gitTreeReader } from '../git-tree-reader.js';
 import { redactUrl } from '../redact-url.js';
+import { fetchFailed, fetchSucceeded } from './repo-status.js';
 import type { RepoAuth, RepoHooks, RepoSource, RepoStatus } from './repo-types.js';
 
 export interface GitRepoSourceOptions extends RepoHooks {
@@ -74,17 +75,11 @@ export function createGitRepoSource(opts: GitRepoSourceOptions): RepoSource {
         /* the commit info is a nicety */
       }
       if (!opts.admit || (await opts.admit(commit, dir, info))) await opts.apply(reader, commit, info);
-      st.lastFetchOk = true;
-      st.lastError = null;
-      st.consecutiveFailures = 0;
-      opts.onFetch?.(true);
+      fetchSucceeded(st, opts);
     } catch (err) {
-      opts.onFetch?.(false);
-      st.lastFetchOk = false;
-      st.consecutiveFailures++;
       // isomorphic-git messages can carry the URL; never show credentials.
       const message = errorMessage(err).split(opts.url).join(location);
-      st.lastError = { message, at: new Date().toISOString() };
+      fetchFailed(st, opts, message);
       log.warn({ err: message, failures: st.consecutiveFailures }, 'fetching the fleet repository failed; keeping the last good revision');
     }
   }
