@@ -4,12 +4,13 @@ import type { PackageReport } from '../../specs/wire/heartbeat.js';
 import type { DesiredPackage } from '../../specs/wire/desired.js';
 import type { DeviceOutcome } from './plan-rollout.js';
 
-/** One entry of the command summary meta keeps per device. */
+/** One entry of the command summary meta keeps per device (declared once: reconciler/registry/report-view.ts reads and writes it). */
 export interface CommandSummaryEntry {
   id: string;
   name: string;
   status: string;
   exitCode?: number | null;
+  finishedAt?: string | null;
 }
 
 export function commandOutcome(status: string | undefined): DeviceOutcome | undefined {

@@ -1,5 +1,6 @@
 // Every device meta has heard from, in memory, persisted through the store. A heartbeat updates
 // its record and queues it for the next batch write; nothing here waits on the disk.
+import { commandSummaryJson, reportedCommands } from './report-view.js';
 import type { CommandReport, HeartbeatRequest } from '../../specs/wire/heartbeat.js';
 import type { CommandResultRow, Store } from '../store/store.js';
 import { DeviceRecord } from './device-record.js';
@@ -262,10 +263,10 @@ export class DeviceRegistry {
       changed = stateChanged = true;
     }
     let changedCommands: CommandReport[] = [];
-    const summary = JSON.stringify(hb.commands.map((c) => ({ id: c.id, name: c.name, status: c.status, exitCode: c.exitCode ?? null, finishedAt: c.finishedAt ?? null })));
+    const summary = commandSummaryJson(hb.commands);
     if (summary !== record.commands) {
       const before = new Map<string, string>();
-      for (const c of JSON.parse(record.commands) as { id: string; status: string; finishedAt?: string | null; exitCode?: number | null }[]) {
+      for (const c of reportedCommands(record.commands)) {
         before.set(c.id, `${c.status}|${c.exitCode ?? ''}|${c.finishedAt ?? ''}`);
       }
       changedCommands = hb.commands.filter((c) => before.get(c.id) !== `${c.status}|${c.exitCode ?? ''}|${c.finishedAt ?? ''}`);

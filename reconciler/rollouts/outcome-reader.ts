@@ -2,6 +2,7 @@
 // text per device), parsing each device's report once per change. Keeps what must outlive a
 // report: finished command outcomes (agents stop reporting commands no longer desired) and the
 // package report that made a device fail (the next report may be mid-rollback).
+import { reportedCommands, reportedPackages } from '../registry/report-view.js';
 import type { PackageReport } from '../../specs/wire/heartbeat.js';
 import type { DeviceOutcome } from '../../control/rollout/plan-rollout.js';
 import { commandOutcome, commandStatusIn, packageOutcome, type CommandSummaryEntry } from '../../control/rollout/rollout-outcomes.js';
@@ -17,10 +18,10 @@ const FINISHED: ReadonlySet<DeviceOutcome> = new Set(['succeeded', 'failed', 'ti
 export function statusInSummary(json: string, identity: string): string | undefined {
   const key = `"id":${JSON.stringify(identity)}`;
   const at = json.indexOf(key);
-  if (at === -1) return json.includes(identity) ? commandStatusIn(JSON.parse(json) as CommandSummaryEntry[], identity, '', false) : undefined;
+  if (at === -1) return json.includes(identity) ? commandStatusIn(reportedCommands(json), identity, '', false) : undefined;
   const end = json.indexOf('}', at);
   const s = json.indexOf('"status":"', at);
-  if (s === -1 || (end !== -1 && s > end)) return commandStatusIn(JSON.parse(json) as CommandSummaryEntry[], identity, '', false);
+  if (s === -1 || (end !== -1 && s > end)) return commandStatusIn(reportedCommands(json), identity, '', false);
   const from = s + 10;
   return json.slice(from, json.indexOf('"', from));
 }
@@ -67,7 +68,7 @@ export class OutcomeReader {
         status = statusInSummary(json, subject.identity);
       } else {
         let cached = this.parsedCommands.get(id);
-        if (!cached || cached.json !== json) this.parsedCommands.set(id, (cached = { json, list: JSON.parse(json) as CommandSummaryEntry[] }));
+        if (!cached || cached.json !== json) this.parsedCommands.set(id, (cached = { json, list: reportedCommands(json) }));
         status = commandStatusIn(cached.list, subject.identity, subject.name, true);
       }
       const o = commandOutcome(status);
@@ -77,7 +78,7 @@ export class OutcomeReader {
     const json = this.packagesJson(id);
     if (!json) return undefined;
     let cached = this.parsedPackages.get(id);
-    if (!cached || cached.json !== json) this.parsedPackages.set(id, (cached = { json, list: JSON.parse(json) as PackageReport[] }));
+    if (!cached || cached.json !== json) this.parsedPackages.set(id, (cached = { json, list: reportedPackages(json) }));
     const o = packageOutcome(cached.list, subject.value);
     if (o === 'failed') {
       const report = cached.list.find((p) => p.name === subject.name);

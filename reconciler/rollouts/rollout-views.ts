@@ -1,12 +1,11 @@
 // What the results API shows: rollouts with their steps and failing devices, and command
 // identities with their counts per status. Built from the gate, the device registry's last
 // reports and the store's command results.
+import { reportedCommands, reportedPackages } from '../registry/report-view.js';
 import type { CommandResultRow } from '../store/store.js';
-import type { PackageReport } from '../../specs/wire/heartbeat.js';
 import { emptyCounts, type CommandDeviceResult, type CommandSummary, type RolloutProgress, type StatusCounts } from '../../control/commands-api.js';
 import { stepTarget } from '../../control/rollout/plan-rollout.js';
 import type { ActiveRollout, RolloutGate } from './rollout-gate.js';
-import type { CommandSummaryEntry } from '../../control/rollout/rollout-outcomes.js';
 
 export interface ViewSources {
   gate: RolloutGate;
@@ -37,7 +36,7 @@ export async function rolloutProgress(src: ViewSources, r: ActiveRollout): Promi
       const row = rows.find((x) => x.commandId === s.identity) ?? (s.perDeviceIdentity ? rows[0] : undefined);
       failing.push({ deviceId, status: row?.status ?? 'failed', exitCode: row?.exitCode ?? null, error: row?.signal ? `killed by ${row.signal}` : null, outputTail: row?.outputTail ?? null });
     } else {
-      const now = (JSON.parse(src.packagesJson(deviceId) ?? '[]') as PackageReport[]).find((p) => p.name === s.name);
+      const now = reportedPackages(src.packagesJson(deviceId)).find((p) => p.name === s.name);
       const report = now?.error ? now : (src.gate.packageFailure(s.key, deviceId) ?? now);
       failing.push({ deviceId, status: report?.state ?? 'failed', exitCode: null, error: report?.error ?? null, outputTail: report?.outputTail ?? null });
     }
@@ -124,7 +123,7 @@ async function buildSummaries(src: ViewSources, onlyName?: string): Promise<Comm
   for (const dev of ids) {
     const json = src.commandsJson(dev);
     if (!json || json === '[]') continue;
-    for (const c of JSON.parse(json) as CommandSummaryEntry[]) {
+    for (const c of reportedCommands(json)) {
       if (onlyName && c.name !== onlyName) continue;
       const e = entry(c.id, c.name);
       bump(e.counts, c.status);

@@ -5,8 +5,8 @@
 //   GET  /health              "ok"
 // Answers and error bodies are byte-compatible with ops-meta. The updater sends no token: heartbeat
 // and status are served only to the networks of --legacy-allow. Off with --legacy false.
+import { reportedFacts, reportedPackages } from '../registry/report-view.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { PackageReport } from '../../specs/wire/heartbeat.js';
 import type { LegacyRealAgent } from '../../specs/wire/legacy.js';
 import { legacyArtifactBase } from '../artifacts/artifact-routes.js';
 import type { RoutePlugin } from '../deps.js';
@@ -116,9 +116,9 @@ export const legacyRoutes: RoutePlugin = async (app, deps) => {
     const out: AgentStatus = new Map();
     for (const record of registry.values()) {
       if (!record.facts.includes(LEGACY_UPDATER_FACT)) continue;
-      const facts = JSON.parse(record.facts) as { updater?: string };
+      const facts = reportedFacts(record.facts) as { updater?: string };
       if (facts.updater !== LEGACY_UPDATER_FACT) continue;
-      const agents = realAgentsOf(JSON.parse(record.packages) as PackageReport[]);
+      const agents = realAgentsOf(reportedPackages(record.packages));
       if (agents.length === 0) continue; // ops-meta only knew hosts that reported agents
       out.set(record.id, agents.find((a: LegacyRealAgent) => a.name === agentName) ?? null);
     }

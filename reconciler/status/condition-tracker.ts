@@ -1,5 +1,6 @@
 // Keeps each device's condition current: evaluated at every heartbeat and by a periodic sweep
 // (which is what notices a device going Offline); every change is appended to the history.
+import { reportedCommands, reportedPackages } from '../registry/report-view.js';
 import type { PackageReport } from '../../specs/wire/heartbeat.js';
 import type { DesiredState } from '../desired/desired-state.js';
 import { isLegacyRecord, type DeviceRecord } from '../registry/device-record.js';
@@ -55,8 +56,8 @@ export class ConditionTracker {
         lastSeen: record.lastSeen,
         etag: record.etag,
         appliedEtag: record.appliedEtag,
-        packages: parsed?.packages ?? (JSON.parse(record.packages) as PackageReport[]),
-        commands: parsed?.commands ?? (JSON.parse(record.commands) as CommandSummary[]),
+        packages: parsed?.packages ?? reportedPackages(record.packages),
+        commands: parsed?.commands ?? reportedCommands(record.commands),
         legacy: isLegacyRecord(record),
       };
       record.base = this.intern(onlineCondition(entry, observed));

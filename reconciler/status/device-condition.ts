@@ -7,6 +7,7 @@
 //   (a package being worked on, e.g. a failed version tried again, is Progressing meanwhile)
 //   InSync       the agent converged to the current document and its packages match
 //   Progressing  anything else: the agent has not fetched or not finished applying the document
+import type { CommandSummaryEntry } from '../../control/rollout/rollout-outcomes.js';
 import type { PackageReport } from '../../specs/wire/heartbeat.js';
 import type { DesiredDocument } from '../../specs/wire/desired.js';
 import { formatDuration } from '../../specs/schema/duration.js';
@@ -21,12 +22,8 @@ export interface DeviceConditionResult {
   message: string;
 }
 
-export interface CommandSummary {
-  id: string;
-  name: string;
-  status: string;
-  exitCode?: number | null;
-}
+/** The command summary meta keeps per device (declared once, in control/rollout/rollout-outcomes.ts). */
+export type CommandSummary = CommandSummaryEntry;
 
 export interface ObservedDevice {
   /** Epoch ms of the last heartbeat; null when never seen. */

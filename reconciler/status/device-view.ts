@@ -1,9 +1,9 @@
 // The per-device status that /v1/devices and `drover status` show: condition, revisions, drift,
 // and (in detail) each package's desired vs reported version and state, command results, history.
-import type { PackageReport } from '../../specs/wire/heartbeat.js';
+import { reportedCommands, reportedFacts, reportedPackages } from '../registry/report-view.js';
 import type { MetaDeps } from '../deps.js';
 import { isLegacyRecord, type DeviceRecord } from '../registry/device-record.js';
-import { offlineCondition, type CommandSummary, type DeviceConditionResult } from './device-condition.js';
+import { offlineCondition, type DeviceConditionResult } from './device-condition.js';
 import { comparePackages } from './package-drift.js';
 
 export interface DeviceSummary {
@@ -33,7 +33,7 @@ export interface DeviceSummary {
 
 function agentBuild(record: DeviceRecord | undefined): { agentVersion: string | null; agentCommit: string | null } {
   if (!record) return { agentVersion: null, agentCommit: null };
-  const f = JSON.parse(record.facts) as Record<string, unknown>;
+  const f = reportedFacts(record.facts);
   return {
     agentVersion: typeof f.agentVersion === 'string' ? f.agentVersion : null,
     agentCommit: typeof f.agentCommit === 'string' ? f.agentCommit : null,
@@ -44,7 +44,7 @@ export function summarize(deps: MetaDeps, id: string, record: DeviceRecord | und
   const entry = deps.desired.get(id);
   const declared = deps.desired.compiled?.devices.has(id) ?? false;
   const cond = record ? deps.conditions.evaluate(record, now) : offlineCondition(null, now, deps.conditions.settings());
-  const packages = record ? (JSON.parse(record.packages) as PackageReport[]) : [];
+  const packages = reportedPackages(record?.packages);
   return {
     id,
     hostname: record?.hostname ?? null,
@@ -67,8 +67,8 @@ export function summarize(deps: MetaDeps, id: string, record: DeviceRecord | und
 export async function deviceDetail(deps: MetaDeps, id: string, now: number) {
   const record = deps.registry.get(id);
   const entry = deps.desired.get(id);
-  const packages = record ? (JSON.parse(record.packages) as PackageReport[]) : [];
-  const summaries = record ? (JSON.parse(record.commands) as CommandSummary[]) : [];
+  const packages = reportedPackages(record?.packages);
+  const summaries = reportedCommands(record?.commands);
   const results = record ? await deps.store.commandResults({ deviceId: id, limit: 200 }) : [];
   const stored = new Map(results.map((r) => [r.commandId, r] as const));
   const desiredCommands = entry?.document.commands ?? [];
@@ -76,7 +76,7 @@ export async function deviceDetail(deps: MetaDeps, id: string, now: number) {
   return {
     ...summarize(deps, id, record, now),
     reportedLabels: record?.reportedLabels ?? {},
-    facts: record ? (JSON.parse(record.facts) as Record<string, unknown>) : {},
+    facts: reportedFacts(record?.facts),
     firstSeen: record ? new Date(record.firstSeen).toISOString() : null,
     conditionSince: record?.since ? new Date(record.since).toISOString() : null,
     currentRevision: deps.desired.revision,
