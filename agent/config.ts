@@ -47,6 +47,7 @@ export const agentSpec: CommandSpec = {
     { name: 'idle-timeout', type: 'duration', help: 'download idle timeout (no bytes for this long)', default: 60_000 },
     { name: 'download-retries', type: 'number', help: 'retries of an interrupted download (it resumes)', default: 4 },
     { name: 'command-concurrency', type: 'number', help: 'approved commands run at once, at most', default: 2 },
+    { name: 'cgroup-root', type: 'string', help: 'a cgroup v2 folder to run each command and control script in a cgroup of its own (a timeout kills all of it, setsid and daemons too); default /sys/fs/cgroup when it is cgroup v2', metavar: 'DIR' },
     { name: 'stop-on-exit', type: 'boolean', help: 'stop every package when the agent exits (default: they keep running and are re-adopted)', default: false },
     LOG_LEVEL_OPTION,
   ],
@@ -81,6 +82,8 @@ export interface AgentConfig {
   downloadRetries: number;
   commandConcurrency: number;
   stopOnExit: boolean;
+  /** null: /sys/fs/cgroup when it is cgroup v2. */
+  cgroupRoot: string | null;
   logLevel?: string;
 }
 
@@ -119,6 +122,7 @@ export function agentConfigFrom(cfg: LoadedConfig): AgentConfig {
     downloadRetries: v['download-retries'] as number,
     commandConcurrency: v['command-concurrency'] as number,
     stopOnExit: v['stop-on-exit'] === true,
+    cgroupRoot: v['cgroup-root'] !== undefined ? resolve(String(v['cgroup-root'])) : null,
     logLevel: v['log-level'] as string | undefined,
   };
 }

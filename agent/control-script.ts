@@ -4,6 +4,7 @@
 // package declares a pid file, that process group is killed too: "stopped" means stopped.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Cgroups } from '../control/cgroup.js';
 import type { ControlRuns } from '../control/control-runs.js';
 import { groupAlive, killProcessGroup, runBounded, type RunResult } from '../control/run-bounded.js';
 import { DroverError, type ErrorCode } from '../lib/errors.js';
@@ -23,6 +24,8 @@ export interface ControlContext {
   signal?: AbortSignal;
   /** Where `start` and `stop` runs are recorded before they spawn (ended after a crash, see control-runs.ts). */
   runs?: ControlRuns;
+  /** cgroup v2 containment: each run in a cgroup of its own (a timeout kills all of it). */
+  cgroups?: Cgroups | null;
 }
 
 export async function runControl(ctx: ControlContext, action: ControlAction): Promise<RunResult> {
@@ -42,6 +45,7 @@ export async function runControl(ctx: ControlContext, action: ControlAction): Pr
       untilOutputCloses: false,
       signal: ctx.signal,
       onSpawn: (pid) => run?.spawned(pid),
+      cgroup: ctx.cgroups?.runFor(`${ctx.name}-${action}`),
     });
   } finally {
     run?.end();

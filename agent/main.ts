@@ -3,6 +3,7 @@
 // periodic status check. `drover agent` (cli/agent.ts) runs it with cli/run-daemon.ts.
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { Cgroups } from '../control/cgroup.js';
 import { ControlRuns } from '../control/control-runs.js';
 import { openCommandJournal, type CommandJournal } from '../control/command-journal.js';
 import { createCommandRunner } from '../control/command-runner.js';
@@ -47,6 +48,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; argv
   const controlRuns = new ControlRuns(join(layout.state, 'control-runs'), log);
   const ended = await controlRuns.endLeftovers();
   if (ended.length) log.warn({ runs: ended.map((r) => `${r.pkg} ${r.version} ${r.action}`) }, 'control scripts interrupted by an agent restart were ended; their steps run again');
+  const cgroups = Cgroups.open(config.cgroupRoot, log);
   const store = new LocalStore(layout, log);
   const inFlight = new Map<string, InFlight>();
   const abort = new AbortController();
@@ -89,6 +91,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; argv
     },
     signal: abort.signal,
     controlRuns,
+    cgroups,
   };
   // Approved commands: run in the background by the command runner (at most once, journaled).
   // A command that repeats on a package's version change waits until that version is in place.
@@ -109,7 +112,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; argv
     all: () => journal.all(),
     close: () => journal.close(),
   };
-  const commands = createCommandRunner({ journal: notifying, stateDir: layout.state, maxConcurrent: config.commandConcurrency, log: log.child({ component: 'commands' }) });
+  const commands = createCommandRunner({ journal: notifying, stateDir: layout.state, maxConcurrent: config.commandConcurrency, cgroups, log: log.child({ component: 'commands' }) });
   const runnable = (doc: DesiredDocument): DesiredCommand[] =>
     doc.commands.filter((c) => {
       if (!c.repeat || !('onVersionChange' in c.repeat)) return true;

@@ -2,6 +2,7 @@
 // Each action is idempotent, so a step interrupted by a crash can simply run again.
 import type { Agent as HttpsAgent } from 'node:https';
 import { existsSync, rmSync, statSync } from 'node:fs';
+import type { Cgroups } from '../control/cgroup.js';
 import type { ControlRuns } from '../control/control-runs.js';
 import type { Logger } from '../lib/log.js';
 import { DroverError } from '../lib/errors.js';
@@ -37,6 +38,8 @@ export interface ExecDeps {
   signal?: AbortSignal;
   /** Control script runs in progress, recorded durably (control-runs.ts). */
   controlRuns?: ControlRuns;
+  /** cgroup v2 containment for control scripts (null: process groups only). */
+  cgroups?: Cgroups | null;
 }
 
 export const PHASE: Record<Step['kind'], PackagePhase> = {
@@ -61,7 +64,7 @@ function fileSize(path: string): number {
 }
 
 function control(d: ExecDeps, name: string, version: string, runtime: Runtime): ControlContext {
-  return { dir: d.layout.versionDir(name, version), name, version, runtime, signal: d.signal, runs: d.controlRuns };
+  return { dir: d.layout.versionDir(name, version), name, version, runtime, signal: d.signal, runs: d.controlRuns, cgroups: d.cgroups };
 }
 
 async function download(d: ExecDeps, name: string, version: string, artifact: DesiredArtifact): Promise<void> {

@@ -13,6 +13,7 @@ import type { CommandReport } from '../specs/wire/heartbeat.js';
 import type { CommandJournal, CommandOutcome, JournalRecord } from './command-journal.js';
 import { removePidFile, stopOrphanedCommands, writePidFile } from './command-orphans.js';
 import { nextCommandDueIn, planCommands } from './plan-commands.js';
+import type { Cgroups } from './cgroup.js';
 import { runBounded, type RunResult } from './run-bounded.js';
 
 
@@ -26,6 +27,8 @@ export interface CommandRunnerOptions {
   maxOutputBytes?: number;
   killGraceMs?: number;
   now?: () => Date;
+  /** cgroup v2 containment (control/cgroup.ts): each run in a cgroup of its own; null: process groups only. */
+  cgroups?: Cgroups | null;
 }
 
 export interface CommandRunner {
@@ -134,6 +137,7 @@ export function createCommandRunner(opts: CommandRunnerOptions): CommandRunner {
           gid: runAs.gid,
           signal: abort.signal,
           onSpawn: (pid) => writePidFile(pidDir, cmd.id, pid),
+          cgroup: opts.cgroups?.runFor(cmd.name),
         });
         removePidFile(pidDir, cmd.id);
         outcome = outcomeOf(result);

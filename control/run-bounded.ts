@@ -10,6 +10,7 @@
 //   service that writes to the inherited pipe neither blocks nor gets SIGPIPE) and the group is left alone.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import type { CgroupRun } from './cgroup.js';
 import { killGroupById } from './process-group.js';
 import { TailBuffer } from './tail-buffer.js';
 
@@ -34,6 +35,12 @@ export interface RunOptions {
   gid?: number;
   signal?: AbortSignal;
   onSpawn?(pid: number): void;
+  /**
+   * A cgroup of its own (control/cgroup.ts): the process joins it before it runs, and a timeout
+   * or an abort kills the whole cgroup, so processes that left the group (setsid, double forks)
+   * end too. The cgroup is removed when the run ends, unless something still lives in it.
+   */
+  cgroup?: CgroupRun;
 }
 
 export interface RunResult {
@@ -75,11 +82,15 @@ export function runBounded(opts: RunOptions): Promise<RunResult> {
     let capturing = true;
     let exited = false;
     let killing: Promise<unknown> | null = null;
+    let killed = false;
     const timers: NodeJS.Timeout[] = [];
 
     const finish = () => {
       if (done) return;
+      // A run being killed ends once everything of it is dead (its cgroup too), not before.
+      if (killing && !killed) return void killing.then(finish);
       done = true;
+      opts.cgroup?.release();
       for (const t of timers) clearTimeout(t);
       opts.signal?.removeEventListener('abort', onAbort);
       capturing = false;
@@ -98,7 +109,13 @@ export function runBounded(opts: RunOptions): Promise<RunResult> {
       // The child leads its own group (detached): signal that group by id, never re-resolve the pid.
       killing = killGroupById(pid, grace)
         .catch((err) => tail.write(`\n[drover] could not kill process group ${pid}: ${(err as Error).message}\n`))
-        .then(() => {
+        .then(async () => {
+          // What escaped the group (setsid, double forks) is still in the cgroup: kill it all.
+          if (opts.cgroup && opts.cgroup.members().length > 0) {
+            tail.write(`[drover] killing what is left in cgroup ${opts.cgroup.dir}\n`);
+            if (!(await opts.cgroup.kill())) tail.write(`[drover] processes are left in cgroup ${opts.cgroup.dir}\n`);
+          }
+          killed = true;
           // Everybody in the group is dead; a process that escaped the group (setsid) may still hold
           // the pipes: stop waiting for them after a bound.
           timers.push(setTimeout(() => {
@@ -123,8 +140,12 @@ export function runBounded(opts: RunOptions): Promise<RunResult> {
       return;
     }
 
+    // A child of another user may not write to the agent's cgroup: it is moved in right after
+    // the spawn instead (its own process group covers the instant before).
+    const otherUser = opts.uid !== undefined || opts.gid !== undefined;
+    const exe = opts.cgroup && !otherUser ? opts.cgroup.wrap(opts.command, opts.args ?? []) : { command: opts.command, args: opts.args ?? [] };
     try {
-      child = spawn(opts.command, opts.args ?? [], {
+      child = spawn(exe.command, exe.args, {
         cwd: opts.cwd,
         env: opts.replaceEnv ? { ...opts.env } : { ...process.env, ...opts.env },
         detached: true,
@@ -156,6 +177,7 @@ export function runBounded(opts: RunOptions): Promise<RunResult> {
 
     if (child.pid === undefined) return; // the 'error' event follows
     pid = child.pid;
+    if (opts.cgroup && otherUser) opts.cgroup.adopt(pid);
 
     const onData = (chunk: Buffer) => {
       if (capturing) tail.write(chunk);
