@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { DesiredDocumentSchema, type DesiredDocument } from '../specs/wire/desired.js';
 import type { Logger } from '../lib/log.js';
-import { readJson, writeJsonAtomic } from './atomic-json.js';
+import { readJson, writeJsonAtomic } from '../lib/atomic-json.js';
 
 export interface StoredDesired {
   etag: string;

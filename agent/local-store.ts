@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../lib/log.js';
-import { readJson, writeJsonAtomic } from './atomic-json.js';
+import { readJson, writeJsonAtomic } from '../lib/atomic-json.js';
 import type { Layout } from './layout.js';
 import { emptyLocalState, emptyPackage, type LocalPackage, type LocalState } from './local-state.js';
 import { readCurrent } from './switch-link.js';

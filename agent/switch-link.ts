@@ -2,7 +2,7 @@
 // renamed over `current` (rename replaces the old link in one step).
 import { readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { fsyncDir } from './atomic-json.js';
+import { fsyncDir } from '../lib/atomic-json.js';
 
 /** Points `<pkgDir>/current` at the folder `<pkgDir>/<version>` (a relative link). */
 export function switchCurrent(pkgDir: string, version: string): void {

@@ -7,10 +7,11 @@
 // mark (one that escaped the group with setsid, or a child spawned before the group was
 // recorded); then convergence re-runs the interrupted step.
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../lib/log.js';
 import { bootId, groupAlive, killGroupById, processGroupOf, startTimeOf } from './process-group.js';
+import { writeJsonAtomic } from '../lib/atomic-json.js';
 
 export const RUN_ENV = 'DROVER_CONTROL_RUN';
 
@@ -37,23 +38,6 @@ export interface ControlRun {
   end(): void;
 }
 
-function writeDurable(path: string, value: unknown): void {
-  const tmp = `${path}.tmp`;
-  try {
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, JSON.stringify(value));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-}
-
 export class ControlRuns {
   constructor(private readonly dir: string, private readonly log?: Logger) {}
 
@@ -71,7 +55,7 @@ export class ControlRuns {
     let recorded = true;
     try {
       mkdirSync(this.dir, { recursive: true });
-      writeDurable(this.path(id), rec);
+      writeJsonAtomic(this.path(id), rec);
     } catch (err) {
       recorded = false;
       this.log?.error({ pkg, action, err: (err as Error).message }, 'cannot record a control script run');
@@ -82,7 +66,7 @@ export class ControlRuns {
       spawned: (pid) => {
         if (!recorded || pid <= 0) return;
         try {
-          writeDurable(this.path(id), { ...rec, pgid: pid, startTime: startTimeOf(pid) });
+          writeJsonAtomic(this.path(id), { ...rec, pgid: pid, startTime: startTimeOf(pid) });
         } catch (err) {
           this.log?.error({ pkg, action, err: (err as Error).message }, 'cannot record a control script process group');
         }

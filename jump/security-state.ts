@@ -3,13 +3,14 @@
 // survive a restart. One file, DATA/security-state.json (mode 0600), written atomically (temporary
 // file, fsync, rename, folder fsync) after every change; read once at start. A missing or unreadable
 // file starts empty (and says so).
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { DeliveredCodes } from './delivered-codes.js';
 import type { LockoutBook } from './lockout.js';
 import type { OtpReplayGuard } from './otp-replay.js';
+import { writeJsonAtomic } from '../lib/atomic-json.js';
 
 export interface SecurityParts {
   totp: OtpReplayGuard;
@@ -28,33 +29,6 @@ type Saved = {
 
 export function securityStatePath(dataDir: string): string {
   return join(dataDir, 'security-state.json');
-}
-
-function writeAtomic(path: string, data: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, data);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  try {
-    const dfd = openSync(dirname(path), 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    /* some filesystems refuse fsync on a folder; the rename is still atomic */
-  }
 }
 
 export class SecurityState {
@@ -81,7 +55,7 @@ export class SecurityState {
     const now = this.opts.now();
     const state: Saved = { version: 1, totp: this.parts.totp.snapshot(now), codes: this.parts.codes.snapshot(now), userLocks: this.parts.userLocks.snapshot(now), addrLocks: this.parts.addrLocks.snapshot(now) };
     try {
-      writeAtomic(this.path, JSON.stringify(state) + '\n');
+      writeJsonAtomic(this.path, state);
     } catch (err) {
       this.opts.log.error({ path: this.path, err: errorMessage(err) }, 'cannot save the security state');
     }
