@@ -72,7 +72,7 @@ after(async () => {
 
 describe('control end to end: promotion and staged rollouts', () => {
   it('promotes a trial that succeeded into a valid commit on a branch', async () => {
-    await waitFor(async () => (await api<CommandDetailResponse>('/v1/commands/hello').catch(() => null))?.devices.some((r) => r.status === 'succeeded'), 'the trial succeeded', 45_000);
+    await waitFor(async () => (await api<CommandDetailResponse>('/v1/commands/hello').catch(() => null))?.devices.some((r) => r.status === 'succeeded'), 'the trial succeeded', 120_000);
     assert.deepEqual(ran('hello'), ['dev-1']);
     const { stdout } = await promisify(execFile)(
       process.execPath,
@@ -131,7 +131,7 @@ describe('control end to end: promotion and staged rollouts', () => {
     const paused = await waitFor(async () => {
       const r = await rollout('breaks');
       return r?.state === 'paused' ? r : null;
-    }, 'the rollout paused', 45_000);
+    }, 'the rollout paused', 120_000);
     assert.equal(paused.pauseReason, 'failures');
     assert.equal(paused.failing.length, 1);
     assert.equal(paused.failing[0]!.exitCode, 7);

@@ -74,7 +74,7 @@ describe('control end to end: trial commands', () => {
     const detail = await waitFor(async () => {
       const d = (await getJson(meta.url, '/v1/commands/hello', meta.adminToken)).body as CommandDetailResponse;
       return d.devices?.find((r) => r.deviceId === 'dev-1' && r.status === 'succeeded') ? d : null;
-    }, 'hello succeeded on dev-1', 45_000);
+    }, 'hello succeeded on dev-1', 120_000);
     const row = detail.devices.find((r) => r.deviceId === 'dev-1')!;
     assert.equal(row.exitCode, 0);
     assert.equal(row.outputTail, 'hello from the trial\n');
@@ -117,7 +117,7 @@ describe('control end to end: trial commands', () => {
     const row = await waitFor(async () => {
       const d = (await getJson(meta.url, '/v1/commands/bg-sleep', meta.adminToken)).body as CommandDetailResponse;
       return d.devices?.find((r) => r.deviceId === 'dev-2' && r.status !== 'pending' && r.status !== 'running') ?? null;
-    }, 'bg-sleep finished on dev-2', 45_000);
+    }, 'bg-sleep finished on dev-2', 120_000);
     assert.equal(row.status, 'timedOut');
     assert.match(row.outputTail ?? '', /started/);
     assert.ok((row.durationMs ?? 0) < 30_000, `killed at its timeout, not when the sleep ends (${row.durationMs} ms)`);

@@ -82,7 +82,7 @@ export async function startMetaProcess(opts: MetaStartOptions & { timeoutMs?: nu
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  const deadline = Date.now() + (opts.timeoutMs ?? 90_000); // generous: tsx start-up on a machine whose cores are busy
   let url: string | null = null;
   while (Date.now() < deadline && child.exitCode === null) {
     const m = /"url":"(https?:\/\/[^"]+)"/.exec(out);
