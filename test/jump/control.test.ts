@@ -32,7 +32,7 @@ describe('jump/control', () => {
     const pid = Number(readFileSync(join(dir, 'var', 'jump.pid'), 'utf8'));
     assert.ok(pid > 0);
     // bounded wait until jump has made its host key and logged that it listens
-    for (let i = 0; i < 100 && !/jump listening/.test(readLog()); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 600 && !/jump listening/.test(readLog()); i++) await new Promise((r) => setTimeout(r, 100));
     assert.match(readLog(), /jump listening/);
     assert.ok(existsSync(join(dir, 'data', 'host_ed25519_key')));
     assert.equal(control('status').stdout.trim(), 'started');

@@ -45,7 +45,7 @@ describe('jump drain with a deadline (real jump process)', () => {
     const master = background(t, ['-M', '-S', ctl, '-o', 'ControlPersist=no', '-N', '-l', 'carol', 'jump'], await answers('carol'));
     const menu = background(t, ['-T', '-l', 'dan', 'jump'], await answers('dan'));
     try {
-      for (const user of ['alice', 'bob', 'carol', 'dan']) assert.ok(await waitForAudit(t, (e) => e.event === 'login' && e.user === user, 30_000), `${user} logged in`);
+      for (const user of ['alice', 'bob', 'carol', 'dan']) assert.ok(await waitForAudit(t, (e) => e.event === 'login' && e.user === user, 90_000), `${user} logged in`);
       await waitFor('tunnel open', () => readAudit(t).some((e) => e.event === 'login' && e.user === 'bob') && menu.output().includes('logged in as dan'));
       const viaMaster = ['-o', `ProxyCommand=ssh -F ${t.sshConfig} -S ${ctl} -W %h:%p jump`];
       const muxTunnel = background(t, [...viaMaster, 'device-17', 'sleep', '300'], await answers('carol'));
@@ -57,8 +57,8 @@ describe('jump drain with a deadline (real jump process)', () => {
       assert.equal(refused.code, 255, 'a new login is refused while draining');
       assert.doesNotMatch(refused.stdout, /logged in/);
 
-      for (const [what, c] of Object.entries({ idle, tunnel, master, menu, muxTunnel })) assert.notEqual(await within(c.exited, 30_000), 'timeout', `${what} ended at the deadline`);
-      assert.equal(await within(p.exited, 30_000), 0, `jump exits 0:\n${p.log()}`);
+      for (const [what, c] of Object.entries({ idle, tunnel, master, menu, muxTunnel })) assert.notEqual(await within(c.exited, 90_000), 'timeout', `${what} ended at the deadline`);
+      assert.equal(await within(p.exited, 90_000), 0, `jump exits 0:\n${p.log()}`);
       assert.match(menu.output(), /jump is shutting down: this connection will be closed in 3 s/);
       const closed = readAudit(t).filter((e) => e.event === 'connection-closed' && e.reason === 'drain deadline').map((e) => e.user);
       for (const user of ['alice', 'bob', 'carol', 'dan']) assert.ok(closed.includes(user), `${user} closed at the deadline (${closed.join(', ')})`);
@@ -78,15 +78,15 @@ describe('jump drain with a deadline (real jump process)', () => {
     writeSshFiles(t, deviceHosts(t, device.user));
     const idle = background(t, ['-N', '-l', 'frank', 'jump'], await answers('frank'));
     try {
-      assert.ok(await waitForAudit(t, (e) => e.event === 'login' && e.user === 'frank', 30_000));
+      assert.ok(await waitForAudit(t, (e) => e.event === 'login' && e.user === 'frank', 90_000));
       await waitFor('jump reports to meta', async () => {
         const r = (await (await fetch(`${metaUrl}/v1/jump`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { jumps: { name: string; activeSessions: number }[] };
         return r.jumps.some((j) => j.name === 'jump-d' && j.activeSessions === 1);
-      }, 30_000).catch((err: Error) => assert.fail(`${err.message}\n${p.log()}`));
+      }, 90_000).catch((err: Error) => assert.fail(`${err.message}\n${p.log()}`));
       const res = await fetch(`${metaUrl}/v1/jump/restart`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'jump-d', deadlineMs: 3000 }) });
       assert.equal(res.status, 202);
-      assert.notEqual(await within(idle.exited, 30_000), 'timeout', 'the idle connection ended');
-      assert.equal(await within(p.exited, 30_000), 75, p.log());
+      assert.notEqual(await within(idle.exited, 90_000), 'timeout', 'the idle connection ended');
+      assert.equal(await within(p.exited, 90_000), 75, p.log());
     } finally {
       idle.child.kill();
       p.child.kill('SIGKILL');
