@@ -113,3 +113,89 @@ export function checkEntries(entries: ArchiveEntry[], limits: ArchiveLimits): { 
   }
   return { files, bytes };
 }
+
+/** What the streaming checker needs to know about entries already written (they are not kept). */
+export interface WrittenProbe {
+  /** A regular file of the archive was written at this key (`a/b/c`). */
+  isFile(key: string): boolean;
+}
+
+/**
+ * The same rules as checkEntries, entry by entry as the archive streams in, with memory bounded by
+ * the folders and symlinks of the archive (files are not remembered: the probe asks the disk).
+ * Symlinks are only checked and created once the whole archive is read (finish()), since a later
+ * link can change what an earlier one points to; nothing is written through one before that,
+ * because every entry under a symlink's path is refused, whichever comes first.
+ */
+export class StreamChecker {
+  private links = new Map<string, string>();
+  /** Folders of the archive: explicit, or implied by an entry below them. */
+  private dirs = new Set<string>();
+  entries = 0;
+  files = 0;
+  bytes = 0;
+
+  constructor(
+    private readonly limits: ArchiveLimits,
+    private readonly probe: WrittenProbe,
+  ) {}
+
+  /** Checks one entry; returns its components. Throws UNSAFE_ARCHIVE. */
+  entry(e: ArchiveEntry): string[] {
+    if (++this.entries > this.limits.maxEntries) throw unsafe(`archive has more than ${this.limits.maxEntries} entries`);
+    const parts = entryParts(e.path);
+    const key = parts.join('/');
+    if (FILE_TYPES.has(e.type)) {
+      this.bytes += e.size;
+      this.files++;
+      if (this.bytes > this.limits.maxBytes) throw unsafe(`archive expands past the limit of ${this.limits.maxBytes} bytes`);
+    } else if (e.type === 'Link') {
+      this.files++;
+    } else if (e.type !== 'Directory' && e.type !== 'SymbolicLink') {
+      throw unsafe(`${e.type} entries are not allowed: ${e.path}`);
+    }
+    // every folder above the entry: never a symlink of the archive
+    let prefix = '';
+    for (let i = 0; i < parts.length - 1; i++) {
+      prefix = i ? `${prefix}/${parts[i]}` : parts[i]!;
+      if (this.links.has(prefix)) throw unsafe(`entry goes through a symlink: ${e.path}`);
+      this.dirs.add(prefix);
+    }
+    const wasLink = this.links.has(key);
+    if (wasLink && e.type !== 'SymbolicLink') throw unsafe(`entry replaces a symlink or is replaced by one: ${e.path}`);
+    if (e.type === 'Directory') {
+      if (key !== '') this.dirs.add(key);
+    } else if (e.type === 'SymbolicLink') {
+      if (!e.linkpath) throw unsafe(`symlink without a target: ${e.path}`);
+      if (e.linkpath.startsWith('/')) throw unsafe(`symlink to an absolute path: ${e.path} -> ${e.linkpath}`);
+      if (parts.length === 0) throw unsafe(`symlink in place of the folder itself: ${e.path}`);
+      if (this.dirs.has(key)) throw unsafe(`entry goes through a symlink: ${e.path} is a folder of the archive`);
+      if (!wasLink && this.probe.isFile(key)) throw unsafe(`entry replaces a symlink or is replaced by one: ${e.path}`);
+      this.links.set(key, e.linkpath);
+    } else if (e.type === 'Link') {
+      const target = entryParts(e.linkpath ?? '');
+      const targetKey = target.join('/');
+      let p = '';
+      for (let i = 0; i < target.length; i++) {
+        p = i ? `${p}/${target[i]}` : target[i]!;
+        if (this.links.has(p)) throw unsafe(`hardlink goes through a symlink: ${e.path} -> ${e.linkpath}`);
+      }
+      if (targetKey === '' || this.dirs.has(targetKey) || !this.probe.isFile(targetKey)) throw unsafe(`hardlink to something that is not a file of the archive: ${e.path} -> ${e.linkpath}`);
+      // its target's folders must stay real folders: a later symlink there is refused
+      for (let i = 0, q = ''; i < target.length - 1; i++) this.dirs.add((q = i ? `${q}/${target[i]}` : target[i]!));
+    }
+    return parts;
+  }
+
+  /** After the last entry: every symlink stays inside the folder; returns them in archive order. */
+  finish(): { path: string[]; linkpath: string }[] {
+    const out: { path: string[]; linkpath: string }[] = [];
+    for (const [key, linkpath] of this.links) {
+      const parts = key.split('/');
+      const resolved = resolveInArchive([...parts.slice(0, -1), ...linkpath.split('/')], this.links);
+      if (resolved === null) throw unsafe(`symlink points outside the folder (or loops): ${key} -> ${linkpath}`);
+      out.push({ path: parts, linkpath });
+    }
+    return out;
+  }
+}

@@ -1,21 +1,19 @@
 // Unpacks a .tar.gz (or plain .tar) into `destDir` safely and atomically:
-// 1. scan: list every entry (decompressed size bounded) and check them all (unpack-check.ts);
-// 2. extract into a temporary folder next to destDir (same filesystem), with the archive's
-//    owners ignored, modes kept (executable bits) but setuid/setgid/sticky dropped, every entry
-//    compared with the scan, and symlinks created last;
+// 1. check that the filesystem has room for the uncompressed stream (gzip's size field);
+// 2. in one streaming pass, in a worker thread with a capped heap (unpack-worker-client.ts;
+//    decompressed size and entry count bounded), check each entry (StreamChecker,
+//    unpack-check.ts) and write it into a temporary folder next to destDir (same filesystem), with
+//    the archive's owners ignored, modes kept (executable bits) but setuid/setgid/sticky dropped;
+//    symlinks are checked once all are known and created last (unpack-stream.ts);
 // 3. rename into place (an existing destDir is moved aside first, then removed).
-// On any failure nothing is left behind.
+// On any failure (an unsafe entry anywhere in the archive included) the temporary folder is
+// removed: nothing is left behind.
 import { randomBytes } from 'node:crypto';
-import { createReadStream, type Stats } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, symlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import { Parser, extract, type ReadEntry } from 'tar';
 import { DroverError } from '../lib/errors.js';
 import { ensureFree } from './disk-space.js';
-import { checkEntries, entryParts, type ArchiveEntry } from './unpack-check.js';
+import { extractInWorker } from './unpack-worker-client.js';
 
 export interface UnpackOptions {
   tarball: string;
@@ -43,100 +41,19 @@ async function isGzip(path: string): Promise<boolean> {
   }
 }
 
-/** Lists the entries without writing anything, stopping as soon as a limit is passed. */
-async function scan(tarball: string, gz: boolean, maxBytes: number, maxEntries: number): Promise<ArchiveEntry[]> {
-  const entries: ArchiveEntry[] = [];
-  // Headers and padding on top of the file bytes, generously: past this the stream is a bomb.
-  const rawLimit = maxBytes + maxEntries * 2048 + 16 * 1024 * 1024;
-  let raw = 0;
-  let declared = 0;
-  const parser = new Parser({
-    filter: () => false, // only headers: bodies are skipped
-  });
-  let failure: Error | null = null;
-  parser.on('ignoredEntry', (entry: ReadEntry) => {
-    if (entry.meta) return;
-    entries.push({ path: entry.path, type: entry.type, size: entry.size, linkpath: entry.linkpath });
-    declared += entry.type === 'Directory' ? 0 : entry.size;
-    if (entries.length > maxEntries) failure ??= new DroverError('UNSAFE_ARCHIVE', `archive has more than ${maxEntries} entries`);
-    if (declared > maxBytes) failure ??= new DroverError('UNSAFE_ARCHIVE', `archive expands past the limit of ${maxBytes} bytes`);
-  });
-  parser.on('error', (err: Error) => {
-    failure ??= badArchive(`invalid archive: ${err.message}`, err);
-  });
-  parser.on('warn', (code: string, message: string | Error) => {
-    if (/TAR_ENTRY_INVALID|TAR_BAD_ARCHIVE|TAR_ABORT|TAR_ENTRY_ERROR/.test(code)) failure ??= badArchive(`invalid archive: ${message instanceof Error ? message.message : message}`);
-  });
-  const meter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      raw += chunk.length;
-      if (failure) return cb(failure);
-      if (raw > rawLimit) return cb(new DroverError('UNSAFE_ARCHIVE', `archive expands past the limit of ${maxBytes} bytes`));
-      cb(null, chunk);
-    },
-  });
-  const sink = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      parser.write(chunk);
-      cb(failure ?? undefined);
-    },
-    flush(cb) {
-      parser.end();
-      cb(failure ?? undefined);
-    },
-  });
-  try {
-    const source = createReadStream(tarball, { highWaterMark: 1 << 20 });
-    await (gz ? pipeline(source, createGunzip(), meter, sink) : pipeline(source, meter, sink));
-  } catch (err) {
-    if (err instanceof DroverError) throw err;
-    throw badArchive(`cannot read ${basename(tarball)}: ${(err as Error).message}`, err);
-  }
-  if (failure) throw failure;
-  if (entries.length === 0) throw badArchive(`${basename(tarball)} holds no entries (not a tar archive?)`);
-  return entries;
-}
-
 /**
- * Extracts with tar (which itself refuses to write through symlinks), except symlinks: those are
- * created last, by us, from the checked list. Nothing is ever written through a symlink (checked),
- * so creating them last changes nothing, and it lets a link point to another link
- * (`libx.so -> libx.so.1 -> libx.so.1.2`) in any archive order, which tar would refuse.
+ * The size of the tar stream: gzip's ISIZE field (the uncompressed size modulo 4 GiB, exact for the
+ * archives devices get) or the file's own size; what the unpacked files take, give or take blocks.
  */
-async function extractChecked(tarball: string, into: string, expected: ArchiveEntry[]): Promise<void> {
-  let index = 0;
-  let mismatch: string | null = null;
-  const symlinks: ArchiveEntry[] = [];
-  await extract({
-    file: tarball,
-    cwd: into,
-    strict: true,
-    preserveOwner: false,
-    chmod: true,
-    processUmask: 0o022,
-    filter: (path: string, entry: ReadEntry | Stats) => {
-      const e = entry as ReadEntry;
-      const want = expected[index++];
-      if (!want || want.path !== e.path || want.type !== e.type || want.size !== e.size || want.linkpath !== e.linkpath) {
-        mismatch ??= `entry ${index} (${path}) differs from the scan`;
-        return false;
-      }
-      if (e.type === 'SymbolicLink') {
-        symlinks.push(want);
-        return false;
-      }
-      if (typeof e.mode === 'number') e.mode &= 0o777; // no setuid/setgid/sticky from an archive
-      return true;
-    },
-  });
-  if (mismatch || index !== expected.length) {
-    throw new DroverError('UNSAFE_ARCHIVE', `archive changed while unpacking: ${mismatch ?? 'entry count differs'}`);
-  }
-  for (const link of symlinks) {
-    const at = join(into, ...entryParts(link.path));
-    await mkdir(dirname(at), { recursive: true });
-    await rm(at, { force: true }); // a repeated symlink entry: the last one wins, as with tar
-    await symlink(link.linkpath!, at);
+async function streamSize(path: string, gz: boolean): Promise<number> {
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    if (!gz || size < 18) return size;
+    const { buffer } = await fh.read(Buffer.alloc(4), 0, 4, size - 4);
+    return buffer.readUInt32LE(0);
+  } finally {
+    await fh.close();
   }
 }
 
@@ -178,16 +95,15 @@ export async function unpackTarball(opts: UnpackOptions): Promise<UnpackResult> 
   const gz = await isGzip(opts.tarball).catch((err) => {
     throw badArchive(`cannot read ${opts.tarball}: ${(err as Error).message}`, err);
   });
-  const entries = await scan(opts.tarball, gz, opts.maxBytes, maxEntries);
-  const totals = checkEntries(entries, { maxBytes: opts.maxBytes, maxEntries });
-  // Room for the files, plus a block per entry for small files and folders.
-  ensureFree(`unpacking ${basename(opts.tarball)}`, parent, totals.bytes + totals.files * 4096);
+  // Room for the tar stream (files, plus a header block per entry): checked before writing anything.
+  ensureFree(`unpacking ${basename(opts.tarball)}`, parent, await streamSize(opts.tarball, gz));
 
   const temp = join(parent, `.${name}.unpack-${randomBytes(6).toString('hex')}`);
   await mkdir(temp, { mode: 0o755 });
+  let totals: UnpackResult;
   try {
     try {
-      await extractChecked(opts.tarball, temp, entries);
+      totals = await extractInWorker({ tarball: opts.tarball, gz, into: temp, limits: { maxBytes: opts.maxBytes, maxEntries } });
     } catch (err) {
       if (err instanceof DroverError) throw err;
       const code = (err as { code?: string }).code ?? '';

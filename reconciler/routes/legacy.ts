@@ -5,6 +5,7 @@
 //   GET  /health              "ok"
 // Answers and error bodies are byte-compatible with ops-meta. The updater sends no token: heartbeat
 // and status are served only to the networks of --legacy-allow. Off with --legacy false.
+import { hash as oneShotHash } from 'node:crypto';
 import { reportedFacts, reportedPackages } from '../registry/report-view.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { LegacyRealAgent } from '../../specs/wire/legacy.js';
@@ -54,6 +55,10 @@ export const legacyRoutes: RoutePlugin = async (app, deps) => {
     return `${req.protocol}://${host}`;
   };
 
+  // The updater's timestamps of its last heartbeat when only they changed (the fast path below does
+  // not rewrite the device's report for them); /status pages show them.
+  const timestamps = new Map<string, number[]>();
+
   // Documents are shared by every device with the same etag (interned by the desired state), so the
   // answer is computed once per document and base URL; a new revision brings new entry objects.
   const answers = new WeakMap<DesiredEntry, Map<string, LegacyAnswer & { body: string }>>();
@@ -95,8 +100,24 @@ export const legacyRoutes: RoutePlugin = async (app, deps) => {
 
       const problem = deviceIdProblem(hostname);
       if (problem === null) {
-        const hb = legacyReport(hostname, realAgents ?? null, entry?.document ?? null, entry?.etag ?? null, answer, req.ip);
-        if (!(await commitReport(deps, recordReport(deps, hb, clock.now())))) return goError(reply, 503, 'meta could not store this report; send it again');
+        // The idle fast path: the same agents, versions and statuses from the same address against
+        // the same document as last time change nothing but the time (and the updater's timestamps).
+        const now = clock.now();
+        let key = `${hostname}\u0000${entry?.etag ?? ''}\u0000${req.ip}\u0000`;
+        for (const a of realAgents ?? []) key += `${a.name}\u001f${a.version}\u001f${a.status}\u001e`;
+        const hash = oneShotHash('sha1', key, 'base64');
+        const known = registry.byBodyHash(hash);
+        if (known && known.id === hostname) {
+          registry.touch(known, now);
+          deps.conditions.track(known, now);
+          if (realAgents?.length) timestamps.set(hostname, realAgents.map((a) => a.timestamp));
+        } else {
+          const hb = legacyReport(hostname, realAgents ?? null, entry?.document ?? null, entry?.etag ?? null, answer, req.ip);
+          const seen = recordReport(deps, hb, now);
+          if (!(await commitReport(deps, seen))) return goError(reply, 503, 'meta could not store this report; send it again');
+          registry.rememberBody(seen.record, hash);
+          timestamps.delete(hostname);
+        }
       } else if (registry.rejected.note(hostname, problem, req.ip, clock.now())) {
         log.warn({ hostname: hostname.slice(0, 300), reason: problem }, 'legacy hostname is not a valid device id: answered, but not recorded (see /v1/status)');
       }
@@ -120,6 +141,8 @@ export const legacyRoutes: RoutePlugin = async (app, deps) => {
       if (facts.updater !== LEGACY_UPDATER_FACT) continue;
       const agents = realAgentsOf(reportedPackages(record.packages));
       if (agents.length === 0) continue; // ops-meta only knew hosts that reported agents
+      const latest = timestamps.get(record.id);
+      if (latest?.length === agents.length) agents.forEach((a, i) => (a.timestamp = latest[i]!));
       out.set(record.id, agents.find((a: LegacyRealAgent) => a.name === agentName) ?? null);
     }
     return out;

@@ -2,7 +2,8 @@
 // local node HTTP server on 127.0.0.1 (a separate process), fetched with downloadVerified
 // (sha256 on the way, fsync, rename) and with `curl -o` in the same run, alternating; prints MB/s
 // for both, the ratio (aim >= 0.8) and the peak RSS increase of this process during our
-// downloads (aim: a few MB). Run: npm run bench:agent-io.
+// downloads (aim: a few MB). Then the unpack of 150,000 small files beside `tar -xzf`
+// (agent-io/unpack-bench.ts). Run: npm run bench:agent-io (BENCH_AGENT_IO=unpack or download for one part).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
 import { mkdtempSync, openSync, rmSync, statfsSync, writeSync, closeSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { downloadVerified } from '../../agent/download.js';
+import { unpackBench } from './agent-io/unpack-bench.js';
 
 const MiB = 1024 * 1024;
 const RUNS = 4;
@@ -80,7 +82,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'drover-bench-io-'));
   let server: ChildProcess | undefined;
+  const part = process.env.BENCH_AGENT_IO ?? 'all';
   try {
+    if (part === 'all' || part === 'unpack') await unpackBench(dir);
+    if (part === 'unpack') return;
     const fs = statfsSync(dir);
     const free = fs.bavail * fs.bsize;
     // Source + curl's copy + ours, with room to spare.

@@ -134,6 +134,25 @@ test('reports appear in /v1/devices with conditions; status pages and /health', 
   assert.equal(health.body, 'ok');
 });
 
+test('a repeated heartbeat that changes only the timestamp moves last seen and the status pages; a new status is recorded', async () => {
+  const hb = (status: string, timestamp: number) => JSON.stringify({ hostname: 'h-repeat', realAgents: [{ name: 'falcon-agent', version: '5.1.2', status, timestamp }] });
+  const seen = async (): Promise<{ lastSeen: string; condition: string }> => (await (await fetch(`${meta.url}/v1/devices/h-repeat`, { headers: admin() })).json()) as never;
+  await raw(meta.url, 'POST', '/heartbeat', hb('started', 1_700_000_000));
+  const first = await seen();
+  assert.equal(first.condition, 'InSync');
+  await new Promise((r) => setTimeout(r, 20));
+  await raw(meta.url, 'POST', '/heartbeat', hb('started', 1_700_000_060));
+  const second = await seen();
+  assert.ok(Date.parse(second.lastSeen) > Date.parse(first.lastSeen), 'last seen moved');
+  const status = JSON.parse((await raw(meta.url, 'GET', '/status/json/falcon-agent')).body) as Record<string, { timestamp: number; status: string }>;
+  assert.equal(status['h-repeat']?.timestamp, 1_700_000_060);
+  await raw(meta.url, 'POST', '/heartbeat', hb('stoped', 1_700_000_120));
+  const third = await seen();
+  assert.equal(third.condition, 'Progressing', 'the new status is recorded: stopped where started is desired');
+  const after = JSON.parse((await raw(meta.url, 'GET', '/status/json/falcon-agent')).body) as Record<string, { timestamp: number; status: string }>;
+  assert.deepEqual([after['h-repeat']?.status, after['h-repeat']?.timestamp], ['stoped', 1_700_000_120]);
+});
+
 test('--public-url, --legacy-allow and --legacy false', async () => {
   const other = await startMetaInProcess({ repo: join(root, 'fleet'), args: [...NOISY, '--public-url', 'https://meta.corp:8443/', '--legacy-allow', '10.0.0.0/8'] });
   try {

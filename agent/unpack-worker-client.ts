@@ -1,0 +1,38 @@
+// Runs an unpack's streaming pass in a worker thread: its many small synchronous file writes do not
+// hold up the agent's event loop (heartbeats, commands), and its heap is capped, so unpacking
+// hundreds of thousands of entries cannot grow the agent's memory by more than a few tens of MB.
+import { Worker } from 'node:worker_threads';
+import { DroverError, type ErrorCode } from '../lib/errors.js';
+import type { ExtractRequest } from './unpack-stream.js';
+import type { WorkerAnswer } from './unpack-worker.js';
+
+const LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48, stackSizeMb: 4 };
+
+/** Built: unpack-worker.js beside this file. From sources (tsx): the .ts one, through tsx's loader. */
+function startWorker(req: ExtractRequest): Worker {
+  const opts = { workerData: req, resourceLimits: LIMITS, stdout: false, stderr: false };
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./unpack-worker.js', import.meta.url), opts);
+  const url = new URL('./unpack-worker.ts', import.meta.url).href;
+  return new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); });`, { ...opts, eval: true });
+}
+
+export function extractInWorker(req: ExtractRequest): Promise<{ files: number; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const worker = startWorker(req);
+    worker.once('message', (a: WorkerAnswer) => {
+      settled = true;
+      if (a.ok) return resolve({ files: a.files, bytes: a.bytes });
+      if (a.droverCode) return reject(new DroverError(a.droverCode as ErrorCode, a.message));
+      reject(Object.assign(new Error(a.message), a.code ? { code: a.code } : {}));
+    });
+    worker.once('error', (err) => {
+      if (!settled) reject(new DroverError('UNPACK_FAILED', `the unpack worker failed: ${err.message}`, { cause: err }));
+      settled = true;
+    });
+    worker.once('exit', (code) => {
+      if (!settled) reject(new DroverError('UNPACK_FAILED', `the unpack worker exited with code ${code}`));
+      settled = true;
+    });
+  });
+}
