@@ -31,7 +31,7 @@ before(async () => {
   agent = startAgentProcess({ metaUrl: meta.url, token: '', root: join(tmp, 'agent'), id: 'mtls-a', args: ['--ca', pki.ca.cert, '--cert', devA.cert, '--key', devA.key] });
 });
 after(async () => {
-  await agent?.stop();
+  await agent?.close();
   await meta?.stop();
   rmSync(tmp, { recursive: true, force: true });
   rmSync(fleet, { recursive: true, force: true });
