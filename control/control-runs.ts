@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../lib/log.js';
-import { bootId, groupAlive, killGroupById, processGroupOf, startTimeOf } from './process-group.js';
+import { bootId, groupAlive, killGroupById, processGroupOf, processRunning, startTimeOf } from './process-group.js';
 import { writeJsonAtomic } from '../lib/atomic-json.js';
 
 export const RUN_ENV = 'DROVER_CONTROL_RUN';
@@ -111,7 +111,12 @@ export class ControlRuns {
     const boot = bootId();
     for (const rec of this.leftovers()) {
       const sameBoot = rec.bootId !== null && rec.bootId === boot;
-      if (sameBoot) {
+      // A script that finished before we came back (its leader gone, or a zombie nobody reaped)
+      // did its job: what it started (a service, in the same group and carrying the mark) is
+      // legitimate and stays; convergence re-checks it with `status`. Only a script still
+      // running is an interrupted step whose group must end before the step runs again.
+      const finished = rec.pgid !== null && (startTimeOf(rec.pgid) !== rec.startTime || !processRunning(rec.pgid));
+      if (sameBoot && !finished) {
         const groups = new Set<number>();
         if (rec.pgid && rec.pgid > 1) {
           const start = startTimeOf(rec.pgid);

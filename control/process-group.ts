@@ -56,6 +56,12 @@ export function groupAlive(pgid: number): boolean {
   return groupMembers(pgid).length > 0;
 }
 
+/** Whether `pid` is a live process (not gone, not a zombie waiting to be reaped). */
+export function processRunning(pid: number): boolean {
+  const st = readStat(pid)?.state;
+  return st !== undefined && st !== 'Z' && st !== 'X';
+}
+
 /** The process group of `pid` (itself when it is gone: a group outlives its leader). */
 export function processGroupOf(pid: number): number {
   return readStat(pid)?.pgrp ?? pid;
