@@ -117,6 +117,6 @@ describe('agent end to end: a version that cannot start', () => {
     assert.equal((await post(`/v1/devices/${ID}/retry`, { package: 'nope' })).status, 404);
     const ok = await post(`/v1/devices/${ID}/retry`, {});
     assert.equal(ok.status, 200);
-    assert.deepEqual((await ok.json()).packages, ['app']);
+    assert.deepEqual(((await ok.json()) as { packages: string[] }).packages, ['app']);
   });
 });

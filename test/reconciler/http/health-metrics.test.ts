@@ -51,7 +51,7 @@ describe('/readyz and /healthz', () => {
     try {
       const ready = await fetch(`${m.url}/readyz`);
       assert.equal(ready.status, 503);
-      assert.deepEqual((await ready.json()).reasons, ['no valid revision applied yet']);
+      assert.deepEqual(((await ready.json()) as { reasons: string[] }).reasons, ['no valid revision applied yet']);
       assert.equal((await fetch(`${m.url}/healthz`)).status, 200);
       writeFileSync(join(fleet, 'fleet.yaml'), 'name: fixed\nheartbeat: 30s\n');
       await until('ready', async () => (await fetch(`${m.url}/readyz`)).status === 200);
@@ -80,7 +80,7 @@ describe('/readyz and /healthz', () => {
       extraErrors = 1;
       const r = await fetch(`${meta.url}/readyz`);
       assert.equal(r.status, 503);
-      assert.match((await r.json()).reasons.join(), /store does not accept writes \(SQLITE_FULL/);
+      assert.match(((await r.json()) as { reasons: string[] }).reasons.join(), /store does not accept writes \(SQLITE_FULL/);
       assert.equal((await fetch(`${meta.url}/healthz`)).status, 200);
       extraFlushes = 1;
       assert.equal((await fetch(`${meta.url}/readyz`)).status, 200);

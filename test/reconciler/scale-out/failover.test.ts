@@ -54,7 +54,7 @@ describe('several metas on PostgreSQL: failover', { skip }, () => {
     cluster = await startMetaCluster({ pg, repo: repo.url, args: ['--fetch-interval', '2s', '--max-lag', '60s'] });
   });
   after(async () => {
-    await Promise.all(agents.map((a) => a.stop()));
+    await Promise.all(agents.map((a) => a.close()));
     await cluster?.stop();
     await git?.close();
     await pg?.stop();

@@ -262,7 +262,7 @@ test('a session that ends while the page is open brings back the sign-in form', 
   await browser.context.clearCookies();
   // Navigate by hash rather than a click: under load the live feed may notice the ended
   // session first and hide the navigation, which is the same outcome.
-  await page.evaluate(() => { location.hash = '#/devices'; });
+  await page.evaluate("location.hash = '#/devices'");
   await page.waitForSelector('#login-form', { state: 'visible' });
   assert.match(await page.textContent('#login-error') ?? '', /session ended/);
 });
