@@ -133,7 +133,8 @@ test('no endpoint takes a command to run', async () => {
   }
   assert.ok(writable.length > 0, routes);
   assert.ok(writable.includes("/v1/heartbeat") && writable.includes("/v1/rollouts/:key/resume"), writable.join(" "));
-  const allowed = [/^\/v1\/heartbeat$/, /^\/heartbeat$/, /^\/v1\/hooks\/git$/, /^\/v1\/rollouts\/:key\/resume$/, /^\/v1\/jump\//, /^\/v1\/dashboard\/|^\/ui\/|^\/v1\/session|^\/v1\/login|^\/v1\/logout/];
+  // retry asks a device to try again the failed versions git already wants there: it names a package, never a command.
+  const allowed = [/^\/v1\/heartbeat$/, /^\/heartbeat$/, /^\/v1\/hooks\/git$/, /^\/v1\/rollouts\/:key\/resume$/, /^\/v1\/devices\/:id\/retry$/, /^\/v1\/jump\//, /^\/v1\/dashboard\/|^\/ui\/|^\/v1\/session|^\/v1\/login|^\/v1\/logout/];
   for (const path of writable) {
     assert.ok(allowed.some((re) => re.test(path)), `unexpected write endpoint ${path}: nothing but git may make a device run something`);
     assert.doesNotMatch(path, /exec|run|shell|command/i, path);
