@@ -77,7 +77,8 @@ export class FleetSource {
   }
 
   private async apply(reader: TreeReader, revision: string): Promise<void> {
-    const result = await loadFleet(reader, isRepoUrl(this.opts.repo!) ? { revision } : {});
+    // A directory's revision is its content hash (as meta shows it), so a change is visible in status.
+    const result = await loadFleet(reader, { revision });
     if (!result.ok) {
       const errors = result.problems.filter((p) => p.severity === 'error');
       throw new Error(`fleet repository invalid, keeping the last good one:\n${errors.slice(0, 5).map(formatProblem).join('\n')}`);

@@ -91,7 +91,7 @@ describe('jump with a real meta', () => {
       if (!shown) await new Promise((r) => setTimeout(r, 100));
     }
     assert.ok(shown, 'jump reported to meta');
-    assert.equal(shown.revision, null);
+    assert.match(String(shown.revision), /^dir-[0-9a-f]{40}$/, 'a directory revision is its content hash');
     const res = await fetchMeta(`${meta.url}/v1/jump/restart`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{}' });
     assert.equal(res.status, 202, await res.clone().text());
     for (let i = 0; i < 100 && !restarted; i++) await new Promise((r) => setTimeout(r, 100));
