@@ -63,7 +63,7 @@ describe('drover validate', () => {
     const dir = exampleCopy('upper', { 'devices/dev-003.yaml': (t) => t.replace(/^id: dev-003$/m, 'id: Dev-003') });
     const r = await drover(['validate', dir]);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /devices\/dev-003\.yaml:2:5: id: device ids must be lower-case \(OpenSSH lower-cases host names, so `ssh -J` could never reach it\): use "dev-003"/);
+    assert.match(r.stdout, /devices\/dev-003\.yaml:3:5: id: device ids must be lower-case \(OpenSSH lower-cases host names, so `ssh -J` could never reach it\): use "dev-003"/);
   });
 
   it('--json prints the problems as data, with the same exit code', async () => {

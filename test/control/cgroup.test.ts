@@ -77,10 +77,13 @@ describe('cgroup v2 containment', { skip }, () => {
     const run = cg.create('start');
     const r = await runBounded({ command: 'bash', args: ['-c', 'setsid sleep 613 </dev/null >/dev/null 2>&1 & echo started'], timeoutMs: 10_000, untilOutputCloses: false, cgroup: run });
     assert.equal(r.exitCode, 0);
+    // The background child may not have exec'd `sleep` yet when bash exits: wait for it (bounded).
+    for (let i = 0; i < 200 && sleeping(613).length === 0; i++) await new Promise((res) => setTimeout(res, 50));
     const [svc] = sleeping(613);
     assert.ok(svc, 'the service runs');
     assert.equal(existsSync(run.dir), true, 'its cgroup stays while the service lives');
     assert.ok(await run.kill());
+    for (let i = 0; i < 200 && sleeping(613).length > 0; i++) await new Promise((res) => setTimeout(res, 50));
     assert.deepEqual(sleeping(613), []);
     cg.sweep();
     assert.equal(existsSync(run.dir), false, 'swept once empty');

@@ -96,12 +96,12 @@ describe('promote', () => {
     assert.equal(git(repo, 'log', '-1', '--format=%an <%ae>'), 'Alice Operator <alice@example.com>');
 
     const control = readFileSync(join(repo, 'control.yaml'), 'utf8');
-    assert.match(control, /^# Approved bash commands: promoted from a device's trial/, 'the header comment is kept');
+    assert.match(control, /^# yaml-language-server: \$schema=\.schemas\/control\.schema\.json\n# Approved bash commands: promoted from a device's trial/, 'the header comments are kept');
     assert.match(control, /- name: clean-tmp\n/);
     const cmds = parse(control).commands;
     assert.deepEqual(cmds[1], { name: 'disk-report', run: 'df -hP / | tail -n 1', timeout: '10s', select: { labels: { role: 'web' } }, rollout: { steps: [1, '10%', '100%'], maxFailures: 1 } });
     const dev1 = readFileSync(join(repo, 'devices/dev-001.yaml'), 'utf8');
-    assert.match(dev1, /^# A web device in Beijing; it tries a new command/);
+    assert.match(dev1, /^# yaml-language-server: \$schema=\.\.\/\.schemas\/device\.schema\.json\n# A web device in Beijing; it tries a new command/);
     assert.equal(parse(dev1).commands, undefined);
 
     // The committed tree validates, and the command is now approved for web devices.

@@ -68,20 +68,30 @@ describe('/readyz and /healthz', () => {
     const real = await openSqliteStore({ path: join(data, 'meta.db'), log: silentLogger(), flushIntervalMs: 1000 });
     let extraErrors = 0;
     let extraFlushes = 0;
+    // While failing, no flush succeeds: the count of successful flushes stands still (the real
+    // store's own background flushes must not make it look healthy again).
+    let frozenFlushes: number | null = null;
+    let failing = false;
     const store: Store = Object.assign(Object.create(real) as Store, {
       stats: (): StoreStats => {
         const s = real.stats();
-        return { ...s, flushes: s.flushes + extraFlushes, flushErrors: s.flushErrors + extraErrors, lastError: extraErrors ? 'SQLITE_FULL: database or disk is full' : s.lastError };
+        if (failing) extraErrors++; // every flush attempt fails while failing
+        return { ...s, flushes: frozenFlushes ?? s.flushes + extraFlushes, flushErrors: s.flushErrors + extraErrors, lastError: extraErrors ? 'SQLITE_FULL: database or disk is full' : s.lastError };
       },
     });
     const meta = await startMeta(config!, { log: silentLogger(), store });
     try {
       assert.equal((await fetch(`${meta.url}/readyz`)).status, 200);
-      extraErrors = 1;
-      const r = await fetch(`${meta.url}/readyz`);
+      frozenFlushes = real.stats().flushes;
+      failing = true;
+      // The first answer may only take the new counts as its baseline; a failing store fails again.
+      let r = await fetch(`${meta.url}/readyz`);
+      for (let i = 0; i < 3 && r.status === 200; i++) r = await fetch(`${meta.url}/readyz`);
       assert.equal(r.status, 503);
       assert.match(((await r.json()) as { reasons: string[] }).reasons.join(), /store does not accept writes \(SQLITE_FULL/);
       assert.equal((await fetch(`${meta.url}/healthz`)).status, 200);
+      failing = false;
+      frozenFlushes = null;
       extraFlushes = 1;
       assert.equal((await fetch(`${meta.url}/readyz`)).status, 200);
     } finally {
