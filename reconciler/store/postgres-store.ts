@@ -10,25 +10,18 @@ import { DroverError, errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import { PostgresFeed } from './postgres-feed.js';
 import { migratePostgres } from './postgres-migrate.js';
+import { readResultRevisions, readRows, writePostgresBatch } from './postgres-rows.js';
 import {
-  commandParams, commandResult, conditionParams, DEVICE_COLUMNS, DEVICE_WRITE_LOCK, DEVICES_CHANNEL, deviceParams,
-  INSERT_CONDITIONS, storedDevice, UPSERT_COMMANDS, UPSERT_DEVICES, type DeviceRow,
-} from './postgres-rows.js';
-import { readJumpReports, readResultRevisions, readRolloutRecords, readSessions, writeJumpReports, writeRolloutBatch, writeSessionBatch } from './postgres-meta-rows.js';
-import { RolloutQueue } from './rollout-records.js';
-import { JumpReportQueue, SessionQueue } from './session-queue.js';
+  baselineRow, commandResultRow, conditionRow, deviceRow, identityRow, jumpReportRow, jumpRestartRow, retryRequestRow, rolloutRow, sessionRow,
+} from './store-rows.js';
+import { columnList } from './store-tables.js';
 import { redactStoreUrl } from './store-url.js';
-import type { CommandResultRow, ConditionChange, Store, StoreStats, StoredDevice } from './store.js';
+import type { Store } from './store.js';
+import { queuedWrites, type QueuedWritesOptions } from './write-queue.js';
 
-export interface PostgresStoreOptions {
+export interface PostgresStoreOptions extends Omit<QueuedWritesOptions, 'write'> {
   /** postgres://user:password@host:port/database */
   url: string;
-  log: Logger;
-  /** How often queued writes are flushed (default 1000 ms). */
-  flushIntervalMs?: number;
-  /** Flush early when this many devices are queued (default 20000). */
-  maxBatch?: number;
-  historyRetentionMs?: number;
   /** Connections in the pool (default 4). */
   poolSize?: number;
   /** How often the change feed is read without a notification (default 5 s). */
@@ -85,86 +78,22 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
   }
   first.release();
 
-  const interval = opts.flushIntervalMs ?? 1000;
-  const maxBatch = opts.maxBatch ?? 20_000;
-  const retention = opts.historyRetentionMs ?? 30 * 86_400_000;
-  let devices = new Map<string, StoredDevice>();
-  let commands: CommandResultRow[] = [];
-  let conditions: ConditionChange[] = [];
-  let lastPrune = 0;
-  let chain: Promise<void> = Promise.resolve();
-  let closed = false;
-  const stats: StoreStats = { pendingWrites: 0, flushes: 0, flushErrors: 0, lastFlushAt: null, lastError: null };
-  const rolloutQueue = new RolloutQueue();
-  const sessionQueue = new SessionQueue();
-  const jumpQueue = new JumpReportQueue();
-  const pending = (): number => devices.size + commands.length + conditions.length + rolloutQueue.size + sessionQueue.size + jumpQueue.size;
-
-  async function writeBatch(): Promise<void> {
-    if (pending() === 0) return;
-    const batchDevices = devices;
-    const batchCommands = commands;
-    const batchConditions = conditions;
-    const rolloutBatch = rolloutQueue.take();
-    const sessionBatch = sessionQueue.take();
-    const jumpBatch = jumpQueue.take();
-    devices = new Map();
-    commands = [];
-    conditions = [];
-    const now = Date.now();
-    const client = await pool.connect().catch((err: unknown) => err as Error);
-    try {
-      if (client instanceof Error) throw client;
-      await client.query('BEGIN');
-      if (batchDevices.size) {
-        await client.query('SELECT pg_advisory_xact_lock($1)', [DEVICE_WRITE_LOCK]);
-        await client.query(UPSERT_DEVICES, deviceParams(batchDevices.values(), instance));
-        await client.query('SELECT pg_notify($1, $2)', [DEVICES_CHANNEL, instance]);
+  const writes = queuedWrites({
+    ...opts,
+    async write(batch) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await writePostgresBatch(client, batch, instance);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
       }
-      if (batchCommands.length) await client.query(UPSERT_COMMANDS, commandParams(batchCommands));
-      if (batchConditions.length) await client.query(INSERT_CONDITIONS, conditionParams(batchConditions));
-      await writeRolloutBatch(client, rolloutBatch);
-      await writeSessionBatch(client, sessionBatch);
-      await writeJumpReports(client, jumpBatch);
-      if (now - lastPrune > 3_600_000) {
-        await client.query('DELETE FROM condition_history WHERE at < $1', [now - retention]);
-        lastPrune = now;
-      }
-      await client.query('COMMIT');
-      stats.flushes++;
-      stats.lastFlushAt = Date.now();
-    } catch (err) {
-      if (!(client instanceof Error)) await client.query('ROLLBACK').catch(() => undefined);
-      stats.flushErrors++;
-      stats.lastError = errorMessage(err);
-      opts.log.error({ err: stats.lastError }, 'store: writing a batch failed; kept for the next flush');
-      // Keep the batch (under anything queued since, which is newer) unless closing.
-      if (!closed) {
-        for (const [id, d] of batchDevices) if (!devices.has(id)) devices.set(id, d);
-        commands = [...batchCommands, ...commands];
-        conditions = [...batchConditions, ...conditions];
-        rolloutQueue.putBack(rolloutBatch);
-        sessionQueue.putBack(sessionBatch);
-        jumpQueue.putBack(jumpBatch);
-      }
-      throw err;
-    } finally {
-      if (!(client instanceof Error)) client.release();
-    }
-  }
-
-  /** One batch at a time: callers arriving while one is written share the next (group commit). */
-  const commit = (): Promise<void> => {
-    const p = chain.then(writeBatch, writeBatch);
-    chain = p;
-    return p;
-  };
-  const flush = (): Promise<void> => commit().catch(() => undefined);
-  const timer = setInterval(() => void flush(), interval);
-  timer.unref();
-  const maybeEarly = (): void => {
-    if (devices.size + commands.length >= maxBatch) void flush();
-  };
+    },
+  });
 
   // The feed starts from now: what is already there is read by loadDevices().
   const top = await pool.query<{ top: number | null }>('SELECT max(seq) AS top FROM devices');
@@ -173,87 +102,42 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
   const store: Store = {
     kind: 'postgres',
     shared: feed,
+    ...writes,
     async loadDevices() {
       const client = await pool.connect();
       try {
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
         const cursor = Number((await client.query<{ top: number | null }>('SELECT max(seq) AS top FROM devices')).rows[0]?.top ?? 0);
-        const { rows } = await client.query<DeviceRow>(`SELECT ${DEVICE_COLUMNS} FROM devices`);
+        const { rows } = await client.query(`SELECT ${columnList('devices')} FROM devices`);
         await client.query('COMMIT');
         feed.setCursor(cursor);
-        return rows.map(storedDevice);
+        return (rows as Record<string, unknown>[]).map(deviceRow.read);
       } finally {
         client.release();
       }
     },
-    putDevice(device) {
-      if (closed) return;
-      devices.set(device.id, device);
-      maybeEarly();
-    },
-    putCommandResults(rows) {
-      if (closed) return;
-      for (const r of rows) commands.push(r);
-      maybeEarly();
-    },
-    putConditionChange(c) {
-      if (closed) return;
-      conditions.push(c);
-    },
-    async commandResults(q) {
+    commandResults(q) {
       const where: string[] = [];
       const args: unknown[] = [];
       if (q.deviceId) args.push(q.deviceId), where.push(`device_id = $${args.length}`);
       if (q.commandName) args.push(q.commandName), where.push(`name = $${args.length}`);
       if (q.commandId) args.push(q.commandId), where.push(`command_id = $${args.length}`);
       args.push(Math.max(1, Math.min(q.limit ?? 1000, 1_000_000)));
-      const { rows } = await pool.query(
-        `SELECT * FROM command_results ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY reported_at DESC, device_id LIMIT $${args.length}`,
-        args,
-      );
-      return rows.map(commandResult);
+      return readRows(pool, commandResultRow, `${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY reported_at DESC, device_id LIMIT $${args.length}`, args);
     },
-    async conditionHistory(deviceId, limit = 50) {
-      const { rows } = await pool.query(
-        'SELECT device_id, at, condition, reason, message FROM condition_history WHERE device_id = $1 ORDER BY at DESC, id DESC LIMIT $2',
-        [deviceId, Math.max(1, Math.min(limit, 10_000))],
-      );
-      return rows.map((r) => ({ deviceId: r.device_id as string, at: Number(r.at), condition: r.condition as string, reason: r.reason as string, message: r.message as string }));
-    },
-    loadRolloutRecords: () => readRolloutRecords(pool),
-    putRollout(row) {
-      if (!closed) rolloutQueue.putRollout(row);
-    },
-    putBaseline(row) {
-      if (!closed) rolloutQueue.putBaseline(row);
-    },
-    putCommandIdentities(rows) {
-      if (!closed) rolloutQueue.putIdentities(rows);
-    },
-    putResultRevisions(rows) {
-      if (!closed) rolloutQueue.putResultRevisions(rows);
+    conditionHistory: (deviceId, limit = 50) =>
+      readRows(pool, conditionRow, 'WHERE device_id = $1 ORDER BY at DESC, id DESC LIMIT $2', [deviceId, Math.max(1, Math.min(limit, 10_000))]),
+    async loadRolloutRecords() {
+      return { rollouts: await readRows(pool, rolloutRow), baselines: await readRows(pool, baselineRow()), identities: await readRows(pool, identityRow) };
     },
     resultRevisions: (commandIds) => readResultRevisions(pool, commandIds),
-    loadSessions: () => readSessions(pool),
-    session: async (idHash) => (await readSessions(pool, idHash))[0] ?? null,
-    putSession(row) {
-      if (!closed) sessionQueue.put(row);
-    },
-    deleteSession(idHash) {
-      if (!closed) sessionQueue.delete(idHash);
-    },
-    loadJumpReports: () => readJumpReports(pool),
-    putJumpReport(row) {
-      if (!closed) jumpQueue.put(row);
-    },
-    flush,
-    commit,
-    stats: () => ({ ...stats, pendingWrites: pending() }),
+    loadSessions: () => readRows(pool, sessionRow),
+    session: async (idHash) => (await readRows(pool, sessionRow, 'WHERE id_hash = $1', [idHash]))[0] ?? null,
+    loadJumpReports: () => readRows(pool, jumpReportRow),
+    loadRetryRequests: (deviceId) => (deviceId === undefined ? readRows(pool, retryRequestRow) : readRows(pool, retryRequestRow, 'WHERE device_id = $1', [deviceId])),
+    loadJumpRestarts: () => readRows(pool, jumpRestartRow),
     async close() {
-      if (closed) return;
-      clearInterval(timer);
-      await flush();
-      closed = true;
+      if (!(await writes.shutdown())) return;
       await feed.close();
       await pool.end().catch(() => undefined);
     },

@@ -8,27 +8,30 @@ import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DroverError, errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
-import { RolloutQueue, type RolloutBatch } from './rollout-records.js';
-import { JumpReportQueue, SessionQueue } from './session-queue.js';
-import {
-  DELETE_SESSION, INSERT_CONDITION, INSERT_RESULT_REVISION, ROLLOUT_TABLES, UPSERT_JUMP_REPORT, UPSERT_SESSION, SQLITE_SCHEMA, UPSERT_BASELINE, UPSERT_COMMAND, UPSERT_DEVICE, UPSERT_IDENTITY, UPSERT_ROLLOUT,
-  type CommandTuple, type ConditionTuple, type DeviceTuple,
-} from './sqlite-schema.js';
+import { ROLLOUT_TABLES, SQLITE_SCHEMA, SQLITE_STATEMENTS } from './sqlite-schema.js';
 import { SQLITE_WRITER_SOURCE } from './sqlite-writer.js';
-import type { DesiredPackage } from '../../specs/wire/desired.js';
-import type { CommandResultQuery, CommandResultRow, ConditionChange, Store, StoreStats, StoredDevice } from './store.js';
+import {
+  baselineRow, batchRows, commandResultRow, conditionRow, deviceRow, identityRow, jumpReportRow, jumpRestartRow, retryRequestRow, rolloutRow, sessionRow,
+  type RowCodec,
+} from './store-rows.js';
+import { columnList } from './store-tables.js';
+import type { CommandResultQuery, Store } from './store.js';
+import { queuedWrites, type QueuedWritesOptions, type WriteBatch } from './write-queue.js';
 
-export interface SqliteStoreOptions {
+export interface SqliteStoreOptions extends Omit<QueuedWritesOptions, 'write'> {
   path: string;
-  log: Logger;
-  /** How often queued writes are flushed (default 1000 ms). */
-  flushIntervalMs?: number;
-  /** Flush early when this many devices are queued (default 20000). */
-  maxBatch?: number;
-  /** Condition history older than this is pruned (default 30 days). */
-  historyRetentionMs?: number;
 }
 
+/** better-sqlite3 binds numbers, not booleans. */
+const sqliteValues = (rows: unknown[][]): unknown[][] => rows.map((r) => r.map((v) => (typeof v === 'boolean' ? Number(v) : v)));
+
+/** The worker's writes for a batch: upserts per table, then session deletes and the history prune. */
+function sqliteWrites(b: WriteBatch): [string, unknown[][]][] {
+  const writes: [string, unknown[][]][] = batchRows(b).map(([table, rows]) => [table, sqliteValues(rows)]);
+  if (b.sessions.deletes.length) writes.push(['delete_session', b.sessions.deletes.map((h) => [h])]);
+  if (b.pruneHistoryBefore) writes.push(['prune_history', [[b.pruneHistoryBefore]]]);
+  return writes;
+}
 
 export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> {
   let db: Database.Database;
@@ -45,139 +48,43 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
   const worker = new Worker(SQLITE_WRITER_SOURCE, {
     eval: true,
     execArgv: [],
-    workerData: { path: opts.path, driver: createRequire(import.meta.url).resolve('better-sqlite3'), sql: { device: UPSERT_DEVICE, command: UPSERT_COMMAND, condition: INSERT_CONDITION, rollout: UPSERT_ROLLOUT, baseline: UPSERT_BASELINE, identity: UPSERT_IDENTITY, resultRevision: INSERT_RESULT_REVISION, session: UPSERT_SESSION, deleteSession: DELETE_SESSION, jumpReport: UPSERT_JUMP_REPORT } },
+    workerData: { path: opts.path, driver: createRequire(import.meta.url).resolve('better-sqlite3'), statements: SQLITE_STATEMENTS },
   });
   worker.unref();
-  const interval = opts.flushIntervalMs ?? 1000;
-  const maxBatch = opts.maxBatch ?? 20_000;
-  const retention = opts.historyRetentionMs ?? 30 * 86_400_000;
-
-  let devices = new Map<string, StoredDevice>();
-  let commands: CommandTuple[] = [];
-  let conditions: ConditionTuple[] = [];
-  const rolloutQueue = new RolloutQueue();
-  const sessionQueue = new SessionQueue();
-  const jumpQueue = new JumpReportQueue();
   let seq = 0;
-  let lastPrune = 0;
   const acks = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
-  let chain: Promise<void> = Promise.resolve();
-  let closed = false;
-  const stats: StoreStats = { pendingWrites: 0, flushes: 0, flushErrors: 0, lastFlushAt: null, lastError: null };
 
   worker.on('message', (msg: { seq?: number; error?: string }) => {
     if (msg.seq === undefined) return;
-    if (msg.error) {
-      stats.flushErrors++;
-      stats.lastError = msg.error;
-      opts.log.error({ err: msg.error }, 'store: writing a batch failed');
-    } else {
-      stats.flushes++;
-      stats.lastFlushAt = Date.now();
-    }
     const ack = acks.get(msg.seq);
     acks.delete(msg.seq);
     if (msg.error) ack?.reject(new DroverError('STORE_UNREACHABLE', `the store did not write: ${msg.error}`));
     else ack?.resolve();
   });
   worker.on('error', (err) => {
-    stats.lastError = errorMessage(err);
-    opts.log.error({ err: stats.lastError }, 'store: writer thread failed');
-    for (const a of acks.values()) a.reject(new DroverError('STORE_UNREACHABLE', `the store's writer failed: ${stats.lastError}`));
+    opts.log.error({ err: errorMessage(err) }, 'store: writer thread failed');
+    for (const a of acks.values()) a.reject(new DroverError('STORE_UNREACHABLE', `the store's writer failed: ${errorMessage(err)}`));
     acks.clear();
   });
 
-  const pending = (): number => devices.size + commands.length + conditions.length + rolloutQueue.size + sessionQueue.size + jumpQueue.size;
+  const writes = queuedWrites({
+    ...opts,
+    write: (batch) =>
+      new Promise<void>((resolve, reject) => {
+        const msg = { seq: ++seq, writes: sqliteWrites(batch) };
+        acks.set(msg.seq, { resolve, reject });
+        worker.postMessage(msg);
+      }),
+  });
 
-  function writeBatch(): Promise<void> {
-    if (pending() === 0) return Promise.resolve();
-    const deviceTuples: DeviceTuple[] = [];
-    for (const d of devices.values()) {
-      deviceTuples.push([d.id, d.hostname, JSON.stringify(d.reportedLabels), d.facts, d.firstSeen, d.lastSeen, d.etag, d.appliedEtag, d.packages, d.commands, d.condition, d.reason]);
-    }
-    const rolloutBatch: RolloutBatch = rolloutQueue.take();
-    const sessionBatch = sessionQueue.take();
-    const jumpBatch = jumpQueue.take();
-    const now = Date.now();
-    const msg = {
-      seq: ++seq, devices: deviceTuples, commands, conditions,
-      rollouts: rolloutBatch.rollouts.map((r) => [r.key, JSON.stringify(r.state), r.specPaused ? 1 : 0, r.revision, r.updatedAt]),
-      baselines: rolloutBatch.baselines.map((b) => [b.deviceId, b.package, b.identity, JSON.stringify(b.value)]),
-      identities: rolloutBatch.identities.map((k) => [k.identity, k.name, k.origin, k.firstRevision, k.lastRevision, k.firstSeen]),
-      resultRevisions: rolloutBatch.resultRevisions.map((r) => [r.deviceId, r.commandId, r.revision]),
-      sessions: sessionBatch.puts.map((r) => [r.idHash, r.created, r.lastUsed]),
-      deletedSessions: sessionBatch.deletes.map((h) => [h]),
-      jumpReports: jumpBatch.map((r) => [r.name, r.receivedAt, JSON.stringify(r.report)]),
-      ...(now - lastPrune > 3_600_000 ? { pruneHistoryBefore: now - retention } : {}) };
-    if (msg.pruneHistoryBefore) lastPrune = now;
-    const batchDevices = devices;
-    const batchCommands = commands;
-    const batchConditions = conditions;
-    devices = new Map();
-    commands = [];
-    conditions = [];
-    return new Promise<void>((resolve, reject) => {
-      acks.set(msg.seq, {
-        resolve,
-        reject: (err) => {
-          // Keep the batch (under anything queued since, which is newer) for the next write.
-          if (!closed) {
-            for (const [id, d] of batchDevices) if (!devices.has(id)) devices.set(id, d);
-            commands = [...batchCommands, ...commands];
-            conditions = [...batchConditions, ...conditions];
-            rolloutQueue.putBack(rolloutBatch);
-            sessionQueue.putBack(sessionBatch);
-            jumpQueue.putBack(jumpBatch);
-          }
-          reject(err);
-        },
-      });
-      worker.postMessage(msg);
-    });
-  }
-
-  /** One batch at a time: callers arriving while one is written share the next (group commit). */
-  const commit = (): Promise<void> => {
-    const p = chain.then(writeBatch, writeBatch);
-    chain = p;
-    return p;
-  };
-  const flush = (): Promise<void> => commit().catch(() => undefined);
-  const timer = setInterval(() => void flush(), interval);
-  timer.unref();
-  const maybeEarly = (): void => {
-    if (devices.size + commands.length >= maxBatch) void flush();
-  };
-
-  const deviceRows = db.prepare('SELECT id, hostname, labels, facts, first_seen, last_seen, etag, applied_etag, packages, commands, condition, reason FROM devices').raw();
+  const all = <T>(codec: RowCodec<T>, where = '', ...args: unknown[]): T[] =>
+    (db.prepare(`SELECT ${columnList(codec.table)} FROM ${codec.table} ${where}`).all(...args) as Record<string, unknown>[]).map(codec.read);
 
   return {
     kind: 'sqlite',
+    ...writes,
     async loadDevices() {
-      const out: StoredDevice[] = [];
-      for (const r of deviceRows.iterate() as Iterable<DeviceTuple>) {
-        out.push({
-          id: r[0], hostname: r[1], reportedLabels: JSON.parse(r[2]) as Record<string, string>, facts: r[3], firstSeen: r[4], lastSeen: r[5],
-          etag: r[6], appliedEtag: r[7], packages: r[8], commands: r[9], condition: r[10], reason: r[11],
-        });
-      }
-      return out;
-    },
-    putDevice(device) {
-      if (closed) return;
-      devices.set(device.id, device);
-      maybeEarly();
-    },
-    putCommandResults(rows) {
-      if (closed) return;
-      for (const c of rows) {
-        commands.push([c.deviceId, c.commandId, c.name, c.status, c.exitCode, c.signal, c.startedAt, c.finishedAt, c.durationMs, c.outputTail, c.truncated ? 1 : 0, c.reportedAt]);
-      }
-      maybeEarly();
-    },
-    putConditionChange(c) {
-      if (closed) return;
-      conditions.push([c.deviceId, c.at, c.condition, c.reason, c.message]);
+      return all(deviceRow);
     },
     async commandResults(q: CommandResultQuery) {
       const where: string[] = [];
@@ -186,50 +93,13 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
       if (q.commandName) where.push('name = ?'), args.push(q.commandName);
       if (q.commandId) where.push('command_id = ?'), args.push(q.commandId);
       args.push(Math.max(1, Math.min(q.limit ?? 1000, 100_000)));
-      const rows = db
-        .prepare(`SELECT * FROM command_results ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY reported_at DESC, device_id LIMIT ?`)
-        .all(...args) as Record<string, unknown>[];
-      return rows.map(
-        (r): CommandResultRow => ({
-          deviceId: r.device_id as string, commandId: r.command_id as string, name: r.name as string, status: r.status as string,
-          exitCode: r.exit_code as number | null, signal: r.signal as string | null, startedAt: r.started_at as string | null,
-          finishedAt: r.finished_at as string | null, durationMs: r.duration_ms as number | null, outputTail: r.output_tail as string | null,
-          truncated: r.truncated === 1, reportedAt: r.reported_at as number,
-        }),
-      );
+      return all(commandResultRow, `${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY reported_at DESC, device_id LIMIT ?`, ...args);
     },
     async conditionHistory(deviceId, limit = 50) {
-      const rows = db
-        .prepare('SELECT device_id, at, condition, reason, message FROM condition_history WHERE device_id = ? ORDER BY at DESC, rowid DESC LIMIT ?')
-        .all(deviceId, Math.max(1, Math.min(limit, 10_000))) as Record<string, unknown>[];
-      return rows.map((r) => ({ deviceId: r.device_id as string, at: r.at as number, condition: r.condition as string, reason: r.reason as string, message: r.message as string }));
+      return all(conditionRow, 'WHERE device_id = ? ORDER BY at DESC, rowid DESC LIMIT ?', deviceId, Math.max(1, Math.min(limit, 10_000)));
     },
     async loadRolloutRecords() {
-      const rollouts = (db.prepare('SELECT key, state, spec_paused, revision, updated_at FROM rollouts').raw().all() as [string, string, number, string | null, number][]).map(
-        ([key, state, specPaused, revision, updatedAt]) => ({ key, state: JSON.parse(state), specPaused: specPaused === 1, revision, updatedAt }),
-      );
-      const values = new Map<string, DesiredPackage>();
-      const baselines = (db.prepare('SELECT device_id, package, identity, value FROM package_baselines').raw().all() as [string, string, string, string][]).map(([deviceId, pkg, identity, json]) => {
-        let value = values.get(json);
-        if (!value) values.set(json, (value = JSON.parse(json) as DesiredPackage));
-        return { deviceId, package: pkg, identity, value };
-      });
-      const identities = (db.prepare('SELECT identity, name, origin, first_revision, last_revision, first_seen FROM command_identities').raw().all() as [string, string, string, string | null, string | null, number][]).map(
-        ([identity, name, origin, firstRevision, lastRevision, firstSeen]) => ({ identity, name, origin: origin as 'override' | 'approved', firstRevision, lastRevision, firstSeen }),
-      );
-      return { rollouts, baselines, identities };
-    },
-    putRollout(row) {
-      if (!closed) rolloutQueue.putRollout(row);
-    },
-    putBaseline(row) {
-      if (!closed) rolloutQueue.putBaseline(row);
-    },
-    putCommandIdentities(rows) {
-      if (!closed) rolloutQueue.putIdentities(rows);
-    },
-    putResultRevisions(rows) {
-      if (!closed) rolloutQueue.putResultRevisions(rows);
+      return { rollouts: all(rolloutRow), baselines: all(baselineRow()), identities: all(identityRow) };
     },
     async resultRevisions(commandIds) {
       const out = new Map<string, string | null>();
@@ -238,32 +108,22 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
       return out;
     },
     async loadSessions() {
-      return (db.prepare('SELECT id_hash, created, last_used FROM dashboard_sessions').raw().all() as [string, number, number][]).map(([idHash, created, lastUsed]) => ({ idHash, created, lastUsed }));
+      return all(sessionRow);
     },
     async session(idHash) {
-      const r = db.prepare('SELECT created, last_used FROM dashboard_sessions WHERE id_hash = ?').raw().get(idHash) as [number, number] | undefined;
-      return r ? { idHash, created: r[0], lastUsed: r[1] } : null;
-    },
-    putSession(row) {
-      if (!closed) sessionQueue.put(row);
-    },
-    deleteSession(idHash) {
-      if (!closed) sessionQueue.delete(idHash);
+      return all(sessionRow, 'WHERE id_hash = ?', idHash)[0] ?? null;
     },
     async loadJumpReports() {
-      return (db.prepare('SELECT name, received_at, report FROM jump_reports').raw().all() as [string, number, string][]).map(([name, receivedAt, report]) => ({ name, receivedAt, report: JSON.parse(report) as unknown }));
+      return all(jumpReportRow);
     },
-    putJumpReport(row) {
-      if (!closed) jumpQueue.put(row);
+    async loadRetryRequests(deviceId) {
+      return deviceId === undefined ? all(retryRequestRow) : all(retryRequestRow, 'WHERE device_id = ?', deviceId);
     },
-    flush,
-    commit,
-    stats: () => ({ ...stats, pendingWrites: pending() }),
+    async loadJumpRestarts() {
+      return all(jumpRestartRow);
+    },
     async close() {
-      if (closed) return;
-      clearInterval(timer);
-      await flush();
-      closed = true;
+      if (!(await writes.shutdown())) return;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 5000);
         worker.once('message', () => {

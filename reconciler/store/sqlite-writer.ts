@@ -1,7 +1,8 @@
 // The code of the worker thread that owns the SQLite write connection, so a batch write never
 // blocks meta's event loop. Kept as plain JavaScript evaluated by the Worker (`eval: true`), so it
 // runs the same from the TypeScript sources and from the build.
-// Messages in: { seq, devices, commands, conditions, rollouts, baselines, identities, resultRevisions, sessions, deletedSessions, jumpReports, pruneHistoryBefore? } or { close: true };
+// workerData: { path, driver, statements: { name: sql } }.
+// Messages in: { seq, writes: [[statement name, rows[]], ...] } (one transaction) or { close: true };
 // out: { seq, error? } or { closed: true }.
 export const SQLITE_WRITER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -10,29 +11,10 @@ const db = new Database(workerData.path);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
-const upsertDevice = db.prepare(workerData.sql.device);
-const upsertCommand = db.prepare(workerData.sql.command);
-const insertCondition = db.prepare(workerData.sql.condition);
-const upsertRollout = db.prepare(workerData.sql.rollout);
-const upsertBaseline = db.prepare(workerData.sql.baseline);
-const upsertIdentity = db.prepare(workerData.sql.identity);
-const insertResultRevision = db.prepare(workerData.sql.resultRevision);
-const upsertSession = db.prepare(workerData.sql.session);
-const deleteSession = db.prepare(workerData.sql.deleteSession);
-const upsertJumpReport = db.prepare(workerData.sql.jumpReport);
-const prune = db.prepare('DELETE FROM condition_history WHERE at < ?');
-const write = db.transaction((batch) => {
-  for (const d of batch.devices) upsertDevice.run(d);
-  for (const c of batch.commands) upsertCommand.run(c);
-  for (const c of batch.conditions) insertCondition.run(c);
-  for (const r of batch.rollouts) upsertRollout.run(r);
-  for (const r of batch.baselines) upsertBaseline.run(r);
-  for (const r of batch.identities) upsertIdentity.run(r);
-  for (const r of batch.resultRevisions) insertResultRevision.run(r);
-  for (const r of batch.sessions) upsertSession.run(r);
-  for (const h of batch.deletedSessions) deleteSession.run(h);
-  for (const r of batch.jumpReports) upsertJumpReport.run(r);
-  if (batch.pruneHistoryBefore) prune.run(batch.pruneHistoryBefore);
+const statements = {};
+for (const [name, sql] of Object.entries(workerData.statements)) statements[name] = db.prepare(sql);
+const write = db.transaction((writes) => {
+  for (const [name, rows] of writes) for (const r of rows) statements[name].run(r);
 });
 parentPort.on('message', (msg) => {
   if (msg.close) {
@@ -41,7 +23,7 @@ parentPort.on('message', (msg) => {
     return;
   }
   try {
-    write(msg);
+    write(msg.writes);
     parentPort.postMessage({ seq: msg.seq });
   } catch (err) {
     parentPort.postMessage({ seq: msg.seq, error: String(err && err.message || err) });

@@ -71,6 +71,24 @@ export interface JumpReportRow {
   report: unknown;
 }
 
+/** An operator's retry request (`drover retry`): the device tries its failed version of the package once more. */
+export interface RetryRequestRow {
+  deviceId: string;
+  package: string;
+  /** A number new to that package (epoch ms or above): the agent retries a failure recorded under another token. */
+  token: number;
+}
+
+/** A restart asked of a jump server, delivered in the answer to its next report. */
+export interface JumpRestartRow {
+  name: string;
+  /** Epoch ms. */
+  requestedAt: number;
+  deadlineMs: number | null;
+  /** Whether an answer carried it to the jump. */
+  delivered: boolean;
+}
+
 export interface StoreStats {
   pendingWrites: number;
   flushes: number;
@@ -142,6 +160,12 @@ export interface Store {
   /** Each jump server's last report (at start), and the write of a new one (queued). */
   loadJumpReports(): Promise<JumpReportRow[]>;
   putJumpReport(row: JumpReportRow): void;
+  /** Retry requests (at start: all; after another meta's `retry` event: one device's), and their writes (queued; the newest token is kept). */
+  loadRetryRequests(deviceId?: string): Promise<RetryRequestRow[]>;
+  putRetryRequests(rows: readonly RetryRequestRow[]): void;
+  /** Jump restart requests, and the write of one (queued; an older request never replaces a newer one). */
+  loadJumpRestarts(): Promise<JumpRestartRow[]>;
+  putJumpRestart(row: JumpRestartRow): void;
   /** Writes everything queued so far (a failed write is logged, counted and kept for the next one). */
   flush(): Promise<void>;
   /**

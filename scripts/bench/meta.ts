@@ -12,14 +12,14 @@ import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startGitServer } from '../../test/helpers/git-server.js';
 import { startMetaProcess } from '../../test/helpers/meta-process.js';
 import { compareRounds, type Comparison } from './lib/compare-rounds.js';
 import { gcLog } from './lib/gc-log.js';
-import type { Target } from './lib/load.js';
+import { autocannon, type Target } from './lib/load.js';
+import { rssMB } from './lib/proc-stats.js';
 import { startReference, type ReferenceServer } from './lib/reference-server.js';
 import { stateChangingSection } from './meta/state-changing.js';
 import { tlsSection } from './meta/tls.js';
@@ -67,16 +67,6 @@ export const SECTIONS: MetaBenchSection[] = [
   tlsSection,
 ];
 
-interface CannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p90: number; p99: number; max: number; average: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  duration: number;
-}
-type Cannon = (opts: Record<string, unknown>) => Promise<CannonResult>;
-const autocannon = createRequire(import.meta.url)('autocannon') as Cannon;
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
 const DEVICES = Number(process.env.BENCH_META_DEVICES ?? 100_000);
@@ -92,11 +82,6 @@ function body(i: number, etag: string | null): string {
     `"facts":{"os":"linux","arch":"x86_64","agentVersion":"0.1.0"}},"etag":${etag ? `"${etag}"` : 'null'},"appliedEtag":${etag ? `"${etag}"` : 'null'},` +
     `"packages":[{"name":"hello-service","version":"1.0.0","state":"started","phase":"idle"},{"name":"metrics-exporter","version":"0.3.0","state":"started","phase":"idle"}],"commands":[]}`
   );
-}
-
-function rssMB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
 }
 
 function post(agent: Agent, url: string, token: string, payload: string, wait?: number): Promise<{ status: number; text: string; at: number }> {

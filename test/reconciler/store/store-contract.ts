@@ -184,4 +184,47 @@ export function storeContract(t: StoreUnderTest): void {
       await again.close();
     }
   });
+
+  it('retry requests keep the newest token per device and package, read all or one device, through a reopen', async () => {
+    const store = await t.open();
+    store.putRetryRequests([{ deviceId: 'd1', package: 'web', token: 100 }, { deviceId: 'd1', package: 'db', token: 100 }]);
+    store.putRetryRequests([{ deviceId: 'd2', package: 'web', token: 101 }]);
+    await store.commit();
+    store.putRetryRequests([{ deviceId: 'd1', package: 'web', token: 200 }]);
+    await store.commit();
+    store.putRetryRequests([{ deviceId: 'd1', package: 'web', token: 150 }]); // an older token never replaces a newer one
+    await store.close();
+    const again = await t.reopen();
+    try {
+      const key = (r: { deviceId: string; package: string }): string => `${r.deviceId}/${r.package}`;
+      assert.deepEqual((await again.loadRetryRequests()).sort((a, b) => key(a).localeCompare(key(b))), [
+        { deviceId: 'd1', package: 'db', token: 100 }, { deviceId: 'd1', package: 'web', token: 200 }, { deviceId: 'd2', package: 'web', token: 101 },
+      ]);
+      assert.deepEqual(await again.loadRetryRequests('d2'), [{ deviceId: 'd2', package: 'web', token: 101 }]);
+      assert.deepEqual(await again.loadRetryRequests('nobody'), []);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('jump restart requests: a newer request replaces an older one, delivery is recorded, through a reopen', async () => {
+    const store = await t.open();
+    store.putJumpRestart({ name: 'jump-a', requestedAt: 10, deadlineMs: null, delivered: false });
+    store.putJumpRestart({ name: 'jump-b', requestedAt: 10, deadlineMs: 5000, delivered: false });
+    await store.commit();
+    store.putJumpRestart({ name: 'jump-a', requestedAt: 20, deadlineMs: 3000, delivered: false });
+    await store.commit();
+    store.putJumpRestart({ name: 'jump-a', requestedAt: 20, deadlineMs: 3000, delivered: true });
+    store.putJumpRestart({ name: 'jump-b', requestedAt: 5, deadlineMs: null, delivered: true }); // older: ignored
+    await store.close();
+    const again = await t.reopen();
+    try {
+      assert.deepEqual((await again.loadJumpRestarts()).sort((a, b) => a.name.localeCompare(b.name)), [
+        { name: 'jump-a', requestedAt: 20, deadlineMs: 3000, delivered: true },
+        { name: 'jump-b', requestedAt: 10, deadlineMs: 5000, delivered: false },
+      ]);
+    } finally {
+      await again.close();
+    }
+  });
 }
