@@ -44,7 +44,7 @@ before(async () => {
   writeFleet(fleet, { 'packages/app.yaml': yamlFor(good) });
   meta = await startMetaInProcess({ repo: fleet, args: ['--debounce', '100ms'] });
   agent = startAgentProcess({ metaUrl: meta.url, token: meta.agentToken, root, id: 'dev-2', args: ['--stop-on-exit'] });
-  await waitFor(async () => (await report())?.state === 'started', 'app 1.0 started', 30_000);
+  await waitFor(async () => (await report())?.state === 'started', 'app 1.0 started', 90_000);
 });
 
 after(async () => {
@@ -77,7 +77,7 @@ describe('agent end to end: failures', () => {
     server.faults.wrongBytes = true;
     try {
       writeFleet(fleet, { 'packages/app.yaml': yamlFor(next) });
-      const r = await waitFor(async () => ((await report())?.error?.includes('CHECKSUM_MISMATCH') ? report() : null), 'the mismatch reported', 30_000);
+      const r = await waitFor(async () => ((await report())?.error?.includes('CHECKSUM_MISMATCH') ? report() : null), 'the mismatch reported', 90_000);
       assert.equal(r.version, '1.0');
       assert.equal(r.state, 'started');
       assert.equal(r.targetVersion, '2.0');

@@ -47,7 +47,7 @@ after(async () => {
 
 describe('agent end to end: package lifecycle', () => {
   it('installs and starts the package, and meta shows the device in sync', async () => {
-    await waitFor(async () => (await report())?.state === 'started' && (await report())?.version === '1.0', 'app 1.0 started', 30_000);
+    await waitFor(async () => (await report())?.state === 'started' && (await report())?.version === '1.0', 'app 1.0 started', 90_000);
     assert.ok(alive(servicePid('1.0')), 'the service process runs');
     const d = await waitFor(async () => {
       const res = await fetch(`${meta.url}/v1/devices/dev-1`, { headers: { authorization: `Bearer ${meta.adminToken}` } });
@@ -72,7 +72,7 @@ describe('agent end to end: package lifecycle', () => {
   it('upgrades: the new version runs, the old one is stopped', async () => {
     const old = servicePid('1.0');
     writeFleet(fleet, { 'packages/app.yaml': appYaml(built['1.1']!) });
-    await waitFor(async () => (await report())?.version === '1.1' && (await report())?.state === 'started', 'app 1.1 started', 30_000);
+    await waitFor(async () => (await report())?.version === '1.1' && (await report())?.state === 'started', 'app 1.1 started', 90_000);
     assert.ok(alive(servicePid('1.1')));
     assert.ok(!alive(old));
     assert.equal(readFileSync(join(tmp, 'root/packages/app/current/VERSION'), 'utf8'), '1.1');
@@ -81,7 +81,7 @@ describe('agent end to end: package lifecycle', () => {
   it('downgrades to the kept version without downloading it again', async () => {
     const before = server.requests.length;
     writeFleet(fleet, { 'packages/app.yaml': appYaml(built['1.0']!) });
-    await waitFor(async () => (await report())?.version === '1.0' && (await report())?.state === 'started', 'app 1.0 started again', 30_000);
+    await waitFor(async () => (await report())?.version === '1.0' && (await report())?.state === 'started', 'app 1.0 started again', 90_000);
     assert.equal(server.requests.length, before, 'no download');
     assert.ok(alive(servicePid('1.0')));
   });
@@ -89,17 +89,17 @@ describe('agent end to end: package lifecycle', () => {
   it('stops and starts the package when its state changes', async () => {
     const pid = servicePid('1.0');
     writeFleet(fleet, { 'packages/app.yaml': appYaml(built['1.0']!, 'stopped') });
-    await waitFor(async () => (await report())?.state === 'stopped', 'app stopped', 30_000);
+    await waitFor(async () => (await report())?.state === 'stopped', 'app stopped', 90_000);
     assert.ok(!alive(pid));
     writeFleet(fleet, { 'packages/app.yaml': appYaml(built['1.0']!, 'started') });
-    await waitFor(async () => (await report())?.state === 'started', 'app started', 30_000);
+    await waitFor(async () => (await report())?.state === 'started', 'app started', 90_000);
     assert.ok(alive(servicePid('1.0')));
   });
 
   it('removes the package when it leaves the fleet', async () => {
     const pid = servicePid('1.0');
     rmSync(join(fleet, 'packages/app.yaml'));
-    await waitFor(async () => (await report()) === null, 'app no longer reported', 30_000);
+    await waitFor(async () => (await report()) === null, 'app no longer reported', 90_000);
     assert.ok(!alive(pid));
     assert.equal(existsSync(join(tmp, 'root/packages/app')), false);
   });

@@ -84,7 +84,7 @@ describe('agent end to end: crashes and outages', () => {
     const pid = servicePid('1.4');
     await meta.stop({ keepData: true });
     const mark = agent.output().length;
-    await waitFor(() => (agent.output().slice(mark).match(/heartbeat failed/g) ?? []).length >= 4, 'several failed heartbeats', 30_000);
+    await waitFor(() => (agent.output().slice(mark).match(/heartbeat failed/g) ?? []).length >= 4, 'several failed heartbeats', 90_000);
     const delays = [...agent.output().slice(mark).matchAll(/"retryInMs":(\d+)/g)].map((m) => Number(m[1]));
     assert.ok(delays.length >= 4 && Math.max(...delays) > Math.min(...delays), `backoff grows: ${delays.join(',')}`);
     assert.ok(delays.every((d) => d <= 1000), 'capped by --max-backoff');
@@ -93,8 +93,8 @@ describe('agent end to end: crashes and outages', () => {
     // An agent restart without meta: the stored document is applied, the service is left alone.
     await agent.kill9();
     agent = startAgent();
-    await waitFor(() => agent.output().includes('applying the last desired document'), 'the stored document applied', 30_000);
-    await waitFor(() => agent.local().packages.app?.running === true, 'the service probed as running', 30_000);
+    await waitFor(() => agent.output().includes('applying the last desired document'), 'the stored document applied', 90_000);
+    await waitFor(() => agent.local().packages.app?.running === true, 'the service probed as running', 90_000);
     assert.equal(servicePid('1.4'), pid, 'not restarted');
     assert.ok(alive(pid));
 

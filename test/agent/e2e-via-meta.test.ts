@@ -39,7 +39,7 @@ after(async () => {
 describe('agent end to end: artifacts through meta', () => {
   it('both devices install from meta; the upstream is fetched once', async () => {
     for (const id of ['via-1', 'via-2']) {
-      await waitFor(async () => (await reported(meta.url, meta.adminToken, id, 'app'))?.state === 'started', `${id} started`, 40_000);
+      await waitFor(async () => (await reported(meta.url, meta.adminToken, id, 'app'))?.state === 'started', `${id} started`, 90_000);
       const pid = Number(readFileSync(join(tmp, id, 'packages/app/1.0/run.pid'), 'utf8'));
       assert.ok(alive(pid));
     }

@@ -94,7 +94,7 @@ describe('control end to end: promotion and staged rollouts', () => {
   it('once pushed, rolls out in steps: each step starts after the previous one finished; nobody runs it twice', async () => {
     git$('push', '--quiet', 'origin', 'promote/hello:main'); // the pull request is merged
     const head = git$('rev-parse', 'HEAD');
-    await waitFor(async () => (await api<{ revision: string }>('/v1/status')).revision === head, 'meta on the merged commit', 30_000);
+    await waitFor(async () => (await api<{ revision: string }>('/v1/status')).revision === head, 'meta on the merged commit', 90_000);
     const done = await waitFor(async () => {
       const r = await rollout('hello');
       return r?.state === 'done' ? r : null;
@@ -127,7 +127,7 @@ describe('control end to end: promotion and staged rollouts', () => {
     git$('commit', '--quiet', '-am', 'approve a command that fails');
     git$('push', '--quiet', 'origin', 'HEAD:main');
     const head = git$('rev-parse', 'HEAD');
-    await waitFor(async () => (await api<{ revision: string }>('/v1/status')).revision === head, 'meta on the new commit', 30_000);
+    await waitFor(async () => (await api<{ revision: string }>('/v1/status')).revision === head, 'meta on the new commit', 90_000);
     const paused = await waitFor(async () => {
       const r = await rollout('breaks');
       return r?.state === 'paused' ? r : null;

@@ -102,11 +102,11 @@ describe('control end to end: trial commands', () => {
     const fresh = startAgent('dev-1');
     // The restarted agent heartbeats and reports the journaled result again.
     const before = (await api<{ lastSeen: string }>('/v1/devices/dev-1')).lastSeen;
-    await waitFor(async () => (await api<{ lastSeen: string }>('/v1/devices/dev-1')).lastSeen !== before, 'a heartbeat from the restarted agent', 30_000);
-    await waitFor(() => /new desired document|agent started/.test(fresh.output()), 'the agent running', 30_000);
+    await waitFor(async () => (await api<{ lastSeen: string }>('/v1/devices/dev-1')).lastSeen !== before, 'a heartbeat from the restarted agent', 90_000);
+    await waitFor(() => /new desired document|agent started/.test(fresh.output()), 'the agent running', 90_000);
     // A new commit (an unrelated change) makes every agent re-read its document.
     repo.commit({ 'devices/dev-4.yaml': 'labels: { role: web, touched: "yes" }\n' }, 'touch dev-4');
-    await waitFor(async () => (await api<{ revision: string }>('/v1/status')).revision === repo.head(), 'meta on the new commit', 30_000);
+    await waitFor(async () => (await api<{ revision: string }>('/v1/status')).revision === repo.head(), 'meta on the new commit', 90_000);
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(lines(), 1, 'hello ran exactly once');
     const d = await api<CommandDetailResponse>('/v1/commands/hello');
