@@ -1,6 +1,8 @@
 // The rollout gate (meta side): a document transform that holds back, per device, approved
 // commands and package versions their staged rollout has not released to it yet, plus the
 // evaluation loop that moves rollouts forward as results come in. State lives in RolloutStore.
+// The decisions themselves are elsewhere: lead-rollout.ts (the leader: releases and pauses),
+// follow-rollout.ts (a follower: adopts the leader's states), rollout-decisions.ts (pure).
 //
 // Triggers (level-based: any of them only marks rollouts dirty, an evaluation looks at everything):
 // a new revision (setFleet), a heartbeat with new command or package results (notify), an admin
@@ -8,13 +10,21 @@
 import type { Logger } from '../../lib/log.js';
 import type { CompiledFleet } from '../../specs/resolve/compile-fleet.js';
 import type { Labels } from '../../specs/resolve/match-selector.js';
-import type { DesiredDocument, DesiredPackage } from '../../specs/wire/desired.js';
+import type { DesiredDocument } from '../../specs/wire/desired.js';
 import type { PackageReport } from '../../specs/wire/heartbeat.js';
-import { acknowledgeFailures, emptyRolloutState, planRollout, rolloutOrder, type DeviceOutcome, type RolloutPlan, type RolloutState } from '../../control/rollout/plan-rollout.js';
+import { emptyRolloutState, rolloutOrder, type DeviceOutcome, type RolloutState } from '../../control/rollout/plan-rollout.js';
+import { rolloutSubjects } from '../../control/rollout/rollout-subjects.js';
+import type { ActiveRollout } from './active-rollout.js';
+import { CommandIdentities } from './command-identities.js';
+import { EvaluationSchedule } from './evaluation-schedule.js';
+import { adoptShared, followRollout } from './follow-rollout.js';
+import { leadRollout } from './lead-rollout.js';
 import { OutcomeReader } from './outcome-reader.js';
-import type { Baseline, KnownIdentity, PersistedRollout, RolloutStore } from './rollout-store.js';
-import { fleetIdentities } from '../../control/rollout/fleet-identities.js';
-import { packageIdentity, rolloutSubjects, type RolloutSubject } from '../../control/rollout/rollout-subjects.js';
+import { PackageBaselines } from './package-baselines.js';
+import { deviceOutcome, isSettled } from './rollout-decisions.js';
+import type { KnownIdentity, PersistedRollout, RolloutStore } from './rollout-store.js';
+
+export type { ActiveRollout } from './active-rollout.js';
 
 export interface RolloutGateOptions {
   store: RolloutStore;
@@ -49,53 +59,34 @@ export interface RolloutGateOptions {
   onDecision?: (rollout: PersistedRollout) => void;
 }
 
-export interface ActiveRollout {
-  subject: RolloutSubject;
-  persisted: PersistedRollout;
-  released: ReadonlySet<string>;
-  /** Something that may change its plan happened since the last evaluation. */
-  dirty: boolean;
-  plan: RolloutPlan | null;
-  /** Selected devices in rollout order, cached until the device set or the revision changes. */
-  order: string[] | null;
-  orderVersion: number;
-  /** Order version the package releases were last seeded for. */
-  seededVersion: number;
-  ackPending: boolean;
-}
-
 export class RolloutGate {
   private rollouts = new Map<string, ActiveRollout>();
   private commandsByName = new Map<string, ActiveRollout>();
   private packagesByKey = new Map<string, ActiveRollout>();
   private persisted = new Map<string, PersistedRollout>();
-  private baselines: Map<string, Map<string, Baseline>>;
+  private readonly baselines: PackageBaselines;
   private fleet: CompiledFleet | null = null;
   private revision: string | null = null;
   private universe = 0;
   private dirty = false;
-  private timer: NodeJS.Timeout | null = null;
-  private sweep: NodeJS.Timeout | null = null;
-  private recheck: NodeJS.Timeout | null = null;
-  private lastEval = 0;
-  /** How long the last evaluation took: the next waits at least 10 times that (bounds the gate's CPU share). */
-  private lastEvalMs = 0;
+  private readonly schedule: EvaluationSchedule;
   private closed = false;
   /** Moves whenever something the results API shows may have changed (for its cache). */
   version = 0;
-  private identities = new Map<string, KnownIdentity>();
+  private readonly identities: CommandIdentities;
   private readonly outcomes: OutcomeReader;
 
   constructor(private readonly opts: RolloutGateOptions) {
     this.outcomes = new OutcomeReader(opts.commandsJson, opts.packagesJson);
     for (const p of opts.store.loadRollouts()) this.persisted.set(p.key, p);
-    this.baselines = opts.store.loadBaselines();
-    for (const k of opts.store.loadIdentities()) this.identities.set(k.identity, k);
-    const sweepMs = opts.sweepMs ?? 5000;
-    if (sweepMs > 0) {
-      this.sweep = setInterval(() => this.markAllDirty(), sweepMs);
-      this.sweep.unref();
-    }
+    this.baselines = new PackageBaselines(opts.store.loadBaselines(), opts.store);
+    this.identities = new CommandIdentities(opts.store);
+    this.schedule = new EvaluationSchedule({
+      evaluate: () => this.evaluate(),
+      everything: () => this.markAllDirty(),
+      ...(opts.throttleMs !== undefined ? { throttleMs: opts.throttleMs } : {}),
+      ...(opts.sweepMs !== undefined ? { sweepMs: opts.sweepMs } : {}),
+    });
   }
 
   /** A new revision: rebuild the rollouts it holds (called before documents are recomputed). */
@@ -132,7 +123,7 @@ export class RolloutGate {
     this.rollouts = next;
     this.universe++;
     this.version++;
-    this.recordIdentities(fleet, revision, now);
+    this.identities.record(fleet, revision, now);
     this.markDirty();
     this.opts.onChange?.();
   }
@@ -148,22 +139,9 @@ export class RolloutGate {
     );
   }
 
-  /** Remembers every command identity of this revision (for the results API, per revision). */
-  private recordIdentities(fleet: CompiledFleet, revision: string | null, now: number): void {
-    const changed: KnownIdentity[] = [];
-    for (const { identity, name, origin } of fleetIdentities(fleet)) {
-      const k = this.identities.get(identity);
-      if (k && k.lastRevision === revision && k.origin === origin) continue;
-      const next = k ? { ...k, origin, lastRevision: revision } : { identity, name, origin, firstRevision: revision, lastRevision: revision, firstSeen: now };
-      this.identities.set(identity, next);
-      changed.push(next);
-    }
-    if (changed.length) this.opts.store.saveIdentities(changed);
-  }
-
   /** Every command identity seen in a revision. */
   knownIdentities(): ReadonlyMap<string, KnownIdentity> {
-    return this.identities;
+    return this.identities.all();
   }
 
   get compiled(): CompiledFleet | null {
@@ -187,7 +165,7 @@ export class RolloutGate {
     if (this.packagesByKey.size) {
       let changed = false;
       const out = doc.packages.map((p) => {
-        const chosen = this.gatePackage(ctx.compiled, id, p);
+        const chosen = this.baselines.gate(ctx.compiled, id, p, this.isReleased);
         if (chosen !== p) changed = true;
         return chosen;
       });
@@ -197,38 +175,7 @@ export class RolloutGate {
     return { ...doc, commands, packages };
   };
 
-  private gatePackage(fleet: CompiledFleet, id: string, p: DesiredPackage): DesiredPackage {
-    const spec = fleet.packages.find((c) => c.name === p.name);
-    if (!spec?.spec.rollout || fleet.perDevice.get(id)?.pinned.has(p.name)) return p;
-    const identity = packageIdentity(p);
-    const base = this.baselines.get(id)?.get(p.name);
-    if (!base) {
-      this.setBaseline(id, p, identity); // a device new to this package gets the current version
-      return p;
-    }
-    if (base.identity === identity) {
-      if (base.value !== p) this.setBaseline(id, p, identity);
-      return p;
-    }
-    const r = this.packagesByKey.get(`package:${identity}`);
-    if (r && r.released.has(id)) {
-      this.setBaseline(id, p, identity);
-      return p;
-    }
-    return base.value;
-  }
-
-  private setBaseline(id: string, value: DesiredPackage, identity: string): void {
-    let perDevice = this.baselines.get(id);
-    if (!perDevice) this.baselines.set(id, (perDevice = new Map()));
-    const prior = perDevice.get(value.name);
-    if (prior && prior.identity === identity && JSON.stringify(prior.value) === JSON.stringify(value)) {
-      perDevice.set(value.name, { identity, value });
-      return;
-    }
-    perDevice.set(value.name, { identity, value });
-    this.opts.store.putBaseline(id, value.name, { identity, value });
-  }
+  private readonly isReleased = (key: string, id: string): boolean => this.packagesByKey.get(key)?.released.has(id) ?? false;
 
   /** A heartbeat brought new results (or a new device / new labels: `devicesChanged`). */
   notify(deviceId: string, devicesChanged = false): void {
@@ -253,14 +200,7 @@ export class RolloutGate {
   private markDirty(): void {
     if (this.closed) return;
     this.dirty = true;
-    if (this.timer) return;
-    const gap = Math.max(this.opts.throttleMs ?? 100, Math.min(10 * this.lastEvalMs, 10_000));
-    const wait = Math.max(0, this.lastEval + gap - Date.now());
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.evaluate();
-    }, wait);
-    this.timer.unref?.();
+    this.schedule.request();
   }
 
   /** Evaluates every rollout now; returns the devices released by it. */
@@ -284,15 +224,9 @@ export class RolloutGate {
       }
       if (r.plan !== before) moved = true;
     }
-    if (nextCheck !== null) {
-      if (this.recheck) clearTimeout(this.recheck);
-      this.recheck = setTimeout(() => this.markAllDirty(), Math.max(0, nextCheck - now) + 5);
-      this.recheck.unref();
-    }
     this.opts.store.flush();
     if (woken.size) this.opts.invalidate([...woken]);
-    this.lastEval = Date.now();
-    this.lastEvalMs = this.lastEval - started;
+    this.schedule.ran(started, nextCheck, now);
     if (moved) this.opts.onChange?.();
     return [...woken];
   }
@@ -307,65 +241,22 @@ export class RolloutGate {
   }
 
   private evaluateOne(r: ActiveRollout, now: number): string[] {
-    // Settled rollouts (done, or paused by failures) change only with the device set, a resume or a new revision.
-    const settled = r.plan && (r.plan.state === 'done' || (r.plan.state === 'paused' && r.plan.pauseReason === 'failures'));
-    if ((settled || !r.dirty) && r.plan && !r.ackPending && r.orderVersion === this.universe) return [];
+    // Settled rollouts change only with the device set, a resume or a new revision.
+    if ((isSettled(r.plan) || !r.dirty) && r.plan && !r.ackPending && r.orderVersion === this.universe) return [];
     r.dirty = false;
     const order = this.orderOf(r);
-    if (this.opts.decides && !this.opts.decides()) return this.followOne(r, order, now);
-    let state: RolloutState = r.persisted.state;
-    if (r.subject.kind === 'package' && r.seededVersion !== r.orderVersion) {
-      state = this.seedPackageReleases(r, order, state);
-      r.seededVersion = r.orderVersion;
-    }
     const offlineMs = this.opts.offlineAfterMs();
-    const outcome = (id: string): DeviceOutcome | undefined => {
-      const o = this.outcomes.outcome(r.subject, id);
-      if (o) return o;
-      const seen = this.opts.lastSeen(id);
-      return seen === null || now - seen > offlineMs ? 'offline' : undefined;
-    };
-    let plan = planRollout({ rollout: r.subject.rollout, devices: order, outcomes: outcome, state, now, releasedSet: r.released });
-    if (r.ackPending) {
-      r.ackPending = false;
-      if (plan.failing.length) plan = planRollout({ rollout: r.subject.rollout, devices: order, outcomes: outcome, state: acknowledgeFailures(plan.next, plan.failing), now });
+    const outcome = (id: string): DeviceOutcome | undefined => deviceOutcome(this.outcomes.outcome(r.subject, id), this.opts.lastSeen(id), now, offlineMs);
+    if (this.opts.decides && !this.opts.decides()) {
+      followRollout(r, order, outcome, now);
+      return [];
     }
-    const wasPaused = r.plan?.state === 'paused';
-    r.plan = plan;
-    r.released = plan.released;
-    const before = r.persisted.state;
-    const next = plan.next;
-    if (
-      next.released.length !== before.released.length || next.acknowledged.length !== before.acknowledged.length ||
-      next.stepDoneAt !== before.stepDoneAt || !!next.pausedByFailures !== !!before.pausedByFailures
-    ) {
-      r.persisted.state = next;
-      r.persisted.updatedAt = now;
-      this.opts.store.saveRollout(r.persisted);
-      this.opts.onDecision?.(r.persisted);
-    }
-    if (plan.newlyReleased.length) {
-      this.opts.log.info({ rollout: r.subject.key, step: plan.step, released: plan.released.size, newly: plan.newlyReleased.length, selected: order.length }, 'rollout step released');
-    }
-    if (plan.state === 'paused' && !wasPaused) {
-      this.opts.log.warn({ rollout: r.subject.key, reason: plan.pauseReason, failing: plan.failing }, 'rollout paused');
-    }
-    return plan.newlyReleased;
-  }
-
-  /** Not the leader: the plan is computed for the views only; what is released is the leader's state. */
-  private followOne(r: ActiveRollout, order: readonly string[], now: number): string[] {
-    const offlineMs = this.opts.offlineAfterMs();
-    const outcome = (id: string): DeviceOutcome | undefined => {
-      const o = this.outcomes.outcome(r.subject, id);
-      if (o) return o;
-      const seen = this.opts.lastSeen(id);
-      return seen === null || now - seen > offlineMs ? 'offline' : undefined;
-    };
-    const released = new Set(r.persisted.state.released);
-    r.plan = { ...planRollout({ rollout: r.subject.rollout, devices: order, outcomes: outcome, state: r.persisted.state, now, releasedSet: released }), released, newlyReleased: [] };
-    r.released = released;
-    return [];
+    return leadRollout(r, order, {
+      now, outcome, log: this.opts.log,
+      baselineOf: (id, pkg) => this.baselines.identityOf(id, pkg),
+      save: (p) => this.opts.store.saveRollout(p),
+      ...(this.opts.onDecision ? { onDecision: this.opts.onDecision } : {}),
+    });
   }
 
   /**
@@ -384,10 +275,7 @@ export class RolloutGate {
     this.opts.store.saveRollout(p);
     const r = this.rollouts.get(key);
     if (!r) return;
-    const newly = state.released.filter((id) => !r.released.has(id));
-    r.released = new Set(state.released);
-    r.plan = null; // recomputed for the views at the next evaluation
-    r.dirty = true;
+    const newly = adoptShared(r, state);
     this.version++;
     if (newly.length) this.opts.invalidate(newly);
     this.markDirty();
@@ -399,18 +287,6 @@ export class RolloutGate {
     this.markAllDirty();
   }
 
-  /** Devices that already run this version (or never had the package) count as released. */
-  private seedPackageReleases(r: ActiveRollout, order: readonly string[], state: RolloutState): RolloutState {
-    const released = new Set(state.released);
-    const add: string[] = [];
-    for (const id of order) {
-      if (released.has(id)) continue;
-      const base = this.baselines.get(id)?.get(r.subject.name);
-      if (!base || base.identity === r.subject.identity) add.push(id);
-    }
-    return add.length ? { ...state, released: [...state.released, ...add] } : state;
-  }
-
   /** The report that made a device fail a package rollout (the newest one with an error). */
   packageFailure(key: string, deviceId: string): PackageReport | undefined {
     return this.outcomes.packageFailure(key, deviceId);
@@ -418,12 +294,12 @@ export class RolloutGate {
 
   /** A device reported new results for these command identities under the revision meta serves now. */
   recordResults(deviceId: string, commandIds: readonly string[]): void {
-    for (const id of commandIds) this.opts.store.putResultRevision(deviceId, id, this.revision);
+    this.identities.recordResults(deviceId, commandIds, this.revision);
   }
 
   /** `deviceId\0commandId` → the revision each result was first reported under. */
   resultRevisions(commandIds: readonly string[]): Promise<Map<string, string | null>> {
-    return this.opts.store.resultRevisions(commandIds);
+    return this.identities.resultRevisions(commandIds);
   }
 
   /** Admin resume: failures so far no longer count. Returns false for an unknown rollout. */
@@ -456,7 +332,7 @@ export class RolloutGate {
 
   close(): void {
     this.closed = true;
-    for (const t of [this.timer, this.sweep, this.recheck]) if (t) clearTimeout(t); // also clears the sweep interval
+    this.schedule.close();
     this.opts.store.close();
   }
 }

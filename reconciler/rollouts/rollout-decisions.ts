@@ -1,0 +1,45 @@
+// The pure decisions of the rollout gate, shared by the leader (lead-rollout.ts) and the followers
+// (follow-rollout.ts): how a device counts for a rollout, whether a plan is settled, whether a
+// decision changed what is persisted, which devices a package rollout releases by itself, and which
+// devices a shared state newly releases here. No I/O, no clock: table-driven tests in
+// test/reconciler/rollouts/rollout-decisions.test.ts.
+import type { DeviceOutcome, RolloutPlan, RolloutState } from '../../control/rollout/plan-rollout.js';
+
+/** A device's outcome: what it reported, else offline when not seen within `offlineMs` (or never). */
+export function deviceOutcome(reported: DeviceOutcome | undefined, lastSeen: number | null, now: number, offlineMs: number): DeviceOutcome | undefined {
+  if (reported) return reported;
+  return lastSeen === null || now - lastSeen > offlineMs ? 'offline' : undefined;
+}
+
+/** Done, or paused by failures: such a plan changes only with the device set, a resume or a new revision. */
+export function isSettled(plan: RolloutPlan | null): boolean {
+  return !!plan && (plan.state === 'done' || (plan.state === 'paused' && plan.pauseReason === 'failures'));
+}
+
+/** Whether `next` differs from `before` in what is persisted (released, acknowledged, step time, pause). */
+export function decisionChanged(before: RolloutState, next: RolloutState): boolean {
+  return (
+    next.released.length !== before.released.length || next.acknowledged.length !== before.acknowledged.length ||
+    next.stepDoneAt !== before.stepDoneAt || !!next.pausedByFailures !== !!before.pausedByFailures
+  );
+}
+
+/**
+ * A package rollout releases by itself the selected devices that already run this version or never
+ * had the package (`baselineOf` gives the identity last released to a device, undefined for none).
+ */
+export function seedReleases(state: RolloutState, order: readonly string[], identity: string, baselineOf: (id: string) => string | undefined): RolloutState {
+  const released = new Set(state.released);
+  const add: string[] = [];
+  for (const id of order) {
+    if (released.has(id)) continue;
+    const base = baselineOf(id);
+    if (base === undefined || base === identity) add.push(id);
+  }
+  return add.length ? { ...state, released: [...state.released, ...add] } : state;
+}
+
+/** Devices a shared state releases that this meta had not released yet. */
+export function newlyReleased(shared: readonly string[], released: ReadonlySet<string>): string[] {
+  return shared.filter((id) => !released.has(id));
+}
