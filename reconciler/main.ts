@@ -15,6 +15,7 @@ import { httpsServerOptions, watchTlsFiles, type TlsReloader } from './http/tls-
 import { applySecrets } from './http/apply-secrets.js';
 import { requireClientCert } from './http/client-cert.js';
 import { requireToken, TokenSet } from './http/tokens.js';
+import { registerMetaGauges } from './metrics/meta-gauges.js';
 import { MetaMetrics } from './metrics/metrics.js';
 import { JumpSupervisor } from './jumps/jump-supervisor.js';
 import { DeviceRegistry } from './registry/device-registry.js';
@@ -82,11 +83,7 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
     auth: { agent: config.tls?.clientCa ? requireClientCert() : requireToken(agentTokens, 'agent token', config.deviceTokens), admin: requireToken(adminTokens, 'admin token') },
   };
   const unfollow = followSharedStore(deps);
-  metrics.addGauge({ name: 'drover_devices', help: 'Devices per condition.', values: () => Object.entries(conditions.counts(clock.now())).map(([condition, value]) => ({ labels: { condition }, value })) });
-  metrics.addGauge({ name: 'drover_revision_info', help: 'The revision served (value 1).', values: () => (desired.revision ? [{ labels: { revision: desired.revision }, value: 1 }] : []) });
-  metrics.addGauge({ name: 'drover_long_polls', help: 'Heartbeats waiting on a long poll.', values: () => [{ value: desired.waiters.count }] });
-  metrics.addGauge({ name: 'drover_store_pending_writes', help: 'Observed state queued for the store.', values: () => [{ value: store.stats().pendingWrites }] });
-  metrics.addGauge({ name: 'drover_event_loop_lag_seconds', help: 'Recent event-loop delay (median of the last ten 100 ms probes).', values: () => [{ value: load.lagMs() / 1000 }] });
+  registerMetaGauges(metrics, { conditions, desired, store, load, rollouts, clock });
 
   await source.start();
   const st = source.status();

@@ -41,8 +41,8 @@ export interface RepoHooks {
   apply(reader: TreeReader, revision: string, info: CommitInfo | null): Promise<unknown>;
   /** Git only: whether a fetched commit may be applied (its signature, say); false skips it. */
   admit?(commit: string, gitDir: string, info: CommitInfo | null): Promise<boolean>;
-  /** After every fetch or read. */
-  onFetch?(ok: boolean): void;
+  /** After every fetch or read, with its duration (fetch, validation and apply). */
+  onFetch?(ok: boolean, seconds: number): void;
   log: Logger;
 }
 

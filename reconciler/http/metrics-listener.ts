@@ -8,8 +8,17 @@ import { urlOf } from './plain-listener.js';
 export async function listenMetrics(at: { host: string; port: number }, metrics: MetaMetrics, log: Logger): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     if ((req.method === 'GET' || req.method === 'HEAD') && (req.url === '/metrics' || req.url?.startsWith('/metrics?'))) {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(req.method === 'HEAD' ? undefined : metrics.render());
+      metrics.render().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': metrics.contentType });
+          res.end(req.method === 'HEAD' ? undefined : text);
+        },
+        (err: unknown) => {
+          log.error({ err }, 'cannot render /metrics');
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end('cannot render the metrics\n');
+        },
+      );
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' });

@@ -46,9 +46,10 @@ export const artifactRoutes: RoutePlugin = async (app, deps: MetaDeps) => {
   });
   deps.metrics.addGauge({ name: 'drover_artifact_cache_bytes', help: 'Bytes held by the artifact cache.', values: () => [{ value: store.usedBytes }] });
   deps.metrics.addGauge({ name: 'drover_artifact_cache_files', help: 'Artifacts held by the artifact cache.', values: () => [{ value: store.count }] });
-  deps.metrics.addGauge({
-    name: 'drover_artifact_cache_requests',
-    help: 'Artifact requests since start, by outcome (hit, miss, upstream fetch, upstream failure).',
+  deps.metrics.addCounter({
+    name: 'drover_artifact_cache_requests_total',
+    help: 'Artifact requests, by outcome (hit, miss, upstream fetch, upstream failure).',
+    labelNames: ['outcome'],
     values: () => [
       { labels: { outcome: 'hit' }, value: cache.stats.hits },
       { labels: { outcome: 'miss' }, value: cache.stats.misses },

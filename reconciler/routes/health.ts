@@ -38,6 +38,6 @@ export const healthRoutes: RoutePlugin = async (app, deps) => {
         return deps.auth.admin(request, reply);
       });
     }
-    scope.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(deps.metrics.render()));
+    scope.get('/metrics', async (_request, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.render()));
   });
 };

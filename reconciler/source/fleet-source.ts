@@ -36,10 +36,7 @@ export function createFleetSource(config: MetaConfig, deps: { applier: RevisionA
       deps.log.debug({ commit, signer: verdict.signer }, 'commit signature verified');
       return true;
     },
-    onFetch(ok) {
-      metrics.fetches++;
-      if (!ok) metrics.fetchErrors++;
-    },
+    onFetch: (ok, seconds) => metrics.fetched(ok, seconds),
   });
   return {
     start: () => repo.start(),

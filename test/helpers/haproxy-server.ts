@@ -3,7 +3,7 @@
 // loopback port, with a stats endpoint to wait until every server is up (or down).
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -25,17 +25,6 @@ export function haproxyMissing(): string | null {
   } catch {
     return process.env.CI ? null : 'haproxy is not installed (Debian package haproxy)';
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export function haproxyConfig(opts: { port: number; statsPort: number; backends: string[]; checkPath: string }): string {

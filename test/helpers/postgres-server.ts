@@ -4,7 +4,7 @@
 // Each test creates its own database with createDatabase() and drops nothing: stop() removes it all.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -34,17 +34,6 @@ export function postgresBinDir(): string | null {
 export function postgresMissing(): string | null {
   if (postgresBinDir()) return null;
   return process.env.CI ? null : 'PostgreSQL is not installed (Debian package postgresql)';
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startPostgres(opts: { fsync?: boolean } = {}): Promise<PostgresServer> {

@@ -88,7 +88,7 @@ test('/metrics needs the admin token and speaks Prometheus text; /healthz is ope
   assert.match(res.body, /^drover_heartbeats_total \d+$/m);
   assert.match(res.body, /^drover_heartbeat_duration_seconds_bucket\{le="\+Inf"\} \d+$/m);
   assert.match(res.body, /^drover_devices\{condition="Offline"\} \d+$/m);
-  assert.match(res.body, /^drover_fetch_errors_total 0$/m);
+  assert.match(res.body, /^drover_fleet_fetch_errors_total 0$/m);
   assert.match(res.body, /^drover_revision_info\{revision="dir-[0-9a-f]+"\} 1$/m);
   const health = await handle.meta.app.inject({ url: '/healthz' });
   assert.equal(health.statusCode, 200);
