@@ -74,7 +74,8 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
   const rollouts = await Rollouts.open({ log: log.child({ component: 'rollouts' }), clock, desired, registry, devices, store });
   const jumps = new JumpSupervisor(clock, store);
   await jumps.load();
-  const retries = new RetryRequests(desired, clock);
+  const retries = new RetryRequests(desired, clock, store);
+  await retries.load();
   desired.addTransform(retries.transform);
   const agentTokens = new TokenSet(config.agentTokens);
   const adminTokens = new TokenSet([config.adminToken]);
@@ -147,6 +148,8 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
         clearInterval(sweep);
         tlsReloader?.close();
         unfollow();
+        retries.close();
+        jumps.close();
         desired.close();
         await Promise.all([app.close(), plain?.close(), metricsListener?.close()]);
         await source.close();

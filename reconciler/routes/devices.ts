@@ -77,7 +77,7 @@ export const devicesRoutes: RoutePlugin = async (app, deps) => {
     if (!deps.devices.has(id)) return sendError(reply, 'NOT_FOUND', `no device ${id}`);
     const body = (request.body ?? {}) as { package?: unknown };
     if (body.package !== undefined && (typeof body.package !== 'string' || body.package === '')) return sendError(reply, 'INVALID_BODY', 'package must be a package name');
-    const done = deps.retries.request(id, body.package as string | undefined);
+    const done = await deps.retries.request(id, body.package as string | undefined);
     if (!done) return sendError(reply, 'NO_REVISION', 'meta has no valid revision yet');
     if (body.package && done.packages.length === 0) return sendError(reply, 'NOT_FOUND', `device ${id} has no package ${body.package}`);
     deps.log.info({ device: id, packages: done.packages }, 'retry requested');

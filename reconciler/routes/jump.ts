@@ -42,7 +42,7 @@ export async function jumpRoutes(app: FastifyInstance, deps: Pick<MetaDeps, 'aut
     const parsed = RestartSchema.safeParse(request.body ?? {});
     if (!parsed.success) return sendError(reply, 'INVALID_BODY', issues(parsed.error));
     const { name, deadlineMs } = parsed.data;
-    const requested = jumps.requestRestart(name, deadlineMs);
+    const requested = await jumps.requestRestart(name, deadlineMs);
     if (requested.length === 0) return sendError(reply, 'NOT_FOUND', name ? `no jump named ${name} has reported` : 'no jump server has reported yet');
     return reply.code(202).send({ requested, deadlineMs: deadlineMs ?? null });
   });
