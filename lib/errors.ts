@@ -34,6 +34,14 @@ export const ERROR_CODES = {
   NO_REVISION: waiting(503),
   INTERNAL: generic(500),
 
+  // device enrollment (meta's /v1/enroll and /v1/enrollments)
+  ENROLL_OFF: stalled(404),
+  ENROLL_SIGNATURE_INVALID: stalled(401),
+  ENROLL_STALE: stalled(400),
+  ENROLL_KEY_MISMATCH: stalled(409),
+  ENROLL_CONFLICT: stalled(409),
+  CREDENTIAL_REVOKED: stalled(401),
+
   // configuration and start-up
   CONFIG_INVALID: stalled(),
   TLS_INVALID: stalled(),

@@ -47,4 +47,5 @@ CREATE TABLE rollout_states (
   },
   { version: 4, name: 'jump reports', sql: pg('jump_reports') },
   { version: 5, name: 'retry requests, jump restart requests', sql: pg('retry_requests', 'jump_restarts') },
+  { version: 6, name: 'device enrollments', sql: pg('enrollments') },
 ];

@@ -12,9 +12,9 @@ import { PostgresFeed } from './postgres-feed.js';
 import { migratePostgres } from './postgres-migrate.js';
 import { readResultRevisions, readRows, writePostgresBatch } from './postgres-rows.js';
 import {
-  baselineRow, commandResultRow, conditionRow, deviceRow, identityRow, jumpReportRow, jumpRestartRow, retryRequestRow, rolloutRow, sessionRow,
+  baselineRow, commandResultRow, conditionRow, deviceRow, enrollmentRow, identityRow, jumpReportRow, jumpRestartRow, retryRequestRow, rolloutRow, sessionRow,
 } from './store-rows.js';
-import { columnList } from './store-tables.js';
+import { columnList, columnsOf, onConflict } from './store-tables.js';
 import { redactStoreUrl } from './store-url.js';
 import type { Store } from './store.js';
 import { queuedWrites, type QueuedWritesOptions } from './write-queue.js';
@@ -57,6 +57,8 @@ async function connectWithRetry(pool: pg.Pool, log: Logger, where: string, timeo
     }
   }
 }
+
+const UPSERT_ENROLLMENT = `INSERT INTO enrollments (${columnList('enrollments')}) VALUES (${columnsOf('enrollments').map((_, i) => `$${i + 1}`).join(', ')}) ${onConflict('postgres', 'enrollments')}`;
 
 export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Store> {
   const where = redactStoreUrl(opts.url);
@@ -136,6 +138,11 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
     loadJumpReports: () => readRows(pool, jumpReportRow),
     loadRetryRequests: (deviceId) => (deviceId === undefined ? readRows(pool, retryRequestRow) : readRows(pool, retryRequestRow, 'WHERE device_id = $1', [deviceId])),
     loadJumpRestarts: () => readRows(pool, jumpRestartRow),
+    loadEnrollments: () => readRows(pool, enrollmentRow),
+    enrollment: async (deviceId) => (await readRows(pool, enrollmentRow, 'WHERE device_id = $1', [deviceId]))[0] ?? null,
+    async saveEnrollment(row) {
+      await pool.query(UPSERT_ENROLLMENT, enrollmentRow.values(row));
+    },
     async close() {
       if (!(await writes.shutdown())) return;
       await feed.close();

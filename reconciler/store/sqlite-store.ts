@@ -11,7 +11,7 @@ import type { Logger } from '../../lib/log.js';
 import { ROLLOUT_TABLES, SQLITE_SCHEMA, SQLITE_STATEMENTS } from './sqlite-schema.js';
 import { SQLITE_WRITER_SOURCE } from './sqlite-writer.js';
 import {
-  baselineRow, batchRows, commandResultRow, conditionRow, deviceRow, identityRow, jumpReportRow, jumpRestartRow, retryRequestRow, rolloutRow, sessionRow,
+  baselineRow, batchRows, commandResultRow, conditionRow, deviceRow, enrollmentRow, identityRow, jumpReportRow, jumpRestartRow, retryRequestRow, rolloutRow, sessionRow,
   type RowCodec,
 } from './store-rows.js';
 import { columnList } from './store-tables.js';
@@ -77,6 +77,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
       }),
   });
 
+  const upsertEnrollment = db.prepare(SQLITE_STATEMENTS.enrollments!);
   const all = <T>(codec: RowCodec<T>, where = '', ...args: unknown[]): T[] =>
     (db.prepare(`SELECT ${columnList(codec.table)} FROM ${codec.table} ${where}`).all(...args) as Record<string, unknown>[]).map(codec.read);
 
@@ -121,6 +122,16 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
     },
     async loadJumpRestarts() {
       return all(jumpRestartRow);
+    },
+    async loadEnrollments() {
+      return all(enrollmentRow);
+    },
+    async enrollment(deviceId) {
+      return all(enrollmentRow, 'WHERE device_id = ?', deviceId)[0] ?? null;
+    },
+    async saveEnrollment(row) {
+      // On this connection, durable when it returns (not queued): enrollment decisions are rare and must hold.
+      upsertEnrollment.run(...sqliteValues([enrollmentRow.values(row)])[0]!);
     },
     async close() {
       if (!(await writes.shutdown())) return;

@@ -4,7 +4,7 @@
 import type { DesiredPackage } from '../../specs/wire/desired.js';
 import type { BaselineRow, CommandIdentityRow, ResultRevisionRow, RolloutRow } from './rollout-records.js';
 import type {
-  CommandResultRow, ConditionChange, JumpReportRow, JumpRestartRow, RetryRequestRow, SessionRow, StoredDevice,
+  CommandResultRow, ConditionChange, EnrollmentRow, JumpReportRow, JumpRestartRow, RetryRequestRow, SessionRow, StoredDevice,
 } from './store.js';
 import type { TableName } from './store-tables.js';
 import type { WriteBatch } from './write-queue.js';
@@ -107,6 +107,17 @@ export const jumpRestartRow: RowCodec<JumpRestartRow> = {
   table: 'jump_restarts',
   values: (j) => [j.name, j.requestedAt, j.deadlineMs, j.delivered],
   read: (r) => ({ name: str(r.name), requestedAt: num(r.requested_at), deadlineMs: numOrNull(r.deadline_ms), delivered: bool(r.delivered) }),
+};
+
+export const enrollmentRow: RowCodec<EnrollmentRow> = {
+  table: 'enrollments',
+  values: (e) => [e.deviceId, e.status, e.publicKey, e.fingerprint, e.credentialHash, e.hostname, JSON.stringify(e.labels), e.requestedAt, e.lastRequestAt, e.decidedAt, e.decidedBy, e.reason, e.updatedAt],
+  read: (r) => ({
+    deviceId: str(r.device_id), status: str(r.status) as EnrollmentRow['status'], publicKey: str(r.public_key), fingerprint: str(r.fingerprint),
+    credentialHash: strOrNull(r.credential_hash), hostname: strOrNull(r.hostname), labels: JSON.parse(str(r.labels)) as Record<string, string>,
+    requestedAt: num(r.requested_at), lastRequestAt: num(r.last_request_at), decidedAt: numOrNull(r.decided_at), decidedBy: strOrNull(r.decided_by),
+    reason: strOrNull(r.reason), updatedAt: num(r.updated_at),
+  }),
 };
 
 /** A batch as rows per table, in the order they are written (devices first). */

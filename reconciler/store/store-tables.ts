@@ -73,6 +73,14 @@ export const TABLES = {
     key: ['device_id', 'package'],
     max: ['token'],
   },
+  enrollments: {
+    columns: [
+      'device_id text!', 'status text!', 'public_key text!', 'fingerprint text!', 'credential_hash text', 'hostname text', 'labels text!',
+      'requested_at ms!', 'last_request_at ms!', 'decided_at ms', 'decided_by text', 'reason text', 'updated_at ms!',
+    ],
+    key: ['device_id'],
+    update: ['status', 'public_key', 'fingerprint', 'credential_hash', 'hostname', 'labels', 'requested_at', 'last_request_at', 'decided_at', 'decided_by', 'reason', 'updated_at'],
+  },
   jump_restarts: {
     columns: ['name text!', 'requested_at ms!', 'deadline_ms ms', 'delivered bool!'],
     key: ['name'],

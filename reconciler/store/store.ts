@@ -89,6 +89,29 @@ export interface JumpRestartRow {
   delivered: boolean;
 }
 
+/** A device's enrollment (its own key and credential): only the SHA-256 of the credential is kept. */
+export interface EnrollmentRow {
+  deviceId: string;
+  status: 'pending' | 'accepted' | 'rejected' | 'revoked';
+  /** `ssh-ed25519 AAAA…` and its `SHA256:…` fingerprint. */
+  publicKey: string;
+  fingerprint: string;
+  /** Hex SHA-256 of the credential issued last; null when none is valid. */
+  credentialHash: string | null;
+  hostname: string | null;
+  /** Labels the device sent with its request. */
+  labels: Readonly<Record<string, string>>;
+  /** Epoch ms: first request, the signed timestamp of the last one, the decision, the last change. */
+  requestedAt: number;
+  lastRequestAt: number;
+  decidedAt: number | null;
+  /** Who decided: `admin…`, `fleet (enroll: auto)`, `fleet (enroll.fingerprint)`. */
+  decidedBy: string | null;
+  /** Why (a revocation's reason), as the person gave it. */
+  reason: string | null;
+  updatedAt: number;
+}
+
 export interface StoreStats {
   pendingWrites: number;
   flushes: number;
@@ -165,6 +188,12 @@ export interface Store {
   putRetryRequests(rows: readonly RetryRequestRow[]): void;
   /** Jump restart requests, and the write of one (queued; an older request never replaces a newer one). */
   loadJumpRestarts(): Promise<JumpRestartRow[]>;
+  /** Every device's enrollment record (at start). */
+  loadEnrollments(): Promise<EnrollmentRow[]>;
+  /** One device's enrollment record as stored (another meta may have written it). */
+  enrollment(deviceId: string): Promise<EnrollmentRow | null>;
+  /** Writes one enrollment record and resolves once it is committed (not queued: decisions are rare and must hold). */
+  saveEnrollment(row: EnrollmentRow): Promise<void>;
   putJumpRestart(row: JumpRestartRow): void;
   /** Writes everything queued so far (a failed write is logged, counted and kept for the next one). */
   flush(): Promise<void>;

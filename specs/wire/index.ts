@@ -2,3 +2,4 @@ export * from './desired.js';
 export * from './heartbeat.js';
 export * from './legacy.js';
 export * from './jump-report.js';
+export * from './enroll.js';

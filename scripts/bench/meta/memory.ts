@@ -24,7 +24,7 @@ const nullStore: Store = {
   commandResults: async () => [], conditionHistory: async () => [], flush: async () => {}, commit: async () => {}, close: async () => {},
   loadRolloutRecords: async () => ({ rollouts: [], baselines: [], identities: [] }), putRollout() {}, putBaseline() {}, putCommandIdentities() {}, putResultRevisions() {},
   resultRevisions: async () => new Map(), loadSessions: async () => [], session: async () => null, putSession() {}, deleteSession() {}, loadJumpReports: async () => [], putJumpReport() {},
-  loadRetryRequests: async () => [], putRetryRequests() {}, loadJumpRestarts: async () => [], putJumpRestart() {},
+  loadRetryRequests: async () => [], putRetryRequests() {}, loadJumpRestarts: async () => [], putJumpRestart() {}, loadEnrollments: async () => [], enrollment: async () => null, saveEnrollment: async () => {},
   stats: () => ({ pendingWrites: 0, flushes: 0, flushErrors: 0, lastFlushAt: null, lastError: null }),
 };
 

@@ -2,7 +2,7 @@
 // its own test file with a function that opens a fresh store and reopens the same one.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import type { BaselineRow, CommandResultRow, RolloutRow, Store, StoredDevice } from '../../../reconciler/store/store.js';
+import type { BaselineRow, CommandResultRow, EnrollmentRow, RolloutRow, Store, StoredDevice } from '../../../reconciler/store/store.js';
 
 export interface StoreUnderTest {
   /** A fresh, empty store (flushing only when asked: a long flush interval). */
@@ -223,6 +223,31 @@ export function storeContract(t: StoreUnderTest): void {
         { name: 'jump-a', requestedAt: 20, deadlineMs: 3000, delivered: true },
         { name: 'jump-b', requestedAt: 10, deadlineMs: 5000, delivered: false },
       ]);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('enrollment records are written at once, replaced whole, and read back after a reopen', async () => {
+    const store = await t.open();
+    const pending: EnrollmentRow = {
+      deviceId: 'dev-9', status: 'pending', publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE', fingerprint: 'SHA256:' + 'a'.repeat(43), credentialHash: null,
+      hostname: 'dev-9.local', labels: { role: 'web', 'site/x': 'bj' }, requestedAt: 1_700_000_000_000, lastRequestAt: 1_700_000_000_001,
+      decidedAt: null, decidedBy: null, reason: null, updatedAt: 1_700_000_000_002,
+    };
+    await store.saveEnrollment(pending);
+    assert.equal(store.stats().pendingWrites, 0, 'not queued');
+    assert.deepEqual(await store.enrollment('dev-9'), pending);
+    const accepted: EnrollmentRow = { ...pending, status: 'accepted', credentialHash: 'f'.repeat(64), decidedAt: 1_700_000_000_100, decidedBy: 'admin alice', updatedAt: 1_700_000_000_100 };
+    await store.saveEnrollment(accepted);
+    const other: EnrollmentRow = { ...pending, deviceId: 'dev-10', status: 'revoked', hostname: null, labels: {}, reason: 'lost ünïcödé', decidedBy: 'admin', decidedAt: 5 };
+    await store.saveEnrollment(other);
+    assert.equal(await store.enrollment('nobody'), null);
+    await store.close();
+    const again = await t.reopen();
+    try {
+      assert.deepEqual((await again.loadEnrollments()).sort((a, b) => a.deviceId.localeCompare(b.deviceId)), [other, accepted].sort((a, b) => a.deviceId.localeCompare(b.deviceId)));
+      assert.deepEqual(await again.enrollment('dev-9'), accepted);
     } finally {
       await again.close();
     }

@@ -43,3 +43,17 @@ describe('fleet JSON Schemas', () => {
     }
   });
 });
+
+describe('devices/<id>.yaml enroll', () => {
+  it('takes auto or a key fingerprint, and says what it takes otherwise', async () => {
+    const { DeviceSchema } = await import('../../../specs/schema/device.js');
+    const fp = 'SHA256:' + 'x'.repeat(43);
+    assert.equal(DeviceSchema.safeParse({ id: 'd1', enroll: 'auto' }).success, true);
+    assert.equal(DeviceSchema.safeParse({ id: 'd1', enroll: { fingerprint: fp } }).success, true);
+    for (const bad of ['manual', { fingerprint: 'MD5:aa' }, { fingerprint: fp, extra: 1 }]) {
+      const r = DeviceSchema.safeParse({ id: 'd1', enroll: bad });
+      assert.equal(r.success, false);
+      assert.match(r.error!.issues[0]!.message, /auto|fingerprint|extra/);
+    }
+  });
+});
