@@ -1,8 +1,9 @@
 // drover jump: the SSH bastion (see jump/); `drover jump kick USER` closes a user's connections.
 // A signal drains the sessions first (closing what is left at --drain-timeout); when meta asks for
 // a restart, jump drains and exits with RESTART_EXIT_CODE, which jump/control and the systemd
-// unit restart on.
+// unit restart on. SIGHUP reads the secret files and --ca again without dropping a connection.
 import { loadJumpConfig, RESTART_EXIT_CODE } from '../jump/config.js';
+import { errorMessage } from '../lib/errors.js';
 import type { CliCommand } from './command.js';
 import { runDaemon } from './run-daemon.js';
 
@@ -23,6 +24,16 @@ export const command: CliCommand = {
             log.info('draining sessions');
             await jump.drain(config.drainTimeoutMs);
             await jump.close();
+          },
+          // SIGHUP: read the secret files (--meta-token-file, …) and --ca again; connections stay.
+          // A configuration that no longer loads is logged and the running secrets stay.
+          reload() {
+            try {
+              const fresh = loadJumpConfig(argv).config;
+              if (fresh) jump.reloadSecrets(fresh);
+            } catch (err) {
+              log.warn({ error: errorMessage(err) }, 'configuration did not load again: the running secrets stay');
+            }
           },
         };
       },

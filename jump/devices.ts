@@ -68,10 +68,11 @@ export function canonicalId(asked: string, ...maps: ReadonlyMap<string, unknown>
 }
 
 export class DeviceResolver {
-  constructor(private readonly opts: { staticDevices: StaticDevices; fleet: FleetSource; metaUrl?: string; metaToken?: string; timeoutMs?: number; fetch?: FetchLike }) {}
+  constructor(private readonly opts: { staticDevices: StaticDevices; fleet: FleetSource; metaUrl?: string; /** Read at each request (SIGHUP may replace it). */ metaToken?: () => string | undefined; timeoutMs?: number; fetch?: FetchLike }) {}
 
   private headers(): Record<string, string> {
-    return this.opts.metaToken ? { authorization: `Bearer ${this.opts.metaToken}` } : {};
+    const token = this.opts.metaToken?.();
+    return token ? { authorization: `Bearer ${token}` } : {};
   }
 
   private fromMeta(d: MetaDevice, id: string, repoLabels: Labels | undefined): DeviceAddress | undefined {

@@ -43,7 +43,8 @@ export class MetaReporter {
   constructor(
     private readonly opts: {
       metaUrl: string;
-      token?: string;
+      /** Read at each report (SIGHUP may replace it). */
+      token?: () => string | undefined;
       /** fetch with meta's TLS settings (lib/tls-fetch.ts). */
       fetch?: FetchLike;
       intervalMs: number;
@@ -55,7 +56,8 @@ export class MetaReporter {
   ) {}
 
   async reportOnce(): Promise<ReportAnswer | undefined> {
-    const { metaUrl, token } = this.opts;
+    const { metaUrl } = this.opts;
+    const token = this.opts.token?.();
     try {
       const res = await (this.opts.fetch ?? fetch)(`${metaUrl.replace(/\/$/, '')}/v1/jump/report`, {
         method: 'POST',

@@ -3,8 +3,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../lib/log.js';
-import { createTlsAgent } from '../lib/tls-client.js';
-import { tlsFetch } from '../lib/tls-fetch.js';
 import { DROVER_VERSION } from '../lib/version.js';
 import type { UserSpec } from '../specs/schema/user.js';
 import { AuditLog } from './audit.js';
@@ -14,6 +12,7 @@ import { DeviceKeys } from './device-keys.js';
 import { DeviceResolver, loadStaticDevices, type StaticDevices } from './devices.js';
 import { FleetSource } from './fleet-source.js';
 import { ensureHostKey, hostPublicKey } from './host-key.js';
+import { LiveSecrets } from './live-secrets.js';
 import { LockoutBook } from './lockout.js';
 import { createNotifier } from './notifier.js';
 import { listActivities } from './activity.js';
@@ -48,6 +47,8 @@ export interface RunningJump {
   drain(deadlineMs?: number): Promise<void>;
   /** Closes a user's connections (and locks the user for `lockMs`, default --lock-time) or one connection by id. */
   kick(request: CloseRequest): number;
+  /** SIGHUP: installs the secrets and CA bundle of the configuration loaded again; connections stay. */
+  reloadSecrets(fresh: JumpConfig): void;
   close(): Promise<void>;
 }
 
@@ -60,8 +61,8 @@ export async function startJump(config: JumpConfig, opts: StartJumpOptions = {})
   await fleet.refresh();
   fleet.start(config.repoIntervalMs);
   const staticDevices: StaticDevices = new Map([...(config.devicesFile ? loadStaticDevices(config.devicesFile) : []), ...(opts.devices ?? [])]);
-  const metaFetch = tlsFetch(createTlsAgent({ ca: config.ca }));
-  const devices = new DeviceResolver({ staticDevices, fleet, metaUrl: config.metaUrl, metaToken: config.metaToken, fetch: metaFetch });
+  const secrets = new LiveSecrets(config);
+  const devices = new DeviceResolver({ staticDevices, fleet, metaUrl: config.metaUrl, metaToken: secrets.metaToken, fetch: secrets.fetch });
   const audit = new AuditLog(join(config.dataDir, 'audit.jsonl'), now);
   const lockPolicy = { windowMs: config.lockWindowMs, lockMs: config.lockTimeMs };
   const userLocks = new LockoutBook({ ...lockPolicy, threshold: config.userLockThreshold });
@@ -78,7 +79,7 @@ export async function startJump(config: JumpConfig, opts: StartJumpOptions = {})
       fleet,
       dataDir: config.dataDir,
       name: config.name,
-      hook: { hookUrl: config.userHook, hookToken: config.userHookToken },
+      hook: secrets.hook,
       totp,
       codes,
       saveState: () => security.save(),
@@ -148,8 +149,8 @@ export async function startJump(config: JumpConfig, opts: StartJumpOptions = {})
   if (config.metaUrl) {
     reporter = new MetaReporter({
       metaUrl: config.metaUrl,
-      token: config.metaToken,
-      fetch: metaFetch,
+      token: secrets.metaToken,
+      fetch: secrets.fetch,
       intervalMs: config.reportIntervalMs,
       status,
       log,
@@ -168,6 +169,10 @@ export async function startJump(config: JumpConfig, opts: StartJumpOptions = {})
     status,
     drain,
     kick,
+    reloadSecrets(fresh) {
+      secrets.reload(fresh);
+      log.info('secrets read again');
+    },
     async close() {
       reporter?.stop();
       fleet.stop();
