@@ -2,9 +2,11 @@
 // same copy: DROVER_BENCH_JUMP_MB (default 256) MB through `ssh -J` to the same real sshd device,
 // with the same client and ciphers (DROVER_BENCH_JUMP_CIPHER, default: OpenSSH's first choice,
 // chacha20-poly1305), and straight to the device for context. Prints MB/s per round, medians, the
-// ratio drover/sshd, and drover jump's CPU time per MB (from /proc). Then 50 concurrent `ssh -J`
-// sessions (DROVER_BENCH_JUMP_SESSIONS) through each jump host: time to finish all, and the drover
-// jump process's peak RSS (VmHWM). drover jump runs as its own process (`drover jump`).
+// ratio drover/sshd, and the CPU time per MB of each jump host (from /proc: the drover jump process;
+// for sshd, every `sshd -i` and the children it waited for), the steady figure on a shared machine.
+// Then 50 concurrent `ssh -J` sessions (DROVER_BENCH_JUMP_SESSIONS) through each jump host: time to
+// finish all, CPU time per session, and the drover jump process's peak RSS (VmHWM). drover jump
+// runs as its own process (`drover jump`); DROVER_BENCH_JUMP_PROF=DIR writes its CPU profile there.
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +17,7 @@ import { currentTotp } from '../../jump/totp.js';
 import { startOpensshSshd } from '../../test/helpers/openssh-sshd.js';
 import { sshEnv, startTestJump, writeSshFiles, type TestJump } from '../../test/jump/harness.js';
 import { startJumpProcess } from '../../test/jump/jump-process.js';
-import { cpuMicros, peakRssMB } from './lib/proc-stats.js';
+import { cpuMicros, peakRssMB, resetPeakRss, rssMB } from './lib/proc-stats.js';
 
 function payload(mb: number): string {
   const path = join(tmpdir(), `drover-bench-jump-${mb}M.bin`);
@@ -64,10 +66,12 @@ export async function run(): Promise<void> {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
   const pub = readFileSync(`${key}.pub`, 'utf8').trim();
   const device = await startOpensshSshd({ authorizedKeys: [pub] });
-  const sshdJump = await startOpensshSshd({ authorizedKeys: [pub], extraConfig: 'MaxStartups 1000\n' });
+  const sshdJump = await startOpensshSshd({ authorizedKeys: [pub], extraConfig: 'MaxStartups 1000\n', measureCpu: true });
   writeFileSync(t.config.devicesFile!, stringify({ 'device-17': `127.0.0.1:${device.port}` }));
   // 50 logins at once from one address: raise the per-source startup limits for this run.
-  const jump = await startJumpProcess(t, ['--no-record', '--per-source-max-startups', '1000', '--max-startups', '1000:30:2000']);
+  // DROVER_BENCH_JUMP_PROF=DIR: the drover jump process writes a CPU profile there when it exits.
+  const prof = process.env.DROVER_BENCH_JUMP_PROF;
+  const jump = await startJumpProcess(t, ['--no-record', '--per-source-max-startups', '1000', '--max-startups', '1000:30:2000'], {}, prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []);
   try {
     const common = `  User ${device.user}\n  IdentityFile ${key}\n  IdentitiesOnly yes\n  PreferredAuthentications publickey\n  UserKnownHostsFile /dev/null\n  StrictHostKeyChecking no\n  LogLevel ERROR\n`;
     writeSshFiles(
@@ -77,20 +81,38 @@ export async function run(): Promise<void> {
     const env = async (name: string, offset = 0) => sshEnv(t, { password: `${name}-password`, code: await currentTotp(t.secrets[name]!, Date.now() + offset) });
     const base = ['-F', t.sshConfig];
     const rows: Record<'drover' | 'sshd' | 'direct', number[]> = { drover: [], sshd: [], direct: [] };
-    let droverCpu = 0;
+    const cpu: Record<'drover' | 'sshd', number[]> = { drover: [], sshd: [] };
+    /** CPU time (µs) the jump host spent while `fn` ran: the drover process, or the finished sshd connections. */
+    const droverCpuOf = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
+      const cpu0 = cpuMicros(jump.child.pid!);
+      const v = await fn();
+      return [v, cpuMicros(jump.child.pid!) - cpu0];
+    };
+    const sshdCpuOf = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
+      await sshdJump.settled();
+      const cpu0 = sshdJump.cpuMicros();
+      const v = await fn();
+      await sshdJump.settled();
+      return [v, sshdJump.cpuMicros() - cpu0];
+    };
+    const msPerMB = (us: number): string => (us / 1000 / mb).toFixed(2);
     console.log(`jump: ${mb} MB through ssh -J to a real sshd device (cat > /dev/null), cipher ${cipher}, ${rounds} alternating rounds`);
     for (let r = 0; r < rounds; r++) {
-      const cpu0 = cpuMicros(jump.child.pid!);
-      rows.drover.push(mb / (await copy([...base, '-J', `${names[r]}@jump`, 'device-17', 'cat > /dev/null'], await env(names[r]!), file)));
-      droverCpu += cpuMicros(jump.child.pid!) - cpu0;
-      rows.sshd.push(mb / (await copy([...base, '-J', 'sshd-jump', 'device-via-sshd', 'cat > /dev/null'], await env(names[r]!), file)));
+      const [dt, dc] = await droverCpuOf(async () => copy([...base, '-J', `${names[r]}@jump`, 'device-17', 'cat > /dev/null'], await env(names[r]!), file));
+      const [st, sc] = await sshdCpuOf(async () => copy([...base, '-J', 'sshd-jump', 'device-via-sshd', 'cat > /dev/null'], await env(names[r]!), file));
+      rows.drover.push(mb / dt);
+      rows.sshd.push(mb / st);
+      cpu.drover.push(dc);
+      cpu.sshd.push(sc);
       rows.direct.push(mb / (await copy([...base, 'device-direct', 'cat > /dev/null'], await env(names[r]!), file)));
-      console.log(`  round ${r + 1}: drover jump ${rows.drover[r]!.toFixed(1)} MB/s, OpenSSH sshd as jump ${rows.sshd[r]!.toFixed(1)} MB/s, direct ${rows.direct[r]!.toFixed(1)} MB/s`);
+      console.log(`  round ${r + 1}: drover jump ${rows.drover[r]!.toFixed(1)} MB/s ${msPerMB(dc)} ms CPU/MB, OpenSSH sshd as jump ${rows.sshd[r]!.toFixed(1)} MB/s ${msPerMB(sc)} ms CPU/MB, direct ${rows.direct[r]!.toFixed(1)} MB/s`);
     }
     const d = median(rows.drover);
     const s = median(rows.sshd);
     console.log(`  median: drover jump ${d.toFixed(1)} MB/s, sshd as jump ${s.toFixed(1)} MB/s, direct ${median(rows.direct).toFixed(1)} MB/s; drover / sshd = ${(d / s).toFixed(2)}`);
-    console.log(`  drover jump CPU: ${(droverCpu / 1000 / (mb * rounds)).toFixed(2)} ms per MB`);
+    const dCpu = median(cpu.drover);
+    const sCpu = median(cpu.sshd);
+    console.log(`  CPU per MB (median): drover jump ${msPerMB(dCpu)} ms, sshd as jump ${msPerMB(sCpu)} ms (sshd and its children); sshd / drover = ${(sCpu / dCpu).toFixed(2)} (the throughput ratio a CPU-bound jump host would see)`);
 
     // Concurrent sessions: each a login (password + TOTP) and `true` on the device through the jump.
     const many = async (target: (i: number) => string[], envs: NodeJS.ProcessEnv[]): Promise<number> => {
@@ -99,11 +121,14 @@ export async function run(): Promise<void> {
       return (Date.now() - t0) / 1000;
     };
     const envs = await Promise.all(names.slice(0, sessions).map((n) => env(n, 30_000)));
-    const rss0 = peakRssMB(jump.child.pid!);
-    const droverTime = await many((i) => ['-J', `${names[i]}@jump`, 'device-17'], envs);
-    const sshdTime = await many(() => ['-J', 'sshd-jump', 'device-via-sshd'], envs);
+    const rss0 = rssMB(jump.child.pid!);
+    const reset = resetPeakRss(jump.child.pid!);
+    const [droverTime, droverManyCpu] = await droverCpuOf(() => many((i) => ['-J', `${names[i]}@jump`, 'device-17'], envs));
+    const [sshdTime, sshdManyCpu] = await sshdCpuOf(() => many(() => ['-J', 'sshd-jump', 'device-via-sshd'], envs));
+    const perSession = (us: number): string => (us / 1000 / sessions).toFixed(1);
     console.log(`jump: ${sessions} concurrent ssh -J sessions (login + \`true\` on the device)`);
-    console.log(`  drover jump ${droverTime.toFixed(2)} s, OpenSSH sshd as jump ${sshdTime.toFixed(2)} s; drover jump peak RSS ${peakRssMB(jump.child.pid!).toFixed(0)} MB (before: ${rss0.toFixed(0)} MB)`);
+    console.log(`  drover jump ${droverTime.toFixed(2)} s, ${perSession(droverManyCpu)} ms CPU per session (password check with scrypt + TOTP); OpenSSH sshd as jump ${sshdTime.toFixed(2)} s, ${perSession(sshdManyCpu)} ms CPU per session (public key)`);
+    console.log(`  drover jump peak RSS ${peakRssMB(jump.child.pid!).toFixed(0)} MB ${reset ? 'during the sessions' : 'since it started'} (RSS before the sessions: ${rss0.toFixed(0)} MB)`);
   } finally {
     jump.child.kill('SIGTERM');
     await jump.exited;

@@ -16,9 +16,10 @@ export interface JumpProcess {
   log: () => string;
 }
 
-export async function startJumpProcess(t: TestJump, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<JumpProcess> {
+/** `nodeArgs` go to node before the script (e.g. --cpu-prof). */
+export async function startJumpProcess(t: TestJump, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Promise<JumpProcess> {
   const c = t.config;
-  const args = ['--import', 'tsx', 'cli/main.ts', 'jump', '--listen', '127.0.0.1:0', '--data', c.dataDir, '--repo', c.repo!, '--devices', c.devicesFile!, '--grace-time', '20s', '--user-lock-threshold', '100', '--addr-lock-threshold', '1000', '--no-per-source-penalties', ...extraArgs];
+  const args = [...nodeArgs, '--import', 'tsx', 'cli/main.ts', 'jump', '--listen', '127.0.0.1:0', '--data', c.dataDir, '--repo', c.repo!, '--devices', c.devicesFile!, '--grace-time', '20s', '--user-lock-threshold', '100', '--addr-lock-threshold', '1000', '--no-per-source-penalties', ...extraArgs];
   const child = spawn(process.execPath, args, { env: { ...process.env, DROVER_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   const exited = new Promise<number | string | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal)));

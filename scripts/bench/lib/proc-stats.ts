@@ -1,6 +1,6 @@
 // What a benchmark reads about a server process from /proc (Linux): CPU time and resident memory.
 // CPU time per request is the stable figure on a shared machine; elapsed-time figures are not.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux architecture Node supports
 
@@ -24,4 +24,14 @@ export function rssMB(pid: number): number {
 export function peakRssMB(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** Resets the peak resident set size (VmHWM) to the current one (Linux 4.0+; needs the right to write clear_refs). */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
 }
