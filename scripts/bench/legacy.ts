@@ -12,9 +12,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startMetaProcess } from '../../test/helpers/meta-process.js';
+import { builtMetaIsFresh, metaRunsAs } from './lib/built-meta.js';
 import { compareRounds } from './lib/compare-rounds.js';
 import { gcLog } from './lib/gc-log.js';
 import { runLoad } from './lib/load.js';
@@ -26,6 +27,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 
 const ARTIFACT_MIB = 64;
 const HOSTS = 10_000;
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
 async function downloadAll(url: string, token: string, n: number): Promise<{ ms: number; bytes: number }> {
   const t0 = performance.now();
@@ -60,7 +62,9 @@ export async function run(): Promise<void> {
   writeFileSync(join(fleet, 'packages', 'dinp-agent.yaml'), `version: "2.0.0"\nartifact: { url: "${mirrorUrl}/dinp.tar.gz", md5: "${'0'.repeat(32)}" }\nstate: stopped\n`);
   const metaGc = gcLog();
   const refGc = gcLog();
-  const meta = await startMetaProcess({ repo: fleet, nodeArgs: metaGc.nodeArgs, env: metaGc.env });
+  const built = builtMetaIsFresh(ROOT);
+  console.log(metaRunsAs(built));
+  const meta = await startMetaProcess({ repo: fleet, nodeArgs: metaGc.nodeArgs, env: metaGc.env, built });
   const ref = await startReference({ nodeArgs: refGc.nodeArgs, env: refGc.env });
   try {
     // 1. legacy heartbeats, meta beside the bare reference route
@@ -87,7 +91,7 @@ export async function run(): Promise<void> {
     const cmp = await compareRounds({ title: `legacy POST /heartbeat, ${HOSTS.toLocaleString('en')} hostnames`, targets: [metaTarget, refTarget], rounds: ROUNDS, seconds: SECONDS, connections: 32 });
     const m = cmp.medians.get('meta')!;
     console.log(`  meta RSS: ${rss0.toFixed(0)} MB at start, ${rssHosts.toFixed(0)} MB after ${HOSTS.toLocaleString('en')} hosts, ${rssMB(metaTarget.pid).toFixed(0)} MB after the rounds; reference ${rssMB(ref.pid).toFixed(0)} MB`);
-    console.log(`  summary: meta/reference CPU per heartbeat ${m.cpuRatio.toFixed(2)} (goal ≤ 1.3), rate ${m.rateRatio.toFixed(2)}`);
+    console.log(`  summary: meta/reference CPU per heartbeat ${m.cpuRatio.toFixed(2)} (goal ≤ 1.3), rate ${m.rateRatio.toFixed(2)}; meta RSS after ${HOSTS.toLocaleString('en')} hosts ${rssHosts.toFixed(0)} MB (goal < 100)`);
 
     // 2. cold cache: 50 first requests at once
     const url = `${meta.url}/v1/artifacts/${sha}`;

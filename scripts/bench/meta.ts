@@ -7,7 +7,8 @@
 //   - memory per device in meta's structures with 100,000 and 1,000,000 devices (a separate
 //     process with --expose-gc: scripts/bench/meta/memory.ts);
 //   - commit-to-answer latency for agents parked on long polls: push + webhook → every agent answered.
-// Run: npm run bench:meta   (`-- --store postgres` for metas on PostgreSQL instead; BENCH_META_DEVICES, BENCH_META_SECONDS, BENCH_META_WAITERS to change the sizes)
+// Run: npm run bench:meta   (`-- --store postgres` for metas on PostgreSQL instead; `-- --long-polls 10000` for commit to
+// fleet with 10,000 agents holding long polls from a separate process; BENCH_META_DEVICES, BENCH_META_SECONDS, BENCH_META_WAITERS to change the sizes)
 import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startGitServer } from '../../test/helpers/git-server.js';
 import { startMetaProcess } from '../../test/helpers/meta-process.js';
+import { builtMetaIsFresh, metaRunsAs } from './lib/built-meta.js';
 import { compareRounds, type Comparison } from './lib/compare-rounds.js';
 import { gcLog } from './lib/gc-log.js';
 import { autocannon, type Target } from './lib/load.js';
@@ -134,7 +136,9 @@ export async function run(): Promise<void> {
   const repo = gs.createRepo('fleet', join(ROOT, 'examples/fleet'));
   const metaGc = gcLog();
   const refGc = gcLog();
-  const meta = await startMetaProcess({ repo: repo.url, args: ['--fetch-interval', '1h', '--wait-max', '120s'], nodeArgs: metaGc.nodeArgs, env: metaGc.env });
+  const built = builtMetaIsFresh(ROOT);
+  console.log(metaRunsAs(built));
+  const meta = await startMetaProcess({ repo: repo.url, built, args: ['--fetch-interval', '1h', '--wait-max', '120s'], nodeArgs: metaGc.nodeArgs, env: metaGc.env });
   const reference = await startReference({ nodeArgs: refGc.nodeArgs, env: refGc.env });
   const pid = meta.child.pid!;
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${meta.agentToken}` };
@@ -176,6 +180,10 @@ export async function run(): Promise<void> {
     // 2. Meta beside the reference (which gets the same devices first), then the other sections.
     const randomIdle = (): string => idleBodies[Math.floor(Math.random() * DEVICES)]!;
     const refTarget: Target = { name: 'reference', pid: reference.pid, url: reference.url, path: '/v1/heartbeat', headers, body: randomIdle, gc: refGc };
+    // Every device reports its current etag once (an agent's second heartbeat), so the rounds measure
+    // idle heartbeats, not first reports of the current etag (each a state change committed to the store).
+    let idleNext = 0;
+    await autocannon({ url: `${meta.url}/v1/heartbeat`, method: 'POST', headers, connections: 32, amount: DEVICES, requests: [{ setupRequest: (r: Record<string, unknown>) => ({ ...r, body: idleBodies[idleNext++ % DEVICES] }) }] });
     let regNext = 0;
     await autocannon({ url: `${reference.url}/v1/heartbeat`, method: 'POST', headers, connections: 64, amount: DEVICES, requests: [{ setupRequest: (r: Record<string, unknown>) => ({ ...r, body: idleBodies[regNext++ % DEVICES] }) }] });
     const ctx: MetaBenchContext = {
@@ -264,7 +272,12 @@ export async function run(): Promise<void> {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   // `npm run bench:meta -- --store postgres`: metas sharing a PostgreSQL database (scripts/bench/meta/postgres.ts).
   const storeArg = process.argv.indexOf('--store');
-  const main = storeArg > 0 && /^postgres/.test(process.argv[storeArg + 1] ?? '') ? () => import('./meta/postgres.js').then((m) => m.runPostgresBench()) : run;
+  // `npm run bench:meta -- --long-polls 10000`: commit to fleet with that many agents on long polls (scripts/bench/meta/long-polls.ts).
+  const pollsArg = process.argv.indexOf('--long-polls');
+  const main =
+    pollsArg > 0 ? () => import('./meta/long-polls.js').then((m) => m.runLongPollBench(Number(process.argv[pollsArg + 1] ?? 10_000)))
+    : storeArg > 0 && /^postgres/.test(process.argv[storeArg + 1] ?? '') ? () => import('./meta/postgres.js').then((m) => m.runPostgresBench())
+    : run;
   main().catch((err: unknown) => {
     console.error(err);
     process.exitCode = 1;

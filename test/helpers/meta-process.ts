@@ -71,9 +71,11 @@ export async function startMetaInProcess(opts: MetaStartOptions): Promise<MetaHa
 }
 
 /** `drover meta` as a child process; the port is picked by the OS and read from its log. */
-export async function startMetaProcess(opts: MetaStartOptions & { timeoutMs?: number; nodeArgs?: string[] }): Promise<MetaHandle & { child: ChildProcess; output: () => string }> {
+export async function startMetaProcess(opts: MetaStartOptions & { timeoutMs?: number; nodeArgs?: string[]; built?: boolean }): Promise<MetaHandle & { child: ChildProcess; output: () => string }> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'drover-meta-'));
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', join(ROOT, 'cli/main.ts'), 'meta', ...argsFor(opts, dataDir, '127.0.0.1:0')], {
+  // built: the compiled CLI (dist/, what `npm run build` ships) instead of the sources through tsx
+  const entry = opts.built ? [join(ROOT, 'dist/cli/main.js')] : ['--import', 'tsx', join(ROOT, 'cli/main.ts')];
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...entry, 'meta', ...argsFor(opts, dataDir, '127.0.0.1:0')], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'production', DROVER_LOG_LEVEL: 'info', ...(opts.env ?? {}) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,10 +1,10 @@
-// Starts the bare fastify reference (reference-main.ts) as a child process, with the same Node
+// Starts the bare fastify reference (reference-main.mjs) as a child process, with the same Node
 // flags as the server it is compared with.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const MAIN = join(dirname(fileURLToPath(import.meta.url)), 'reference-main.ts');
+const MAIN = join(dirname(fileURLToPath(import.meta.url)), 'reference-main.mjs');
 
 export interface ReferenceServer {
   url: string;
@@ -14,7 +14,7 @@ export interface ReferenceServer {
 }
 
 export async function startReference(opts: { nodeArgs?: string[]; env?: Record<string, string> } = {}): Promise<ReferenceServer> {
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', MAIN], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), MAIN], {
     env: { ...process.env, NODE_ENV: 'production', ...(opts.env ?? {}) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
