@@ -36,6 +36,7 @@ export interface DesiredStateOptions {
 }
 
 const WAKE_CHUNK = 2000;
+const MAX_ETAG_MEMO = 100_000;
 
 export class DesiredState {
   private fleet: CompiledFleet | null = null;
@@ -46,6 +47,11 @@ export class DesiredState {
   private revisionListeners: RevisionListener[] = [];
   readonly waiters = new LongPollWaiters();
   private wakeGeneration = 0;
+  /** Serial numbers of document pieces (package and command objects, shared and never mutated). */
+  private pieceIds = new WeakMap<object, number>();
+  private nextPieceId = 1;
+  /** Etags of transformed documents by the serial numbers of their pieces. */
+  private etagMemo = new Map<string, string>();
 
   constructor(private readonly opts: DesiredStateOptions) {}
 
@@ -110,7 +116,7 @@ export class DesiredState {
     if (this.transforms.length) {
       const ctx: TransformContext = { deviceId, labels: resolved.labels, revision: this.rev, compiled: fleet };
       for (const t of this.transforms) doc = t(ctx, doc);
-      if (doc !== resolved.document) etag = etagOf(doc);
+      if (doc !== resolved.document) etag = this.transformedEtag(doc);
     }
     let entry = this.intern.get(etag);
     if (!entry) {
@@ -119,6 +125,32 @@ export class DesiredState {
     }
     this.cache.set(deviceId, entry);
     return entry;
+  }
+
+  private pieceId(o: object): number {
+    let id = this.pieceIds.get(o);
+    if (id === undefined) this.pieceIds.set(o, (id = this.nextPieceId++));
+    return id;
+  }
+
+  /**
+   * The etag of a transformed document (etagOf: heartbeat and the hashes of its pieces), memoised by
+   * the identity of its pieces: devices gated the same way share pieces, so a revision hashes each
+   * distinct document once instead of once per device. A transform that builds new pieces (a retry
+   * request) only misses the memo.
+   */
+  private transformedEtag(doc: DesiredDocument): string {
+    let key = `${doc.heartbeatMs}|`;
+    for (const p of doc.packages) key += `${this.pieceId(p)},`;
+    key += '|';
+    for (const c of doc.commands) key += `${this.pieceId(c)},`;
+    let etag = this.etagMemo.get(key);
+    if (etag === undefined) {
+      etag = etagOf(doc);
+      if (this.etagMemo.size >= MAX_ETAG_MEMO) this.etagMemo.clear();
+      this.etagMemo.set(key, etag);
+    }
+    return etag;
   }
 
   /**
@@ -133,6 +165,7 @@ export class DesiredState {
     }
     this.cache = new Map();
     this.intern = new Map();
+    this.etagMemo = new Map();
     const generation = ++this.wakeGeneration;
     const ids = this.waiters.devices();
     if (ids.length <= WAKE_CHUNK) {

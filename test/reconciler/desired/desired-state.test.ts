@@ -78,6 +78,29 @@ test('transforms run in order after resolution and the etag follows the transfor
   assert.equal(ds.get('a')!.etag, plain.etag);
 });
 
+test('devices whose transformed documents share their pieces share one etag, as etagOf computes it; new pieces get their own', async () => {
+  const ds = state({ a: { role: 'web' }, b: { role: 'web' }, c: { role: 'web' } });
+  ds.setFleet(await compiled('1.0.0'), 'rev-1');
+  const held = new Map<string, unknown>();
+  // a gate that withholds every package from b and c (the same pieces: none), and gives c fresh copies after a retry
+  ds.addTransform((ctx, doc) => {
+    if (ctx.deviceId === 'a') return doc;
+    if (ctx.deviceId === 'c' && held.has('retry')) return { ...doc, packages: doc.packages.map((p) => ({ ...p, retryRequestedAt: 1 })) };
+    return { ...doc, packages: [] };
+  });
+  const [a, b, c] = ['a', 'b', 'c'].map((id) => ds.get(id)!);
+  assert.equal(b!.etag, etagOf(b!.document));
+  assert.equal(c!.etag, b!.etag, 'the same pieces: the same etag and entry');
+  assert.equal(c, b);
+  assert.notEqual(a!.etag, b!.etag);
+  held.set('retry', true);
+  await ds.invalidate(['c']);
+  const c2 = ds.get('c')!;
+  assert.equal(c2.etag, etagOf(c2.document), 'fresh pieces: hashed from their content');
+  assert.notEqual(c2.etag, a!.etag);
+  assert.equal(c2.document.packages[0]!.retryRequestedAt, 1);
+});
+
 test('onRevision listeners hear each new revision', async () => {
   const ds = state({});
   const heard: (string | null)[] = [];
