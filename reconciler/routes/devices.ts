@@ -4,6 +4,7 @@ import { CONDITIONS, type ConditionName } from '../status/device-condition.js';
 import type { RoutePlugin } from '../deps.js';
 import { sendError } from '../http/http-error.js';
 import { deviceDetail, summarize } from '../status/device-view.js';
+import { retryDeviceHandler } from './retry-device.js';
 
 const MAX_LIMIT = 1000;
 
@@ -72,17 +73,7 @@ export const devicesRoutes: RoutePlugin = async (app, deps) => {
   });
 
   // Try the device's failed versions again (all its packages, or `{ "package": NAME }`).
-  app.post('/v1/devices/:id/retry', async (request, reply) => {
-    const { id } = request.params as { id: string };
-    if (!deps.devices.has(id)) return sendError(reply, 'NOT_FOUND', `no device ${id}`);
-    const body = (request.body ?? {}) as { package?: unknown };
-    if (body.package !== undefined && (typeof body.package !== 'string' || body.package === '')) return sendError(reply, 'INVALID_BODY', 'package must be a package name');
-    const done = await deps.retries.request(id, body.package as string | undefined);
-    if (!done) return sendError(reply, 'NO_REVISION', 'meta has no valid revision yet');
-    if (body.package && done.packages.length === 0) return sendError(reply, 'NOT_FOUND', `device ${id} has no package ${body.package}`);
-    deps.log.info({ device: id, packages: done.packages }, 'retry requested');
-    return reply.send({ deviceId: id, packages: done.packages, retryRequestedAt: done.token, etag: deps.desired.get(id)?.etag ?? null });
-  });
+  app.post('/v1/devices/:id/retry', retryDeviceHandler(deps));
 
   app.get('/v1/devices/:id/desired', async (request, reply) => {
     const { id } = request.params as { id: string };

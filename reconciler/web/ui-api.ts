@@ -1,6 +1,7 @@
 // The dashboard's data endpoints under /ui/api/ (session cookie or admin bearer token). They reuse
 // meta's own views (device summaries and details, the source status, condition counts, rollouts,
-// commands, jump servers) through the typed parts in MetaDeps.
+// commands, jump servers) through the typed parts in MetaDeps. One endpoint changes state: a
+// device's retry request (same-site JSON only).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { MetaDeps } from '../deps.js';
 import { sendError } from '../http/http-error.js';
@@ -8,7 +9,9 @@ import { CONDITIONS } from '../status/device-condition.js';
 import { offlineCondition } from '../status/device-condition.js';
 import { deviceDetail, summarize } from '../status/device-view.js';
 import type { ConvergenceSeries } from './convergence-series.js';
+import { retryDeviceHandler } from '../routes/retry-device.js';
 import { needsPass, OrderCache, parseDeviceQuery, queryDevices, type DeviceKeys } from './device-query.js';
+import { requireSameSiteJson } from './ui-auth.js';
 
 type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
@@ -87,6 +90,9 @@ export function registerUiApi(app: FastifyInstance, deps: MetaDeps, opts: UiApiO
     if (!deps.devices.has(id)) return sendError(reply, 'NOT_FOUND', `no device ${id}`);
     return noStore(reply).send(await deviceDetail(deps, id, deps.clock.now()));
   });
+
+  // The Retry buttons: the same handler as POST /v1/devices/:id/retry (`drover retry`).
+  app.post('/ui/api/devices/:id/retry', { onRequest: [onRequest, requireSameSiteJson] }, retryDeviceHandler(deps));
 
   app.get('/ui/api/rollouts', { onRequest }, async (_request, reply) => {
     const [rollouts, commands] = await Promise.all([deps.rollouts.list(), deps.rollouts.commands()]);

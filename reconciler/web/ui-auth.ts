@@ -30,6 +30,17 @@ function crossSite(request: FastifyRequest): boolean {
   }
 }
 
+/**
+ * onRequest hook of the dashboard's state-changing endpoints (after `require`): besides the
+ * SameSite=Strict cookie, a request must not come from another site (Origin, Sec-Fetch-Site) and
+ * must be JSON, which a cross-site form cannot send without a preflight.
+ */
+export async function requireSameSiteJson(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const fetchSite = request.headers['sec-fetch-site'];
+  if (crossSite(request) || fetchSite === 'cross-site' || fetchSite === 'same-site') return void sendError(reply, 'FORBIDDEN', 'cross-site request refused');
+  if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) return void sendError(reply, 'UNSUPPORTED_MEDIA_TYPE', 'send the request as application/json');
+}
+
 export function createUiAuth(opts: UiAuthOptions) {
   const { sessions, limiter } = opts;
 

@@ -1,16 +1,12 @@
 // /readyz says 503 until the first valid revision and while the store fails, /healthz stays a
 // liveness check, and /metrics takes its own token (or a listener of its own without one).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { silentLogger } from '../../../lib/log.js';
 import { loadMetaConfig } from '../../../reconciler/config.js';
 import { readiness, storeFailureTracker } from '../../../reconciler/http/readiness.js';
-import { startMeta } from '../../../reconciler/main.js';
-import { openSqliteStore } from '../../../reconciler/store/sqlite-store.js';
-import type { Store, StoreStats } from '../../../reconciler/store/store.js';
+import type { StoreStats } from '../../../reconciler/store/store.js';
 import { ADMIN_TOKEN, AGENT_TOKEN, copyExampleFleet, startMetaInProcess } from '../../helpers/meta-process.js';
 
 const METRICS_TOKEN = 'metrics-token-for-tests-012345';
@@ -59,45 +55,7 @@ describe('/readyz and /healthz', () => {
       await m.stop();
     }
   });
-
-  it('503 while the store fails to write, 200 again once it writes', async () => {
-    const fleet = copyExampleFleet();
-    const data = mkdtempSync(join(tmpdir(), 'drover-ready-'));
-    dirs.push(fleet, data);
-    const { config } = loadMetaConfig(['--repo', fleet, '--data', data, '--listen', '127.0.0.1:0', '--agent-token', AGENT_TOKEN, '--admin-token', ADMIN_TOKEN], {});
-    const real = await openSqliteStore({ path: join(data, 'meta.db'), log: silentLogger(), flushIntervalMs: 1000 });
-    let extraErrors = 0;
-    let extraFlushes = 0;
-    // While failing, no flush succeeds: the count of successful flushes stands still (the real
-    // store's own background flushes must not make it look healthy again).
-    let frozenFlushes: number | null = null;
-    let failing = false;
-    const store: Store = Object.assign(Object.create(real) as Store, {
-      stats: (): StoreStats => {
-        const s = real.stats();
-        if (failing) extraErrors++; // every flush attempt fails while failing
-        return { ...s, flushes: frozenFlushes ?? s.flushes + extraFlushes, flushErrors: s.flushErrors + extraErrors, lastError: extraErrors ? 'SQLITE_FULL: database or disk is full' : s.lastError };
-      },
-    });
-    const meta = await startMeta(config!, { log: silentLogger(), store });
-    try {
-      assert.equal((await fetch(`${meta.url}/readyz`)).status, 200);
-      frozenFlushes = real.stats().flushes;
-      failing = true;
-      // The first answer may only take the new counts as its baseline; a failing store fails again.
-      let r = await fetch(`${meta.url}/readyz`);
-      for (let i = 0; i < 3 && r.status === 200; i++) r = await fetch(`${meta.url}/readyz`);
-      assert.equal(r.status, 503);
-      assert.match(((await r.json()) as { reasons: string[] }).reasons.join(), /store does not accept writes \(SQLITE_FULL/);
-      assert.equal((await fetch(`${meta.url}/healthz`)).status, 200);
-      failing = false;
-      frozenFlushes = null;
-      extraFlushes = 1;
-      assert.equal((await fetch(`${meta.url}/readyz`)).status, 200);
-    } finally {
-      await meta.close();
-    }
-  });
+  // The store failing (a real full disk): readyz-disk-full.test.ts.
 });
 
 describe('/metrics', () => {

@@ -1,14 +1,25 @@
 // One device: its condition, desired vs reported per package, command results with their output
-// tails, and the history of its condition. Refreshed when a live event names it.
-import { ApiError, get, refresher } from '../api.js';
+// tails, and the history of its condition. Refreshed when a live event names it. A failed package
+// (and the device as a whole) has a Retry button: the same request as `drover retry DEVICE [PACKAGE]`.
+import { ApiError, get, post, refresher } from '../api.js';
 import { fill, h } from '../dom.js';
 import { ago, CONDITION_LABEL, duration, labelsText, shortRev, when } from '../format.js';
 
-function packagesTable(pkgs) {
+const failed = (p) => Boolean(p.report?.failure) || p.reported?.state === 'failed';
+
+function retryButton(ui, pkg) {
+  return h(
+    'button.retry',
+    { type: 'button', dataset: { retry: pkg ?? '*' }, disabled: ui.busy || undefined, onclick: () => ui.retry(pkg) },
+    pkg ? 'Retry' : 'Retry failed packages',
+  );
+}
+
+function packagesTable(pkgs, ui) {
   if (!pkgs.length) return h('p.muted', 'No package desired or reported.');
   return h(
     'table.packages',
-    h('thead', h('tr', h('th', 'Package'), h('th', 'Desired'), h('th', 'Reported'), h('th', 'Phase'), h('th', ''))),
+    h('thead', h('tr', h('th', 'Package'), h('th', 'Desired'), h('th', 'Reported'), h('th', 'Phase'), h('th', ''), h('th', ''))),
     h(
       'tbody',
       pkgs.map((p) =>
@@ -20,6 +31,7 @@ function packagesTable(pkgs) {
           h('td', p.reported ? `${p.reported.version ?? '—'} · ${p.reported.state}` : h('span.muted', 'not reported')),
           h('td', p.reported ? [p.reported.phase, p.reported.targetVersion ? ` → ${p.reported.targetVersion}` : ''] : ''),
           h('td', p.inSync ? h('span.badge.good', 'in sync') : h('span.badge.warn', 'drift')),
+          h('td', failed(p) && p.desired ? retryButton(ui, p.name) : ''),
         ),
       ),
     ),
@@ -65,12 +77,14 @@ function historyList(history) {
   );
 }
 
-function render(root, d) {
+function render(root, d, ui) {
+  const anyFailed = d.packages.some((p) => failed(p) && p.desired);
   fill(
     root,
     h('p.crumbs', h('a', { href: '#/devices' }, '← devices')),
     h('h1', d.id, ' ', h('span', { class: `badge big c-${d.condition}`, 'data-testid': 'condition' }, CONDITION_LABEL[d.condition] ?? d.condition)),
     h('p.lead', h('strong', d.reason ?? ''), ' ', d.message ?? ''),
+    anyFailed || ui.notice ? h('p.actions', anyFailed ? retryButton(ui) : null, ui.notice ? h('span.notice', { 'data-testid': 'retry-notice' }, ui.notice) : null) : null,
     h(
       'div.grid',
       h(
@@ -99,7 +113,7 @@ function render(root, d) {
           h('dt', 'applied etag'), h('dd', h('code', d.appliedEtag ?? '—'), d.appliedEtag && d.appliedEtag === d.desiredEtag ? ' ✓' : ''),
         ),
       ),
-      h('section.card.wide', h('h2', 'Packages: desired vs reported'), packagesTable(d.packages), packageErrors(d.packages)),
+      h('section.card.wide', h('h2', 'Packages: desired vs reported'), packagesTable(d.packages, ui), packageErrors(d.packages)),
       h('section.card.wide', h('h2', 'Command results'), commandsList(d.commands)),
       h('section.card.wide', h('h2', 'Condition history'), historyList(d.history)),
     ),
@@ -109,12 +123,32 @@ function render(root, d) {
 export function mount(root, route) {
   const id = route.id;
   let alive = true;
+  let last = null;
+  const ui = {
+    busy: false,
+    notice: '',
+    async retry(pkg) {
+      ui.busy = true;
+      ui.notice = pkg ? `asking ${id} to retry ${pkg}…` : `asking ${id} to retry its failed packages…`;
+      if (last) render(root, last, ui);
+      try {
+        const r = await post(`/ui/api/devices/${encodeURIComponent(id)}/retry`, pkg ? { package: pkg } : {});
+        ui.notice = `retry requested for ${r.packages.join(', ') || 'no package'}`;
+      } catch (err) {
+        ui.notice = `retry refused: ${err.message}`;
+      } finally {
+        ui.busy = false;
+      }
+      if (alive) load.now();
+    },
+  };
   fill(root, h('p.muted', 'Loading…'));
   const load = refresher(async () => {
     try {
       const d = await get(`/ui/api/devices/${encodeURIComponent(id)}`);
       if (!alive) return;
-      render(root, d);
+      last = d;
+      render(root, d, ui);
       root.dataset.ready = 'true';
     } catch (err) {
       if (!alive) return;

@@ -1,0 +1,84 @@
+// The dashboard's Retry button, in a real browser (Debian's chromium through playwright-core): a real
+// agent fails to start a package for a transient reason (the port is busy), the device shows Failed
+// and the agent does not try again by itself (retryFailedAfter: 1 h); once the cause is gone, the
+// operator clicks Retry on the device page and the device leaves Failed. The endpoint behind the
+// button is admin-only and refuses cross-site and non-JSON requests.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { deviceDetail, packageYaml, startAgentProcess, writeFleet, type AgentProcess } from '../../agent/agent-process.js';
+import { buildPackage, controlScript, waitFor } from '../../agent/fixtures.js';
+import { startArtifactServer, type ArtifactServer } from '../../helpers/artifact-server.js';
+import { startMetaInProcess, type MetaHandle } from '../../helpers/meta-process.js';
+import { CHROMIUM, launchBrowser, screenshotPath, type Browser } from './browser.js';
+
+const skip = existsSync(CHROMIUM) || process.env.CI ? false : `no chromium at ${CHROMIUM}`;
+const ID = 'dev-retry';
+const tmp = mkdtempSync(join(tmpdir(), 'drover-ui-retry-'));
+const busy = join(tmp, 'port-busy');
+let server: ArtifactServer;
+let meta: MetaHandle;
+let agent: AgentProcess;
+let browser: Browser;
+let page: Page;
+
+before(async () => {
+  if (skip) return;
+  writeFileSync(busy, '');
+  // Start fails while the flag file exists: a transient cause outside the package.
+  const control = controlScript().replace('  start)\n', `  start)\n    [ -f '${busy}' ] && { echo "cannot bind port 8080: address in use"; exit 3; }\n`);
+  const app = buildPackage('app', '1.0', join(tmp, 'artifacts'), { control });
+  server = await startArtifactServer(join(tmp, 'artifacts'));
+  writeFleet(join(tmp, 'fleet'), { 'packages/app.yaml': packageYaml({ name: 'app', version: '1.0', url: `${server.url}/app-1.0.tar.gz`, sha256: app.sha256 }) });
+  meta = await startMetaInProcess({ repo: join(tmp, 'fleet'), args: ['--debounce', '100ms'] });
+  agent = startAgentProcess({ metaUrl: meta.url, token: meta.agentToken, root: join(tmp, 'root'), id: ID, args: ['--stop-on-exit'] });
+  await waitFor(async () => (await deviceDetail(meta.url, meta.adminToken, ID))?.condition === 'Failed', 'the device Failed', 120_000, 250);
+  browser = await launchBrowser();
+  page = await browser.context.newPage();
+  page.setDefaultTimeout(30_000);
+});
+
+after(async () => {
+  await browser?.close();
+  await agent?.close();
+  await meta?.stop();
+  await server?.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const retryUrl = () => `${meta.url}/ui/api/devices/${ID}/retry`;
+
+test('the retry endpoint is admin-only, same-site and JSON only', { skip }, async () => {
+  const json = { 'content-type': 'application/json' };
+  assert.equal((await fetch(retryUrl(), { method: 'POST', headers: json, body: '{}' })).status, 401, 'no session, no token');
+  const bearer = { authorization: `Bearer ${meta.adminToken}` };
+  assert.equal((await fetch(retryUrl(), { method: 'POST', headers: { ...bearer, ...json, origin: 'http://evil.example' }, body: '{}' })).status, 403, 'another site');
+  assert.equal((await fetch(retryUrl(), { method: 'POST', headers: { ...bearer, ...json, 'sec-fetch-site': 'cross-site' }, body: '{}' })).status, 403, 'another site (fetch metadata)');
+  assert.equal((await fetch(retryUrl(), { method: 'POST', headers: { ...bearer, 'content-type': 'text/plain' }, body: '{}' })).status, 415, 'a form-like body');
+  assert.equal((await fetch(`${meta.url}/ui/api/devices/nope/retry`, { method: 'POST', headers: { ...bearer, ...json }, body: '{}' })).status, 404);
+});
+
+test('clicking Retry on a failed package makes the device leave Failed once the cause is gone', { skip, timeout: 240_000 }, async () => {
+  await page.goto(`${meta.url}/ui/`);
+  await page.fill('#token', meta.adminToken);
+  await page.click('#login-form button[type="submit"]');
+  await page.waitForSelector('#view[data-view="overview"][data-ready="true"]');
+  await page.goto(`${meta.url}/ui/#/devices/${ID}`);
+  await page.waitForSelector('#view[data-view="device"][data-ready="true"]');
+  assert.equal(await page.textContent('[data-testid="condition"]'), 'failed');
+  assert.equal(await page.locator('button[data-retry="*"]').count(), 1, 'a Retry button for the device');
+  const button = page.locator('tr[data-package="app"] button[data-retry="app"]');
+  assert.equal(await button.count(), 1, 'a Retry button on the failed package');
+  await page.screenshot({ path: screenshotPath('device-retry-failed'), fullPage: true });
+
+  rmSync(busy); // the port is free again; the agent will not notice by itself for an hour
+  await button.click();
+  await page.waitForSelector('[data-testid="retry-notice"]:has-text("retry requested for app")');
+  await page.waitForFunction(() => (globalThis as any).document.querySelector('[data-testid="condition"]')?.textContent === 'in sync', undefined, { timeout: 180_000 });
+  assert.equal(await page.locator('button[data-retry]').count(), 0, 'nothing left to retry');
+  await page.screenshot({ path: screenshotPath('device-retry-in-sync'), fullPage: true });
+  assert.equal((await deviceDetail(meta.url, meta.adminToken, ID)).condition, 'InSync');
+});
