@@ -90,7 +90,7 @@ export interface AgentConfig {
 export function agentConfigFrom(cfg: LoadedConfig): AgentConfig {
   const v = cfg.values;
   const metaUrls = (v.meta as string[] | undefined) ?? [];
-  if (!metaUrls.length) throw new DroverError('CONFIG_INVALID', '--meta URL is required (or DROVER_META)');
+  if (!metaUrls.length) throw new DroverError('CONFIG_INVALID', '--meta URL is required (or DROVER_AGENT_META)');
   const host = hostname();
   const id = (v.id as string | undefined) ?? host.split('.')[0]!.replace(/[^A-Za-z0-9._-]/g, '-');
   return {

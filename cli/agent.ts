@@ -1,10 +1,11 @@
 // drover agent: the device agent (see agent/).
-import { loadAgentConfig } from '../agent/config.js';
+import { agentSpec, loadAgentConfig } from '../agent/config.js';
 import { errorMessage } from '../lib/errors.js';
 import type { CliCommand } from './command.js';
 import { runDaemon } from './run-daemon.js';
 
 export const command: CliCommand = {
+  spec: agentSpec,
   summary: 'run the device agent',
   async run(argv) {
     // A trial run of a new build, or an agent that upgraded itself before this start (agent/self-update/).

@@ -5,6 +5,7 @@ import { formatFleetDiff } from '../specs/diff/format-diff.js';
 import { formatProblem } from '../specs/load/problem.js';
 import { defineCommand } from './command.js';
 import { loadFleetAt } from './load-fleet-at.js';
+import { OUTPUT_OPTIONS, outputFormat, printOutput } from './output.js';
 
 const spec = {
   command: 'diff',
@@ -14,7 +15,8 @@ const spec = {
     { name: 'git', type: 'string' as const, help: 'read revisions from this git repository (default: the current directory when OLD/NEW are not directories)', metavar: 'REPO', env: false as const },
     { name: 'path', type: 'string' as const, help: 'the fleet\'s folder inside the repository (a fleet kept in a subfolder)', metavar: 'DIR', env: false as const },
     { name: 'all', type: 'boolean' as const, help: 'list unchanged devices too', default: false, env: false as const },
-    { name: 'json', type: 'boolean' as const, help: 'print the diff as JSON', default: false, env: false as const },
+    ...OUTPUT_OPTIONS,
+    { name: 'exit-code', type: 'boolean' as const, help: 'exit 1 when some device changes, 0 when none does (like git diff --exit-code)', default: false, env: false as const },
   ],
 };
 
@@ -33,10 +35,10 @@ export const command = defineCommand(spec, async (cfg) => {
   }
   if (!before!.ok || !after!.ok) return 1;
   const diff = diffFleets(before!.spec, after!.spec);
-  if (cfg.values.json) process.stdout.write(JSON.stringify(diff, null, 2) + '\n');
-  else process.stdout.write(formatFleetDiff(diff, { all: cfg.values.all === true }));
-  if (diff.total === 0 && !cfg.values.json) {
+  const format = outputFormat(cfg.values, cfg.sources);
+  printOutput(format, diff, () => formatFleetDiff(diff, { all: cfg.values.all === true }));
+  if (diff.total === 0 && format === 'table') {
     process.stderr.write('note: no device is declared in devices/ on either side, so no per-device change can be shown\n');
   }
-  return 0;
+  return cfg.values['exit-code'] === true && diff.devices.some((d) => d.changes.length > 0 || d.presence) ? 1 : 0;
 });

@@ -2,12 +2,14 @@
 // A signal drains the sessions first (closing what is left at --drain-timeout); when meta asks for
 // a restart, jump drains and exits with RESTART_EXIT_CODE, which jump/control and the systemd
 // unit restart on. SIGHUP reads the secret files and --ca again without dropping a connection.
-import { loadJumpConfig, RESTART_EXIT_CODE } from '../jump/config.js';
+import { jumpSpec, loadJumpConfig, RESTART_EXIT_CODE } from '../jump/config.js';
 import { errorMessage } from '../lib/errors.js';
 import type { CliCommand } from './command.js';
 import { runDaemon } from './run-daemon.js';
 
 export const command: CliCommand = {
+  spec: jumpSpec,
+  subcommands: { kick: async () => (await import('./jump-kick.js')).command },
   summary: 'the SSH bastion: password + one-time code, device menu, ssh -J, audit and recordings',
   async run(argv) {
     if (argv[0] === 'kick') return (await import('./jump-kick.js')).command.run(argv.slice(1));

@@ -1,10 +1,11 @@
 // drover meta: runs the server at the centre (see reconciler/).
 import { errorMessage } from '../lib/errors.js';
-import { loadMetaConfig } from '../reconciler/config.js';
+import { META_SPEC, loadMetaConfig } from '../reconciler/config.js';
 import type { CliCommand } from './command.js';
 import { runDaemon } from './run-daemon.js';
 
 export const command: CliCommand = {
+  spec: META_SPEC,
   summary: 'run meta: pull the fleet repository, answer agent heartbeats, show fleet status',
   run: (argv) =>
     runDaemon(argv, {

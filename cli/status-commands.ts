@@ -1,7 +1,8 @@
 // drover status --commands: every command identity with its origin, rollout and results, as a
 // table (or JSON), and the failing devices of paused rollouts with their output.
 import type { CommandListResponse, CommandSummary } from '../control/commands-api.js';
-import { DroverError, errorMessage } from '../lib/errors.js';
+import type { MetaClient } from './meta-client.js';
+import { printOutput, type OutputFormat } from './output.js';
 
 function rolloutCell(c: CommandSummary): string {
   const r = c.rollout;
@@ -22,7 +23,7 @@ export function formatCommandsTable(list: CommandListResponse): string {
   for (const c of list.commands) {
     const r = c.rollout;
     if (!r || r.state !== 'paused' || r.failing.length === 0) continue;
-    out.push('', `${c.id}: rollout paused after ${r.failing.length} failure${r.failing.length === 1 ? '' : 's'} (maxFailures ${r.maxFailures}); resume: POST /v1/rollouts/${encodeURIComponent(r.key)}/resume or a new commit`);
+    out.push('', `${c.id}: rollout paused after ${r.failing.length} failure${r.failing.length === 1 ? '' : 's'} (maxFailures ${r.maxFailures}); resume: drover rollouts resume ${r.key} (or a new commit)`);
     for (const f of r.failing) {
       out.push(`  ${f.deviceId}: ${f.status}${f.exitCode !== null ? ` exit ${f.exitCode}` : ''}${f.error ? ` ${f.error}` : ''}`);
       const tail = (f.outputTail ?? '').trimEnd().split('\n').slice(-5);
@@ -32,20 +33,8 @@ export function formatCommandsTable(list: CommandListResponse): string {
   return out.join('\n') + '\n';
 }
 
-async function getCommands(base: string, token: string): Promise<CommandListResponse> {
-  let res: Response;
-  try {
-    res = await fetch(new URL('v1/commands', base.endsWith('/') ? base : base + '/'), { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(30_000) });
-  } catch (err) {
-    throw new DroverError('META_UNREACHABLE', `cannot reach meta at ${base}: ${errorMessage(err)}`);
-  }
-  const text = await res.text();
-  if (!res.ok) throw new DroverError(res.status === 401 ? 'META_UNAUTHORIZED' : 'META_ERROR', `meta answered ${res.status} for /v1/commands: ${text.slice(0, 300)}`);
-  return JSON.parse(text) as CommandListResponse;
-}
-
-export async function showCommands(base: string, token: string, json: boolean): Promise<number> {
-  const list = await getCommands(base, token);
-  process.stdout.write(json ? JSON.stringify(list, null, 2) + '\n' : formatCommandsTable(list));
+export async function showCommands(client: MetaClient, format: OutputFormat): Promise<number> {
+  const list = await client.get<CommandListResponse>('v1/commands');
+  printOutput(format, list, () => formatCommandsTable(list));
   return 0;
 }

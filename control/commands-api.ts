@@ -21,7 +21,7 @@ export interface RolloutProgress {
   identity: string;
   revision: string | null;
   state: 'running' | 'paused' | 'done';
-  pauseReason: 'failures' | 'spec' | null;
+  pauseReason: 'failures' | 'admin' | 'spec' | null;
   /** 0-based index of the step in progress. */
   step: number;
   steps: { step: number | string; target: number; released: number; done: boolean }[];

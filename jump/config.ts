@@ -1,6 +1,7 @@
 // `drover jump` configuration: flags > DROVER_* environment > --config YAML > defaults.
 import { join, resolve } from 'node:path';
 import { gitAuthFrom, GIT_AUTH_OPTIONS, loadConfig, LOG_LEVEL_OPTION, parseHostPort, type CommandSpec } from '../lib/config.js';
+import { checkFleetPath } from '../lib/fleet-repo/repo-source.js';
 import { parseMaxStartups } from './startup-limiter.js';
 
 const hostPort = (v: unknown): string | undefined => (parseHostPort(String(v)) ? undefined : 'must be HOST:PORT, e.g. 127.0.0.1:2222');
@@ -16,6 +17,7 @@ export const jumpSpec: CommandSpec = {
     { name: 'host-key', type: 'string', help: 'OpenSSH ed25519 host key; made with ssh-keygen when missing (default DATA/host_ed25519_key)', metavar: 'PATH' },
     { name: 'name', type: 'string', help: 'the name shown in prompts and the menu', default: 'jump' },
     { name: 'repo', type: 'string', help: 'fleet repository (users/, devices/): a directory or a git URL', metavar: 'URL|DIR' },
+    { name: 'path', type: 'string', metavar: 'DIR', help: 'the fleet\'s folder inside the repository (a fleet kept in a subfolder of a larger repository)', check: (v) => checkFleetPath(String(v)) },
     { name: 'repo-branch', type: 'string', help: 'branch of a git --repo (default: the remote HEAD)', metavar: 'BRANCH' },
     ...GIT_AUTH_OPTIONS,
     { name: 'repo-interval', type: 'duration', help: 'how often the repository is read again (access removed there ends connections at the next read)', default: 10_000 },
@@ -60,6 +62,8 @@ export interface JumpConfig {
   name: string;
   repo?: string;
   repoBranch?: string;
+  /** The fleet's folder inside the repository. */
+  repoPath?: string;
   repoIntervalMs: number;
   /** Credentials for a git --repo. */
   git: { token: string | null; username: string | null; password: string | null };
@@ -111,6 +115,7 @@ export function toJumpConfig(v: Record<string, unknown>): JumpConfig {
     name: s('name') ?? 'jump',
     repo: s('repo'),
     repoBranch: s('repo-branch'),
+    repoPath: s('path'),
     repoIntervalMs: v['repo-interval'] as number,
     git: gitAuthFrom(v),
     metaUrl: s('meta'),

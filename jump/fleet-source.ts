@@ -20,6 +20,8 @@ export interface FleetSourceOptions {
   repo?: string;
   dataDir: string;
   branch?: string;
+  /** The fleet's folder inside the repository. */
+  path?: string;
   auth?: RepoAuth;
   /** How often a git repository is fetched (and a directory read). */
   intervalMs?: number;
@@ -52,6 +54,7 @@ export class FleetSource {
     this.source ??= createRepoSource({
       repo: this.opts.repo,
       branch: this.opts.branch,
+      path: this.opts.path,
       dataDir: this.opts.dataDir,
       intervalMs,
       auth: this.opts.auth,

@@ -57,7 +57,7 @@ export async function startJump(config: JumpConfig, opts: StartJumpOptions = {})
   const now = opts.now ?? Date.now;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const hostKey = ensureHostKey(config.hostKeyPath);
-  const fleet = new FleetSource({ repo: config.repo, dataDir: config.dataDir, branch: config.repoBranch, auth: config.git, intervalMs: config.repoIntervalMs, log, extraUsers: opts.users, ...(config.allowedSigners ? { allowedSigners: config.allowedSigners } : {}) });
+  const fleet = new FleetSource({ repo: config.repo, dataDir: config.dataDir, branch: config.repoBranch, ...(config.repoPath ? { path: config.repoPath } : {}), auth: config.git, intervalMs: config.repoIntervalMs, log, extraUsers: opts.users, ...(config.allowedSigners ? { allowedSigners: config.allowedSigners } : {}) });
   await fleet.refresh();
   fleet.start(config.repoIntervalMs);
   const staticDevices: StaticDevices = new Map([...(config.devicesFile ? loadStaticDevices(config.devicesFile) : []), ...(opts.devices ?? [])]);

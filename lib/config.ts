@@ -1,5 +1,5 @@
 // Configuration for every `drover` command, from (highest precedence first)
-// flags, environment (DROVER_<NAME>), a YAML file (--config PATH) and defaults.
+// flags, environment (DROVER_<SCOPE>_<NAME>: see envName), a YAML file (--config PATH) and defaults.
 // Each command declares its options once; this module parses, coerces, validates and
 // renders `--help` from that declaration.
 import { readFileSync } from 'node:fs';
@@ -25,9 +25,54 @@ export interface LoadedConfig {
   sources: Record<string, 'flag' | 'env' | 'file' | 'default'>;
 }
 
-export function envName(opt: OptionSpec): string | undefined {
+/** The daemons whose options have variables of their own; every other command is the client (`cli`). */
+const DAEMON_SCOPES = ['meta', 'jump', 'agent'];
+const upperSnake = (name: string): string => name.replace(/-/g, '_').toUpperCase();
+
+/** `meta`, `jump`, `agent`, or `cli` for every other command: the middle of a derived variable name. */
+export function envScope(spec: Pick<CommandSpec, 'command'>): string {
+  return DAEMON_SCOPES.includes(spec.command) ? spec.command : 'cli';
+}
+
+/**
+ * The one place variable names come from: DROVER_<SCOPE>_<NAME> (`--listen` of meta is
+ * DROVER_META_LISTEN, `--idle-timeout` of the agent DROVER_AGENT_IDLE_TIMEOUT, `--meta` of the
+ * client commands DROVER_CLI_META), unless the option names a deliberately shared one
+ * (DROVER_LOG_LEVEL, DROVER_GIT_TOKEN) or none (`env: false`).
+ */
+export function envName(opt: OptionSpec, spec: Pick<CommandSpec, 'command'> = { command: 'cli' }): string | undefined {
   if (opt.env === false) return undefined;
-  return opt.env ?? `DROVER_${opt.name.replace(/-/g, '_').toUpperCase()}`;
+  return opt.env ?? `DROVER_${upperSnake(envScope(spec))}_${upperSnake(opt.name)}`;
+}
+
+/** The shared name a derived variable had before names were per daemon: still read, with a warning. */
+export function legacyEnvName(opt: OptionSpec): string | undefined {
+  return opt.env === undefined ? `DROVER_${upperSnake(opt.name)}` : undefined;
+}
+
+/** The variable naming the config file: DROVER_CONFIG for the client, DROVER_META_CONFIG … for a daemon. */
+export function configEnvName(spec: Pick<CommandSpec, 'command'>): string {
+  const scope = envScope(spec);
+  return scope === 'cli' ? 'DROVER_CONFIG' : `DROVER_${upperSnake(scope)}_CONFIG`;
+}
+
+const warned = new Set<string>();
+/** Where deprecation warnings go (once per variable and process); tests replace it. */
+export const deprecation = {
+  warn: (message: string): void => void process.stderr.write(`drover: ${message}\n`),
+};
+
+/** Reads `name`, else the legacy name with a one-time warning. */
+function readEnv(env: NodeJS.ProcessEnv, name: string, legacy: string | undefined): { value: string | undefined; from: string } {
+  if (env[name] !== undefined) return { value: env[name], from: name };
+  if (legacy && legacy !== name && env[legacy] !== undefined) {
+    if (!warned.has(legacy)) {
+      warned.add(legacy);
+      deprecation.warn(`${legacy} is deprecated: use ${name}`);
+    }
+    return { value: env[legacy], from: legacy };
+  }
+  return { value: undefined, from: name };
 }
 
 function camel(name: string): string {
@@ -79,7 +124,7 @@ export function renderHelp(spec: CommandSpec): string {
       const d = opt.type === 'duration' ? formatDuration(Number(opt.default)) : Array.isArray(opt.default) ? opt.default.join(',') : String(opt.default);
       if (d !== '') extra.push(`default ${d}`);
     }
-    const env = opt.name === 'help' ? undefined : opt.name === 'config' ? 'DROVER_CONFIG' : envName(opt);
+    const env = opt.name === 'help' ? undefined : opt.name === 'config' ? configEnvName(spec) : envName(opt, spec);
     if (env) extra.push(`env ${env}`);
     lines.push(flag.padEnd(34) + ' ' + opt.help + (extra.length ? ` (${extra.join('; ')})` : ''));
   }
@@ -108,7 +153,8 @@ export function loadConfig(spec: CommandSpec, argv: string[], env: NodeJS.Proces
   }
   if (parsed.values.help) return { values: {}, positionals: parsed.positionals, help: renderHelp(spec), sources: {} };
 
-  const configPath = (parsed.values.config as string | undefined) ?? env.DROVER_CONFIG;
+  const configVar = configEnvName(spec);
+  const configPath = (parsed.values.config as string | undefined) ?? readEnv(env, configVar, configVar === 'DROVER_CONFIG' ? undefined : 'DROVER_CONFIG').value ?? spec.defaultConfigFile?.(env);
   let fileValues: Record<string, unknown> = {};
   if (configPath) {
     let text: string;
@@ -138,13 +184,14 @@ export function loadConfig(spec: CommandSpec, argv: string[], env: NodeJS.Proces
   const sources: LoadedConfig['sources'] = {};
   for (const opt of spec.options) {
     const flag = parsed.values[opt.name];
-    const envVar = envName(opt);
+    const name = envName(opt, spec);
+    const { value: fromEnv, from: envVar } = name ? readEnv(env, name, legacyEnvName(opt)) : { value: undefined, from: undefined };
     let value: unknown;
     if (flag !== undefined) {
       value = coerce(opt, flag, 'flag');
       sources[opt.name] = 'flag';
-    } else if (envVar && env[envVar] !== undefined) {
-      value = coerce(opt, env[envVar], `environment ${envVar}`);
+    } else if (fromEnv !== undefined) {
+      value = coerce(opt, fromEnv, `environment ${envVar}`);
       sources[opt.name] = 'env';
     } else if (fileValues[opt.name] !== undefined) {
       value = coerce(opt, fileValues[opt.name], `config file ${configPath}`);
@@ -194,6 +241,7 @@ export const LOG_LEVEL_OPTION: OptionSpec = {
   type: 'string',
   metavar: 'LEVEL',
   env: 'DROVER_LOG_LEVEL',
+  choices: LOG_LEVELS,
   help: 'fatal, error, warn, info (default), debug, trace or silent; JSON lines on stderr, readable lines on a terminal',
   check: (v) => (LOG_LEVELS.includes(String(v)) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`),
 };

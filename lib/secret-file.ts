@@ -1,5 +1,5 @@
 // Secrets from files: every option declared `secret: true` also takes `--NAME-file PATH` (and
-// DROVER_NAME_FILE, or `NAME-file:` in the config file), the way systemd's LoadCredential= and
+// DROVER_<SCOPE>_NAME_FILE, or `NAME-file:` in the config file), the way systemd's LoadCredential= and
 // Kubernetes secrets hand them over. The file holds the value alone (a trailing newline is
 // dropped; a list option takes one value per line or comma-separated). Daemons read the files
 // again on SIGHUP by loading their configuration again.
@@ -15,8 +15,9 @@ export function withSecretFileOptions(spec: CommandSpec): CommandSpec {
   for (const opt of spec.options) {
     options.push(opt);
     if (!opt.secret || spec.options.some((o) => o.name === fileOptionName(opt))) continue;
-    const env = opt.env === false ? false : `${opt.env ?? `DROVER_${opt.name.replace(/-/g, '_').toUpperCase()}`}_FILE`;
-    options.push({ name: fileOptionName(opt), type: 'string', metavar: 'FILE', env, help: `read --${opt.name} from this file (read again on SIGHUP)` });
+    // A derived name stays derived (DROVER_META_ADMIN_TOKEN_FILE); a shared one gets _FILE.
+    const env = opt.env === false ? false : opt.env === undefined ? undefined : `${opt.env}_FILE`;
+    options.push({ name: fileOptionName(opt), type: 'string', metavar: 'FILE', ...(env === undefined ? {} : { env }), help: `read --${opt.name} from this file (read again on SIGHUP)` });
   }
   return { ...spec, options };
 }

@@ -24,6 +24,7 @@ export const ROUTES: RoutePlugin[] = [
   async (app, deps) => (await import('./routes/artifacts.js')).artifactRoutes(app, deps),
   async (app, deps) => (await import('./routes/legacy.js')).legacyRoutes(app, deps),
   async (app, deps) => (await import('./routes/commands.js')).commandsRoutes(app, deps),
+  async (app, deps) => (await import('./routes/reconcile.js')).reconcileRoutes(app, deps),
   async (app, deps) => (await import('./routes/dashboard.js')).dashboardRoutes(app, deps),
   async (app, deps) => (await import('./agent-builds/agent-routes.js')).agentRoutes(app, deps),
 ];

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { gitAuthFrom, GIT_AUTH_OPTIONS, loadConfig, LOG_LEVEL_OPTION, parseHostPort, type CommandSpec } from '../lib/config.js';
 import { DroverError } from '../lib/errors.js';
+import { checkFleetPath } from '../lib/fleet-repo/repo-source.js';
 import { parseStoreUrl, type StoreLocation } from './store/store-url.js';
 import { checkCidrs, checkOnOff, checkPublicUrl, checkSize, parseOnOff, parseSize } from './legacy/legacy-settings.js';
 
@@ -11,6 +12,8 @@ export interface MetaConfig {
   repo: string;
   repoKind: 'git' | 'dir';
   branch: string;
+  /** The fleet's folder inside the repository ('' for its root). */
+  path: string;
   listen: { host: string; port: number };
   /** HTTPS on `listen` when set; the files are re-read on SIGHUP and when they change. */
   tls: { cert: string; key: string; clientCa: string | null } | null;
@@ -67,6 +70,7 @@ export const META_SPEC: CommandSpec = {
   options: [
     LOG_LEVEL_OPTION,
     { name: 'repo', type: 'string', metavar: 'URL|DIR', help: 'fleet repository: an http(s) git URL (cloned and fetched) or a local directory (watched)' },
+    { name: 'path', type: 'string', metavar: 'DIR', default: '', help: 'the fleet\'s folder inside the repository (a fleet kept in a subfolder of a larger repository)', check: (v) => checkFleetPath(String(v)) },
     { name: 'branch', type: 'string', metavar: 'NAME', default: 'main', help: 'branch of the git repository to follow' },
     { name: 'listen', type: 'string', metavar: 'HOST:PORT', default: '127.0.0.1:7070', help: 'address to listen on', check: (v) => (parseHostPort(String(v)) ? undefined : 'must be HOST:PORT, e.g. 0.0.0.0:7070') },
     { name: 'tls-cert', type: 'string', metavar: 'FILE', help: 'PEM certificate (chain) for HTTPS on --listen; re-read on SIGHUP and when it changes' },
@@ -75,7 +79,7 @@ export const META_SPEC: CommandSpec = {
     { name: 'listen-http', type: 'string', metavar: 'HOST:PORT', help: 'with --tls-cert: also listen for plain HTTP here, serving only the legacy protocol and health checks', check: (v) => (parseHostPort(String(v)) ? undefined : 'must be HOST:PORT, e.g. 0.0.0.0:8080') },
     { name: 'trust-proxy', type: 'list', metavar: 'CIDR[,CIDR]', default: [], help: 'reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (client address for --legacy-allow and the login limiter, https for cookies)', check: checkCidrs },
     { name: 'data', type: 'string', metavar: 'DIR', default: './drover-meta-data', help: 'data directory: the git clone and the SQLite store' },
-    { name: 'store', type: 'string', metavar: 'URL', secret: true, help: 'postgres://USER:PASSWORD@HOST:PORT/DB to share state between several metas (default: SQLite in the data directory); give a URL with a password through --store-file or DROVER_STORE' },
+    { name: 'store', type: 'string', metavar: 'URL', secret: true, help: 'postgres://USER:PASSWORD@HOST:PORT/DB to share state between several metas (default: SQLite in the data directory); give a URL with a password through --store-file or DROVER_META_STORE' },
     { name: 'agent-token', type: 'list', metavar: 'TOKEN[,TOKEN]', secret: true, help: 'fleet enrollment token(s) agents send as a bearer token', check: (v) => (v as string[]).map(tokenCheck).find(Boolean) },
     { name: 'device-tokens', type: 'string', metavar: 'FILE', help: 'YAML map of device id to the SHA-256 (hex) of its own token (`printf %s TOKEN | sha256sum`); such a token only speaks for its device' },
     { name: 'admin-token', type: 'string', metavar: 'TOKEN', secret: true, help: 'bearer token for the read and admin API (/v1/devices, /v1/status, /metrics)', check: tokenCheck },
@@ -141,9 +145,9 @@ export function loadMetaConfig(argv: string[], env: NodeJS.ProcessEnv = process.
   else return fail(`--repo ${repo}: neither an http(s) URL nor an existing directory`);
   const agentTokens = (v['agent-token'] as string[] | undefined) ?? [];
   const deviceTokens = v['device-tokens'] ? readDeviceTokens(v['device-tokens'] as string, fail) : new Map<string, string>();
-  if (agentTokens.length === 0 && deviceTokens.size === 0) fail('--agent-token is required (or DROVER_AGENT_TOKEN): agents authenticate with it');
+  if (agentTokens.length === 0 && deviceTokens.size === 0) fail('--agent-token is required (or --agent-token-file, DROVER_META_AGENT_TOKEN_FILE): agents authenticate with it');
   const adminToken = v['admin-token'] as string | undefined;
-  if (!adminToken) fail('--admin-token is required (or DROVER_ADMIN_TOKEN): the read API needs it');
+  if (!adminToken) fail('--admin-token is required (or --admin-token-file, DROVER_META_ADMIN_TOKEN_FILE): the read API needs it');
   if (agentTokens.includes(adminToken!)) fail('--admin-token must differ from every agent token');
   const metricsToken = v['metrics-token'] as string | undefined;
   if (metricsToken && (metricsToken === adminToken || agentTokens.includes(metricsToken))) fail('--metrics-token must differ from the admin and agent tokens');
@@ -164,6 +168,7 @@ export function loadMetaConfig(argv: string[], env: NodeJS.ProcessEnv = process.
       repoKind,
       logLevel: v['log-level'] as string | undefined,
       branch: v.branch as string,
+      path: v.path as string,
       listen: parseHostPort(v.listen as string)!,
       tls: v['tls-cert'] ? { cert: resolve(v['tls-cert'] as string), key: resolve(v['tls-key'] as string), clientCa: v['client-ca'] ? resolve(v['client-ca'] as string) : null } : null,
       listenHttp: v['listen-http'] ? parseHostPort(v['listen-http'] as string)! : null,

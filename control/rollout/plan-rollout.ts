@@ -8,7 +8,8 @@
 // - the next step starts only when every released device has finished (succeeded, or failed within
 //   `maxFailures`), and `interval` has passed since then;
 // - failures (failed, timedOut) beyond `maxFailures` pause the rollout: nobody new is released;
-//   `paused: true` in the spec holds it as well;
+//   `paused: true` in the spec holds it as well, and so does an admin's pause (`drover rollouts pause`)
+//   until a resume;
 // - released devices stay released (monotonic), also while paused and across restarts of meta;
 // - devices offline and not yet released are skipped over until they come back.
 import { createHash } from 'node:crypto';
@@ -34,6 +35,8 @@ export interface RolloutState {
   stepDoneAt: number | null;
   /** Paused by failures: stays paused (even if a device recovers) until an operator resumes it. */
   pausedByFailures?: boolean;
+  /** Paused by an admin (POST /v1/rollouts/:key/pause): stays paused until resumed. */
+  pausedByAdmin?: boolean;
 }
 
 export interface PlanRolloutInput {
@@ -49,7 +52,7 @@ export interface PlanRolloutInput {
 }
 
 export type RolloutRunState = 'running' | 'paused' | 'done';
-export type PauseReason = 'failures' | 'spec' | null;
+export type PauseReason = 'failures' | 'admin' | 'spec' | null;
 
 export interface RolloutPlan {
   /** Every device that may have the new thing (persisted released ∪ newly released). */
@@ -148,10 +151,15 @@ export function planRollout(input: PlanRolloutInput): RolloutPlan {
     pauseReason,
     waiting,
     recheckAt,
-    next: { released: prev.released, acknowledged: prev.acknowledged, stepDoneAt, ...(state === 'paused' && pauseReason === 'failures' ? { pausedByFailures: true } : {}) },
+    next: {
+      released: prev.released, acknowledged: prev.acknowledged, stepDoneAt,
+      ...(state === 'paused' && pauseReason === 'failures' ? { pausedByFailures: true } : {}),
+      ...(prev.pausedByAdmin ? { pausedByAdmin: true } : {}),
+    },
   });
 
   if (failing.length > rollout.maxFailures || prev.pausedByFailures) return hold('paused', 'failures', prev.stepDoneAt, null);
+  if (prev.pausedByAdmin) return hold('paused', 'admin', prev.stepDoneAt, null);
   if (rollout.paused) return hold('paused', 'spec', prev.stepDoneAt, null);
   if (devices.length === 0) return hold('done', null, null, null);
   if (waiting.length > 0) return hold('running', null, null, null);
@@ -204,8 +212,13 @@ export function planRollout(input: PlanRolloutInput): RolloutPlan {
   };
 }
 
-/** Resuming a rollout paused by failures: the devices failing now no longer count. */
+/** Resuming a rollout paused by failures or by an admin: the devices failing now no longer count. */
 export function acknowledgeFailures(state: RolloutState, failing: readonly string[]): RolloutState {
   const acknowledged = new Set([...state.acknowledged, ...failing]);
   return { released: state.released, acknowledged: [...acknowledged], stepDoneAt: state.stepDoneAt };
+}
+
+/** An admin's pause: nobody new is released until a resume. */
+export function pauseByAdmin(state: RolloutState): RolloutState {
+  return { ...state, pausedByAdmin: true };
 }

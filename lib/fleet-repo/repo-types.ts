@@ -51,6 +51,8 @@ export interface RepoSourceOptions extends RepoHooks {
   repo: string;
   /** Branch of a git repository; default: the remote's HEAD. */
   branch?: string;
+  /** The fleet's folder inside the repository (`--path`): a fleet kept in a subfolder of a larger repository. */
+  path?: string;
   /** Where a git repository is cloned (<dataDir>/repo). */
   dataDir: string;
   /** Fetch interval of a git repository. */

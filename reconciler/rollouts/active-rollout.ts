@@ -17,4 +17,6 @@ export interface ActiveRollout {
   /** Order version the package releases were last seeded for. */
   seededVersion: number;
   ackPending: boolean;
+  /** An admin asked for a pause (`drover rollouts pause`): applied at the next evaluation. */
+  pausePending: boolean;
 }

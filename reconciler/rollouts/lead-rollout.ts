@@ -2,7 +2,7 @@
 // releases the next step or pauses it past maxFailures, persists the decision and shares it
 // (onDecision). With several metas only the leader runs this (see share-rollouts.ts).
 import type { Logger } from '../../lib/log.js';
-import { acknowledgeFailures, planRollout, type DeviceOutcome, type RolloutState } from '../../control/rollout/plan-rollout.js';
+import { acknowledgeFailures, pauseByAdmin, planRollout, type DeviceOutcome, type RolloutState } from '../../control/rollout/plan-rollout.js';
 import type { ActiveRollout } from './active-rollout.js';
 import { decisionChanged, seedReleases } from './rollout-decisions.js';
 import type { PersistedRollout } from './rollout-store.js';
@@ -26,10 +26,14 @@ export function leadRollout(r: ActiveRollout, order: readonly string[], ctx: Lea
     state = seedReleases(state, order, r.subject.identity, (id) => ctx.baselineOf(id, name));
     r.seededVersion = r.orderVersion;
   }
+  if (r.pausePending) {
+    r.pausePending = false;
+    state = pauseByAdmin(state);
+  }
   let plan = planRollout({ rollout: r.subject.rollout, devices: order, outcomes: outcome, state, now, releasedSet: r.released });
   if (r.ackPending) {
     r.ackPending = false;
-    if (plan.failing.length) plan = planRollout({ rollout: r.subject.rollout, devices: order, outcomes: outcome, state: acknowledgeFailures(plan.next, plan.failing), now });
+    if (plan.failing.length || plan.next.pausedByAdmin) plan = planRollout({ rollout: r.subject.rollout, devices: order, outcomes: outcome, state: acknowledgeFailures(plan.next, plan.failing), now });
   }
   const wasPaused = r.plan?.state === 'paused';
   r.plan = plan;

@@ -11,16 +11,17 @@ export function deviceOutcome(reported: DeviceOutcome | undefined, lastSeen: num
   return lastSeen === null || now - lastSeen > offlineMs ? 'offline' : undefined;
 }
 
-/** Done, or paused by failures: such a plan changes only with the device set, a resume or a new revision. */
+/** Done, or paused by failures or an admin: such a plan changes only with the device set, a resume or a new revision. */
 export function isSettled(plan: RolloutPlan | null): boolean {
-  return !!plan && (plan.state === 'done' || (plan.state === 'paused' && plan.pauseReason === 'failures'));
+  return !!plan && (plan.state === 'done' || (plan.state === 'paused' && (plan.pauseReason === 'failures' || plan.pauseReason === 'admin')));
 }
 
 /** Whether `next` differs from `before` in what is persisted (released, acknowledged, step time, pause). */
 export function decisionChanged(before: RolloutState, next: RolloutState): boolean {
   return (
     next.released.length !== before.released.length || next.acknowledged.length !== before.acknowledged.length ||
-    next.stepDoneAt !== before.stepDoneAt || !!next.pausedByFailures !== !!before.pausedByFailures
+    next.stepDoneAt !== before.stepDoneAt || !!next.pausedByFailures !== !!before.pausedByFailures ||
+    !!next.pausedByAdmin !== !!before.pausedByAdmin
   );
 }
 

@@ -112,7 +112,7 @@ export class RolloutGate {
         persisted.updatedAt = now;
         this.opts.store.saveRollout(persisted);
       }
-      const r: ActiveRollout = { subject, persisted, released: new Set(persisted.state.released), plan: null, dirty: true, order: null, orderVersion: -1, seededVersion: -1, ackPending };
+      const r: ActiveRollout = { subject, persisted, released: new Set(persisted.state.released), plan: null, dirty: true, order: null, orderVersion: -1, seededVersion: -1, ackPending, pausePending: prior?.pausePending ?? false };
       next.set(subject.key, r);
       if (subject.kind === 'command') {
         this.commandsByName.set(subject.name, r);
@@ -242,7 +242,7 @@ export class RolloutGate {
 
   private evaluateOne(r: ActiveRollout, now: number): string[] {
     // Settled rollouts change only with the device set, a resume or a new revision.
-    if ((isSettled(r.plan) || !r.dirty) && r.plan && !r.ackPending && r.orderVersion === this.universe) return [];
+    if ((isSettled(r.plan) || !r.dirty) && r.plan && !r.ackPending && !r.pausePending && r.orderVersion === this.universe) return [];
     r.dirty = false;
     const order = this.orderOf(r);
     const offlineMs = this.opts.offlineAfterMs();
@@ -300,6 +300,15 @@ export class RolloutGate {
   /** `deviceId\0commandId` → the revision each result was first reported under. */
   resultRevisions(commandIds: readonly string[]): Promise<Map<string, string | null>> {
     return this.identities.resultRevisions(commandIds);
+  }
+
+  /** Admin pause: nobody new is released until a resume. Returns false for an unknown rollout. */
+  pause(key: string): boolean {
+    const r = this.rollouts.get(key);
+    if (!r) return false;
+    r.pausePending = true;
+    this.evaluate();
+    return true;
   }
 
   /** Admin resume: failures so far no longer count. Returns false for an unknown rollout. */

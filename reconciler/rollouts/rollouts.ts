@@ -141,6 +141,25 @@ export class Rollouts {
     return { key, resumed: wasPaused && progress.state !== 'paused', message, rollout: progress };
   }
 
+  /** Admin pause: nobody new is released until a resume. Null for a rollout not in the current revision. */
+  async pause(key: string): Promise<ResumeResult | null> {
+    const r = this.gate.get(key);
+    if (!r) return null;
+    const wasPaused = r.plan?.state === 'paused';
+    if (this.sharing && !this.sharing.decides()) {
+      // Another meta decides: pass the pause on and wait (briefly) for its decision to arrive.
+      await this.sharing.askPause(key);
+      for (let i = 0; i < 60 && !r.persisted.state.pausedByAdmin; i++) {
+        await new Promise((res) => setTimeout(res, 50));
+        this.gate.list();
+      }
+    } else this.gate.pause(key);
+    this.gate.list();
+    const progress = await rolloutProgress(this.src, r);
+    const message = progress.state === 'done' ? 'paused, but every selected device was already released' : 'paused: nobody new is released until `drover rollouts resume`';
+    return { key, resumed: false, message, rollout: progress };
+  }
+
   /** Called when a rollout may have moved (an evaluation changed a plan, a new revision, a resume). */
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);

@@ -19,6 +19,8 @@ export interface RolloutSharing {
   attach(gate: RolloutGate): void;
   /** Passes a resume to the leader (on a follower). */
   askResume(key: string): Promise<void>;
+  /** Passes an admin's pause to the leader (on a follower). */
+  askPause(key: string): Promise<void>;
   close(): void;
 }
 
@@ -67,6 +69,7 @@ export function shareRollouts(shared: SharedStore, log: Logger): RolloutSharing 
         shared.onEvent((topic, payload) => {
           if (topic === 'rollout') void loadOne(payload).catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'rollouts: reading a shared state failed'));
           else if (topic === 'rollout-resume' && deciding) gate?.resume(payload);
+          else if (topic === 'rollout-pause' && deciding) gate?.pause(payload);
         }),
         shared.onLeadership((leader) => {
           if (leader) lead();
@@ -79,6 +82,9 @@ export function shareRollouts(shared: SharedStore, log: Logger): RolloutSharing 
     },
     async askResume(key) {
       await shared.publish('rollout-resume', key);
+    },
+    async askPause(key) {
+      await shared.publish('rollout-pause', key);
     },
     close() {
       closed = true;

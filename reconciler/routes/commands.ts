@@ -1,5 +1,5 @@
 // The command results and rollouts API (admin token): GET /v1/commands, GET /v1/commands/:name,
-// GET /v1/rollouts, POST /v1/rollouts/:key/resume, served from deps.rollouts.
+// GET /v1/rollouts, POST /v1/rollouts/:key/pause and …/resume, served from deps.rollouts.
 // There is deliberately no endpoint that takes a command to run: commands reach devices only
 // from validated commits of the fleet repository.
 import type { RoutePlugin } from '../deps.js';
@@ -28,6 +28,14 @@ export const commandsRoutes: RoutePlugin = async (app, deps) => {
     const result = await rollouts.resume(key);
     if (!result) return sendError(reply, 'NOT_FOUND', `no rollout "${key}" in the current revision (GET /v1/rollouts lists them)`);
     deps.log.info({ rollout: key, resumed: result.resumed, state: result.rollout.state }, 'rollout resumed by an admin');
+    return result;
+  });
+
+  app.post('/v1/rollouts/:key/pause', async (request, reply) => {
+    const { key } = request.params as { key: string };
+    const result = await rollouts.pause(key);
+    if (!result) return sendError(reply, 'NOT_FOUND', `no rollout "${key}" in the current revision (GET /v1/rollouts lists them)`);
+    deps.log.info({ rollout: key, state: result.rollout.state }, 'rollout paused by an admin');
     return result;
   });
 };

@@ -18,6 +18,7 @@ export function createFleetSource(config: MetaConfig, deps: { applier: RevisionA
   const repo = createRepoSource({
     repo: config.repo,
     branch: config.branch,
+    path: config.path,
     dataDir: config.dataDir,
     intervalMs: config.fetchIntervalMs,
     auth: config.git,

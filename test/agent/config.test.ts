@@ -11,7 +11,7 @@ describe('agent config', () => {
     try {
       const file = join(dir, 'agent.yaml');
       writeFileSync(file, 'meta: http://file:7070\nroot: /srv/drover\nlabels: [role=db]\nmax-backoff: 2m\n');
-      const { config } = loadAgentConfig(['--config', file, '--labels', 'role=web,site=bj', '--id', 'dev-9', '--initial-delay', '0'], { DROVER_TOKEN: 'tok-from-env', DROVER_META: 'http://env:7070' });
+      const { config } = loadAgentConfig(['--config', file, '--labels', 'role=web,site=bj', '--id', 'dev-9', '--initial-delay', '0'], { DROVER_AGENT_TOKEN: 'tok-from-env', DROVER_AGENT_META: 'http://env:7070' });
       assert.equal(config!.metaUrl, 'http://env:7070');
       assert.equal(config!.token, 'tok-from-env');
       assert.equal(config!.root, '/srv/drover');

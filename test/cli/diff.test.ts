@@ -95,6 +95,23 @@ describe('drover diff', () => {
     assert.deepEqual(diff.devices.find((d) => d.id === 'dev-003')!.changes, [{ kind: 'package-upgraded', name: 'hello-service', from: '1.0.0', to: '1.2.0', rollout: '1, 50%, 100%' }]);
   });
 
+  it('--exit-code: 1 when a device changes, 0 when none does; -o yaml gives the same data as -o json', async () => {
+    const changed = await drover(['diff', oldDir, newDir, '--exit-code']);
+    assert.equal(changed.code, 1, changed.stderr);
+    assert.match(changed.stdout, /3 of 3 devices affected/);
+    const same = await drover(['diff', 'main', 'main', '--git', repo, '--exit-code']);
+    assert.equal(same.code, 0, same.stderr);
+    assert.equal((await drover(['diff', oldDir, newDir])).code, 0);
+    const { parse } = await import('yaml');
+    const yaml = await drover(['diff', oldDir, newDir, '-o', 'yaml']);
+    const json = await drover(['diff', oldDir, newDir, '--output', 'json']);
+    assert.equal(yaml.code, 0, yaml.stderr);
+    assert.deepEqual(parse(yaml.stdout), JSON.parse(json.stdout));
+    const bad = await drover(['diff', oldDir, newDir, '-o', 'xml']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--output: must be one of table, json, yaml/);
+  });
+
   it('an invalid side: its errors, exit 1', async () => {
     const broken = join(tmp, 'broken');
     cpSync(newDir, broken, { recursive: true });

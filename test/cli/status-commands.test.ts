@@ -24,6 +24,6 @@ test('the commands table: one row per identity, and paused rollouts with their f
   assert.match(lines[1]!, /^COMMAND +IDENTITY +ORIGIN +ROLLOUT +PENDING +RUNNING +SUCCEEDED +FAILED +TIMEDOUT$/);
   assert.match(lines[2]!, /^disk-report +aaaaaaaaaaaa +override +trial +0 +0 +1 +0 +0$/);
   assert.match(lines[3]!, /^clean-tmp +bbbbbbbbbbbb +approved +step 1\/2 \(1\/3\) paused +2 +0 +0 +1 +0$/);
-  assert.match(text, /clean-tmp@bbbbbbbbbbbb: rollout paused after 1 failure \(maxFailures 0\); resume: POST \/v1\/rollouts\/command%3Aclean-tmp%40bbbbbbbbbbbb\/resume/);
+  assert.match(text, /clean-tmp@bbbbbbbbbbbb: rollout paused after 1 failure \(maxFailures 0\); resume: drover rollouts resume command:clean-tmp@bbbbbbbbbbbb \(or a new commit\)/);
   assert.match(text, /  dev-002: failed exit 2\n    \| line1\n    \| find: bad\n/);
 });

@@ -13,7 +13,7 @@ const B = 'b'.repeat(20);
 test('flags, environment and config file combine, flags first', () => {
   const file = join(dir, 'meta.yaml');
   writeFileSync(file, `repo: https://git.example/fleet.git\nbranch: prod\nfetchInterval: 2m\nadmin-token: ${B}\nlisten: 0.0.0.0:8080\n`);
-  const { config } = loadMetaConfig(['--config', file, '--branch', 'main'], { DROVER_AGENT_TOKEN: `${A},${'c'.repeat(20)}` });
+  const { config } = loadMetaConfig(['--config', file, '--branch', 'main'], { DROVER_META_AGENT_TOKEN: `${A},${'c'.repeat(20)}` });
   assert.equal(config!.repoKind, 'git');
   assert.equal(config!.branch, 'main');
   assert.equal(config!.fetchIntervalMs, 120_000);
@@ -53,12 +53,12 @@ for (const [name, argv, re] of bad) {
   });
 }
 
-test('the store: SQLite by default, a postgres URL from --store, DROVER_STORE or --store-file; never echoed', () => {
+test('the store: SQLite by default, a postgres URL from --store, DROVER_META_STORE or --store-file; never echoed', () => {
   const base = ['--repo', dir, '--agent-token', A, '--admin-token', B];
   assert.deepEqual(loadMetaConfig(base, {}).config!.store, { kind: 'sqlite' });
   const url = 'postgres://drover:pa55word@db:5432/drover';
   assert.deepEqual(loadMetaConfig([...base, '--store', url], {}).config!.store, { kind: 'postgres', url });
-  assert.deepEqual(loadMetaConfig(base, { DROVER_STORE: url }).config!.store, { kind: 'postgres', url });
+  assert.deepEqual(loadMetaConfig(base, { DROVER_META_STORE: url }).config!.store, { kind: 'postgres', url });
   const file = join(dir, 'store-url');
   writeFileSync(file, url + '\n', { mode: 0o600 });
   assert.deepEqual(loadMetaConfig([...base, '--store-file', file], {}).config!.store, { kind: 'postgres', url });

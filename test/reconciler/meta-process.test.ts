@@ -20,7 +20,7 @@ test('drover meta --help explains every option', () => {
   for (const flag of ['--repo', '--branch', '--listen', '--data', '--agent-token', '--admin-token', '--webhook-secret', '--fetch-interval', '--config']) {
     assert.match(res.stdout, new RegExp(`${flag} `), flag);
   }
-  assert.match(res.stdout, /DROVER_AGENT_TOKEN/);
+  assert.match(res.stdout, /DROVER_META_AGENT_TOKEN/);
 });
 
 test('drover meta refuses a bad configuration with a clear error', () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   acknowledgeFailures,
+  pauseByAdmin,
   planRollout,
   rolloutOrder,
   stepTarget,
@@ -217,6 +218,21 @@ describe('planRollout', () => {
     const later = planRollout({ rollout: spec(), devices: devs, outcomes: outcomes({ 'dev-001': 'failed', 'dev-002': 'failed' }), state: again.next, now: 2 });
     assert.equal(later.state, 'paused');
     assert.deepEqual(later.failing, ['dev-002']);
+  });
+
+  it('an admin pause holds the next step (released devices keep theirs) until a resume', () => {
+    const paused = planRollout({ rollout: spec(), devices: devs, outcomes: outcomes({ 'dev-001': 'succeeded' }), state: pauseByAdmin(state(['dev-001'])), now: 0 });
+    assert.equal(paused.state, 'paused');
+    assert.equal(paused.pauseReason, 'admin');
+    assert.deepEqual(paused.newlyReleased, []);
+    assert.deepEqual([...paused.released], ['dev-001']);
+    assert.equal(paused.next.pausedByAdmin, true);
+    const still = planRollout({ rollout: spec(), devices: devs, outcomes: outcomes({ 'dev-001': 'succeeded' }), state: paused.next, now: 1 });
+    assert.equal(still.pauseReason, 'admin');
+    const resumed = planRollout({ rollout: spec(), devices: devs, outcomes: outcomes({ 'dev-001': 'succeeded' }), state: acknowledgeFailures(still.next, still.failing), now: 2 });
+    assert.equal(resumed.state, 'running');
+    assert.deepEqual(resumed.newlyReleased, ['dev-002']);
+    assert.equal(resumed.next.pausedByAdmin, undefined);
   });
 
   it('stays paused when a failed device recovers, until it is resumed', () => {

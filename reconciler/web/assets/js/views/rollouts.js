@@ -44,7 +44,7 @@ function failingView(r) {
 }
 
 function rolloutCard(r) {
-  const pause = r.state === 'paused' ? (r.pauseReason === 'failures' ? 'paused: too many failures' : r.pauseReason === 'spec' ? 'paused in the fleet repository' : 'paused') : r.state;
+  const pause = r.state === 'paused' ? (r.pauseReason === 'failures' ? 'paused: too many failures' : r.pauseReason === 'spec' ? 'paused in the fleet repository' : r.pauseReason === 'admin' ? 'paused by an admin' : 'paused') : r.state;
   return h(
     'section.card.wide.rollout',
     { dataset: { key: r.key, state: r.state } },
