@@ -81,6 +81,9 @@ export class FleetSource {
 
   private async apply(reader: TreeReader, revision: string): Promise<void> {
     // A directory's revision is its content hash (as meta shows it), so a change is visible in status.
+    // The same revision again (a directory read on every interval) is the same view: it is not
+    // parsed again, and the view keeps its identity, so connections are not re-checked for nothing.
+    if (revision === this.current.revision) return;
     const result = await loadFleet(reader, { revision });
     if (!result.ok) {
       const errors = result.problems.filter((p) => p.severity === 'error');
