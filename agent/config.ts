@@ -26,6 +26,7 @@ export const agentSpec: CommandSpec = {
       check: (v) => ((v as string[]).length && (v as string[]).every((u) => /^https?:\/\/./.test(u)) ? undefined : 'must be an http:// or https:// URL (several: URL,URL)'),
     },
     { name: 'token', type: 'string', help: 'agent token (meta --agent-token)', secret: true, metavar: 'TOKEN' },
+    { name: 'enroll-token', type: 'string', help: 'fleet enrollment token (meta --enroll-token-file): the agent makes its own key (<root>/identity/), asks meta to enroll it, waits until it is accepted and heartbeats with its own credential; give it as --enroll-token-file', secret: true, metavar: 'TOKEN' },
     { name: 'ca', type: 'string', help: 'PEM bundle of the CAs that sign meta\'s certificate (default: the system\'s); meta is always verified', metavar: 'FILE' },
     { name: 'cert', type: 'string', help: 'client certificate for meta\'s mutual TLS (--client-ca), with --key', metavar: 'FILE' },
     { name: 'key', type: 'string', help: 'private key of --cert', metavar: 'FILE' },
@@ -60,6 +61,8 @@ export interface AgentConfig {
   /** Every meta URL given (--meta URL1,URL2), in order. */
   metaUrls: string[];
   token: string | null;
+  /** --enroll-token: enroll for a credential of this device's own (agent/enroll/). */
+  enrollToken: string | null;
   /** TLS files for meta: --ca, --cert, --key. */
   tls: { ca?: string; cert?: string; key?: string };
   root: string;
@@ -91,12 +94,14 @@ export function agentConfigFrom(cfg: LoadedConfig): AgentConfig {
   const v = cfg.values;
   const metaUrls = (v.meta as string[] | undefined) ?? [];
   if (!metaUrls.length) throw new DroverError('CONFIG_INVALID', '--meta URL is required (or DROVER_AGENT_META)');
+  if (v.token && v['enroll-token']) throw new DroverError('CONFIG_INVALID', '--token and --enroll-token are both given: an enrolling agent uses the credential meta gives it; keep one');
   const host = hostname();
   const id = (v.id as string | undefined) ?? host.split('.')[0]!.replace(/[^A-Za-z0-9._-]/g, '-');
   return {
     metaUrl: metaUrls[0]!,
     metaUrls,
     token: (v.token as string | undefined) ?? null,
+    enrollToken: (v['enroll-token'] as string | undefined) ?? null,
     tls: {
       ...(v.ca ? { ca: resolve(String(v.ca)) } : {}),
       ...(v.cert ? { cert: resolve(String(v.cert)) } : {}),

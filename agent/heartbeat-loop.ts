@@ -7,7 +7,7 @@
 // failed in a row, and the agent stays with the meta that answers.
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
-import { errorMessage } from '../lib/errors.js';
+import { DroverError, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { HeartbeatResponseSchema, PROTOCOL_VERSION, type HeartbeatRequestInput, type HeartbeatResponse } from '../specs/wire/index.js';
 import { backoffMs, jittered } from '../lib/backoff.js';
@@ -30,6 +30,11 @@ export interface HeartbeatLoopOptions {
   /** Longest long poll asked of meta, in seconds. */
   maxWaitSec: number;
   backoff: { baseMs: number; maxMs: number };
+  /**
+   * Meta answered 401 (an enrolled credential revoked or unknown): resolves once a new token is in
+   * place (the agent enrolls again), or when the loop stops. Without it, a 401 is a failure like any.
+   */
+  onUnauthorized?: (message: string) => Promise<void>;
   log: Logger;
   random?: () => number;
 }
@@ -49,7 +54,7 @@ export interface HeartbeatLoop {
 const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 
 /** One POST with node:http(s) (lighter than fetch for a long-lived idle agent); the answer as text. */
-function postJson(url: URL, headers: Record<string, string>, body: string, signal: AbortSignal, tlsAgent?: HttpsAgent): Promise<{ status: number; text: string }> {
+export function postJson(url: URL, headers: Record<string, string>, body: string, signal: AbortSignal, tlsAgent?: HttpsAgent): Promise<{ status: number; text: string }> {
   const https = url.protocol === 'https:';
   const send = https ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
@@ -117,6 +122,7 @@ export function createHeartbeatLoop(o: HeartbeatLoopOptions): HeartbeatLoop {
       const body = JSON.stringify({ protocol: PROTOCOL_VERSION, ...o.body() });
       const headers = { 'content-type': 'application/json', ...(o.token ? { authorization: `Bearer ${o.token}` } : {}) };
       const { status, text } = await postJson(url, headers, body, signal, o.tlsAgent);
+      if (status === 401 && o.onUnauthorized) throw new DroverError('META_UNAUTHORIZED', text.slice(0, 300));
       if (status < 200 || status > 299) {
         const hint = status === 401 || status === 403 ? ' (is --token the agent token meta expects?)' : '';
         throw new Error(`meta answered ${status}${hint}: ${text.slice(0, 300)}`);
@@ -139,6 +145,10 @@ export function createHeartbeatLoop(o: HeartbeatLoopOptions): HeartbeatLoop {
       } catch (err) {
         if (stopped) return;
         if (wakePending) continue; // woken on purpose: send again now
+        if (err instanceof DroverError && err.code === 'META_UNAUTHORIZED' && o.onUnauthorized) {
+          await o.onUnauthorized(err.message);
+          continue;
+        }
         stats.failures++;
         stats.consecutiveFailures++;
         stats.lastError = errorMessage(err);

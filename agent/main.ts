@@ -17,6 +17,7 @@ import { loadDesired, saveDesired } from './desired-store.js';
 import { collectFacts } from './facts.js';
 import { createTlsAgent } from '../lib/tls-client.js';
 import { createHeartbeatLoop, type HeartbeatLoop } from './heartbeat-loop.js';
+import { Enroller } from './enroll/enroller.js';
 import { ensureLayout, layoutOf } from './layout.js';
 import { LocalStore } from './local-store.js';
 import { buildReports, fitReports, type InFlight } from './report.js';
@@ -33,6 +34,8 @@ export interface RunningAgent {
   poke(): void;
   /** A new token (SIGHUP read --token-file again), used from the next request on. */
   setToken(token: string | null): void;
+  /** A new enrollment token (SIGHUP read --enroll-token-file again), for the next enrollment request. */
+  setEnrollToken(token: string): void;
   readonly heartbeat: HeartbeatLoop;
   readonly store: LocalStore;
   readonly converger: Converger;
@@ -93,6 +96,20 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; argv
     controlRuns,
     cgroups,
   };
+  // --enroll-token: heartbeats use this device's own credential, asked for with its own key.
+  let enrollToken = config.enrollToken ?? '';
+  const enroller = config.enrollToken
+    ? new Enroller({
+        root: config.root,
+        metaUrls: config.metaUrls ?? [config.metaUrl],
+        enrollToken: () => enrollToken,
+        ...(tlsAgent ? { tlsAgent } : {}),
+        device: { id: config.id, hostname: config.hostname || hostname(), labels: config.labels },
+        backoff: { baseMs: config.backoffMs, maxMs: config.maxBackoffMs },
+        log,
+      })
+    : null;
+  if (enroller) deps.token = enroller.storedCredential();
   // Approved commands: run in the background by the command runner (at most once, journaled).
   // A command that repeats on a package's version change waits until that version is in place.
   const journal = await openCommandJournal({ stateDir: layout.state, log });
@@ -184,6 +201,15 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; argv
     maxWaitSec: config.maxWaitSec,
     backoff: { baseMs: config.backoffMs, maxMs: config.maxBackoffMs },
     log,
+    ...(enroller
+      ? {
+          onUnauthorized: async (message: string) => {
+            log.warn({ err: message }, 'meta refused this device\'s credential; asking to be enrolled again');
+            const credential = await enroller.enroll();
+            if (credential) deps.token = credential;
+          },
+        }
+      : {}),
     body: () => heartbeatBody(),
     onResponse: (res) => {
       if (!res.desired) return;
@@ -236,7 +262,17 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; argv
     });
     if (stored) selfUpdater.set(splitAgentPackage(stored.document).agent);
   }
-  heartbeat.start();
+  if (enroller && !deps.token) {
+    // No credential yet: heartbeats start once meta accepts this device (the last desired document is applied meanwhile).
+    enroller.enroll().then(
+      (credential) => {
+        if (!credential) return;
+        deps.token = credential;
+        heartbeat!.start();
+      },
+      (err: unknown) => log.error({ err: errorMessage(err) }, 'cannot enroll: no heartbeats until the agent is restarted'),
+    );
+  } else heartbeat.start();
 
   const checkTimer = setInterval(() => {
     converger.refresh().catch((err) => log.error({ err: errorMessage(err) }, 'status check failed'));
@@ -251,6 +287,7 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; argv
   const closeLoops = (): Promise<void> => {
     stopping ??= (async () => {
         clearInterval(checkTimer);
+        enroller?.close();
         await heartbeat!.stop();
         converger.close();
         abort.abort();
@@ -286,6 +323,9 @@ export async function startAgent(config: AgentConfig, opts: { log?: Logger; argv
     },
     setToken(token) {
       deps.token = token;
+    },
+    setEnrollToken(token) {
+      enrollToken = token;
     },
     async close() {
       closing = true;

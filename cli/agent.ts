@@ -23,7 +23,10 @@ export const command: CliCommand = {
           // SIGHUP: read --token-file again.
           reload() {
             try {
-              agent.setToken(loadAgentConfig(argv).config?.token ?? null);
+              const fresh = loadAgentConfig(argv).config;
+              // An enrolling agent keeps the credential meta gave it; only the enrollment token is read again.
+              if (fresh?.enrollToken) agent.setEnrollToken(fresh.enrollToken);
+              else agent.setToken(fresh?.token ?? null);
               log.info('SIGHUP: token read again');
             } catch (err) {
               log.warn({ error: errorMessage(err) }, 'SIGHUP: configuration did not load again; keeping the token');

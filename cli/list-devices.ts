@@ -6,7 +6,7 @@ import type { StatusRow } from './status-table.js';
 
 export const SELECT_OPTIONS: OptionSpec[] = [
   { name: 'label', short: 'l', type: 'list', help: 'only devices with these labels (key=value, comma-separated or repeated)', metavar: 'K=V', env: false },
-  { name: 'condition', type: 'string', help: 'only devices in this condition (InSync, Progressing, Failed, Offline; comma-separated)', metavar: 'NAME', env: false },
+  { name: 'condition', type: 'string', help: 'only devices in this condition (InSync, Progressing, Failed, Offline, Revoked; comma-separated)', metavar: 'NAME', env: false },
   { name: 'limit', type: 'number', help: 'at most this many devices', default: 1000, env: false },
 ];
 

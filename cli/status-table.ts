@@ -26,7 +26,13 @@ export function formatStatusTable(rows: readonly StatusRow[], now: number): stri
   return [line(header), ...cells.map(line)].join('\n') + '\n';
 }
 
-export function formatSummary(status: { revision: string | null; devices: { total: number; byCondition: Record<string, number> }; rejected?: { revision: string; problems: string[] } | null; lastError?: { message: string } | null }): string {
+export function formatSummary(status: {
+  revision: string | null;
+  devices: { total: number; byCondition: Record<string, number> };
+  rejected?: { revision: string; problems: string[] } | null;
+  lastError?: { message: string } | null;
+  enrollments?: { pending: number };
+}): string {
   const counts = Object.entries(status.devices.byCondition).map(([k, v]) => `${v} ${k}`).join(', ');
   const lines = [`revision ${status.revision ? status.revision.slice(0, 12) : '(none)'}: ${counts}`];
   if (status.rejected) {
@@ -34,5 +40,7 @@ export function formatSummary(status: { revision: string | null; devices: { tota
     for (const p of status.rejected.problems.slice(0, 20)) lines.push(`  ${p}`);
   }
   if (status.lastError) lines.push(`last fetch failed: ${status.lastError.message}`);
+  const pending = status.enrollments?.pending ?? 0;
+  if (pending) lines.push(`${pending} device${pending === 1 ? '' : 's'} waiting to be enrolled: drover devices`);
   return lines.join('\n') + '\n';
 }

@@ -5,8 +5,12 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, write
 import { dirname } from 'node:path';
 
 export function writeJsonAtomic(path: string, value: unknown): void {
+  writeFileAtomic(path, JSON.stringify(value, null, 1) + '\n');
+}
+
+/** The same for any text: the file is created 0600 (credentials, keys, state). */
+export function writeFileAtomic(path: string, data: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  const data = JSON.stringify(value, null, 1) + '\n';
   try {
     const fd = openSync(tmp, 'w', 0o600);
     try {

@@ -23,6 +23,7 @@ export const ROUTES: RoutePlugin[] = [
   (app, deps) => import('./routes/jump.js').then((m) => m.jumpRoutes(app, deps)),
   async (app, deps) => (await import('./routes/artifacts.js')).artifactRoutes(app, deps),
   async (app, deps) => (await import('./routes/legacy.js')).legacyRoutes(app, deps),
+  async (app, deps) => (await import('./routes/enroll.js')).enrollRoutes(app, deps),
   async (app, deps) => (await import('./routes/commands.js')).commandsRoutes(app, deps),
   async (app, deps) => (await import('./routes/reconcile.js')).reconcileRoutes(app, deps),
   async (app, deps) => (await import('./routes/dashboard.js')).dashboardRoutes(app, deps),

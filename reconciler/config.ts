@@ -25,6 +25,8 @@ export interface MetaConfig {
   /** Where observed state lives: SQLite in the data directory, or PostgreSQL shared by several metas. */
   store: StoreLocation;
   agentTokens: string[];
+  /** Fleet enrollment tokens: devices ask for their own credential with one (POST /v1/enroll). */
+  enrollTokens: string[];
   /** Per-device tokens: SHA-256 (hex) of the token → the device id it is valid for. */
   deviceTokens: Map<string, string>;
   adminToken: string;
@@ -81,6 +83,7 @@ export const META_SPEC: CommandSpec = {
     { name: 'data', type: 'string', metavar: 'DIR', default: './drover-meta-data', help: 'data directory: the git clone and the SQLite store' },
     { name: 'store', type: 'string', metavar: 'URL', secret: true, help: 'postgres://USER:PASSWORD@HOST:PORT/DB to share state between several metas (default: SQLite in the data directory); give a URL with a password through --store-file or DROVER_META_STORE' },
     { name: 'agent-token', type: 'list', metavar: 'TOKEN[,TOKEN]', secret: true, help: 'fleet enrollment token(s) agents send as a bearer token', check: (v) => (v as string[]).map(tokenCheck).find(Boolean) },
+    { name: 'enroll-token', type: 'list', metavar: 'TOKEN[,TOKEN]', secret: true, help: 'fleet enrollment token(s): an agent started with one (and no credential yet) asks for its own credential (POST /v1/enroll), accepted by devices/<id>.yaml `enroll` or by a person (drover devices accept ID); give it as --enroll-token-file', check: (v) => (v as string[]).map(tokenCheck).find(Boolean) },
     { name: 'device-tokens', type: 'string', metavar: 'FILE', help: 'YAML map of device id to the SHA-256 (hex) of its own token (`printf %s TOKEN | sha256sum`); such a token only speaks for its device' },
     { name: 'admin-token', type: 'string', metavar: 'TOKEN', secret: true, help: 'bearer token for the read and admin API (/v1/devices, /v1/status, /metrics)', check: tokenCheck },
     { name: 'webhook-secret', type: 'string', metavar: 'SECRET', secret: true, help: 'shared secret of the push webhook (POST /v1/hooks/git; GitHub, GitLab, Gitea); unset disables it' },
@@ -145,10 +148,12 @@ export function loadMetaConfig(argv: string[], env: NodeJS.ProcessEnv = process.
   else return fail(`--repo ${repo}: neither an http(s) URL nor an existing directory`);
   const agentTokens = (v['agent-token'] as string[] | undefined) ?? [];
   const deviceTokens = v['device-tokens'] ? readDeviceTokens(v['device-tokens'] as string, fail) : new Map<string, string>();
-  if (agentTokens.length === 0 && deviceTokens.size === 0) fail('--agent-token is required (or --agent-token-file, DROVER_META_AGENT_TOKEN_FILE): agents authenticate with it');
+  const enrollTokens = (v['enroll-token'] as string[] | undefined) ?? [];
+  if (agentTokens.length === 0 && deviceTokens.size === 0 && enrollTokens.length === 0) fail('--agent-token is required (or --agent-token-file, DROVER_META_AGENT_TOKEN_FILE): agents authenticate with it (or give --device-tokens, or --enroll-token-file for devices to enroll)');
   const adminToken = v['admin-token'] as string | undefined;
   if (!adminToken) fail('--admin-token is required (or --admin-token-file, DROVER_META_ADMIN_TOKEN_FILE): the read API needs it');
   if (agentTokens.includes(adminToken!)) fail('--admin-token must differ from every agent token');
+  if (enrollTokens.some((t) => t === adminToken || agentTokens.includes(t))) fail('--enroll-token must differ from the admin and agent tokens (it only lets a device ask to be enrolled)');
   const metricsToken = v['metrics-token'] as string | undefined;
   if (metricsToken && (metricsToken === adminToken || agentTokens.includes(metricsToken))) fail('--metrics-token must differ from the admin and agent tokens');
   const webhookSecret = (v['webhook-secret'] as string | undefined) ?? null;
@@ -176,6 +181,7 @@ export function loadMetaConfig(argv: string[], env: NodeJS.ProcessEnv = process.
       dataDir: resolve(v.data as string),
       store: store as StoreLocation,
       agentTokens,
+      enrollTokens,
       deviceTokens,
       adminToken: adminToken!,
       webhookSecret,

@@ -13,6 +13,8 @@ import type { Rollouts } from './rollouts/rollouts.js';
 import type { FleetSource } from './source/fleet-source.js';
 import type { ConditionTracker } from './status/condition-tracker.js';
 import type { Store } from './store/store.js';
+import type { Enrollments } from './enroll/enrollments.js';
+import type { TokenSet } from './http/tokens.js';
 
 export type AuthHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
@@ -36,6 +38,10 @@ export interface MetaDeps {
   source: FleetSource;
   load: LoadGuard;
   clock: { now(): number };
+  /** Device enrollment records and credentials (/v1/enroll, /v1/enrollments). */
+  enrollments: Enrollments;
+  /** The fleet enrollment tokens (--enroll-token-file; replaced on SIGHUP); empty: enrollment is off. */
+  enrollTokens: TokenSet;
   /** onRequest hooks: `app.addHook('onRequest', deps.auth.admin)` in a plugin's scope. */
   auth: { agent: AuthHook; admin: AuthHook };
 }

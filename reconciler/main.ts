@@ -28,6 +28,7 @@ import { RevisionApplier } from './source/revision-applier.js';
 import { ConditionTracker } from './status/condition-tracker.js';
 import { CONDITIONS } from './status/device-condition.js';
 import { openStore } from './store/open-store.js';
+import { openEnrollments } from './enroll/open-enrollments.js';
 import type { Store } from './store/store.js';
 
 export interface RunningMeta {
@@ -77,11 +78,14 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
   const retries = new RetryRequests(desired, clock, store);
   await retries.load();
   desired.addTransform(retries.transform);
+  const enrollments = await openEnrollments({ store, clock, log: log.child({ component: 'enroll' }), desired, registry, conditions });
   const agentTokens = new TokenSet(config.agentTokens);
   const adminTokens = new TokenSet([config.adminToken]);
+  const enrollTokens = new TokenSet(config.enrollTokens);
   const deps: MetaDeps = {
+    enrollments, enrollTokens,
     config, log, desired, retries, registry, devices, rollouts, jumps, store, metrics, conditions, source, load, clock,
-    auth: { agent: config.tls?.clientCa ? requireClientCert() : requireToken(agentTokens, 'agent token', config.deviceTokens), admin: requireToken(adminTokens, 'admin token') },
+    auth: { agent: config.tls?.clientCa ? requireClientCert() : requireToken(agentTokens, 'agent token', config.deviceTokens, enrollments), admin: requireToken(adminTokens, 'admin token') },
   };
   const unfollow = followSharedStore(deps);
   registerMetaGauges(metrics, { conditions, desired, store, load, rollouts, clock });
@@ -140,7 +144,7 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
     deps,
     reloadTls: () => tlsReloader?.reload('SIGHUP') ?? false,
     reloadSecrets(fresh) {
-      applySecrets(config, fresh, { agentTokens, adminTokens });
+      applySecrets(config, fresh, { agentTokens, adminTokens, enrollTokens });
       log.info('secrets read again');
     },
     close() {
@@ -154,6 +158,7 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
         await Promise.all([app.close(), plain?.close(), metricsListener?.close()]);
         await source.close();
         rollouts.close();
+        enrollments.close();
         registry.queueUnwritten();
         await store.close();
         log.info('meta stopped');

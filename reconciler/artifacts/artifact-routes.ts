@@ -14,7 +14,7 @@ import { sendError } from '../http/http-error.js';
 export interface ArtifactRouteOptions {
   cache: ArtifactCache;
   /** True when the request carries a valid agent or admin token. */
-  authorize: (req: FastifyRequest) => boolean;
+  authorize: (req: FastifyRequest) => boolean | Promise<boolean>;
   /** True when the legacy paths may be served to this source address; null: no legacy paths at all. */
   legacyAllowed: ((address: string | undefined) => boolean) | null;
 }
@@ -33,7 +33,7 @@ export async function registerArtifactRoutes(app: FastifyInstance, opts: Artifac
   const { cache } = opts;
 
   const serveV1 = async (req: FastifyRequest, reply: FastifyReply, key: ArtifactKey): Promise<FastifyReply> => {
-    if (!opts.authorize(req)) return sendError(reply, 'UNAUTHORIZED', 'an agent or admin bearer token is required');
+    if (!(await opts.authorize(req))) return sendError(reply, 'UNAUTHORIZED', 'an agent or admin bearer token is required');
     try {
       const lease = await cache.open(key);
       return serveArtifact(req, reply, lease);

@@ -5,8 +5,10 @@
 import type { MetaConfig } from '../config.js';
 import type { TokenSet } from './tokens.js';
 
-export function applySecrets(live: MetaConfig, fresh: MetaConfig, sets: { agentTokens: TokenSet; adminTokens: TokenSet }): void {
+export function applySecrets(live: MetaConfig, fresh: MetaConfig, sets: { agentTokens: TokenSet; adminTokens: TokenSet; enrollTokens: TokenSet }): void {
   live.agentTokens = fresh.agentTokens;
+  live.enrollTokens = fresh.enrollTokens;
+  sets.enrollTokens.replace(fresh.enrollTokens);
   live.adminToken = fresh.adminToken;
   live.webhookSecret = fresh.webhookSecret;
   live.metricsToken = fresh.metricsToken;

@@ -10,6 +10,9 @@ export class TokenSet {
   constructor(tokens: readonly string[]) {
     this.hashes = tokens.map(digest);
   }
+  get size(): number {
+    return this.hashes.length;
+  }
   /** New tokens (secrets read again on SIGHUP); requests after this see only them. */
   replace(tokens: readonly string[]): void {
     this.hashes = tokens.map(digest);
@@ -34,16 +37,28 @@ export function boundDevice(request: FastifyRequest): string | undefined {
   return (request as { droverDevice?: string }).droverDevice;
 }
 
+/** Enrolled device credentials (reconciler/enroll/enrollments.ts): null when `presented` is not one. */
+export interface DeviceCredentials {
+  authenticate(presented: string): Promise<{ id: string } | { error: string; code: 'UNAUTHORIZED' | 'CREDENTIAL_REVOKED' } | null>;
+}
+
 /**
- * An onRequest hook answering 401 unless the request carries one of the tokens, or a per-device
- * token (looked up by its SHA-256; the request is then bound to that device: see boundDevice).
+ * An onRequest hook answering 401 unless the request carries one of the tokens, a per-device
+ * token (looked up by its SHA-256) or an enrolled device credential; with either of the last two
+ * the request is bound to that device (see boundDevice).
  */
-export function requireToken(tokens: TokenSet, what: string, deviceTokens?: ReadonlyMap<string, string>) {
+export function requireToken(tokens: TokenSet, what: string, deviceTokens?: ReadonlyMap<string, string>, enrolled?: DeviceCredentials) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const presented = bearerOf(request);
     if (presented === null) {
       reply.header('WWW-Authenticate', 'Bearer');
       return void sendError(reply, 'UNAUTHORIZED', `missing bearer token (${what})`);
+    }
+    const credential = enrolled ? await enrolled.authenticate(presented) : null;
+    if (credential) {
+      if ('id' in credential) return void ((request as { droverDevice?: string }).droverDevice = credential.id);
+      reply.header('WWW-Authenticate', 'Bearer error="invalid_token"');
+      return void sendError(reply, credential.code, credential.error);
     }
     if (deviceTokens?.size) {
       const device = deviceTokens.get(oneShotHash('sha256', presented, 'hex'));

@@ -37,10 +37,13 @@ export const artifactRoutes: RoutePlugin = async (app, deps: MetaDeps) => {
   };
   await registerArtifactRoutes(app, {
     cache,
-    authorize: (req) => {
+    authorize: async (req) => {
       if (deps.config.tls?.clientCa && 'id' in clientCertDevice(req)) return true;
       const t = bearerOf(req);
-      return t !== null && current().matches(t);
+      if (t === null) return false;
+      // An enrolled device's own credential (valid, not revoked) fetches artifacts too.
+      const enrolled = await deps.enrollments.authenticate(t);
+      return enrolled ? 'id' in enrolled : current().matches(t);
     },
     legacyAllowed: settings.enabled ? addressMatcher(settings.allow) : null,
   });

@@ -38,6 +38,12 @@ export const heartbeatRoutes: RoutePlugin = async (app, deps) => {
     );
   };
 
+  /** Why this request may not speak for `id`: a credential bound to another device, or a shared token for an enrolled one. */
+  const speakerProblem = (bound: string | undefined, id: string): string | null => {
+    if (bound !== undefined) return bound === id ? null : `this credential is for device ${bound}, not ${id}`;
+    return deps.enrollments.enrolled(id) ? `device ${id} is enrolled: it reports with its own credential only` : null;
+  };
+
   app.post('/v1/heartbeat', async (request, reply) => {
     const started = process.hrtime.bigint();
     const query = request.query as { wait?: string };
@@ -53,7 +59,8 @@ export const heartbeatRoutes: RoutePlugin = async (app, deps) => {
     const idle = record !== undefined;
     const bound = boundDevice(request);
     if (record) {
-      if (bound !== undefined && bound !== record.id) return sendError(reply, 'FORBIDDEN', `this token is for device ${bound}`);
+      const problem = speakerProblem(bound, record.id);
+      if (problem) return sendError(reply, 'FORBIDDEN', problem);
       registry.touch(record, now);
     } else {
       let json: unknown;
@@ -72,9 +79,10 @@ export const heartbeatRoutes: RoutePlugin = async (app, deps) => {
         });
       }
       const hb = parsed.data;
-      if (bound !== undefined && bound !== hb.device.id) {
+      const problem = speakerProblem(bound, hb.device.id);
+      if (problem) {
         metrics.heartbeatsRejected++;
-        return sendError(reply, 'FORBIDDEN', `this token is for device ${bound}, not ${hb.device.id}`);
+        return sendError(reply, 'FORBIDDEN', problem);
       }
       const seen = recordReport(deps, hb, now);
       record = seen.record;

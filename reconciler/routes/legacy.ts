@@ -34,7 +34,11 @@ export const legacyRoutes: RoutePlugin = async (app, deps) => {
   const log = deps.log.child({ component: 'legacy' });
   const allowed = addressMatcher(settings.allow);
   const { desired, registry, metrics, clock } = deps;
-  const v1Only = v1IdentityCheck({ registry, deviceTokens: deps.config.deviceTokens });
+  const v1Only = v1IdentityCheck({
+    registry,
+    deviceTokens: deps.config.deviceTokens,
+    extra: [(id) => (deps.enrollments.enrolled(id) ? 'it is enrolled (it has its own credential)' : null)],
+  });
 
   // The updater's body is read as bytes whatever its content type: ops-meta decoded it itself.
   app.removeAllContentTypeParsers();

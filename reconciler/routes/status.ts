@@ -30,6 +30,7 @@ export const statusRoutes: RoutePlugin = async (app, deps) => {
         rejected: deps.registry.rejected.list(),
         ...(deps.registry.rejected.dropped ? { rejectedNotListed: deps.registry.rejected.dropped } : {}),
       },
+      enrollments: deps.enrollments.counts(),
       longPolls: deps.desired.waiters.count,
       store: { kind: deps.store.kind, ...store },
     });

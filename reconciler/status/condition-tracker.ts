@@ -24,6 +24,14 @@ export class ConditionTracker {
     private readonly store: Store,
   ) {}
 
+  private override: ((id: string) => DeviceConditionResult | null) | null = null;
+
+  /** A condition that wins over what the device reports (Revoked), or null. */
+  setOverride(fn: (id: string) => DeviceConditionResult | null): void {
+    this.override = fn;
+    this.countsCache = null;
+  }
+
   settings(): ConditionSettings {
     const c = this.desired.compiled;
     return { heartbeatMs: c?.heartbeatMs ?? 240_000, offlineAfter: c?.spec.fleet.offlineAfter ?? 3 };
@@ -47,6 +55,8 @@ export class ConditionTracker {
 
   /** The device's condition now; `parsed` saves re-reading the report's JSON at heartbeat time. */
   evaluate(record: DeviceRecord, now: number, parsed?: { packages: readonly PackageReport[]; commands: readonly CommandSummary[] }): DeviceConditionResult {
+    const over = this.override?.(record.id);
+    if (over) return this.intern(over);
     const s = this.settings();
     if (isOffline(record.lastSeen, now, s)) return offlineCondition(record.lastSeen, now, s);
     const entry = this.desired.get(record.id);

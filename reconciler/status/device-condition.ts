@@ -13,8 +13,9 @@ import type { DesiredDocument } from '../../specs/wire/desired.js';
 import { formatDuration } from '../../specs/schema/duration.js';
 import { comparePackages } from './package-drift.js';
 
-export type ConditionName = 'InSync' | 'Progressing' | 'Failed' | 'Offline';
-export const CONDITIONS: readonly ConditionName[] = ['InSync', 'Progressing', 'Failed', 'Offline'];
+export type ConditionName = 'InSync' | 'Progressing' | 'Failed' | 'Offline' | 'Revoked';
+/** Revoked: the device's enrolled credential was revoked (wins over everything; see reconciler/enroll/). */
+export const CONDITIONS: readonly ConditionName[] = ['InSync', 'Progressing', 'Failed', 'Offline', 'Revoked'];
 
 export interface DeviceConditionResult {
   condition: ConditionName;
