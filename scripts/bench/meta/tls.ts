@@ -6,10 +6,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { serverPki } from '../../../test/helpers/certs.js';
 import { copyExampleFleet, heartbeatBody, startMetaProcess } from '../../../test/helpers/meta-process.js';
+import { builtMetaIsFresh } from '../lib/built-meta.js';
 import { compareRounds } from '../lib/compare-rounds.js';
 import type { Target } from '../lib/load.js';
 import type { MetaBenchSection } from '../meta.js';
@@ -63,8 +64,9 @@ export async function tlsBench(print: (line: string) => void = (l) => console.lo
   const fleet = copyExampleFleet();
   const { ca, server } = serverPki(tmp);
   const common = ['--max-lag', '30s', '--sweep-interval', '1h'];
-  const plain = await startMetaProcess({ repo: fleet, args: common, timeoutMs: 120_000 });
-  const tls = await startMetaProcess({ repo: fleet, ca: ca.cert, args: [...common, '--tls-cert', server.cert, '--tls-key', server.key], timeoutMs: 120_000 });
+  const built = builtMetaIsFresh(join(dirname(fileURLToPath(import.meta.url)), '../../..'));
+  const plain = await startMetaProcess({ repo: fleet, built, args: common, timeoutMs: 120_000 });
+  const tls = await startMetaProcess({ repo: fleet, built, ca: ca.cert, args: [...common, '--tls-cert', server.cert, '--tls-key', server.key], timeoutMs: 120_000 });
   try {
     const caPem = readFileSync(ca.cert);
     const plainBodies = await register(plain.url, plain.agentToken, new HttpAgent({ keepAlive: true }));
