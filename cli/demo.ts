@@ -5,7 +5,7 @@
 // The demo is a list of start steps, each returning its cleanup: another part (the jump
 // server) is one more step in `steps`.
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,7 +78,7 @@ const steps: Step[] = [
     async run(ctx) {
       const meta = await startDemoMeta(ctx);
       ctx.metaUrl = meta.url;
-      ctx.say(`meta: ${meta.url}  (admin token ${ctx.adminToken})`);
+      ctx.say(`meta: ${meta.url}  (admin token in ${ctx.tokenFiles.admin})`);
       return meta.close;
     },
   },
@@ -114,13 +114,26 @@ const steps: Step[] = [
   },
 ];
 
+/** The demo's tokens as files (0600), as meta, the agents and curl read them. */
+function writeTokenFiles(secrets: string, agent: string, admin: string): DemoContext['tokenFiles'] {
+  mkdirSync(secrets, { recursive: true, mode: 0o700 });
+  const files = { agent: join(secrets, 'agent-token'), admin: join(secrets, 'admin-token'), adminHeader: join(secrets, 'admin-header') };
+  writeFileSync(files.agent, `${agent}\n`, { mode: 0o600 });
+  writeFileSync(files.admin, `${admin}\n`, { mode: 0o600 });
+  writeFileSync(files.adminHeader, `authorization: Bearer ${admin}\n`, { mode: 0o600 });
+  return files;
+}
+
 export const command = defineCommand(spec, async (cfg) => {
   const dir = mkdtempSync(join(tmpdir(), 'drover-demo-'));
+  const agentToken = randomBytes(16).toString('hex');
+  const adminToken = randomBytes(16).toString('hex');
   const ctx: DemoContext = {
     dir,
     fleetDir: join(dir, 'fleet'),
-    agentToken: randomBytes(16).toString('hex'),
-    adminToken: randomBytes(16).toString('hex'),
+    agentToken,
+    adminToken,
+    tokenFiles: writeTokenFiles(join(dir, 'secrets'), agentToken, adminToken),
     devices: [],
     say: (line) => process.stdout.write(`${line}\n`),
   };
@@ -191,8 +204,9 @@ export const command = defineCommand(spec, async (cfg) => {
           `  sed -i 's/^state: started/state: stopped/' packages/hello-service.yaml && git commit -qam 'stop hello-service'`,
           ...(v11 ? [`  # or upgrade everyone to 1.1.0 (already built and served): in packages/hello-service.yaml set`, `  #   version: "1.1.0", url .../hello-service-1.1.0.tar.gz, sha256: ${v11.sha256}`] : []),
           ...(ctx.jumpLines ?? []),
-          `Dashboard: ${ctx.metaUrl}/ui/ (sign in with the admin token ${ctx.adminToken})`,
-          `Status API: curl -s -H 'authorization: Bearer ${ctx.adminToken}' ${ctx.metaUrl}/v1/devices`,
+          `Dashboard: ${ctx.metaUrl}/ui/ (sign in with the admin token: cat ${ctx.tokenFiles.admin})`,
+          `Status: drover status --meta ${ctx.metaUrl} --admin-token-file ${ctx.tokenFiles.admin}`,
+          `Status API: curl -s -H @${ctx.tokenFiles.adminHeader} ${ctx.metaUrl}/v1/devices`,
           `Logs: ${join(dir, 'logs')}.  Ctrl-C stops everything and cleans up.`,
           '',
         ].join('\n'));

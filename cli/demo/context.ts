@@ -6,6 +6,8 @@ export interface DemoContext {
   fleetDir: string;
   agentToken: string;
   adminToken: string;
+  /** The same tokens in files (0600): every process gets a file, never a token on its command line. */
+  tokenFiles: { agent: string; admin: string; adminHeader: string };
   artifactHost?: string;
   built?: BuiltArtifact[];
   metaUrl?: string;

@@ -15,7 +15,7 @@ export async function startDemoMeta(ctx: DemoContext): Promise<{ url: string; cl
   const log = createLogger({ name: 'meta', level: 'info', destination: logFile });
   const args = (listen: string, data: string) => [
     '--repo', ctx.fleetDir, '--data', join(ctx.dir, data), '--listen', listen,
-    `--agent-token=${ctx.agentToken}`, `--admin-token=${ctx.adminToken}`, '--debounce', '200ms', '--sweep-interval', '2s',
+    '--agent-token-file', ctx.tokenFiles.agent, '--admin-token-file', ctx.tokenFiles.admin, '--debounce', '200ms', '--sweep-interval', '2s',
   ];
   let meta;
   try {
@@ -57,9 +57,10 @@ export function startDemoAgent(ctx: DemoContext, device: DemoContext['devices'][
     [
       ...droverCommand(), 'agent',
       '--meta', ctx.metaUrl!, '--root', device.root, '--id', device.id, '--labels', labels,
+      '--token-file', ctx.tokenFiles.agent,
       '--initial-delay', '0', '--check-interval', '5s', '--max-backoff', '5s', '--stop-on-exit',
     ],
-    { env: { ...process.env, DROVER_TOKEN: ctx.agentToken, DROVER_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { env: { ...process.env, DROVER_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout!.pipe(out, { end: false });
   child.stderr!.pipe(out, { end: false });

@@ -1,7 +1,7 @@
 // `drover demo` end to end: meta, three agents and the example packages converge on this machine;
 // then everything is stopped and cleaned up (with --exit-when-converged, or on Ctrl-C).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
@@ -78,11 +78,27 @@ describe('drover demo', () => {
       });
       blocker!.listen(7071, '127.0.0.1', () => r());
     });
-    const run = runDemo(['--timeout', '120s']);
+    const run = runDemo(['--timeout', '240s']);
     try {
-      await waitOutput(run, /Ctrl-C stops everything/, 120_000);
+      await waitOutput(run, /\nagents: /, 120_000);
+      {
+        const dir = demoDir(run.output());
+        // Every token reaches meta, the agents and curl as a file: none is on a command line (ps) or printed.
+        const tokens = ['agent-token', 'admin-token'].map((f) => readFileSync(join(dir, 'secrets', f), 'utf8').trim());
+        const ps = execFileSync('ps', ['-eo', 'pid,args', '-ww'], { encoding: 'utf8' });
+        const agents = processesUnder(dir).filter((p) => / agent /.test(p));
+        assert.equal(agents.length, 3, processesUnder(dir).join('\n'));
+        for (const a of agents) assert.match(a, /--token-file \S+\/secrets\/agent-token/);
+        for (const token of tokens) {
+          assert.equal(token.length, 32);
+          assert.ok(!ps.includes(token), 'a token is visible in ps');
+          assert.ok(!run.output().includes(token), 'a token is printed');
+        }
+      }
+      await waitOutput(run, /Ctrl-C stops everything/, 180_000);
       assert.doesNotMatch(/artifacts: .* on (\S+)/.exec(run.output())![1]!, /:7071\//);
       const dir = demoDir(run.output());
+      assert.match(run.output(), /drover status --meta \S+ --admin-token-file \S+\/secrets\/admin-token/);
       assert.match(run.output(), new RegExp(`repository is ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/fleet`));
       run.child.kill('SIGINT');
       assert.equal(await run.done, 0, run.output());
