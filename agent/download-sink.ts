@@ -20,6 +20,10 @@ export class Digests {
     this.sha256.update(buf);
     this.md5?.update(buf);
   }
+  /** The final digests (once). */
+  hex(): { sha256: string; md5: string | null } {
+    return { sha256: this.sha256.digest('hex'), md5: this.md5 ? this.md5.digest('hex') : null };
+  }
 }
 
 const SYNC_EVERY = 32 * 1024 * 1024;

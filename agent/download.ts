@@ -13,6 +13,7 @@ import { redactUrl } from '../lib/redact-url.js';
 import { diskFullError, ensureFree, fsCauseCode, isDiskFull } from './disk-space.js';
 import { httpGet, isTransferError, transferError, type GetOptions } from './download-request.js';
 import { Digests, HashingFileSink } from './download-sink.js';
+import { WorkerHashingSink, type Sums } from './download-worker-sink.js';
 import { backoffMs } from '../lib/backoff.js';
 
 export interface DownloadOptions {
@@ -33,6 +34,8 @@ export interface DownloadOptions {
   tls?: GetOptions['tls'];
   onProgress?(received: number, total: number | null): void;
   signal?: AbortSignal;
+  /** Where a large new download is hashed and written: a worker thread (default) or this one. */
+  hashOn?: 'worker' | 'main';
 }
 
 export interface DownloadResult {
@@ -69,14 +72,33 @@ async function hashExisting(part: string, digests: Digests): Promise<void> {
   }));
 }
 
-/** Streams `body` onto the part file from `offset` on (0: a new file), hashing and counting on the way. */
-async function writeBody(body: Readable, part: string, offset: number, digests: Digests, state: { received: number }, limit: number, total: number | null, onProgress?: DownloadOptions['onProgress']): Promise<void> {
+/** Below this, a worker thread costs more than it saves. */
+const WORKER_FROM = 8 * 1024 * 1024;
+
+/**
+ * Streams `body` onto the part file from `offset` on (0: a new file), hashing and counting on the
+ * way; returns the digests. A new, large file is hashed and written by a worker thread
+ * (WorkerHashingSink) while this thread receives; a resumed one (its digests began here) or a small
+ * one by HashingFileSink on this thread.
+ */
+async function writeBody(body: Readable, part: string, offset: number, digests: Digests, state: { received: number }, limit: number, total: number | null, onProgress: DownloadOptions['onProgress'], hashOn: DownloadOptions['hashOn']): Promise<Sums> {
   const fh = await open(part, offset > 0 ? 'a' : 'w', 0o644);
-  const sink = new HashingFileSink({ fd: fh.fd, digests, state, limit, total, onProgress });
+  const big = hashOn !== 'main' && offset === 0 && (total === null || total >= WORKER_FROM);
+  const worker = big ? WorkerHashingSink.start({ fd: fh.fd, state, limit, total, md5: digests.md5 !== null, ...(onProgress ? { onProgress } : {}) }) : null;
   try {
-    await pipeline(body, sink);
+    if (worker) {
+      await pipeline(body, worker);
+      return await worker.sums();
+    }
+    const sink = new HashingFileSink({ fd: fh.fd, digests, state, limit, total, onProgress });
+    try {
+      await pipeline(body, sink);
+    } finally {
+      await sink.idle();
+    }
+    return digests.hex();
   } finally {
-    await sink.idle();
+    await worker?.stop();
     await fh.close();
   }
 }
@@ -181,7 +203,7 @@ export async function downloadVerified(opts: DownloadOptions): Promise<DownloadR
           // The part is already complete: verify it as it is.
           await hashExisting(part, digests);
           resumed = true;
-          return await finish(opts, part, digests, existing, expected, resumed, attempts);
+          return await finish(opts, part, digests.hex(), existing, expected, resumed, attempts);
         }
         await rm(part, { force: true });
         attempts--;
@@ -216,12 +238,12 @@ export async function downloadVerified(opts: DownloadOptions): Promise<DownloadR
       }
       const state = progress;
       state.received = offset;
-      await writeBody(res, part, offset, digests, state, opts.maxBytes, total, opts.onProgress);
+      const sums = await writeBody(res, part, offset, digests, state, opts.maxBytes, total, opts.onProgress, opts.hashOn);
       if (total !== null && state.received !== total) {
         throw transferError(`transfer ended at ${state.received} of ${total} bytes`, true);
       }
       try {
-        return await finish(opts, part, digests, state.received, expected, resumed, attempts);
+        return await finish(opts, part, sums, state.received, expected, resumed, attempts);
       } catch (err) {
         // A resumed transfer that does not verify may have glued two different files: once, start over.
         if (err instanceof DroverError && err.code === 'CHECKSUM_MISMATCH' && resumed && !restartedAfterMismatch && attempts < maxAttempts) {
@@ -270,9 +292,8 @@ function describeBodyError(err: unknown, received: number, total: number | null)
 }
 
 /** Verifies the digests of a complete part file, then fsyncs it and renames it into place. */
-async function finish(opts: DownloadOptions, part: string, digests: Digests, bytes: number, expected: { sha256?: string; md5?: string }, resumed: boolean, attempts: number): Promise<DownloadResult> {
-  const sha256 = digests.sha256.digest('hex');
-  const md5 = digests.md5 ? digests.md5.digest('hex') : null;
+async function finish(opts: DownloadOptions, part: string, sums: Sums, bytes: number, expected: { sha256?: string; md5?: string }, resumed: boolean, attempts: number): Promise<DownloadResult> {
+  const { sha256, md5 } = sums;
   const bad: string[] = [];
   if (expected.sha256 && expected.sha256 !== sha256) bad.push(`sha256 expected ${expected.sha256}, got ${sha256}`);
   if (expected.md5 && expected.md5 !== md5) bad.push(`md5 expected ${expected.md5}, got ${md5}`);
@@ -299,8 +320,9 @@ async function copyFile(opts: DownloadOptions, source: string, part: string, exp
   ensureFree(`the copy of ${source}`, dirname(part), size);
   const digests = new Digests(expected.md5 !== undefined);
   const state = { received: 0 };
+  let sums: Sums;
   try {
-    await writeBody(createReadStream(source, { highWaterMark: 1 << 20, signal: opts.signal }), part, 0, digests, state, opts.maxBytes, size, opts.onProgress);
+    sums = await writeBody(createReadStream(source, { highWaterMark: 1 << 20, signal: opts.signal }), part, 0, digests, state, opts.maxBytes, size, opts.onProgress, opts.hashOn);
   } catch (err) {
     await rm(part, { force: true }).catch(() => {});
     if (err instanceof DroverError) throw err;
@@ -308,5 +330,5 @@ async function copyFile(opts: DownloadOptions, source: string, part: string, exp
     if (isDiskFull(err)) throw diskFullError(`the copy of ${source}`, dirname(part), size, err);
     throw new DroverError('DOWNLOAD_FAILED', `copy of ${source} failed: ${(err as Error).message}`, { cause: err });
   }
-  return finish(opts, part, digests, state.received, expected, false, 1);
+  return finish(opts, part, sums, state.received, expected, false, 1);
 }

@@ -3,30 +3,15 @@
 // hundreds of thousands of entries cannot grow the agent's memory by more than a few tens of MB.
 // The one-file agent (and the binary made from it) has no unpack-worker.js beside it: there the
 // same streaming pass runs on the main thread (same checks, no heap cap of its own).
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { DroverError, type ErrorCode } from '../lib/errors.js';
+import { startAgentWorker } from './start-worker.js';
 import { extractStreaming, type ExtractRequest } from './unpack-stream.js';
 import type { WorkerAnswer } from './unpack-worker.js';
 
 const LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48, stackSizeMb: 4 };
 
-/** Built: unpack-worker.js beside this file. From sources (tsx): the .ts one, through tsx's loader. */
-function startWorker(req: ExtractRequest): Worker | null {
-  const here = typeof import.meta.url === 'string' ? import.meta.url : null;
-  if (!here) return null;
-  const opts = { workerData: req, resourceLimits: LIMITS, stdout: false, stderr: false };
-  if (!here.endsWith('.ts')) {
-    const script = new URL('./unpack-worker.js', here);
-    return existsSync(fileURLToPath(script)) ? new Worker(script, opts) : null;
-  }
-  const url = new URL('./unpack-worker.ts', here).href;
-  return new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); });`, { ...opts, eval: true });
-}
-
 export function extractInWorker(req: ExtractRequest): Promise<{ files: number; bytes: number }> {
-  const worker = startWorker(req);
+  const worker = startAgentWorker('unpack-worker', req, LIMITS);
   if (!worker) return extractStreaming(req);
   return new Promise((resolve, reject) => {
     let settled = false;

@@ -1,21 +1,22 @@
 // Benchmark of the agent's download: a 1 GiB artifact (512 MiB when the disk is tight) from a
 // local node HTTP server on 127.0.0.1 (a separate process), fetched with downloadVerified
 // (sha256 on the way, fsync, rename) and with `curl -o` in the same run, alternating; prints MB/s
-// for both, the ratio (aim >= 0.8) and the peak RSS increase of this process during our
-// downloads (aim: a few MB). Then the unpack of 150,000 small files beside `tar -xzf`
+// and CPU seconds per GiB for both, beside `curl -o` + `sha256sum` + `sync FILE` (the same work as
+// ours, done by the usual tools), the ratios per round (aim >= 0.8 of curl -o) and the peak RSS
+// increase of this process during our downloads (aim < 16 MB). BENCH_DOWNLOAD_MIB sets the size. Then the unpack of 150,000 small files beside `tar -xzf`
 // (agent-io/unpack-bench.ts). Run: npm run bench:agent-io (BENCH_AGENT_IO=unpack or download for one part).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
 import { mkdtempSync, openSync, rmSync, statfsSync, writeSync, closeSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { downloadVerified } from '../../agent/download.js';
+import { runTimed, timeOurs, type Timed } from './agent-io/run-timed.js';
 import { unpackBench } from './agent-io/unpack-bench.js';
 
 const MiB = 1024 * 1024;
-const RUNS = 4;
+const RUNS = Number(process.env.BENCH_DOWNLOAD_RUNS ?? 3);
 
 function makeArtifact(path: string, bytes: number): string {
   const hash = createHash('sha256');
@@ -52,28 +53,18 @@ function startServer(file: string): Promise<{ url: string; child: ChildProcess }
   });
 }
 
-function curl(url: string, out: string): Promise<number> {
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn('curl', ['-sS', '--fail', '-o', out, url], { stdio: ['ignore', 'ignore', 'inherit'] });
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`curl exited ${code}`))));
-  });
-}
-
-async function ours(url: string, dest: string, sha256: string, bytes: number): Promise<{ ms: number; peakRssDelta: number }> {
+async function ours(url: string, dest: string, sha256: string, bytes: number, hashOn: 'worker' | 'main'): Promise<Timed & { peakRssDelta: number }> {
   const base = process.memoryUsage.rss();
   let peak = base;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
-  const t0 = performance.now();
   try {
-    const r = await downloadVerified({ url, dest, expected: { sha256 }, maxBytes: bytes + 1, retries: 0 });
-    if (r.bytes !== bytes) throw new Error(`downloaded ${r.bytes} of ${bytes} bytes`);
+    const r = await timeOurs(() => downloadVerified({ url, dest, expected: { sha256 }, maxBytes: bytes + 1, retries: 0, hashOn }));
+    if (r.result.bytes !== bytes) throw new Error(`downloaded ${r.result.bytes} of ${bytes} bytes`);
+    peak = Math.max(peak, process.memoryUsage.rss());
+    return { ms: r.ms, cpuMs: r.cpuMs, peakRssDelta: peak - base };
   } finally {
     clearInterval(sampler);
   }
-  peak = Math.max(peak, process.memoryUsage.rss());
-  return { ms: performance.now() - t0, peakRssDelta: peak - base };
 }
 
 const mbps = (bytes: number, ms: number) => bytes / MiB / (ms / 1000);
@@ -89,7 +80,7 @@ export async function run(): Promise<void> {
     const fs = statfsSync(dir);
     const free = fs.bavail * fs.bsize;
     // Source + curl's copy + ours, with room to spare.
-    const bytes = free > 4 * 1024 * MiB ? 1024 * MiB : 512 * MiB;
+    const bytes = process.env.BENCH_DOWNLOAD_MIB ? Number(process.env.BENCH_DOWNLOAD_MIB) * MiB : free > 4 * 1024 * MiB ? 1024 * MiB : 512 * MiB;
     if (free < 3 * bytes) throw new Error(`not enough disk space in ${dir}: ${Math.round(free / MiB)} MiB free`);
     const src = join(dir, 'artifact.tar.gz');
     const sha256 = makeArtifact(src, bytes);
@@ -99,30 +90,37 @@ export async function run(): Promise<void> {
     // what a download adds, not one-time start-up costs of the process.
     const small = join(dir, 'small.bin');
     const smallSha = makeArtifact(small, 4 * MiB);
-    await downloadVerified({ url: pathToFileURL(small).href, dest: join(dir, 'warm.out'), expected: { sha256: smallSha }, maxBytes: 8 * MiB });
+    await downloadVerified({ url: pathToFileURL(small).href, hashOn: 'worker', dest: join(dir, 'warm.out'), expected: { sha256: smallSha }, maxBytes: 8 * MiB });
     rmSync(join(dir, 'warm.out'));
-    const curlMs: number[] = [];
-    const oursMs: number[] = [];
-    const rss: number[] = [];
+    const rounds: Array<{ curl: Timed; curlSha: Timed; ours: Timed & { peakRssDelta: number }; oursMain: Timed & { peakRssDelta: number } }> = [];
+    console.log(`agent-io: download of ${bytes / MiB} MiB from a local HTTP server (127.0.0.1, separate process), ${RUNS} rounds (order rotating), after a warm-up`);
+    const perGiB = (t: Timed) => ((t.cpuMs / 1000) * (1024 * MiB)) / bytes;
+    const line = (t: Timed) => `${mbps(bytes, t.ms).toFixed(0)} MB/s, CPU ${perGiB(t).toFixed(2)} s/GiB`;
     for (let i = 0; i < RUNS; i++) {
-      const a = join(dir, 'curl.out');
-      curlMs.push(await curl(started.url, a));
-      rmSync(a, { force: true });
-      const b = join(dir, 'ours.out');
-      const r = await ours(started.url, b, sha256, bytes);
-      oursMs.push(r.ms);
-      rss.push(r.peakRssDelta);
-      rmSync(b, { force: true });
+      const out = join(dir, 'out.bin');
+      const steps = {
+        curl: () => runTimed('curl -sS --fail -o "$1" "$2"', [out, started.url]),
+        curlSha: () => runTimed('curl -sS --fail -o "$1" "$2"; sha256sum "$1" >/dev/null; sync "$1"', [out, started.url]),
+        ours: () => ours(started.url, out, sha256, bytes, 'worker'),
+        oursMain: () => ours(started.url, out, sha256, bytes, 'main'),
+      };
+      const order = (['curl', 'curlSha', 'ours', 'oursMain'] as const).map((_, k, all) => all[(k + i) % all.length]!);
+      const got: Partial<(typeof rounds)[number]> = {};
+      for (const name of order) {
+        (got as Record<string, Timed>)[name] = await steps[name]();
+        rmSync(out, { force: true });
+      }
+      const r = got as (typeof rounds)[number];
+      rounds.push(r);
+      console.log(
+        `  round ${i + 1}: curl -o ${line(r.curl)} | curl -o + sha256sum + sync ${line(r.curlSha)} | downloadVerified (sha256, fsync) ${line(r.ours)}, peak RSS +${(r.ours.peakRssDelta / MiB).toFixed(1)} MiB | same, hashed on the main thread ${line(r.oursMain)}` +
+          ` | speed ours/curl ${(r.curl.ms / r.ours.ms).toFixed(2)}, ours/(curl+sha256sum) ${(r.curlSha.ms / r.ours.ms).toFixed(2)}`,
+      );
     }
-    const c = mbps(bytes, median(curlMs));
-    const o = mbps(bytes, median(oursMs));
-    const cBest = mbps(bytes, Math.min(...curlMs));
-    const oBest = mbps(bytes, Math.min(...oursMs));
-    console.log(`agent-io: download of ${bytes / MiB} MiB from a local HTTP server (127.0.0.1, separate process), ${RUNS} runs each, alternating, after a warm-up`);
-    console.log(`  curl -o:                         median ${c.toFixed(0)} MB/s, best ${cBest.toFixed(0)} (runs: ${curlMs.map((ms) => mbps(bytes, ms).toFixed(0)).join(', ')})`);
-    console.log(`  downloadVerified (sha256, fsync): median ${o.toFixed(0)} MB/s, best ${oBest.toFixed(0)} (runs: ${oursMs.map((ms) => mbps(bytes, ms).toFixed(0)).join(', ')})`);
-    console.log(`  ratio ours/curl:                  median ${(o / c).toFixed(2)}, best ${(oBest / cBest).toFixed(2)}  (aim >= 0.80)`);
-    console.log(`  peak RSS increase during a download: max ${(Math.max(...rss) / MiB).toFixed(1)} MiB (runs: ${rss.map((b) => (b / MiB).toFixed(1)).join(', ')})`);
+    console.log(`  speed ours/curl -o: median ${median(rounds.map((r) => r.curl.ms / r.ours.ms)).toFixed(2)} (aim >= 0.80); ours/(curl -o + sha256sum + sync): median ${median(rounds.map((r) => r.curlSha.ms / r.ours.ms)).toFixed(2)}`);
+    console.log(`  CPU per GiB: curl -o ${median(rounds.map((r) => perGiB(r.curl))).toFixed(2)} s, curl + sha256sum + sync ${median(rounds.map((r) => perGiB(r.curlSha))).toFixed(2)} s, ours ${median(rounds.map((r) => perGiB(r.ours))).toFixed(2)} s, ours hashing on the main thread ${median(rounds.map((r) => perGiB(r.oursMain))).toFixed(2)} s (medians)`);
+    console.log(`  speed ours (worker) / ours (main thread): median ${median(rounds.map((r) => r.oursMain.ms / r.ours.ms)).toFixed(2)}`);
+    console.log(`  peak RSS increase during a download: max ${(Math.max(...rounds.map((r) => r.ours.peakRssDelta)) / MiB).toFixed(1)} MiB (aim < 16)`);
     console.log(`  load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
   } finally {
     server?.kill('SIGKILL');
