@@ -1,6 +1,7 @@
 // The SQL of meta's PostgreSQL store: a batch is written with one statement per table (arrays
 // through unnest), whatever its size; rows are read back through the codecs of store-rows.ts.
 import type pg from 'pg';
+import { POSTGRES_INSERT_CONDITIONS, postgresConditionParams } from './condition-history-sql.js';
 import { batchRows, deviceRow, type RowCodec } from './store-rows.js';
 import { columnList, columnsOf, onConflict, sqlType, TABLES, type TableDef, type TableName } from './store-tables.js';
 import type { StoredDevice } from './store.js';
@@ -51,7 +52,10 @@ function columnParams(table: TableName, rows: readonly unknown[][]): unknown[][]
 /** Writes a batch inside the caller's transaction; tells the other metas when devices changed. */
 export async function writePostgresBatch(client: pg.PoolClient, b: WriteBatch, writer: string): Promise<void> {
   for (const [table, rows] of batchRows(b)) {
-    if (table === 'devices') {
+    if (table === 'condition_history') {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [DEVICE_WRITE_LOCK]); // (held already when devices came first)
+      await client.query(POSTGRES_INSERT_CONDITIONS, postgresConditionParams(b.conditions));
+    } else if (table === 'devices') {
       await client.query('SELECT pg_advisory_xact_lock($1)', [DEVICE_WRITE_LOCK]);
       await client.query(UPSERT_DEVICES, [...columnParams(table, rows), writer]);
       await client.query('SELECT pg_notify($1, $2)', [DEVICES_CHANNEL, writer]);

@@ -1,5 +1,6 @@
 // The SQLite schema of meta's store (created idempotently when the store opens) and the statements
 // its writer thread runs, both from the table definitions in store-tables.ts.
+import { SQLITE_INSERT_CONDITION } from './condition-history-sql.js';
 import { columnList, columnsOf, createTable, onConflict, TABLES, type TableName } from './store-tables.js';
 
 const NAMES = Object.keys(TABLES) as TableName[];
@@ -14,6 +15,7 @@ export const SQLITE_STATEMENTS: Record<string, string> = {
   ...Object.fromEntries(
     NAMES.map((t) => [t, `INSERT INTO ${t} (${columnList(t)}) VALUES (${columnsOf(t).map(() => '?').join(', ')}) ${onConflict('sqlite', t)}`]),
   ),
+  condition_history: SQLITE_INSERT_CONDITION, // recorded once per transition
   delete_session: 'DELETE FROM dashboard_sessions WHERE id_hash = ?',
   prune_history: 'DELETE FROM condition_history WHERE at < ?',
 };

@@ -59,6 +59,29 @@ export function storeContract(t: StoreUnderTest): void {
     }
   });
 
+  it('condition history: each transition once, however many times it is written (several metas noticing it)', async () => {
+    const store = await t.open();
+    try {
+      const base = Date.now() - 10_000; // recent: older history is pruned
+      const change = (at: number, condition: string, reason: string) => ({ deviceId: 'd1', at: base + at, condition, reason, message: `${condition} at ${at}` });
+      store.putConditionChange(change(100, 'InSync', 'Converged'));
+      store.putConditionChange(change(100, 'InSync', 'Converged')); // the same, twice in one batch
+      store.putConditionChange(change(200, 'Offline', 'NoHeartbeat'));
+      await store.commit();
+      store.putConditionChange(change(205, 'Offline', 'NoHeartbeat')); // another meta's sweep, later: the same transition
+      store.putConditionChange(change(300, 'InSync', 'Converged'));
+      await store.commit();
+      store.putConditionChange(change(301, 'InSync', 'Converged')); // and the way back, noticed again
+      store.putConditionChange(change(400, 'Failed', 'CommandFailed'));
+      store.putConditionChange(change(500, 'InSync', 'Converged')); // a new transition back to an earlier condition is kept
+      await store.commit();
+      const history = await store.conditionHistory('d1', 100);
+      assert.deepEqual(history.map((h) => [h.at - base, h.condition]), [[500, 'InSync'], [400, 'Failed'], [300, 'InSync'], [200, 'Offline'], [100, 'InSync']]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('close() writes what is still queued; a device written twice in one batch keeps the last', async () => {
     const store = await t.open();
     store.putDevice(device('a', 10, { etag: 'old' }));
