@@ -1,24 +1,33 @@
-// The leader's side of a rollout: plans it from the persisted state and the devices' outcomes,
-// releases the next step or pauses it past maxFailures, persists the decision and shares it
-// (onDecision). With several metas only the leader runs this (see share-rollouts.ts).
+// The leader's side of a rollout: plans it from the persisted state and the devices' outcomes
+// (decideRollout), then applies the decision: the next step released or the rollout paused past
+// maxFailures (applyDecision). With several metas only the leader decides, and a decision is
+// committed to the store before it is applied (nothing it releases is served before: a leader
+// that dies mid-decision released nothing; see rollout-gate.ts and share-rollouts.ts).
 import type { Logger } from '../../lib/log.js';
-import { acknowledgeFailures, pauseByAdmin, planRollout, type DeviceOutcome, type RolloutState } from '../../control/rollout/plan-rollout.js';
+import { acknowledgeFailures, pauseByAdmin, planRollout, type DeviceOutcome, type RolloutPlan, type RolloutState } from '../../control/rollout/plan-rollout.js';
 import type { ActiveRollout } from './active-rollout.js';
-import { decisionChanged, seedReleases } from './rollout-decisions.js';
-import type { PersistedRollout } from './rollout-store.js';
+import { decisionChanged, newlyReleased, seedReleases } from './rollout-decisions.js';
 
-export interface LeadContext {
+export interface DecideContext {
   now: number;
   outcome: (id: string) => DeviceOutcome | undefined;
   /** Identity of the package version last released to a device (package rollouts), undefined for none. */
   baselineOf: (id: string, pkg: string) => string | undefined;
-  save: (rollout: PersistedRollout) => void;
-  onDecision?: (rollout: PersistedRollout) => void;
-  log: Logger;
 }
 
-/** Decides one rollout; returns the devices it newly released (to wake). */
-export function leadRollout(r: ActiveRollout, order: readonly string[], ctx: LeadContext): string[] {
+export interface Decision {
+  plan: RolloutPlan;
+  /** The persisted state changes (a release, an acknowledgement, a step time, a pause). */
+  changed: boolean;
+  now: number;
+  /** Selected devices (for the log). */
+  selected: number;
+  /** The plan shown before this decision was paused. */
+  wasPaused: boolean;
+}
+
+/** Plans one rollout from its persisted state (consumes a pending resume); changes nothing else. */
+export function decideRollout(r: ActiveRollout, order: readonly string[], ctx: DecideContext): Decision {
   const { now, outcome } = ctx;
   let state: RolloutState = r.persisted.state;
   if (r.subject.kind === 'package' && r.seededVersion !== r.orderVersion) {
@@ -35,20 +44,22 @@ export function leadRollout(r: ActiveRollout, order: readonly string[], ctx: Lea
     r.ackPending = false;
     if (plan.failing.length || plan.next.pausedByAdmin) plan = planRollout({ rollout: r.subject.rollout, devices: order, outcomes: outcome, state: acknowledgeFailures(plan.next, plan.failing), now });
   }
-  const wasPaused = r.plan?.state === 'paused';
+  return { plan, changed: decisionChanged(r.persisted.state, plan.next), now, selected: order.length, wasPaused: r.plan?.state === 'paused' };
+}
+
+/** Applies a decision (committed first, with several metas); returns the devices it newly released here (to wake). */
+export function applyDecision(r: ActiveRollout, d: Decision, log: Logger): string[] {
+  const { plan } = d;
+  const newly = newlyReleased(plan.next.released, r.released);
   r.plan = plan;
   r.released = plan.released;
-  if (decisionChanged(r.persisted.state, plan.next)) {
+  if (d.changed) {
     r.persisted.state = plan.next;
-    r.persisted.updatedAt = now;
-    ctx.save(r.persisted);
-    ctx.onDecision?.(r.persisted);
+    r.persisted.updatedAt = d.now;
   }
-  if (plan.newlyReleased.length) {
-    ctx.log.info({ rollout: r.subject.key, step: plan.step, released: plan.released.size, newly: plan.newlyReleased.length, selected: order.length }, 'rollout step released');
+  if (newly.length) {
+    log.info({ rollout: r.subject.key, step: plan.step, released: plan.released.size, newly: newly.length, selected: d.selected }, 'rollout step released');
   }
-  if (plan.state === 'paused' && !wasPaused) {
-    ctx.log.warn({ rollout: r.subject.key, reason: plan.pauseReason, failing: plan.failing }, 'rollout paused');
-  }
-  return plan.newlyReleased;
+  if (plan.state === 'paused' && !d.wasPaused) log.warn({ rollout: r.subject.key, reason: plan.pauseReason, failing: plan.failing }, 'rollout paused');
+  return newly;
 }

@@ -18,7 +18,7 @@ import type { ActiveRollout } from './active-rollout.js';
 import { CommandIdentities } from './command-identities.js';
 import { EvaluationSchedule } from './evaluation-schedule.js';
 import { adoptShared, followRollout } from './follow-rollout.js';
-import { leadRollout } from './lead-rollout.js';
+import { applyDecision, decideRollout, type Decision } from './lead-rollout.js';
 import { OutcomeReader } from './outcome-reader.js';
 import { PackageBaselines } from './package-baselines.js';
 import { deviceOutcome, isSettled } from './rollout-decisions.js';
@@ -55,8 +55,12 @@ export interface RolloutGateOptions {
    * The others follow the leader's states (applyShared) and decide nothing. Default: always.
    */
   decides?: () => boolean;
-  /** Called with a rollout's state each time this meta decided a change (to share it). */
-  onDecision?: (rollout: PersistedRollout) => void;
+  /**
+   * Several metas: writes a decision to the shared store, resolving once it is committed. A decision
+   * is applied (devices it releases served, their long polls woken) only then; a failed write is
+   * dropped and decided again later. Without it, decisions apply at once and are queued to the store.
+   */
+  commitDecision?: (rollout: PersistedRollout) => Promise<void>;
 }
 
 export class RolloutGate {
@@ -70,6 +74,8 @@ export class RolloutGate {
   private universe = 0;
   private dirty = false;
   private readonly schedule: EvaluationSchedule;
+  /** Rollouts whose decision is being committed (several metas): none decided again until then. */
+  private readonly committing = new Set<string>();
   private closed = false;
   /** Moves whenever something the results API shows may have changed (for its cache). */
   version = 0;
@@ -243,20 +249,51 @@ export class RolloutGate {
   private evaluateOne(r: ActiveRollout, now: number): string[] {
     // Settled rollouts change only with the device set, a resume or a new revision.
     if ((isSettled(r.plan) || !r.dirty) && r.plan && !r.ackPending && !r.pausePending && r.orderVersion === this.universe) return [];
-    r.dirty = false;
     const order = this.orderOf(r);
     const offlineMs = this.opts.offlineAfterMs();
     const outcome = (id: string): DeviceOutcome | undefined => deviceOutcome(this.outcomes.outcome(r.subject, id), this.opts.lastSeen(id), now, offlineMs);
     if (this.opts.decides && !this.opts.decides()) {
+      r.dirty = false;
       followRollout(r, order, outcome, now);
       return [];
     }
-    return leadRollout(r, order, {
-      now, outcome, log: this.opts.log,
-      baselineOf: (id, pkg) => this.baselines.identityOf(id, pkg),
-      save: (p) => this.opts.store.saveRollout(p),
-      ...(this.opts.onDecision ? { onDecision: this.opts.onDecision } : {}),
-    });
+    if (this.committing.has(r.subject.key)) return []; // stays dirty: decided again from the committed state
+    r.dirty = false;
+    const d = decideRollout(r, order, { now, outcome, baselineOf: (id, pkg) => this.baselines.identityOf(id, pkg) });
+    if (!d.changed || !this.opts.commitDecision) {
+      const newly = applyDecision(r, d, this.opts.log);
+      if (d.changed) this.opts.store.saveRollout(r.persisted);
+      return newly;
+    }
+    this.commit(r, d);
+    return [];
+  }
+
+  /** Several metas: the decision is committed to the shared store first, then applied here. */
+  private commit(r: ActiveRollout, d: Decision): void {
+    const key = r.subject.key;
+    const row: PersistedRollout = { ...r.persisted, state: d.plan.next, updatedAt: d.now };
+    // Until then the views show the plan with what is committed released.
+    r.plan = { ...d.plan, released: r.released, newlyReleased: [] };
+    this.committing.add(key);
+    this.opts.commitDecision!(row).then(
+      () => {
+        this.committing.delete(key);
+        if (this.closed) return;
+        const current = this.rollouts.get(key);
+        if (current !== r) return this.applyShared(key, row.state, row.updatedAt); // a new revision meanwhile
+        const newly = applyDecision(r, d, this.opts.log);
+        this.version++;
+        if (newly.length) this.opts.invalidate(newly);
+        this.opts.onChange?.();
+        this.markDirty();
+      },
+      (err: unknown) => {
+        this.committing.delete(key);
+        r.dirty = true;
+        this.opts.log.warn({ err: (err as Error).message, rollout: key }, 'rollout decision not committed; deciding again later');
+      },
+    );
   }
 
   /**

@@ -1,6 +1,7 @@
 // The gate's view of its durable state, kept in meta's one Store (rollouts, package baselines,
 // command identities, result revisions: see store/rollout-records.ts). Loaded once at start;
-// writes are queued into the store's batches and flushed after each evaluation.
+// writes are queued into the store's batches and flushed after each evaluation. With several metas
+// on one store, the rollout rows are the leader's alone: written by its decisions, read by every meta.
 import type { DesiredPackage } from '../../specs/wire/desired.js';
 import { baselineMap, type CommandIdentityRow, type RolloutRecords, type RolloutRow } from '../store/rollout-records.js';
 import type { Store } from '../store/store.js';
@@ -19,11 +20,13 @@ export class RolloutStore {
   constructor(
     private readonly store: Store,
     private readonly records: RolloutRecords,
+    /** Several metas on one store: a rollout's row is written by the leader's decisions alone (share-rollouts.ts). */
+    private readonly leaderWritesRollouts = false,
   ) {}
 
   /** Reads the rollout state from the store (at start). */
   static async open(store: Store): Promise<RolloutStore> {
-    return new RolloutStore(store, await store.loadRolloutRecords());
+    return new RolloutStore(store, await store.loadRolloutRecords(), store.shared !== undefined);
   }
 
   loadIdentities(): KnownIdentity[] {
@@ -39,7 +42,7 @@ export class RolloutStore {
   }
 
   saveRollout(r: PersistedRollout): void {
-    if (!this.closed) this.store.putRollout(r);
+    if (!this.closed && !this.leaderWritesRollouts) this.store.putRollout(r);
   }
 
   /** Every baseline, with values shared between devices that have the same one. */

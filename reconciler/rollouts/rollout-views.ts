@@ -26,7 +26,7 @@ export async function rolloutProgress(src: ViewSources, r: ActiveRollout): Promi
   const s = r.subject;
   const selected = r.order?.length ?? 0;
   const inOrder = new Set(r.order ?? []);
-  const released = plan ? [...plan.released].filter((id) => inOrder.has(id)).length : 0;
+  const released = [...(plan?.released ?? r.released)].filter((id) => inOrder.has(id)).length;
   const targets = plan?.targets ?? s.rollout.steps.map((st) => stepTarget(st, selected));
   const step = plan?.step ?? 0;
   const failing: RolloutProgress['failing'] = [];

@@ -66,7 +66,7 @@ export class Rollouts {
         return store.commandResults({ commandId: identity, limit: 1_000_000 });
       },
       onChange: () => this.emit(),
-      ...(sharing ? { decides: sharing.decides, onDecision: sharing.onDecision } : {}),
+      ...(sharing ? { decides: sharing.decides, commitDecision: sharing.commit } : {}),
       ...opts,
     });
     sharing?.attach(this.gate);

@@ -1,11 +1,11 @@
 // One rollout for the fleet, not one per meta: with several metas on one store, the leader (the
 // meta holding the store's leader lock) alone releases steps and pauses rollouts, and writes each
-// decision to the store; the other metas adopt it when told (a `rollout` event, within about a
-// second) and wake the long polls of the devices it released. A meta that becomes the leader
+// decision to the store, committed before it serves what the decision releases; the other metas
+// adopt it when told (a `rollout` event, within about a second) and wake the long polls of the
+// devices it released. A meta that becomes the leader
 // first loads every decided state, then decides. A resume asked of a follower is passed to the leader.
 import { errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
-import type { RolloutState } from '../../control/rollout/plan-rollout.js';
 import type { SharedStore } from '../store/store.js';
 import type { PersistedRollout } from './rollout-store.js';
 import type { RolloutGate } from './rollout-gate.js';
@@ -13,8 +13,8 @@ import type { RolloutGate } from './rollout-gate.js';
 export interface RolloutSharing {
   /** For the gate: true while this meta is the leader and has loaded the shared states. */
   decides(): boolean;
-  /** For the gate: shares a decision. */
-  onDecision(rollout: PersistedRollout): void;
+  /** For the gate: writes a decision (the leader only), resolving once it is committed and announced. */
+  commit(rollout: PersistedRollout): Promise<void>;
   /** Starts following (once the gate exists). */
   attach(gate: RolloutGate): void;
   /** Passes a resume to the leader (on a follower). */
@@ -29,17 +29,12 @@ export function shareRollouts(shared: SharedStore, log: Logger): RolloutSharing 
   let deciding = false;
   let closed = false;
   const offs: (() => void)[] = [];
-  // Decisions are written one at a time, in order; a failed write leaves this meta's view ahead of
-  // the store until its next decision (logged).
-  let writes: Promise<void> = Promise.resolve();
-
   const load = async (): Promise<void> => {
     const rows = await shared.loadRolloutStates();
-    for (const row of rows) gate?.applyShared(row.key, JSON.parse(row.state) as RolloutState, row.updatedAt);
+    for (const row of rows) gate?.applyShared(row.key, row.state, row.updatedAt);
   };
   const loadOne = async (key: string): Promise<void> => {
-    const row = (await shared.loadRolloutStates()).find((r) => r.key === key);
-    if (row) gate?.applyShared(row.key, JSON.parse(row.state) as RolloutState, row.updatedAt);
+    for (const row of await shared.loadRolloutStates([key])) gate?.applyShared(row.key, row.state, row.updatedAt);
   };
 
   // Decide only from the latest shared states (never from this meta's possibly older ones).
@@ -56,12 +51,10 @@ export function shareRollouts(shared: SharedStore, log: Logger): RolloutSharing 
 
   return {
     decides: () => deciding,
-    onDecision(r) {
-      if (!deciding) return;
-      const row = { key: r.key, state: JSON.stringify(r.state), specPaused: r.specPaused, revision: r.revision, updatedAt: r.updatedAt };
-      writes = writes.then(
-        () => shared.saveRolloutState(row),
-      ).catch((err: unknown) => log.error({ err: errorMessage(err), rollout: r.key }, 'rollouts: sharing a decision failed'));
+    async commit(r) {
+      // The gate applies a decision only once this resolves: what it releases is in the store first.
+      if (!deciding) throw new Error('not the leader');
+      await shared.saveRolloutState(r);
     },
     attach(g) {
       gate = g;

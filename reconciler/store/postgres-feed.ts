@@ -8,8 +8,12 @@
 import pg from 'pg';
 import { errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
-import { DEVICE_COLUMNS, DEVICES_CHANNEL, EVENTS_CHANNEL, LEADER_LOCK, storedDevice, type DeviceRow } from './postgres-rows.js';
-import type { SharedRolloutState, SharedStore, StoredDevice } from './store.js';
+import { DEVICE_COLUMNS, DEVICES_CHANNEL, EVENTS_CHANNEL, LEADER_LOCK, readRows, storedDevice, type DeviceRow } from './postgres-rows.js';
+import { rolloutRow } from './store-rows.js';
+import { columnList, onConflict } from './store-tables.js';
+import type { RolloutRow, SharedStore, StoredDevice } from './store.js';
+
+const UPSERT_ROLLOUT = `INSERT INTO rollouts (${columnList('rollouts')}) VALUES ($1, $2, $3, $4, $5) ${onConflict('postgres', 'rollouts')}`;
 
 const PAGE = 5000;
 
@@ -80,22 +84,15 @@ export class PostgresFeed implements SharedStore {
     }
   }
 
-  async loadRolloutStates(): Promise<SharedRolloutState[]> {
-    const { rows } = await this.opts.pool.query('SELECT key, state, spec_paused, revision, updated_at FROM rollout_states');
-    return rows.map((r) => ({ key: r.key as string, state: r.state as string, specPaused: r.spec_paused as boolean, revision: r.revision as string | null, updatedAt: Number(r.updated_at) }));
+  async loadRolloutStates(keys?: readonly string[]): Promise<RolloutRow[]> {
+    return keys ? readRows(this.opts.pool, rolloutRow, 'WHERE key = ANY($1::text[])', [keys]) : readRows(this.opts.pool, rolloutRow);
   }
 
-  async saveRolloutState(row: SharedRolloutState): Promise<void> {
+  async saveRolloutState(row: RolloutRow): Promise<void> {
     const client = this.listener;
     if (!this.leader || !client) throw new Error('only the leader writes rollout states');
-    await client.query(
-      `WITH up AS (
-         INSERT INTO rollout_states (key, state, spec_paused, revision, updated_at, writer) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (key) DO UPDATE SET state = excluded.state, spec_paused = excluded.spec_paused, updated_at = excluded.updated_at, writer = excluded.writer
-         RETURNING key)
-       SELECT pg_notify($7, $8) FROM up`,
-      [row.key, row.state, row.specPaused, row.revision, row.updatedAt, this.opts.instance, EVENTS_CHANNEL, JSON.stringify({ from: this.opts.instance, topic: 'rollout', payload: row.key })],
-    );
+    const notice = JSON.stringify({ from: this.opts.instance, topic: 'rollout', payload: row.key });
+    await client.query(`WITH up AS (${UPSERT_ROLLOUT} RETURNING key) SELECT pg_notify($6, $7) FROM up`, [...rolloutRow.values(row), EVENTS_CHANNEL, notice]);
   }
 
   /** Moves the cursor forward (after the devices up to `n` were loaded another way). */

@@ -48,4 +48,15 @@ CREATE TABLE rollout_states (
   { version: 4, name: 'jump reports', sql: pg('jump_reports') },
   { version: 5, name: 'retry requests, jump restart requests', sql: pg('retry_requests', 'jump_restarts') },
   { version: 6, name: 'device enrollments', sql: pg('enrollments') },
+  {
+    version: 7,
+    name: 'one home for rollout state: the leader\'s rollout_states merged into rollouts',
+    // The leader's decisions (rollout_states) are the fleet's state: they win over a meta's own copy.
+    sql: `
+INSERT INTO rollouts (key, state, spec_paused, revision, updated_at)
+SELECT key, state, spec_paused, revision, updated_at FROM rollout_states
+ON CONFLICT (key) DO UPDATE SET state = excluded.state, spec_paused = excluded.spec_paused, updated_at = excluded.updated_at;
+DROP TABLE rollout_states;
+`,
+  },
 ];

@@ -136,19 +136,14 @@ export interface SharedStore {
    */
   isLeader(): boolean;
   onLeadership(listener: (leader: boolean) => void): () => void;
-  /** Rollout states as the leader last wrote them. */
-  loadRolloutStates(): Promise<SharedRolloutState[]>;
-  /** Writes one rollout's state (the leader) and tells the other metas (`rollout` event, payload the key). */
-  saveRolloutState(row: SharedRolloutState): Promise<void>;
-}
-
-/** One rollout's state in a shared store (the JSON of its RolloutState). */
-export interface SharedRolloutState {
-  key: string;
-  state: string;
-  specPaused: boolean;
-  revision: string | null;
-  updatedAt: number;
+  /** Rollout states as the leader last wrote them (the `rollouts` rows, as loadRolloutRecords reads them). */
+  loadRolloutStates(keys?: readonly string[]): Promise<RolloutRow[]>;
+  /**
+   * Writes one rollout's state, committed when it resolves, and tells the other metas (`rollout`
+   * event, payload the key). The leader only: rejects on a meta that does not hold the leader lock
+   * (the write goes through the connection holding it, so a meta that lost it cannot write).
+   */
+  saveRolloutState(row: RolloutRow): Promise<void>;
 }
 
 export interface Store {

@@ -70,7 +70,7 @@ describe('several metas on PostgreSQL: failover', { skip }, () => {
       const urls = id.startsWith('dev-a') ? [m1!.url, m2!.url] : [m2!.url, m1!.url];
       agents.push(startAgentProcess({ metaUrl: urls.join(','), token: m1!.agentToken, root: join(tmp, id), id, labels: 'role=web' }));
     }
-    const rollout = async (m: typeof m1) => (await getJson(m!.url, '/v1/rollouts', m!.adminToken)).body.rollouts[0] as { state: string; released: number; key: string };
+    const rollout = async (m: typeof m1) => (await getJson(m!.url, '/v1/rollouts', m!.adminToken)).body.rollouts[0] as { state: string; released: number; selected: number; key: string };
     // Mid-rollout: the first step is out (at least one device got the command), the last is not.
     await until('the rollout under way', async () => {
       const r = await rollout(leader);
@@ -79,13 +79,19 @@ describe('several metas on PostgreSQL: failover', { skip }, () => {
     leader.child.kill('SIGKILL');
     await new Promise((r) => leader.child.once('exit', r));
 
-    // The survivor takes over and the rollout finishes on every device.
-    // Right after the takeover the survivor has been seen (once, in CI) to show the rollout done
-    // with nothing released before it caught up: wait for the finished rollout, every device in it.
-    const done = await until('the rollout done on the surviving meta', async () => {
-      const r = await rollout(survivor);
-      return r?.state === 'done' && r.released === DEVICES.length ? r : null;
-    });
+    // The survivor takes over and the rollout finishes on every device. Every view it serves on the
+    // way is watched: none may say the rollout is done before every device is released (a survivor
+    // that has not loaded the shared state yet must not present a plan of its own).
+    const views: { state: string; released: number; selected: number }[] = [];
+    let done: Awaited<ReturnType<typeof rollout>> | undefined;
+    for (const deadline = Date.now() + 120_000; !done && Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+      const r = await rollout(survivor).catch(() => undefined);
+      if (r) views.push({ state: r.state, released: r.released, selected: r.selected });
+      if (r?.state === 'done') done = r;
+    }
+    assert.ok(done, `the rollout done on the surviving meta (views: ${JSON.stringify(views.slice(-20))})`);
+    const early = views.filter((v) => v.state === 'done' && v.released < DEVICES.length);
+    assert.deepEqual(early, [], `views on the survivor: ${JSON.stringify(views)}`);
     assert.equal(done.released, DEVICES.length);
     for (const id of DEVICES) {
       const d = await until(`${id}'s result on the surviving meta`, async () => {

@@ -67,6 +67,70 @@ describe('PostgreSQL store', { skip: postgresMissing() ?? false }, () => {
     }
   });
 
+  it('one home for rollout state: a database with both tables is migrated into rollouts, the leader\'s decisions winning', async () => {
+    const url = await server.createDatabase();
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      await migratePostgres(c, POSTGRES_MIGRATIONS.filter((m) => m.version <= 5));
+      const state = (released: string[]) => JSON.stringify({ released, acknowledged: [], stepDoneAt: null });
+      // a meta's own copy (behind the leader's), a row only the meta wrote, a row only the leader wrote
+      await c.query("INSERT INTO rollouts VALUES ('command:a@1', $1, false, 'r1', 10), ('command:b@1', $2, true, 'r1', 11)", [state(['d1']), state([])]);
+      await c.query("INSERT INTO rollout_states VALUES ('command:a@1', $1, false, 'r1', 20, 'm1'), ('package:svc@2', $2, false, 'r2', 30, 'm1')", [state(['d1', 'd2']), state(['d3'])]);
+      assert.deepEqual((await migratePostgres(c)).applied, POSTGRES_MIGRATIONS.filter((m) => m.version > 5).map((m) => m.version));
+      const { rows } = await c.query('SELECT key, state, spec_paused, revision, updated_at FROM rollouts ORDER BY key');
+      assert.deepEqual(rows.map((r) => [r.key, JSON.parse(r.state as string).released, r.spec_paused, r.revision, Number(r.updated_at)]), [
+        ['command:a@1', ['d1', 'd2'], false, 'r1', 20],
+        ['command:b@1', [], true, 'r1', 11],
+        ['package:svc@2', ['d3'], false, 'r2', 30],
+      ]);
+      assert.equal((await c.query("SELECT to_regclass('rollout_states') AS t")).rows[0].t, null);
+    } finally {
+      await c.end();
+    }
+    // What the stores read is that one table: at start (loadRolloutRecords) and from the leader (loadRolloutStates).
+    const store = await openStore(url, 'reader');
+    const records = (await store.loadRolloutRecords()).rollouts.map((r) => [r.key, r.state.released]).sort();
+    const shared = (await store.shared!.loadRolloutStates()).map((r) => [r.key, r.state.released]).sort();
+    assert.deepEqual(records, [['command:a@1', ['d1', 'd2']], ['command:b@1', []], ['package:svc@2', ['d3']]]);
+    assert.deepEqual(shared, records);
+    assert.deepEqual((await store.shared!.loadRolloutStates(['package:svc@2'])).map((r) => r.key), ['package:svc@2']);
+  });
+
+  it('two metas recording the same condition transitions at once: each is in the history once', async () => {
+    const url = await server.createDatabase();
+    const a = await openStore(url, 'a');
+    const b = await openStore(url, 'b');
+    const change = (at: number, condition: string, reason: string) => ({ deviceId: 'd1', at, condition, reason, message: condition });
+    for (let round = 0; round < 20; round++) {
+      const at = Date.now() - 60_000 + 1000 * round; // recent: older history is pruned
+      const [condition, reason] = round % 2 ? ['Offline', 'NoHeartbeat'] : ['InSync', 'Converged'];
+      // each meta notices it (a few ms apart) and both write at the same time
+      a.putConditionChange(change(at, condition, reason));
+      b.putConditionChange(change(at + 3, condition, reason));
+      await Promise.all([a.commit(), b.commit()]);
+    }
+    const history = await a.conditionHistory('d1', 100);
+    assert.equal(history.length, 20, JSON.stringify(history.map((h) => [h.at, h.condition])));
+    assert.deepEqual(history.map((h) => h.condition).slice(0, 2), ['Offline', 'InSync']);
+  });
+
+  it('only the leader writes a rollout state, committed and announced to the other metas', async () => {
+    const url = await server.createDatabase();
+    const a = await openStore(url, 'a');
+    const b = await openStore(url, 'b');
+    const leader = await until('a leader', () => [a, b].find((s) => s.shared!.isLeader()));
+    const follower = leader === a ? b : a;
+    const events: string[] = [];
+    follower.shared!.onEvent((topic, payload) => events.push(`${topic}:${payload}`));
+    const row = { key: 'command:c@1', state: { released: ['d1'], acknowledged: [], stepDoneAt: null }, specPaused: false, revision: 'r1', updatedAt: 5 };
+    await assert.rejects(follower.shared!.saveRolloutState(row), /only the leader/);
+    await leader.shared!.saveRolloutState(row);
+    assert.deepEqual(await follower.shared!.loadRolloutStates(), [row]);
+    await until('the follower told', () => (events.length ? true : undefined));
+    assert.deepEqual(events, ['rollout:command:c@1']);
+  });
+
   it('what one meta writes reaches the other through the change feed, not back to itself', async () => {
     const url = await server.createDatabase();
     const a = await openStore(url, 'a');
