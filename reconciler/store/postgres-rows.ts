@@ -32,6 +32,10 @@ SELECT d.*, nextval('drover_device_seq'), $${WRITER_PARAM} FROM unnest(${unnest(
 ${onConflict('postgres', 'devices')}, seq = excluded.seq, writer = excluded.writer
 WHERE devices.last_seen <= excluded.last_seen`;
 
+/** The device upsert and, when it changed a row, the notification to the other metas, in one statement. */
+const UPSERT_DEVICES_NOTIFY = `WITH up AS (${UPSERT_DEVICES} RETURNING 1)
+SELECT pg_notify($${WRITER_PARAM + 1}, $${WRITER_PARAM}) FROM (SELECT 1 FROM up LIMIT 1) AS changed`;
+
 /** Rows as one array per column; one row per key in a statement (the first where a conflict does nothing, else the last). */
 function columnParams(table: TableName, rows: readonly unknown[][]): unknown[][] {
   const def = TABLES[table] as TableDef;
@@ -49,18 +53,22 @@ function columnParams(table: TableName, rows: readonly unknown[][]): unknown[][]
   return columnsOf(table).map((_, i) => kept.map((r) => r[i]));
 }
 
-/** Writes a batch inside the caller's transaction; tells the other metas when devices changed. */
+/**
+ * Opens a transaction on `client` and writes a batch in it (the caller commits), in few round trips:
+ * BEGIN with the device write lock in one, the devices with their notification in one, then one
+ * statement per other table; each statement prepared once per connection (named).
+ */
 export async function writePostgresBatch(client: pg.PoolClient, b: WriteBatch, writer: string): Promise<void> {
+  // Change-feed numbers (devices) and the condition history are written under the device write lock.
+  const locks = b.devices.length > 0 || b.conditions.length > 0;
+  await client.query(locks ? `BEGIN; SELECT pg_advisory_xact_lock(${DEVICE_WRITE_LOCK})` : 'BEGIN');
   for (const [table, rows] of batchRows(b)) {
     if (table === 'condition_history') {
-      await client.query('SELECT pg_advisory_xact_lock($1)', [DEVICE_WRITE_LOCK]); // (held already when devices came first)
-      await client.query(POSTGRES_INSERT_CONDITIONS, postgresConditionParams(b.conditions));
+      await client.query({ name: 'drover_insert_conditions', text: POSTGRES_INSERT_CONDITIONS, values: postgresConditionParams(b.conditions) });
     } else if (table === 'devices') {
-      await client.query('SELECT pg_advisory_xact_lock($1)', [DEVICE_WRITE_LOCK]);
-      await client.query(UPSERT_DEVICES, [...columnParams(table, rows), writer]);
-      await client.query('SELECT pg_notify($1, $2)', [DEVICES_CHANNEL, writer]);
+      await client.query({ name: 'drover_upsert_devices', text: UPSERT_DEVICES_NOTIFY, values: [...columnParams(table, rows), writer, DEVICES_CHANNEL] });
     } else {
-      await client.query(UPSERTS[table], columnParams(table, rows));
+      await client.query({ name: `drover_upsert_${table}`, text: UPSERTS[table], values: columnParams(table, rows) });
     }
   }
   if (b.sessions.deletes.length) await client.query('DELETE FROM dashboard_sessions WHERE id_hash = ANY($1::text[])', [b.sessions.deletes]);

@@ -85,8 +85,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
     async write(batch) {
       const client = await pool.connect();
       try {
-        await client.query('BEGIN');
-        await writePostgresBatch(client, batch, instance);
+        await writePostgresBatch(client, batch, instance); // opens the transaction
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
