@@ -1,6 +1,6 @@
 // Formatting helpers shared by the views.
-export const CONDITIONS = ['InSync', 'Progressing', 'Failed', 'Offline'];
-export const CONDITION_LABEL = { InSync: 'in sync', Progressing: 'progressing', Failed: 'failed', Offline: 'offline' };
+export const CONDITIONS = ['InSync', 'Progressing', 'Failed', 'Offline', 'Revoked'];
+export const CONDITION_LABEL = { InSync: 'in sync', Progressing: 'progressing', Failed: 'failed', Offline: 'offline', Revoked: 'revoked' };
 
 export function shortRev(rev) {
   return rev ? String(rev).slice(0, 12) : '—';
