@@ -39,6 +39,21 @@ export interface SinkOptions {
   onProgress?(received: number, total: number | null): void;
 }
 
+/**
+ * After each received chunk, whichever sink took it: progress to the caller, and a young-generation
+ * collection every few MiB. Returns the bytes not yet collected after.
+ */
+export function afterChunk(o: Pick<SinkOptions, 'state' | 'total' | 'onProgress'>, uncollected: number): number {
+  try {
+    o.onProgress?.(o.state.received, o.total);
+  } catch {
+    /* a failing progress callback must not break the transfer */
+  }
+  if (uncollected < GC_EVERY_BYTES) return uncollected;
+  collectYoung();
+  return 0;
+}
+
 export class HashingFileSink extends Writable {
   private unsynced = 0;
   private ungc = 0;
@@ -60,16 +75,7 @@ export class HashingFileSink extends Writable {
     } catch (err) {
       return cb(err as Error);
     }
-    try {
-      this.o.onProgress?.(state.received, this.o.total);
-    } catch {
-      /* a failing progress callback must not break the transfer */
-    }
-    this.ungc += chunk.length;
-    if (this.ungc >= GC_EVERY_BYTES) {
-      this.ungc = 0;
-      collectYoung();
-    }
+    this.ungc = afterChunk(this.o, this.ungc + chunk.length);
     this.unsynced += chunk.length;
     if (this.unsynced >= SYNC_EVERY && !this.syncing) {
       this.unsynced = 0;

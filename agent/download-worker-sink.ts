@@ -6,8 +6,7 @@ import { Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { DroverError } from '../lib/errors.js';
 import { HASH_WORKER_SOURCE, type FromHashWorker, type HashWorkerData, type ToHashWorker } from './download-hash-worker.js';
-import { collectYoung, GC_EVERY_BYTES } from './download-gc.js';
-import type { SinkOptions } from './download-sink.js';
+import { afterChunk, type SinkOptions } from './download-sink.js';
 
 const BUFFER = 512 * 1024;
 const BUFFERS = 4;
@@ -79,16 +78,7 @@ export class WorkerHashingSink extends Writable {
     state.received += chunk.length;
     if (state.received > limit) return cb(new DroverError('DOWNLOAD_TOO_LARGE', `download passes the limit of ${limit} bytes`));
     if (this.failure) return cb(this.failure);
-    try {
-      this.o.onProgress?.(state.received, this.o.total);
-    } catch {
-      /* a failing progress callback must not break the transfer */
-    }
-    this.ungc += chunk.length;
-    if (this.ungc >= GC_EVERY_BYTES) {
-      this.ungc = 0;
-      collectYoung();
-    }
+    this.ungc = afterChunk(this.o, this.ungc + chunk.length);
     let off = 0;
     // Fast path: room in the current buffer.
     while (off < chunk.length && this.cur) {
