@@ -4,7 +4,7 @@ import { diffFleets } from '../specs/diff/diff-fleets.js';
 import { formatFleetDiff } from '../specs/diff/format-diff.js';
 import { formatProblem } from '../specs/load/problem.js';
 import { defineCommand } from './command.js';
-import { loadFleetAt } from './load-fleet-at.js';
+import { fleetLocationOptions, loadFleetAt } from './load-fleet-at.js';
 import { OUTPUT_OPTIONS, outputFormat, printOutput } from './output.js';
 
 const spec = {
@@ -12,8 +12,7 @@ const spec = {
   summary: 'Shows, per device, what would change between two revisions of the fleet repository:\npackages installed, removed, upgraded, started or stopped, and commands that would run.',
   usage: 'drover diff OLD NEW [--git REPO] [options]    (OLD/NEW: directories or git revisions, e.g. origin/main HEAD)',
   options: [
-    { name: 'git', type: 'string' as const, help: 'read revisions from this git repository (default: the current directory when OLD/NEW are not directories)', metavar: 'REPO', env: false as const },
-    { name: 'path', type: 'string' as const, help: 'the fleet\'s folder inside the repository (a fleet kept in a subfolder)', metavar: 'DIR', env: false as const },
+    ...fleetLocationOptions('read revisions from this git repository (default: the current directory when OLD/NEW are not directories)'),
     { name: 'all', type: 'boolean' as const, help: 'list unchanged devices too', default: false, env: false as const },
     ...OUTPUT_OPTIONS,
     { name: 'exit-code', type: 'boolean' as const, help: 'exit 1 when some device changes, 0 when none does (like git diff --exit-code)', default: false, env: false as const },

@@ -6,6 +6,14 @@ import { loadFleet, type LoadResult } from '../specs/load/load-fleet.js';
 import { subtreeReader } from '../specs/load/tree-reader.js';
 import { DroverError } from '../lib/errors.js';
 
+/** The options that say where a fleet is read from (`--git REPO`, `--path DIR`), shared by validate and diff. */
+export function fleetLocationOptions(gitHelp: string) {
+  return [
+    { name: 'git', type: 'string' as const, help: gitHelp, metavar: 'REPO', env: false as const },
+    { name: 'path', type: 'string' as const, help: 'the fleet\'s folder inside the repository (a fleet kept in a subfolder)', metavar: 'DIR', env: false as const },
+  ];
+}
+
 export interface FleetLocation {
   /** A directory, or a git revision when `gitDir` is set. */
   where: string;

@@ -1,7 +1,7 @@
 // drover validate [DIR]: every problem as file:line:col, exit 1 on errors. A pull-request check.
 import { formatProblemLine, PROBLEM_FORMATS, type ProblemFormat } from '../specs/load/format-problems.js';
 import { defineCommand } from './command.js';
-import { loadFleetAt } from './load-fleet-at.js';
+import { fleetLocationOptions, loadFleetAt } from './load-fleet-at.js';
 import { verifySignedAt } from './verify-signed-at.js';
 
 const spec = {
@@ -9,8 +9,7 @@ const spec = {
   summary: 'Checks a fleet repository (a directory, or a git revision with --git) and prints every problem as file:line:col: message.\nExits 0 when valid, 1 on errors (warnings alone do not fail unless --strict).',
   usage: 'drover validate [DIR | REV --git REPO] [options]',
   options: [
-    { name: 'git', type: 'string' as const, help: 'read REV from this git repository instead of a directory', metavar: 'REPO', env: false as const },
-    { name: 'path', type: 'string' as const, help: 'the fleet\'s folder inside the repository (a fleet kept in a subfolder)', metavar: 'DIR', env: false as const },
+    ...fleetLocationOptions('read REV from this git repository instead of a directory'),
     { name: 'strict', type: 'boolean' as const, help: 'treat warnings as errors', default: false, env: false as const },
     { name: 'verify-commits', type: 'string' as const, help: 'also require the commit to be signed by a key in this OpenSSH allowed_signers file (as meta --verify-commits does)', metavar: 'ALLOWED_SIGNERS', env: false as const },
     { name: 'format', short: 'o', type: 'string' as const, help: `output: ${PROBLEM_FORMATS.join(', ')} (github: workflow annotations on the pull request)`, default: 'text', metavar: 'FORMAT', env: false as const },

@@ -3,7 +3,7 @@
 // fleet copy's URLs and checksums rewritten to match what was built and where it is served.
 import { execaSync } from 'execa';
 import { createReadStream, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, join } from 'node:path';
 
@@ -86,20 +86,25 @@ export function rewriteFleet(fleetDir: string, built: BuiltArtifact[], host: str
   return changed;
 }
 
+/** The size of a regular file, or null once 404 is answered. */
+export function fileSizeOr404(file: string, res: ServerResponse): number | null {
+  try {
+    const st = statSync(file);
+    if (st.isFile()) return st.size;
+  } catch {
+    /* missing */
+  }
+  res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  return null;
+}
+
 /** A static file server for the built artifacts; 7071 when free, else a port the OS picks. */
 export async function serveArtifacts(dir: string, preferredPort = 7071): Promise<{ host: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const name = basename(decodeURIComponent((req.url ?? '/').split('?')[0]!));
+    const size = fileSizeOr404(join(dir, name), res);
+    if (size === null) return;
     const file = join(dir, name);
-    let size: number;
-    try {
-      const st = statSync(file);
-      if (!st.isFile()) throw new Error('not a file');
-      size = st.size;
-    } catch {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-      return;
-    }
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
     if (req.method === 'HEAD') return void res.end();
     createReadStream(file).pipe(res);

@@ -24,6 +24,21 @@ export interface ScrapedMetric {
   values(): MetricValue[] | Promise<MetricValue[]>;
 }
 
+/** prom-client options of a metric whose values are computed by `spec.values()` when scraped. */
+function scraped<M extends { reset(): void }>(spec: ScrapedMetric, registry: Registry, put: (metric: M, v: MetricValue) => void) {
+  return {
+    name: spec.name,
+    help: spec.help,
+    labelNames: spec.labelNames ?? [],
+    registers: [registry],
+    async collect(this: M) {
+      const values = await spec.values();
+      this.reset();
+      for (const v of values) put(this, v);
+    },
+  };
+}
+
 export class MetaMetrics {
   heartbeats = 0;
   heartbeatsRejected = 0;
@@ -75,40 +90,14 @@ export class MetaMetrics {
   /** Adds a gauge computed at scrape time; one with the same name replaces it (a plugin registered again). */
   addGauge(spec: ScrapedMetric): void {
     this.registry.removeSingleMetric(spec.name);
-    new Gauge({
-      name: spec.name,
-      help: spec.help,
-      labelNames: spec.labelNames ?? [],
-      registers: [this.registry],
-      async collect() {
-        const values = await spec.values();
-        this.reset();
-        for (const v of values) {
-          if (v.labels) this.set(v.labels, v.value);
-          else this.set(v.value);
-        }
-      },
-    });
+    new Gauge(scraped<Gauge>(spec, this.registry, (g, v) => (v.labels ? g.set(v.labels, v.value) : g.set(v.value))));
   }
 
   /** Adds a counter whose running totals are kept elsewhere and read at scrape time. */
   addCounter(spec: ScrapedMetric): void {
     if (!spec.name.endsWith('_total')) throw new Error(`counter ${spec.name} must end in _total`);
     this.registry.removeSingleMetric(spec.name);
-    new Counter({
-      name: spec.name,
-      help: spec.help,
-      labelNames: spec.labelNames ?? [],
-      registers: [this.registry],
-      async collect() {
-        const values = await spec.values();
-        this.reset();
-        for (const v of values) {
-          if (v.labels) this.inc(v.labels, v.value);
-          else this.inc(v.value);
-        }
-      },
-    });
+    new Counter(scraped<Counter>(spec, this.registry, (c, v) => (v.labels ? c.inc(v.labels, v.value) : c.inc(v.value))));
   }
 
   /** The text exposition: process and Node.js metrics, then meta's. */

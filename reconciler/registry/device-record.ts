@@ -34,20 +34,9 @@ export class DeviceRecord implements StoredDevice {
   }
 
   static fromStored(s: StoredDevice): DeviceRecord {
-    const r = new DeviceRecord(s.id, s.firstSeen);
-    r.hostname = s.hostname;
-    r.reportedLabels = s.reportedLabels;
-    r.facts = s.facts;
-    r.lastSeen = s.lastSeen;
-    r.etag = s.etag;
-    r.appliedEtag = s.appliedEtag;
-    r.packages = s.packages;
-    r.commands = s.commands;
-    r.condition = s.condition;
-    r.reason = s.reason;
-    r.since = s.lastSeen;
-    r.queuedAt = s.lastSeen;
-    return r;
+    const { id, firstSeen, ...stored } = s;
+    // The same properties, in the same order, as a record built by the constructor.
+    return Object.assign(new DeviceRecord(id, firstSeen), stored, { since: s.lastSeen, queuedAt: s.lastSeen });
   }
 }
 

@@ -4,21 +4,10 @@ import { CONDITIONS, type ConditionName } from '../status/device-condition.js';
 import type { RoutePlugin } from '../deps.js';
 import { sendError } from '../http/http-error.js';
 import { deviceDetail, summarize } from '../status/device-view.js';
+import { parseLabelFilter } from '../web/device-query.js';
 import { retryDeviceHandler } from './retry-device.js';
 
 const MAX_LIMIT = 1000;
-
-function parseLabelFilter(raw: string | string[] | undefined): [string, string][] | string {
-  const items = raw === undefined ? [] : (Array.isArray(raw) ? raw : [raw]).flatMap((s) => s.split(','));
-  const out: [string, string][] = [];
-  for (const item of items) {
-    if (!item.trim()) continue;
-    const eq = item.indexOf('=');
-    if (eq <= 0) return `label filter "${item}" must be key=value`;
-    out.push([item.slice(0, eq).trim(), item.slice(eq + 1).trim()]);
-  }
-  return out;
-}
 
 export const devicesRoutes: RoutePlugin = async (app, deps) => {
   app.addHook('onRequest', deps.auth.admin);

@@ -117,47 +117,32 @@ export function queuedWrites(opts: QueuedWritesOptions): QueuedWrites {
     if (devices.size + commands.length >= maxBatch) void flush();
   };
 
+  /** A put that does nothing once the queue is shut. */
+  const open = <A extends unknown[]>(put: (...args: A) => void) => (...args: A): void => {
+    if (!closed) put(...args);
+  };
+
   return {
-    putDevice(device) {
-      if (closed) return;
+    putDevice: open((device) => {
       devices.set(device.id, device);
       maybeEarly();
-    },
-    putCommandResults(rows) {
-      if (closed) return;
+    }),
+    putCommandResults: open((rows) => {
       for (const r of rows) commands.push(r);
       maybeEarly();
-    },
-    putConditionChange(c) {
-      if (!closed) conditions.push(c);
-    },
-    putRollout(row) {
-      if (!closed) rollouts.putRollout(row);
-    },
-    putBaseline(row) {
-      if (!closed) rollouts.putBaseline(row);
-    },
-    putCommandIdentities(rows) {
-      if (!closed) rollouts.putIdentities(rows);
-    },
-    putResultRevisions(rows) {
-      if (!closed) rollouts.putResultRevisions(rows);
-    },
-    putSession(row) {
-      if (!closed) sessions.put(row);
-    },
-    deleteSession(idHash) {
-      if (!closed) sessions.delete(idHash);
-    },
-    putJumpReport(row) {
-      if (!closed) jumps.put(row);
-    },
-    putRetryRequests(rows) {
-      if (!closed) for (const r of rows) retries.set(`${r.deviceId}\0${r.package}`, r);
-    },
-    putJumpRestart(row) {
-      if (!closed) restarts.set(row.name, row);
-    },
+    }),
+    putConditionChange: open((c) => void conditions.push(c)),
+    putRollout: open((row) => rollouts.putRollout(row)),
+    putBaseline: open((row) => rollouts.putBaseline(row)),
+    putCommandIdentities: open((rows) => rollouts.putIdentities(rows)),
+    putResultRevisions: open((rows) => rollouts.putResultRevisions(rows)),
+    putSession: open((row) => sessions.put(row)),
+    deleteSession: open((idHash) => sessions.delete(idHash)),
+    putJumpReport: open((row) => jumps.put(row)),
+    putRetryRequests: open((rows) => {
+      for (const r of rows) retries.set(`${r.deviceId}\0${r.package}`, r);
+    }),
+    putJumpRestart: open((row) => void restarts.set(row.name, row)),
     flush,
     commit,
     stats: () => ({ ...stats, pendingWrites: pending() }),

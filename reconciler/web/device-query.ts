@@ -28,20 +28,27 @@ export interface DeviceKeys {
 
 export const MAX_PAGE = 500;
 
+/** `label=k=v` filters (repeated, or comma-separated) as pairs; a message for bad input. Shared with GET /v1/devices. */
+export function parseLabelFilter(raw: string | string[] | undefined): [string, string][] | string {
+  const items = raw === undefined ? [] : (Array.isArray(raw) ? raw : [raw]).flatMap((s) => s.split(','));
+  const out: [string, string][] = [];
+  for (const item of items) {
+    if (!item.trim()) continue;
+    const eq = item.indexOf('=');
+    if (eq <= 0) return `label filter "${item}" must be key=value`;
+    out.push([item.slice(0, eq).trim(), item.slice(eq + 1).trim()]);
+  }
+  return out;
+}
+
 /** Parses the query string; returns a message for bad input. */
 export function parseDeviceQuery(raw: Record<string, string | string[] | undefined>, knownConditions: readonly string[]): DeviceQuery | string {
   const one = (k: string): string | undefined => {
     const v = raw[k];
     return Array.isArray(v) ? v[v.length - 1] : v;
   };
-  const labelItems = (raw.label === undefined ? [] : Array.isArray(raw.label) ? raw.label : [raw.label]).flatMap((s) => s.split(','));
-  const labels: [string, string][] = [];
-  for (const item of labelItems) {
-    if (!item.trim()) continue;
-    const eq = item.indexOf('=');
-    if (eq <= 0) return `label filter "${item}" must be key=value`;
-    labels.push([item.slice(0, eq).trim(), item.slice(eq + 1).trim()]);
-  }
+  const labels = parseLabelFilter(raw.label);
+  if (typeof labels === 'string') return labels;
   const conditions = (one('condition') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const bad = conditions.find((c) => !knownConditions.includes(c));
   if (bad) return `condition "${bad}" is not one of ${knownConditions.join(', ')}`;

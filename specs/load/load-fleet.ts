@@ -109,6 +109,15 @@ export async function loadFleet(reader: TreeReader, opts: LoadOptions = {}): Pro
     if (broken && kind === 'device') origins.brokenDevices = (origins.brokenDevices ?? 0) + 1;
   });
 
+  /** A file that defines one named object (a package, a device, a user): validated, kept with its source. */
+  function named<S extends z.ZodType>(src: YamlSource, obj: Record<string, unknown>, schema: S, key: string, kind: string, into: z.infer<S>[], from: YamlSource[]): void {
+    const item = validate(src, schema, obj, problems, { key, kind });
+    if (!item) return;
+    into.push(item);
+    from.push(src);
+    spec.sources[`${kind}:${String((item as Record<string, unknown>)[key])}`] ??= refOf(src, [key]);
+  }
+
   function loadOne(src: YamlSource, kind: (typeof classified)[number]['kind']): void {
     const file = src.file;
     if (src.problems.some((p) => p.severity === 'error')) return;
@@ -141,33 +150,15 @@ export async function loadFleet(reader: TreeReader, opts: LoadOptions = {}): Pro
         });
         break;
       }
-      case 'package': {
-        const pkg = validate(src, PackageSchema, obj, problems, { key: 'name', kind: 'package' });
-        if (pkg) {
-          spec.packages.push(pkg);
-          origins.packages.push(src);
-          spec.sources[`package:${pkg.name}`] ??= refOf(src, ['name']);
-        }
+      case 'package':
+        named(src, obj, PackageSchema, 'name', 'package', spec.packages, origins.packages);
         break;
-      }
-      case 'device': {
-        const dev = validate(src, DeviceSchema, obj, problems, { key: 'id', kind: 'device' });
-        if (dev) {
-          spec.devices.push(dev);
-          origins.devices.push(src);
-          spec.sources[`device:${dev.id}`] ??= refOf(src, ['id']);
-        }
+      case 'device':
+        named(src, obj, DeviceSchema, 'id', 'device', spec.devices, origins.devices);
         break;
-      }
-      case 'user': {
-        const user = validate(src, UserSchema, obj, problems, { key: 'name', kind: 'user' });
-        if (user) {
-          spec.users.push(user);
-          origins.users.push(src);
-          spec.sources[`user:${user.name}`] ??= refOf(src, ['name']);
-        }
+      case 'user':
+        named(src, obj, UserSchema, 'name', 'user', spec.users, origins.users);
         break;
-      }
     }
   }
 

@@ -1,10 +1,11 @@
 // A real HTTP artifact server on loopback for tests: serves the files of a folder, answers
 // Range requests (206), and can be told to misbehave: cut connections after N bytes, serve
 // wrong bytes, or answer with an error status.
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, normalize } from 'node:path';
+import { fileSizeOr404 } from '../../cli/demo/artifacts.js';
 
 export interface ArtifactServerFaults {
   /** Destroy the connection after this many body bytes (per request), once per file unless `cutAlways`. */
@@ -38,15 +39,8 @@ export async function startArtifactServer(dir: string, opts: { port?: number; ho
     }
     const rel = normalize(path).replace(/^(\.\.(\/|$))+/, '');
     const file = join(dir, rel);
-    let size: number;
-    try {
-      const st = statSync(file);
-      if (!st.isFile()) throw new Error('not a file');
-      size = st.size;
-    } catch {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-      return;
-    }
+    const size = fileSizeOr404(file, res);
+    if (size === null) return;
     if (faults.wrongBytes) {
       const body = Buffer.alloc(size, 0x41);
       res.writeHead(200, { 'content-length': size, 'content-type': 'application/octet-stream' }).end(body);

@@ -94,3 +94,29 @@ export function refresher(load, gapMs = 1000) {
   };
   return schedule;
 }
+
+/**
+ * A view that shows one endpoint: loads it now, again on the live events `topics` names (and every
+ * `everyMs` when given, so relative times stay true), and marks `root` ready after the first render.
+ */
+export function mountLoaded(root, path, render, { topics, everyMs }) {
+  let alive = true;
+  const load = refresher(async () => {
+    const data = await get(path);
+    if (!alive) return;
+    render(root, data);
+    root.dataset.ready = 'true';
+  }, 1000);
+  load.now();
+  const clock = everyMs ? setInterval(load, everyMs) : null;
+  return {
+    onChange(e) {
+      if (e.topics.some((t) => topics.includes(t))) load();
+    },
+    unmount() {
+      alive = false;
+      load.stop();
+      if (clock) clearInterval(clock);
+    },
+  };
+}

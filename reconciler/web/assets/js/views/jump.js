@@ -1,5 +1,5 @@
 // Jump: whether the bastion is up, its active sessions (user, device, since) and recent audit events.
-import { get, refresher } from '../api.js';
+import { mountLoaded } from '../api.js';
 import { fill, h } from '../dom.js';
 import { ago, when } from '../format.js';
 
@@ -99,24 +99,6 @@ function render(root, data) {
 }
 
 export function mount(root) {
-  let alive = true;
   fill(root, h('p.muted', 'Loading…'));
-  const load = refresher(async () => {
-    const data = await get('/ui/api/jump');
-    if (!alive) return;
-    render(root, data);
-    root.dataset.ready = 'true';
-  }, 1000);
-  load.now();
-  const clock = setInterval(load, 15_000);
-  return {
-    onChange(e) {
-      if (e.topics.includes('jump')) load();
-    },
-    unmount() {
-      alive = false;
-      load.stop();
-      clearInterval(clock);
-    },
-  };
+  return mountLoaded(root, '/ui/api/jump', render, { topics: ['jump'], everyMs: 15_000 });
 }

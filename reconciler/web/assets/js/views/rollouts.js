@@ -1,6 +1,6 @@
 // Rollouts and commands: each staged rollout's steps with progress bars and its state; a paused
 // one lists its failing devices with their output. Below, every command with its result counts.
-import { get, refresher } from '../api.js';
+import { mountLoaded } from '../api.js';
 import { fill, h } from '../dom.js';
 import { num, shortRev } from '../format.js';
 
@@ -95,22 +95,6 @@ function render(root, data) {
 }
 
 export function mount(root) {
-  let alive = true;
   fill(root, h('p.muted', 'Loading…'));
-  const load = refresher(async () => {
-    const data = await get('/ui/api/rollouts');
-    if (!alive) return;
-    render(root, data);
-    root.dataset.ready = 'true';
-  }, 1000);
-  load.now();
-  return {
-    onChange(e) {
-      if (e.topics.includes('rollouts') || e.topics.includes('revision')) load();
-    },
-    unmount() {
-      alive = false;
-      load.stop();
-    },
-  };
+  return mountLoaded(root, '/ui/api/rollouts', render, { topics: ['rollouts', 'revision'] });
 }
