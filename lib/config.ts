@@ -143,7 +143,8 @@ export function loadConfig(spec: CommandSpec, argv: string[], env: NodeJS.Proces
     help: { type: 'boolean', short: 'h' },
   };
   for (const opt of spec.options) {
-    parseOptions[opt.name] = { type: opt.type === 'boolean' ? 'boolean' : 'string', ...(opt.short ? { short: opt.short } : {}) };
+    // A list flag may be repeated (`--notify A --notify B`) as well as comma-separated.
+    parseOptions[opt.name] = { type: opt.type === 'boolean' ? 'boolean' : 'string', ...(opt.short ? { short: opt.short } : {}), ...(opt.type === 'list' ? { multiple: true } : {}) };
   }
   let parsed;
   try {
@@ -188,7 +189,7 @@ export function loadConfig(spec: CommandSpec, argv: string[], env: NodeJS.Proces
     const { value: fromEnv, from: envVar } = name ? readEnv(env, name, legacyEnvName(opt)) : { value: undefined, from: undefined };
     let value: unknown;
     if (flag !== undefined) {
-      value = coerce(opt, flag, 'flag');
+      value = coerce(opt, Array.isArray(flag) ? flag.join(',') : flag, 'flag');
       sources[opt.name] = 'flag';
     } else if (fromEnv !== undefined) {
       value = coerce(opt, fromEnv, `environment ${envVar}`);

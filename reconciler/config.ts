@@ -7,6 +7,7 @@ import { DroverError } from '../lib/errors.js';
 import { checkFleetPath } from '../lib/fleet-repo/repo-source.js';
 import { parseStoreUrl, type StoreLocation } from './store/store-url.js';
 import { checkCidrs, checkOnOff, checkPublicUrl, checkSize, parseOnOff, parseSize } from './legacy/legacy-settings.js';
+import { parseCommitStatusTarget, type CommitStatusTarget } from './notify/forge-request.js';
 
 export interface MetaConfig {
   repo: string;
@@ -56,6 +57,14 @@ export interface MetaConfig {
   /** --verify-commits: OpenSSH allowed_signers file; only commits signed by a listed key are applied. */
   allowedSigners: string | null;
   git: { token: string | null; username: string | null; password: string | null };
+  /** --notify-commit-status: forges the outcome of each applied commit is posted to. */
+  notifyCommitStatus: CommitStatusTarget[];
+  /** --notify-token(-file): the forge API token. */
+  notifyToken: string | null;
+  /** --notify: URLs the signed JSON notification is posted to. */
+  notifyUrls: string[];
+  /** --notify-secret(-file): HMAC-SHA256 key of the JSON notification's signature. */
+  notifySecret: string | null;
   logLevel?: string;
 }
 
@@ -106,6 +115,10 @@ export const META_SPEC: CommandSpec = {
     { name: 'legacy-allow', type: 'list', metavar: 'CIDR[,CIDR]', default: ['127.0.0.0/8', '::1/128'], help: 'networks legacy updaters may connect from (they send no token)', check: checkCidrs },
     { name: 'public-url', type: 'string', metavar: 'URL', help: 'base URL devices reach meta at, for the artifact URLs of legacy answers (default: the request\'s Host)', check: checkPublicUrl },
     { name: 'artifact-cache-size', type: 'string', metavar: 'SIZE', default: '10G', help: 'size cap of the artifact cache in <data>/artifacts (least recently used files are evicted)', check: checkSize },
+    { name: 'notify-commit-status', type: 'list', metavar: 'FORGE:URL', default: [], help: 'post each applied commit\'s outcome as a commit status (context drover): github:https://api.github.com/repos/OWNER/REPO, gitlab:https://HOST/api/v4/projects/ID or gitea:https://HOST/api/v1/repos/OWNER/REPO; needs --notify-token-file; the status links to --public-url', check: (v) => (v as string[]).map((t) => { const r = parseCommitStatusTarget(t); return typeof r === 'string' ? r : undefined; }).find(Boolean) },
+    { name: 'notify-token', type: 'string', metavar: 'TOKEN', secret: true, help: 'API token for --notify-commit-status (give it as --notify-token-file FILE)' },
+    { name: 'notify', type: 'list', metavar: 'URL', default: [], help: 'POST a JSON notification (revision, author, message, counts, failed devices, paused rollouts) here when an applied commit\'s outcome changes; repeatable', check: (v) => ((v as string[]).find((u) => !/^https?:\/\/./i.test(u)) ? 'must be http(s) URLs' : undefined) },
+    { name: 'notify-secret', type: 'string', metavar: 'SECRET', secret: true, help: 'HMAC-SHA256 key signing --notify bodies (X-Drover-Signature-256: sha256=HEX); give it as --notify-secret-file FILE' },
     { name: 'agent-dir', type: 'string', metavar: 'DIR', help: 'folder of the agent builds served at /v1/agent (drover-agent.mjs, drover-agent-linux-x64); default: the dist/ folder of this installation' },
   ],
   epilog:
@@ -165,6 +178,8 @@ export function loadMetaConfig(argv: string[], env: NodeJS.ProcessEnv = process.
   if (v['client-ca'] && !v['tls-cert']) fail('--client-ca needs --tls-cert and --tls-key');
   if (v['listen-http'] && !v['tls-cert']) fail('--listen-http is for a plain listener besides HTTPS: give --tls-cert and --tls-key (without them --listen is plain HTTP)');
   // --store-file (and DROVER_STORE_FILE) come with every secret option (lib/secret-file.ts).
+  const notifyCommitStatus = (v['notify-commit-status'] as string[]).map((t) => parseCommitStatusTarget(t) as CommitStatusTarget);
+  if (notifyCommitStatus.length && !v['notify-token']) fail('--notify-commit-status needs --notify-token-file (the forge API token)');
   const store = parseStoreUrl(v.store as string | undefined);
   if (typeof store === 'string') fail(`--store ${store}`);
   return {
@@ -205,6 +220,10 @@ export function loadMetaConfig(argv: string[], env: NodeJS.ProcessEnv = process.
       agentDir: v['agent-dir'] ? resolve(v['agent-dir'] as string) : null,
       allowedSigners: v['verify-commits'] ? resolve(v['verify-commits'] as string) : null,
       git: gitAuthFrom(v),
+      notifyCommitStatus,
+      notifyToken: (v['notify-token'] as string | undefined) ?? null,
+      notifyUrls: v.notify as string[],
+      notifySecret: (v['notify-secret'] as string | undefined) ?? null,
     },
   };
 }

@@ -11,6 +11,7 @@ import type { DeviceRegistry } from './registry/device-registry.js';
 import type { KnownDevices } from './registry/known-devices.js';
 import type { Rollouts } from './rollouts/rollouts.js';
 import type { FleetSource } from './source/fleet-source.js';
+import type { RevisionTracker } from './notify/revision-tracker.js';
 import type { ConditionTracker } from './status/condition-tracker.js';
 import type { Store } from './store/store.js';
 import type { Enrollments } from './enroll/enrollments.js';
@@ -35,6 +36,8 @@ export interface MetaDeps {
   store: Store;
   metrics: MetaMetrics;
   conditions: ConditionTracker;
+  /** The applied revision's outcome per device, its recent history; notifies forges and webhooks. */
+  revisions: RevisionTracker;
   source: FleetSource;
   load: LoadGuard;
   clock: { now(): number };

@@ -25,6 +25,8 @@ import { Rollouts } from './rollouts/rollouts.js';
 import { RetryRequests } from './desired/retry-requests.js';
 import { createFleetSource } from './source/fleet-source.js';
 import { RevisionApplier } from './source/revision-applier.js';
+import { commitStatusNotifier, webhookNotifier } from './notify/notifiers.js';
+import { RevisionTracker } from './notify/revision-tracker.js';
 import { ConditionTracker } from './status/condition-tracker.js';
 import { CONDITIONS } from './status/device-condition.js';
 import { openStore } from './store/open-store.js';
@@ -82,9 +84,16 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
   const agentTokens = new TokenSet(config.agentTokens);
   const adminTokens = new TokenSet([config.adminToken]);
   const enrollTokens = new TokenSet(config.enrollTokens);
+  let url = '';
+  const notifyLog = log.child({ component: 'notify' });
+  const secrets = { token: () => config.notifyToken, secret: () => config.notifySecret, publicUrl: () => config.publicUrl ?? (url || null) };
+  const revisions = new RevisionTracker({ source, desired, registry, devices, conditions, rollouts, store, clock, log: notifyLog }, [
+    ...config.notifyCommitStatus.map((t) => commitStatusNotifier(t, secrets, notifyLog)),
+    ...config.notifyUrls.map((u) => webhookNotifier(u, secrets, notifyLog)),
+  ]);
   const deps: MetaDeps = {
     enrollments, enrollTokens,
-    config, log, desired, retries, registry, devices, rollouts, jumps, store, metrics, conditions, source, load, clock,
+    config, log, desired, retries, registry, devices, rollouts, jumps, store, metrics, conditions, revisions, source, load, clock,
     auth: { agent: config.tls?.clientCa ? requireClientCert() : requireToken(agentTokens, 'agent token', config.deviceTokens, enrollments), admin: requireToken(adminTokens, 'admin token') },
   };
   const unfollow = followSharedStore(deps);
@@ -98,12 +107,12 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
   try {
     https = config.tls ? httpsServerOptions(config.tls) : undefined;
   } catch (err) {
+    revisions.close();
     await source.close();
     await store.close();
     throw err;
   }
   const app = await buildApp(deps, { https });
-  let url = '';
   let plain: PlainListener | null = null;
   let tlsReloader: TlsReloader | null = null;
   let metricsListener: { url: string; close(): Promise<void> } | null = null;
@@ -116,6 +125,7 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
     } catch (err) {
       await plain?.close();
       await app.close();
+      revisions.close();
       await source.close();
       rollouts.close();
       await store.close();
@@ -150,6 +160,7 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
     close() {
       closing ??= (async () => {
         clearInterval(sweep);
+        deps.revisions.close();
         tlsReloader?.close();
         unfollow();
         retries.close();

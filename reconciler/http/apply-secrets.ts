@@ -12,6 +12,8 @@ export function applySecrets(live: MetaConfig, fresh: MetaConfig, sets: { agentT
   live.adminToken = fresh.adminToken;
   live.webhookSecret = fresh.webhookSecret;
   live.metricsToken = fresh.metricsToken;
+  live.notifyToken = fresh.notifyToken;
+  live.notifySecret = fresh.notifySecret;
   Object.assign(live.git, fresh.git);
   live.deviceTokens.clear();
   for (const [hash, id] of fresh.deviceTokens) live.deviceTokens.set(hash, id);

@@ -41,6 +41,8 @@ export const dashboardRoutes: RoutePlugin = async (app, deps) => {
 
   app.get('/', async (_request, reply) => reply.redirect('/ui/'));
   app.get('/ui', async (_request, reply) => reply.redirect('/ui/'));
+  // The link commit statuses carry: a plain path that forges accept, to the page's hash route.
+  app.get('/ui/revisions/:sha', async (request, reply) => reply.redirect(`/ui/#/revisions/${encodeURIComponent((request.params as { sha: string }).sha)}`));
   app.get('/ui/*', async (request, reply) => {
     const path = (request.params as { '*': string })['*'] || 'index.html';
     if (path.startsWith('api/')) return sendError(reply, 'NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`);

@@ -15,6 +15,10 @@ import { requireSameSiteJson } from './ui-auth.js';
 
 type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
+/** Device rows a revision page shows at most: failed, pending and offline ones first. */
+const MAX_DEVICE_ROWS = 10_000;
+const OUTCOME_ORDER = { failed: 0, pending: 1, offline: 2, applied: 3 } as const;
+
 export interface UiApiOptions {
   auth: Hook;
   series: ConvergenceSeries;
@@ -97,6 +101,20 @@ export function registerUiApi(app: FastifyInstance, deps: MetaDeps, opts: UiApiO
   app.get('/ui/api/rollouts', { onRequest }, async (_request, reply) => {
     const [rollouts, commands] = await Promise.all([deps.rollouts.list(), deps.rollouts.commands()]);
     return noStore(reply).send({ rollouts, commands });
+  });
+
+  app.get('/ui/api/revisions/:sha', { onRequest }, async (request, reply) => {
+    const { sha } = request.params as { sha: string };
+    deps.revisions.refresh();
+    const r = deps.revisions.report(sha);
+    if (!r) return sendError(reply, 'NOT_FOUND', `meta has not applied revision ${sha} (it remembers the last 20)`);
+    const current = r.revision === deps.revisions.currentId;
+    const devices = current ? deps.revisions.deviceOutcomes().sort((a, b) => OUTCOME_ORDER[a.outcome] - OUTCOME_ORDER[b.outcome]) : null;
+    return noStore(reply).send({
+      revision: r.revision, author: r.info?.author ?? null, message: r.info?.message ?? null, time: r.info?.time ?? null, appliedAt: r.appliedAt,
+      current, supersededBy: r.supersededBy, outcome: r.outcome,
+      devices: devices ? devices.slice(0, MAX_DEVICE_ROWS) : null, truncated: devices ? devices.length > MAX_DEVICE_ROWS : false,
+    });
   });
 
   app.get('/ui/api/jump', { onRequest }, async (_request, reply) => {

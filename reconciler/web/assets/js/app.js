@@ -1,5 +1,5 @@
 // The dashboard's shell: login, hash routing (#/overview, #/devices, #/devices/ID, #/rollouts,
-// #/jump), live updates dispatched to the mounted view.
+// #/jump, #/revisions/SHA), live updates dispatched to the mounted view.
 import { get, onUnauthorized, post } from './api.js';
 import { fill, h } from './dom.js';
 import { onChange, startLive, stopLive } from './live.js';
@@ -11,6 +11,7 @@ const lazy = {
   device: () => import('./views/device.js'),
   rollouts: () => import('./views/rollouts.js'),
   jump: () => import('./views/jump.js'),
+  revision: () => import('./views/revision.js'),
 };
 let current = null;
 let routeSeq = 0;
@@ -21,6 +22,7 @@ function parseRoute() {
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   const params = new URLSearchParams(qs ?? '');
   if (parts[0] === 'devices' && parts[1]) return { name: 'device', id: parts.slice(1).join('/'), params };
+  if (parts[0] === 'revisions' && parts[1]) return { name: 'revision', id: parts[1], params };
   if (['overview', 'devices', 'rollouts', 'jump'].includes(parts[0])) return { name: parts[0], params };
   return { name: 'overview', params };
 }
@@ -31,7 +33,7 @@ async function route() {
   if (current) current.unmount?.();
   current = null;
   for (const a of document.querySelectorAll('#nav a')) {
-    const active = a.dataset.view === r.name || (r.name === 'device' && a.dataset.view === 'devices');
+    const active = a.dataset.view === r.name || (r.name === 'device' && a.dataset.view === 'devices') || (r.name === 'revision' && a.dataset.view === 'overview');
     a.classList.toggle('active', active);
     if (active) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');

@@ -20,6 +20,7 @@ function revisionCard(o) {
       h('dt', 'committed'), h('dd', { title: when(rev.time) }, rev.time ? ago(rev.time) : '—'),
       h('dt', 'applied'), h('dd', { title: when(rev.appliedAt) }, ago(rev.appliedAt)),
     ),
+    h('p', h('a', { href: `#/revisions/${encodeURIComponent(rev.commit)}`, 'data-testid': 'revision-link' }, 'what this revision did on every device →')),
   );
 }
 
