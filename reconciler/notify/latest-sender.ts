@@ -54,7 +54,7 @@ export class LatestSender {
         if (outcome === 'drop') break;
         failures++;
         if (failures >= (this.opts.maxAttempts ?? 8)) {
-          log.error({ destination: name, url: redactUrl(request.url), attempts: failures }, 'notification not delivered; giving up on this update');
+          log.error({ destination: name, endpoint: redactUrl(request.url), attempts: failures }, 'notification not delivered; giving up on this update');
           break;
         }
         await this.sleep(backoffMs(failures, { baseMs: this.opts.baseMs ?? 1000, maxMs: this.opts.maxMs ?? 60_000 }));
@@ -71,14 +71,14 @@ export class LatestSender {
       const res = await fetch(r.url, { method: r.method, headers: r.headers, body: r.body, signal: AbortSignal.timeout(this.opts.timeoutMs ?? 15_000), redirect: 'error' });
       const text = await res.text().catch(() => '');
       if (res.ok) {
-        log.debug({ destination: name, url: where, status: res.status }, 'notification delivered');
+        log.debug({ destination: name, endpoint: where, status: res.status }, 'notification delivered');
         return 'ok';
       }
       const retry = res.status >= 500 || res.status === 429;
-      log.warn({ destination: name, url: where, status: res.status, answer: text.slice(0, 200) }, retry ? 'notification refused for now; trying again' : 'notification refused');
+      log.warn({ destination: name, endpoint: where, status: res.status, answer: text.slice(0, 200) }, retry ? 'notification refused for now; trying again' : 'notification refused');
       return retry ? 'retry' : 'drop';
     } catch (err) {
-      log.warn({ destination: name, url: where, error: errorMessage(err) }, 'notification not delivered; trying again');
+      log.warn({ destination: name, endpoint: where, error: errorMessage(err) }, 'notification not delivered; trying again');
       return 'retry';
     }
   }

@@ -68,3 +68,20 @@ test('the store: SQLite by default, a postgres URL from --store, DROVER_META_STO
     return true;
   });
 });
+
+test('results on the commit: forges, a token file, repeatable --notify', () => {
+  const tokenFile = join(dir, 'forge-token');
+  writeFileSync(tokenFile, 'forge-token-value\n');
+  const { config } = loadMetaConfig([
+    '--repo', dir, '--agent-token', A, '--admin-token', B,
+    '--notify-commit-status', 'github:https://api.github.com/repos/acme/fleet', '--notify-commit-status', 'gitlab:https://gitlab.example/api/v4/projects/7',
+    '--notify-token-file', tokenFile, '--notify', 'https://chat.example/a', '--notify', 'https://chat.example/b,https://chat.example/c',
+  ], {});
+  assert.deepEqual(config!.notifyCommitStatus, [{ forge: 'github', apiUrl: 'https://api.github.com/repos/acme/fleet' }, { forge: 'gitlab', apiUrl: 'https://gitlab.example/api/v4/projects/7' }]);
+  assert.equal(config!.notifyToken, 'forge-token-value');
+  assert.deepEqual(config!.notifyUrls, ['https://chat.example/a', 'https://chat.example/b', 'https://chat.example/c']);
+  const base = ['--repo', dir, '--agent-token', A, '--admin-token', B];
+  assert.throws(() => loadMetaConfig([...base, '--notify-commit-status', 'github:https://api.github.com/repos/acme/fleet'], {}), /needs --notify-token-file/);
+  assert.throws(() => loadMetaConfig([...base, '--notify-commit-status', 'bitbucket:https://x.example/repos/a/b', '--notify-token-file', tokenFile], {}), /unknown forge/);
+  assert.throws(() => loadMetaConfig([...base, '--notify', 'ftp://chat.example/'], {}), /http\(s\) URLs/);
+});
