@@ -16,7 +16,7 @@ import { currentTotp } from '../../jump/totp.js';
 import { startGitServer, type GitServer, type TestRepo } from '../helpers/git-server.js';
 import { runSsh, startTestJump, waitForAudit, writeSshFiles, type TestJump } from './harness.js';
 
-async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await fn()) return;
