@@ -7,12 +7,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { createLogger } from '../../../lib/log.js';
 import type { RunningMeta } from '../../../reconciler/main.js';
 import type { DesiredDocument } from '../../../specs/wire/desired.js';
 import { heartbeatBody, startMetaInProcess, type MetaHandle } from '../../helpers/meta-process.js';
+import { releaseLogger, type ReleaseLine } from '../../helpers/release-log.js';
 import { postgresMissing, startPostgres, type PostgresServer } from '../../helpers/postgres-server.js';
 
 type Handle = MetaHandle & { meta: RunningMeta };
@@ -23,20 +22,8 @@ describe('several metas on PostgreSQL: devices moving between metas mid-rollout'
   let url: string;
   const fleet = mkdtempSync(join(tmpdir(), 'drover-moving-'));
   const metas: (Handle | null)[] = [null, null];
-  const released: { meta: string; step: number; newly: number }[] = [];
-  const logTo = (name: string) =>
-    createLogger({
-      name, level: 'info',
-      destination: new Writable({
-        write(chunk: Buffer, _enc, done) {
-          for (const line of chunk.toString().split('\n')) {
-            if (process.env.DEBUG_LOG && line) process.stderr.write(line + '\n');
-            if (line.includes('rollout step released')) released.push({ meta: name, ...(JSON.parse(line) as { step: number; newly: number }) });
-          }
-          done();
-        },
-      }),
-    });
+  const released: ReleaseLine[] = [];
+  const logTo = (name: string) => releaseLogger(name, released);
   let starts = 0;
   const start = async (slot: number): Promise<void> => {
     const name = `${'ab'[slot]}${++starts}`;

@@ -6,11 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { createLogger } from '../../../lib/log.js';
 import type { DesiredDocument } from '../../../specs/wire/desired.js';
 import { heartbeatBody, startMetaInProcess, type MetaHandle } from '../../helpers/meta-process.js';
+import { releaseLogger, type ReleaseLine } from '../../helpers/release-log.js';
 import { postgresMissing, startPostgres, type PostgresServer } from '../../helpers/postgres-server.js';
 import type { RunningMeta } from '../../../reconciler/main.js';
 
@@ -34,22 +33,8 @@ describe('several metas on PostgreSQL: one rollout, not one per meta', { skip: p
   let pg: PostgresServer;
   const fleet = mkdtempSync(join(tmpdir(), 'drover-one-rollout-'));
   const metas: Handle[] = [];
-  const released: { meta: string; step: number; newly: number; selected: number }[] = [];
-  const logTo = (name: string) =>
-    createLogger({
-      name, level: 'info',
-      destination: new Writable({
-        write(chunk: Buffer, _enc, done) {
-          for (const line of chunk.toString().split('\n')) {
-            if (process.env.DEBUG_LOG && line) process.stderr.write(line + '\n');
-            if (!line.includes('rollout step released')) continue;
-            const j = JSON.parse(line) as { step: number; newly: number; selected: number };
-            released.push({ meta: name, step: j.step, newly: j.newly, selected: j.selected });
-          }
-          done();
-        },
-      }),
-    });
+  const released: ReleaseLine[] = [];
+  const logTo = (name: string) => releaseLogger(name, released);
 
   before(async () => {
     pg = await startPostgres();
