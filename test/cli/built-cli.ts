@@ -82,7 +82,7 @@ export function drover(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`drover ${args.join(' ')} did not finish in time\n${stdout}${stderr}`));
-    }, opts.timeoutMs ?? 30_000);
+    }, opts.timeoutMs ?? 120_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
