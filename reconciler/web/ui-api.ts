@@ -12,6 +12,7 @@ import type { ConvergenceSeries } from './convergence-series.js';
 import { retryDeviceHandler } from '../routes/retry-device.js';
 import { needsPass, OrderCache, parseDeviceQuery, queryDevices, type DeviceKeys } from './device-query.js';
 import { requireSameSiteJson } from './ui-auth.js';
+import { registerUiEnrollments } from './ui-enrollments.js';
 
 type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
@@ -97,6 +98,7 @@ export function registerUiApi(app: FastifyInstance, deps: MetaDeps, opts: UiApiO
 
   // The Retry buttons: the same handler as POST /v1/devices/:id/retry (`drover retry`).
   app.post('/ui/api/devices/:id/retry', { onRequest: [onRequest, requireSameSiteJson] }, retryDeviceHandler(deps));
+  registerUiEnrollments(app, deps, onRequest);
 
   app.get('/ui/api/rollouts', { onRequest }, async (_request, reply) => {
     const [rollouts, commands] = await Promise.all([deps.rollouts.list(), deps.rollouts.commands()]);

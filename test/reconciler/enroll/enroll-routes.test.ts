@@ -116,6 +116,23 @@ describe('enrollment requests', () => {
     assert.equal(other.statusCode, 409, 'another key for an enrolled device');
   });
 
+  it('the dashboard lists enrollments (pending first) and accepts or rejects, same-site JSON only', async () => {
+    const key = generateDeviceKey();
+    await enroll(signedEnrollRequest('dev-ui', key));
+    const list = (await inject('GET', '/ui/api/enrollments', ADMIN_TOKEN)).json();
+    assert.equal(list.items[0].deviceId, 'dev-ui');
+    assert.equal(list.items[0].status, 'pending');
+    const post = (headers: Record<string, string>, body: unknown) =>
+      m.meta.app.inject({ method: 'POST', url: '/ui/api/enrollments/dev-ui/accept', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...headers }, payload: JSON.stringify(body) });
+    assert.equal((await post({ 'content-type': 'application/json', origin: 'https://evil.example' }, { fingerprint: key.fingerprint })).statusCode, 403);
+    assert.equal((await post({ 'content-type': 'text/plain' }, { fingerprint: key.fingerprint })).statusCode, 415);
+    assert.equal((await post({ 'content-type': 'application/json' }, { fingerprint: generateDeviceKey().fingerprint })).statusCode, 409);
+    const ok = await post({ 'content-type': 'application/json' }, { fingerprint: key.fingerprint });
+    assert.equal(ok.statusCode, 200, ok.body);
+    assert.equal(ok.json().decidedBy, 'admin (dashboard)');
+    assert.equal((await admin('revoke', 'dev-ui')).statusCode, 200);
+  });
+
   it('a rejected request stays rejected', async () => {
     const key = generateDeviceKey();
     await enroll(signedEnrollRequest('dev-rej', key));
@@ -139,7 +156,7 @@ describe('enrollment requests', () => {
     assert.match(d.message, /revoked by admin \(bob\).*laptop stolen/);
     const status = (await inject('GET', '/v1/status', ADMIN_TOKEN)).json();
     assert.equal(status.devices.byCondition.Revoked, 1);
-    assert.equal(status.enrollments.revoked, 1);
+    assert.equal(status.enrollments.revoked, 2, 'dev-new and dev-ui');
     assert.equal((await enroll(signedEnrollRequest('dev-new'))).json().status, 'revoked', 'a new key does not get around it');
   });
 
@@ -149,7 +166,7 @@ describe('enrollment requests', () => {
     const list = (await inject('GET', '/v1/enrollments', ADMIN_TOKEN)).json();
     assert.deepEqual(
       list.items.map((i: { deviceId: string; status: string }) => `${i.deviceId}:${i.status}`),
-      ['dev-auto:accepted', 'dev-fp:accepted', 'dev-new:revoked', 'dev-quiet:accepted', 'dev-rej:rejected'],
+      ['dev-auto:accepted', 'dev-fp:accepted', 'dev-new:revoked', 'dev-quiet:accepted', 'dev-rej:rejected', 'dev-ui:revoked'],
     );
     assert.equal((await heartbeat('dev-auto', credentials.get('dev-auto')!)).statusCode, 200);
     assert.equal((await heartbeat('dev-new', credentials.get('dev-new')!)).statusCode, 401);

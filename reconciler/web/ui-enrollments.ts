@@ -1,0 +1,29 @@
+// The dashboard's enrollment endpoints: GET /ui/api/enrollments (every record, pending first) and
+// POST /ui/api/enrollments/:id/accept|reject (session or admin token; same-site JSON only). The
+// decision names the dashboard as who decided; the fingerprint shown must still be the device's.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { MetaDeps } from '../deps.js';
+import { enrollmentView } from '../enroll/enrollment-view.js';
+import { sendError } from '../http/http-error.js';
+import { requireSameSiteJson } from './ui-auth.js';
+
+type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+export function registerUiEnrollments(app: FastifyInstance, deps: MetaDeps, onRequest: Hook): void {
+  const order = { pending: 0, revoked: 1, rejected: 2, accepted: 3 };
+  app.get('/ui/api/enrollments', { onRequest }, async (_request, reply) => {
+    const items = deps.enrollments.list().sort((a, b) => order[a.status] - order[b.status] || a.deviceId.localeCompare(b.deviceId));
+    return reply.header('cache-control', 'no-store').send({ items: items.map((r) => enrollmentView(r, deps)), counts: deps.enrollments.counts() });
+  });
+  app.post('/ui/api/enrollments/:id/:action', { onRequest: [onRequest, requireSameSiteJson] }, async (request, reply) => {
+    const { id, action } = request.params as { id: string; action: string };
+    if (action !== 'accept' && action !== 'reject') return sendError(reply, 'NOT_FOUND', `no action ${action}: accept or reject`);
+    const body = (request.body ?? {}) as { fingerprint?: unknown; reason?: unknown };
+    const row = await deps.enrollments.decide(id, action, {
+      by: 'admin (dashboard)',
+      fingerprint: typeof body.fingerprint === 'string' ? body.fingerprint : null,
+      reason: typeof body.reason === 'string' && body.reason.trim() ? body.reason.trim().slice(0, 500) : null,
+    });
+    return reply.send(enrollmentView(row, deps));
+  });
+}
