@@ -1,4 +1,4 @@
-// Large downloads are hashed and written by a worker thread: same bytes, same digests (sha256 and
+// Large downloads hashed and written by a worker thread (hashOn: 'worker'): same bytes, same digests (sha256 and
 // md5) and the same checksum refusal as on the main thread, over HTTP and from a file:// URL.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -50,7 +50,7 @@ describe('downloadVerified of a large file', () => {
   it('refuses a checksum mismatch found by the worker, leaving no part file', async () => {
     const dest = join(dir, 'bad');
     await assert.rejects(
-      downloadVerified({ url, dest, expected: { sha256: '0'.repeat(64) }, maxBytes: 64 * 1024 * 1024, retries: 0 }),
+      downloadVerified({ url, dest, expected: { sha256: '0'.repeat(64) }, maxBytes: 64 * 1024 * 1024, retries: 0, hashOn: 'worker' }),
       (err: unknown) => err instanceof DroverError && err.code === 'CHECKSUM_MISMATCH' && err.message.includes(sha256),
     );
     assert.equal(existsSync(dest), false);
