@@ -57,7 +57,9 @@ export class RevisionTracker {
     private readonly notifiers: RevisionNotifier[],
     private readonly intervalMs = 1000,
   ) {
-    this.offs.push(p.desired.onRevision(() => this.markDirty()));
+    // A new revision is reported at once (pending), before any device can have acted on it; later
+    // changes are throttled to one pass per interval.
+    this.offs.push(p.desired.onRevision(() => this.runSoon()));
     this.offs.push(p.conditions.onChange(() => this.markDirty()));
     this.offs.push(p.rollouts.onChange(() => this.markDirty()));
     // Level-based: a lost event costs at most this much latency.
@@ -101,7 +103,16 @@ export class RevisionTracker {
 
   markDirty(): void {
     if (this.timer) return;
-    const wait = Math.max(0, this.lastRun + this.intervalMs - Date.now());
+    this.schedule(Math.max(0, this.lastRun + this.intervalMs - Date.now()));
+  }
+
+  /** Runs a pass on the next turn of the event loop (once the applied revision is recorded), whatever the throttle. */
+  private runSoon(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.schedule(0);
+  }
+
+  private schedule(wait: number): void {
     this.timer = setTimeout(() => {
       this.timer = null;
       this.lastRun = Date.now();
