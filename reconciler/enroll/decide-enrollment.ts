@@ -23,6 +23,8 @@ export interface EnrollAttempt {
   labels: Readonly<Record<string, string>>;
   /** The request's signed timestamp (epoch ms). */
   timestamp: number;
+  /** The client address it came from (shown to the person deciding). */
+  sourceAddress: string | null;
 }
 
 export type EnrollDecision =
@@ -53,7 +55,7 @@ export function decideEnrollment(record: EnrollmentRow | null, spec: EnrollSpec 
   if (record && record.fingerprint === a.fingerprint && a.timestamp <= record.lastRequestAt) {
     return { kind: 'refuse', code: 'ENROLL_STALE', message: 'the request is not newer than the last one from this key (a replay?)' };
   }
-  const seen = { hostname: a.hostname, labels: { ...a.labels }, lastRequestAt: a.timestamp, updatedAt: now };
+  const seen = { hostname: a.hostname, labels: { ...a.labels }, lastRequestAt: a.timestamp, updatedAt: now, sourceAddress: a.sourceAddress };
   const decided = (by: string): Pick<EnrollmentRow, 'status' | 'decidedAt' | 'decidedBy' | 'reason'> => ({ status: 'accepted', decidedAt: now, decidedBy: by, reason: null });
   const accepted = (row: EnrollmentRow, message: string): EnrollDecision => ({ kind: 'answer', status: 'accepted', record: row, issueCredential: true, message });
   const pending = (row: EnrollmentRow): EnrollDecision => ({ kind: 'answer', status: 'pending', record: row, issueCredential: false, message: pendingMessage(a.deviceId, spec, a.fingerprint) });

@@ -9,6 +9,8 @@ export interface EnrollmentView {
   publicKey: string;
   hostname: string | null;
   labels: Readonly<Record<string, string>>;
+  /** The client address of the last request. */
+  sourceAddress: string | null;
   /** What devices/<id>.yaml declares: `auto`, the fingerprint it admits, or null. */
   declared: string | null;
   /** Whether a credential is valid now (accepted and issued). */
@@ -31,6 +33,7 @@ export function enrollmentView(r: EnrollmentRow, deps: Pick<MetaDeps, 'desired'>
     publicKey: r.publicKey,
     hostname: r.hostname,
     labels: r.labels,
+    sourceAddress: r.sourceAddress,
     declared: spec === undefined ? null : spec === 'auto' ? 'auto' : spec.fingerprint,
     hasCredential: r.status === 'accepted' && r.credentialHash !== null,
     requestedAt: iso(r.requestedAt),

@@ -35,7 +35,7 @@ export const enrollRoutes: RoutePlugin = async (app, deps) => {
         return sendError(reply, 'ENROLL_SIGNATURE_INVALID', 'the signature does not verify with the public key sent');
       }
       const answer = await enrollments.enroll({
-        deviceId: req.device.id, publicKey: req.publicKey, fingerprint: req.fingerprint, hostname: req.device.hostname ?? null, labels: req.device.labels, timestamp: req.timestamp,
+        deviceId: req.device.id, publicKey: req.publicKey, fingerprint: req.fingerprint, hostname: req.device.hostname ?? null, labels: req.device.labels, timestamp: req.timestamp, sourceAddress: request.ip || null,
       });
       return reply.code(answer.status === 'pending' ? 202 : 200).header('cache-control', 'no-store').send(answer);
     });

@@ -59,4 +59,6 @@ ON CONFLICT (key) DO UPDATE SET state = excluded.state, spec_paused = excluded.s
 DROP TABLE rollout_states;
 `,
   },
+  // Version 6 creates the table from today's declaration (with the column): IF NOT EXISTS keeps both paths right.
+  { version: 8, name: 'the source address of enrollment requests', sql: 'ALTER TABLE enrollments ADD COLUMN IF NOT EXISTS source_address TEXT;' },
 ];

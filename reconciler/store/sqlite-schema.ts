@@ -1,11 +1,24 @@
 // The SQLite schema of meta's store (created idempotently when the store opens) and the statements
 // its writer thread runs, both from the table definitions in store-tables.ts.
 import { SQLITE_INSERT_CONDITION } from './condition-history-sql.js';
-import { columnList, columnsOf, createTable, onConflict, TABLES, type TableName } from './store-tables.js';
+import { columnList, columnsOf, createTable, onConflict, sqlType, TABLES, type TableName } from './store-tables.js';
 
 const NAMES = Object.keys(TABLES) as TableName[];
 
 export const SQLITE_SCHEMA = NAMES.map((t) => createTable('sqlite', t)).join('\n');
+
+/**
+ * Statements adding the nullable columns declared after a table was first created (SQLite has no
+ * ADD COLUMN IF NOT EXISTS): `existing` names each table's columns as the file has them.
+ */
+export function sqliteAddedColumns(existing: (table: TableName) => readonly string[]): string[] {
+  const out: string[] = [];
+  for (const t of NAMES) {
+    const have = new Set(existing(t));
+    for (const c of columnsOf(t)) if (!have.has(c.name) && !c.notNull) out.push(`ALTER TABLE ${t} ADD COLUMN ${c.name} ${sqlType('sqlite', c.type)}`);
+  }
+  return out;
+}
 
 /** Tables of the rollout state that used to live in <data>/rollouts.sqlite (copied in once, see sqlite-store.ts). */
 export const ROLLOUT_TABLES = ['rollouts', 'package_baselines', 'result_revisions', 'command_identities'] as const;

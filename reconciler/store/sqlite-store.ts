@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DroverError, errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
-import { ROLLOUT_TABLES, SQLITE_SCHEMA, SQLITE_STATEMENTS } from './sqlite-schema.js';
+import { ROLLOUT_TABLES, SQLITE_SCHEMA, SQLITE_STATEMENTS, sqliteAddedColumns } from './sqlite-schema.js';
 import { SQLITE_WRITER_SOURCE } from './sqlite-writer.js';
 import {
   baselineRow, batchRows, commandResultRow, conditionRow, deviceRow, enrollmentRow, identityRow, jumpReportRow, jumpRestartRow, retryRequestRow, rolloutRow, sessionRow,
@@ -41,6 +41,8 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 5000');
     db.exec(SQLITE_SCHEMA);
+    const columns = (t: string) => (db.prepare(`PRAGMA table_info(${t})`).all() as { name: string }[]).map((c) => c.name);
+    for (const sql of sqliteAddedColumns(columns)) db.exec(sql);
     importRolloutsFile(db, join(dirname(opts.path), 'rollouts.sqlite'), opts.log);
   } catch (err) {
     throw new DroverError('STORE_OPEN_FAILED', `cannot open the store at ${opts.path}: ${errorMessage(err)}`, { cause: err });

@@ -111,12 +111,12 @@ export const jumpRestartRow: RowCodec<JumpRestartRow> = {
 
 export const enrollmentRow: RowCodec<EnrollmentRow> = {
   table: 'enrollments',
-  values: (e) => [e.deviceId, e.status, e.publicKey, e.fingerprint, e.credentialHash, e.hostname, JSON.stringify(e.labels), e.requestedAt, e.lastRequestAt, e.decidedAt, e.decidedBy, e.reason, e.updatedAt],
+  values: (e) => [e.deviceId, e.status, e.publicKey, e.fingerprint, e.credentialHash, e.hostname, JSON.stringify(e.labels), e.requestedAt, e.lastRequestAt, e.decidedAt, e.decidedBy, e.reason, e.updatedAt, e.sourceAddress],
   read: (r) => ({
     deviceId: str(r.device_id), status: str(r.status) as EnrollmentRow['status'], publicKey: str(r.public_key), fingerprint: str(r.fingerprint),
     credentialHash: strOrNull(r.credential_hash), hostname: strOrNull(r.hostname), labels: JSON.parse(str(r.labels)) as Record<string, string>,
     requestedAt: num(r.requested_at), lastRequestAt: num(r.last_request_at), decidedAt: numOrNull(r.decided_at), decidedBy: strOrNull(r.decided_by),
-    reason: strOrNull(r.reason), updatedAt: num(r.updated_at),
+    reason: strOrNull(r.reason), updatedAt: num(r.updated_at), sourceAddress: strOrNull(r.source_address),
   }),
 };
 

@@ -77,9 +77,11 @@ export const TABLES = {
     columns: [
       'device_id text!', 'status text!', 'public_key text!', 'fingerprint text!', 'credential_hash text', 'hostname text', 'labels text!',
       'requested_at ms!', 'last_request_at ms!', 'decided_at ms', 'decided_by text', 'reason text', 'updated_at ms!',
+      // added after the table (PostgreSQL migration 8, SQLite addMissingColumns): nullable
+      'source_address text',
     ],
     key: ['device_id'],
-    update: ['status', 'public_key', 'fingerprint', 'credential_hash', 'hostname', 'labels', 'requested_at', 'last_request_at', 'decided_at', 'decided_by', 'reason', 'updated_at'],
+    update: ['status', 'public_key', 'fingerprint', 'credential_hash', 'hostname', 'labels', 'requested_at', 'last_request_at', 'decided_at', 'decided_by', 'reason', 'updated_at', 'source_address'],
   },
   jump_restarts: {
     columns: ['name text!', 'requested_at ms!', 'deadline_ms ms', 'delivered bool!'],

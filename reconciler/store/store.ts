@@ -110,6 +110,8 @@ export interface EnrollmentRow {
   /** Why (a revocation's reason), as the person gave it. */
   reason: string | null;
   updatedAt: number;
+  /** The client address of the last request (through --trust-proxy), null before it was recorded. */
+  sourceAddress: string | null;
 }
 
 export interface StoreStats {

@@ -3,7 +3,7 @@
 // per interval as one `change` event naming what changed. 10,000 devices heartbeating produce a
 // few small events per second, never one per heartbeat.
 
-export type Topic = 'devices' | 'status' | 'revision' | 'rollouts' | 'jump' | 'convergence';
+export type Topic = 'devices' | 'status' | 'revision' | 'rollouts' | 'jump' | 'convergence' | 'enrollments';
 
 export interface ChangeEvent {
   /** Topics that changed since the last event. */

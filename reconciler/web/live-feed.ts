@@ -1,7 +1,7 @@
 // Turns what happens in meta into the dashboard's coalesced live events, and keeps the
 // convergence series. Sources, all typed events of meta's parts: recorded heartbeats
 // (registry.onSeen), condition changes, new revisions, rollouts that moved (rollouts.onChange),
-// jump reports (jumps.onChange); and, on a timer, the source's fetch status and jumps going stale.
+// jump reports (jumps.onChange), enrollments that changed (enrollments.onChange); and, on a timer, the source's fetch status and jumps going stale.
 // The convergence pass over the registry yields to the event loop every few thousand devices.
 import type { MetaDeps } from '../deps.js';
 import type { ConvergenceSeries } from './convergence-series.js';
@@ -50,6 +50,7 @@ export function startLiveFeed(deps: MetaDeps, hub: EventHub, series: Convergence
   });
   const offRollouts = deps.rollouts.onChange(() => hub.mark('rollouts'));
   const offJumps = deps.jumps.onChange(() => hub.mark('jump'));
+  const offEnrollments = deps.enrollments.onChange(() => hub.mark('enrollments'));
 
   /** One pass over the devices: how many reached their etag. */
   async function sample(): Promise<void> {
@@ -119,6 +120,7 @@ export function startLiveFeed(deps: MetaDeps, hub: EventHub, series: Convergence
       offSeen();
       offRollouts();
       offJumps();
+      offEnrollments();
     },
     /** Takes a convergence sample now (tests). */
     async sample() {

@@ -10,11 +10,11 @@ const NOW = 1_800_000_000_000;
 const FP_A = 'SHA256:' + 'A'.repeat(43);
 const FP_B = 'SHA256:' + 'B'.repeat(43);
 const attempt = (fingerprint = FP_A, extra: Partial<EnrollAttempt> = {}): EnrollAttempt => ({
-  deviceId: 'dev-1', publicKey: `key-${fingerprint.slice(7, 8)}`, fingerprint, hostname: 'h1', labels: { role: 'web' }, timestamp: NOW - 1000, ...extra,
+  deviceId: 'dev-1', publicKey: `key-${fingerprint.slice(7, 8)}`, fingerprint, hostname: 'h1', labels: { role: 'web' }, timestamp: NOW - 1000, sourceAddress: '127.0.0.7', ...extra,
 });
 const row = (status: EnrollmentRow['status'], fingerprint = FP_A, extra: Partial<EnrollmentRow> = {}): EnrollmentRow => ({
   deviceId: 'dev-1', status, publicKey: `key-${fingerprint.slice(7, 8)}`, fingerprint, credentialHash: status === 'accepted' ? 'c'.repeat(64) : null,
-  hostname: 'h0', labels: {}, requestedAt: NOW - 100_000, lastRequestAt: NOW - 50_000, decidedAt: null, decidedBy: null, reason: null, updatedAt: NOW - 50_000, ...extra,
+  hostname: 'h0', labels: {}, requestedAt: NOW - 100_000, lastRequestAt: NOW - 50_000, decidedAt: null, decidedBy: null, reason: null, updatedAt: NOW - 50_000, sourceAddress: '127.0.0.6', ...extra,
 });
 
 describe('decideEnrollment', () => {
@@ -56,6 +56,7 @@ describe('decideEnrollment', () => {
         assert.equal(d.record.fingerprint, c.fingerprint ?? FP_A);
         if (c.record === null) assert.equal(d.record.requestedAt, NOW);
         if (d.record.fingerprint === a.fingerprint) assert.equal(d.record.lastRequestAt, a.timestamp);
+        if (d.record.fingerprint === a.fingerprint) assert.equal(d.record.sourceAddress, a.sourceAddress, 'the address of the last request');
       }
       if (c.message) assert.match(d.message, c.message);
     });

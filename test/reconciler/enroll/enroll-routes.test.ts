@@ -116,21 +116,33 @@ describe('enrollment requests', () => {
     assert.equal(other.statusCode, 409, 'another key for an enrolled device');
   });
 
-  it('the dashboard lists enrollments (pending first) and accepts or rejects, same-site JSON only', async () => {
+  it('the dashboard lists enrollments (pending first, with the source address) and accepts, rejects or revokes, same-site JSON only', async () => {
     const key = generateDeviceKey();
     await enroll(signedEnrollRequest('dev-ui', key));
     const list = (await inject('GET', '/ui/api/enrollments', ADMIN_TOKEN)).json();
     assert.equal(list.items[0].deviceId, 'dev-ui');
     assert.equal(list.items[0].status, 'pending');
-    const post = (headers: Record<string, string>, body: unknown) =>
-      m.meta.app.inject({ method: 'POST', url: '/ui/api/enrollments/dev-ui/accept', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...headers }, payload: JSON.stringify(body) });
+    assert.equal(list.items[0].sourceAddress, '127.0.0.1', 'inject\'s client address');
+    assert.equal(list.enabled, true);
+    const counts = (await inject('GET', '/ui/api/enrollments/counts', ADMIN_TOKEN)).json();
+    assert.equal(counts.pending, list.counts.pending);
+    assert.ok(counts.pending >= 1);
+    assert.equal((await m.meta.app.inject({ method: 'GET', url: '/ui/api/enrollments/counts' })).statusCode, 401, 'admins only');
+    const post = (headers: Record<string, string>, body: unknown, action = 'accept') =>
+      m.meta.app.inject({ method: 'POST', url: `/ui/api/enrollments/dev-ui/${action}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...headers }, payload: JSON.stringify(body) });
+    assert.equal((await m.meta.app.inject({ method: 'POST', url: '/ui/api/enrollments/dev-ui/accept', headers: { 'content-type': 'application/json' }, payload: '{}' })).statusCode, 401, 'no session, no token');
     assert.equal((await post({ 'content-type': 'application/json', origin: 'https://evil.example' }, { fingerprint: key.fingerprint })).statusCode, 403);
     assert.equal((await post({ 'content-type': 'text/plain' }, { fingerprint: key.fingerprint })).statusCode, 415);
     assert.equal((await post({ 'content-type': 'application/json' }, { fingerprint: generateDeviceKey().fingerprint })).statusCode, 409);
     const ok = await post({ 'content-type': 'application/json' }, { fingerprint: key.fingerprint });
     assert.equal(ok.statusCode, 200, ok.body);
     assert.equal(ok.json().decidedBy, 'admin (dashboard)');
-    assert.equal((await admin('revoke', 'dev-ui')).statusCode, 200);
+    assert.equal((await post({ 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' }, {}, 'revoke')).statusCode, 403);
+    const revoked = await post({ 'content-type': 'application/json' }, { fingerprint: key.fingerprint, reason: 'lost' }, 'revoke');
+    assert.equal(revoked.statusCode, 200, revoked.body);
+    assert.equal(revoked.json().status, 'revoked');
+    assert.equal(revoked.json().reason, 'lost');
+    assert.equal((await post({ 'content-type': 'application/json' }, {}, 'frobnicate')).statusCode, 404);
   });
 
   it('a rejected request stays rejected', async () => {

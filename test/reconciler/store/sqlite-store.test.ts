@@ -103,3 +103,23 @@ test('rollout state from an older <data>/rollouts.sqlite moves into the store on
     await again.close();
   }
 });
+
+test('an enrollments table made before source_address gains the column and keeps its rows', async () => {
+  const data = mkdtempSync(join(dir, 'enroll-old-'));
+  const old = new Database(join(data, 'meta.db'));
+  old.exec(`CREATE TABLE enrollments (device_id TEXT NOT NULL, status TEXT NOT NULL, public_key TEXT NOT NULL, fingerprint TEXT NOT NULL, credential_hash TEXT, hostname TEXT,
+    labels TEXT NOT NULL, requested_at INTEGER NOT NULL, last_request_at INTEGER NOT NULL, decided_at INTEGER, decided_by TEXT, reason TEXT, updated_at INTEGER NOT NULL,
+    PRIMARY KEY (device_id)) WITHOUT ROWID;`);
+  old.prepare('INSERT INTO enrollments VALUES (?, ?, ?, ?, NULL, NULL, ?, 1, 2, NULL, NULL, NULL, 3)').run('dev-old', 'pending', 'ssh-ed25519 AAAA', 'SHA256:x', '{}');
+  old.close();
+  const store = await openSqliteStore({ path: join(data, 'meta.db'), log: silentLogger(), flushIntervalMs: 60_000 });
+  try {
+    const [row] = await store.loadEnrollments();
+    assert.equal(row?.deviceId, 'dev-old');
+    assert.equal(row?.sourceAddress, null);
+    await store.saveEnrollment({ ...row!, sourceAddress: '127.0.0.5', updatedAt: 4 });
+    assert.equal((await store.enrollment('dev-old'))?.sourceAddress, '127.0.0.5');
+  } finally {
+    await store.close();
+  }
+});

@@ -256,14 +256,14 @@ export function storeContract(t: StoreUnderTest): void {
     const pending: EnrollmentRow = {
       deviceId: 'dev-9', status: 'pending', publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE', fingerprint: 'SHA256:' + 'a'.repeat(43), credentialHash: null,
       hostname: 'dev-9.local', labels: { role: 'web', 'site/x': 'bj' }, requestedAt: 1_700_000_000_000, lastRequestAt: 1_700_000_000_001,
-      decidedAt: null, decidedBy: null, reason: null, updatedAt: 1_700_000_000_002,
+      decidedAt: null, decidedBy: null, reason: null, updatedAt: 1_700_000_000_002, sourceAddress: '127.0.0.9',
     };
     await store.saveEnrollment(pending);
     assert.equal(store.stats().pendingWrites, 0, 'not queued');
     assert.deepEqual(await store.enrollment('dev-9'), pending);
     const accepted: EnrollmentRow = { ...pending, status: 'accepted', credentialHash: 'f'.repeat(64), decidedAt: 1_700_000_000_100, decidedBy: 'admin alice', updatedAt: 1_700_000_000_100 };
     await store.saveEnrollment(accepted);
-    const other: EnrollmentRow = { ...pending, deviceId: 'dev-10', status: 'revoked', hostname: null, labels: {}, reason: 'lost ünïcödé', decidedBy: 'admin', decidedAt: 5 };
+    const other: EnrollmentRow = { ...pending, deviceId: 'dev-10', status: 'revoked', hostname: null, labels: {}, reason: 'lost ünïcödé', decidedBy: 'admin', decidedAt: 5, sourceAddress: null };
     await store.saveEnrollment(other);
     assert.equal(await store.enrollment('nobody'), null);
     await store.close();

@@ -3,12 +3,12 @@
 // rollout with its failing device, jump status, and a new heartbeat showing up without a reload.
 // Screenshots of every view go to test-output/screenshots/.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { ROOT } from '../../helpers/meta-process.js';
-import { CHROMIUM, launchBrowser, screenshotPath, type Browser } from './browser.js';
+import { openPage, screenshotPath, skipWithoutChromium as skip, type OpenPage } from './browser.js';
 import { expectedCounts, FAILING_OUTPUT, PACKAGE_ERROR, startSeededMeta, type SeededMeta } from './seed-fleet.js';
 
 // Functions passed to page.evaluate/waitForFunction run in chromium; these name its globals here
@@ -17,11 +17,10 @@ declare const document: any;
 declare const window: any;
 type HTMLElement = { dataset: Record<string, string | undefined> };
 
-// Outside CI a machine without chromium skips these; in CI (.ci/run installs it) a missing browser fails them.
-const skip = existsSync(CHROMIUM) || process.env.CI ? false : `no chromium at ${CHROMIUM}`;
 let s: SeededMeta;
-let browser: Browser;
+let ui: OpenPage;
 let page: Page;
+let browser: OpenPage['browser'];
 
 before(async () => {
   if (skip) return;
@@ -34,17 +33,16 @@ before(async () => {
   await s.seed('db-040', { role: 'db' }, 'offline');
   await s.settle();
   await reportJump();
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
-  page.setDefaultTimeout(15_000);
+  ui = await openPage();
+  ({ page, browser } = ui);
 });
 
 after(async () => {
-  await browser?.close();
+  await ui?.close();
   await s?.stop();
 });
 
-const ready = (view: string) => page.waitForSelector(`#view[data-view="${view}"][data-ready="true"]`);
+const ready = (view: string) => ui.ready(view);
 
 test('the page asks for the admin token and refuses a wrong one', { skip }, async () => {
   await page.goto(`${s.url}/`);

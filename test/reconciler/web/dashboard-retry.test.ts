@@ -4,7 +4,7 @@
 // operator clicks Retry on the device page and the device leaves Failed. The endpoint behind the
 // button is admin-only and refuses cross-site and non-JSON requests.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -13,16 +13,15 @@ import { deviceDetail, packageYaml, startAgentProcess, writeFleet, type AgentPro
 import { buildPackage, controlScript, waitFor } from '../../agent/fixtures.js';
 import { startArtifactServer, type ArtifactServer } from '../../helpers/artifact-server.js';
 import { startMetaInProcess, type MetaHandle } from '../../helpers/meta-process.js';
-import { CHROMIUM, launchBrowser, screenshotPath, type Browser } from './browser.js';
+import { openPage, screenshotPath, signIn, skipWithoutChromium as skip, type OpenPage } from './browser.js';
 
-const skip = existsSync(CHROMIUM) || process.env.CI ? false : `no chromium at ${CHROMIUM}`;
 const ID = 'dev-retry';
 const tmp = mkdtempSync(join(tmpdir(), 'drover-ui-retry-'));
 const busy = join(tmp, 'port-busy');
 let server: ArtifactServer;
 let meta: MetaHandle;
 let agent: AgentProcess;
-let browser: Browser;
+let ui: OpenPage;
 let page: Page;
 
 before(async () => {
@@ -36,13 +35,12 @@ before(async () => {
   meta = await startMetaInProcess({ repo: join(tmp, 'fleet'), args: ['--debounce', '100ms'] });
   agent = startAgentProcess({ metaUrl: meta.url, token: meta.agentToken, root: join(tmp, 'root'), id: ID, args: ['--stop-on-exit'] });
   await waitFor(async () => (await deviceDetail(meta.url, meta.adminToken, ID))?.condition === 'Failed', 'the device Failed', 120_000, 250);
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
-  page.setDefaultTimeout(30_000);
+  ui = await openPage();
+  page = ui.page;
 });
 
 after(async () => {
-  await browser?.close();
+  await ui?.close();
   await agent?.close();
   await meta?.stop();
   await server?.close();
@@ -62,12 +60,9 @@ test('the retry endpoint is admin-only, same-site and JSON only', { skip }, asyn
 });
 
 test('clicking Retry on a failed package makes the device leave Failed once the cause is gone', { skip, timeout: 240_000 }, async () => {
-  await page.goto(`${meta.url}/ui/`);
-  await page.fill('#token', meta.adminToken);
-  await page.click('#login-form button[type="submit"]');
-  await page.waitForSelector('#view[data-view="overview"][data-ready="true"]');
+  await signIn(ui, meta.url, meta.adminToken);
   await page.goto(`${meta.url}/ui/#/devices/${ID}`);
-  await page.waitForSelector('#view[data-view="device"][data-ready="true"]');
+  await ui.ready('device');
   assert.equal(await page.textContent('[data-testid="condition"]'), 'failed');
   assert.equal(await page.locator('button[data-retry="*"]').count(), 1, 'a Retry button for the device');
   const button = page.locator('tr[data-package="app"] button[data-retry="app"]');

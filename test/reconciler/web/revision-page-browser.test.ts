@@ -3,15 +3,13 @@
 // and from the /ui/revisions/SHA link commit statuses carry, it shows the commit (id, author,
 // message, date), the outcome, and every device's outcome with the failed one's reason.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { CHROMIUM, launchBrowser, screenshotPath, type Browser } from './browser.js';
+import { openPage, screenshotPath, signIn, skipWithoutChromium as skip, type OpenPage } from './browser.js';
 import { startSeededMeta, type SeededMeta } from './seed-fleet.js';
 
-const skip = existsSync(CHROMIUM) || process.env.CI ? false : `no chromium at ${CHROMIUM}`;
 let s: SeededMeta;
-let browser: Browser;
+let ui: OpenPage;
 let page: Page;
 
 before(async () => {
@@ -22,24 +20,20 @@ before(async () => {
   await s.seed('web-020', { role: 'web' }, 'progressing');
   await s.seed('web-030', { role: 'web' }, 'failed');
   await s.settle();
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
-  page.setDefaultTimeout(30_000);
+  ui = await openPage();
+  page = ui.page;
 });
 
 after(async () => {
-  await browser?.close();
+  await ui?.close();
   await s?.stop();
 });
 
-const ready = (view: string) => page.waitForSelector(`#view[data-view="${view}"][data-ready="true"]`);
+const ready = (view: string) => ui.ready(view);
 
 test('the overview links to the revision page, which shows the commit and every device\'s outcome', { skip }, async () => {
   const sha = s.repo.head();
-  await page.goto(`${s.url}/ui/`);
-  await page.fill('#token', s.adminToken);
-  await page.click('#login-form button[type="submit"]');
-  await ready('overview');
+  await signIn(ui, s.url, s.adminToken);
   await page.click('[data-testid="revision-link"]');
   await ready('revision');
   assert.equal(new URL(page.url()).hash, `#/revisions/${sha}`);

@@ -1,8 +1,9 @@
 // The dashboard's shell: login, hash routing (#/overview, #/devices, #/devices/ID, #/rollouts,
-// #/jump, #/revisions/SHA), live updates dispatched to the mounted view.
+// #/jump, #/enrollments, #/revisions/SHA), live updates dispatched to the mounted view.
 import { get, onUnauthorized, post } from './api.js';
 import { fill, h } from './dom.js';
 import { onChange, startLive, stopLive } from './live.js';
+import { pendingCountChanged, startPendingCount, stopPendingCount } from './pending-count.js';
 import * as overview from './views/overview.js';
 import * as devices from './views/devices.js';
 
@@ -11,6 +12,7 @@ const lazy = {
   device: () => import('./views/device.js'),
   rollouts: () => import('./views/rollouts.js'),
   jump: () => import('./views/jump.js'),
+  enrollments: () => import('./views/enrollments.js'),
   revision: () => import('./views/revision.js'),
 };
 let current = null;
@@ -23,7 +25,7 @@ function parseRoute() {
   const params = new URLSearchParams(qs ?? '');
   if (parts[0] === 'devices' && parts[1]) return { name: 'device', id: parts.slice(1).join('/'), params };
   if (parts[0] === 'revisions' && parts[1]) return { name: 'revision', id: parts[1], params };
-  if (['overview', 'devices', 'rollouts', 'jump'].includes(parts[0])) return { name: parts[0], params };
+  if (['overview', 'devices', 'rollouts', 'jump', 'enrollments'].includes(parts[0])) return { name: parts[0], params };
   return { name: 'overview', params };
 }
 
@@ -51,6 +53,7 @@ async function route() {
 
 function showLogin(message) {
   stopLive();
+  stopPendingCount();
   if (current) current.unmount?.();
   current = null;
   routeSeq++; // a view still loading must not mount over the form
@@ -71,6 +74,7 @@ function showApp() {
   $('nav').hidden = false;
   $('logout').hidden = false;
   startLive($('live'), () => showLogin('Your session ended; sign in again.'));
+  startPendingCount($('pending-count'));
   route();
 }
 
@@ -99,7 +103,10 @@ $('logout').addEventListener('click', async () => {
 });
 
 onUnauthorized(() => showLogin('Your session ended; sign in again.'));
-onChange((event) => current?.onChange?.(event));
+onChange((event) => {
+  pendingCountChanged(event);
+  current?.onChange?.(event);
+});
 window.addEventListener('hashchange', () => {
   if ($('login').hidden) route();
 });

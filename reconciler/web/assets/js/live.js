@@ -1,7 +1,7 @@
 // Live updates: one EventSource on /ui/api/events. The server sends coalesced `change` events
 // ({ topics, devices, at }); views subscribe and refresh what they show. After a reconnect every
 // view refreshes everything (events may have been missed meanwhile).
-const ALL = { topics: ['devices', 'status', 'revision', 'rollouts', 'jump', 'convergence'], devices: null, at: 0 };
+const ALL = { topics: ['devices', 'status', 'revision', 'rollouts', 'jump', 'convergence', 'enrollments'], devices: null, at: 0 };
 const listeners = new Set();
 let source = null;
 let indicator = null;
