@@ -11,7 +11,7 @@ const spec = {
   options: [
     ...fleetLocationOptions('read REV from this git repository instead of a directory'),
     { name: 'strict', type: 'boolean' as const, help: 'treat warnings as errors', default: false, env: false as const },
-    { name: 'verify-commits', type: 'string' as const, help: 'also require the commit to be signed by a key in this OpenSSH allowed_signers file (as meta --verify-commits does)', metavar: 'ALLOWED_SIGNERS', env: false as const },
+    { name: 'verify-commits', type: 'list' as const, help: 'also require the commit to be signed by a listed key: OpenSSH allowed_signers files or armored OpenPGP public keys (as meta --verify-commits does); repeatable', metavar: 'FILE[,FILE]', env: false as const },
     { name: 'format', short: 'o', type: 'string' as const, help: `output: ${PROBLEM_FORMATS.join(', ')} (github: workflow annotations on the pull request)`, default: 'text', metavar: 'FORMAT', env: false as const },
     { name: 'root', type: 'string' as const, help: 'with --format github: the fleet folder\'s path inside the repository, prefixed to file names', metavar: 'DIR', env: false as const },
     { name: 'json', type: 'boolean' as const, help: 'same as --format json', default: false, env: false as const },
@@ -27,8 +27,9 @@ export const command = defineCommand(spec, async (cfg) => {
   const root = (cfg.values.root as string | undefined) ?? '';
   const where = cfg.positionals[0] ?? (cfg.values.git ? 'HEAD' : '.');
   const result = await loadFleetAt({ where, gitDir: cfg.values.git as string | undefined, path: cfg.values.path as string | undefined });
-  if (cfg.values['verify-commits']) {
-    const verdict = await verifySignedAt(where, cfg.values.git as string | undefined, cfg.values['verify-commits'] as string);
+  const signerFiles = (cfg.values['verify-commits'] as string[] | undefined) ?? [];
+  if (signerFiles.length) {
+    const verdict = await verifySignedAt(where, cfg.values.git as string | undefined, signerFiles);
     if (!verdict.ok) {
       const message = `commit ${verdict.commit} by ${verdict.author} refused: ${verdict.reason}`;
       if (format === 'json') process.stdout.write(JSON.stringify({ ok: false, signature: { ok: false, commit: verdict.commit, author: verdict.author, reason: verdict.reason } }, null, 2) + '\n');

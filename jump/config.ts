@@ -21,7 +21,7 @@ export const jumpSpec: CommandSpec = {
     { name: 'repo-branch', type: 'string', help: 'branch of a git --repo (default: the remote HEAD)', metavar: 'BRANCH' },
     ...GIT_AUTH_OPTIONS,
     { name: 'repo-interval', type: 'duration', help: 'how often the repository is read again (access removed there ends connections at the next read)', default: 10_000 },
-    { name: 'verify-commits', type: 'string', help: 'read users only from commits signed by a key in this OpenSSH allowed_signers file (as meta --verify-commits)', metavar: 'ALLOWED_SIGNERS' },
+    { name: 'verify-commits', type: 'list', default: [], help: 'read users only from commits signed by a listed key: OpenSSH allowed_signers files or armored OpenPGP public keys (as meta --verify-commits); repeatable', metavar: 'FILE[,FILE]' },
     { name: 'meta', type: 'string', help: 'meta base URL: device inventory, status reports, restart requests', metavar: 'URL' },
     { name: 'ca', type: 'string', help: 'PEM bundle of the CAs that sign meta\'s certificate (default: the system\'s); meta is always verified', metavar: 'FILE' },
     { name: 'meta-token', type: 'string', help: 'admin bearer token for meta', secret: true, metavar: 'TOKEN' },
@@ -69,8 +69,8 @@ export interface JumpConfig {
   git: { token: string | null; username: string | null; password: string | null };
   metaUrl?: string;
   metaToken?: string;
-  /** --verify-commits: allowed_signers file. */
-  allowedSigners?: string;
+  /** --verify-commits: allowed_signers files and armored OpenPGP public keys. */
+  signerFiles: string[];
   /** --ca: CAs trusted for meta's certificate. */
   ca?: string;
   reportIntervalMs: number;
@@ -121,7 +121,7 @@ export function toJumpConfig(v: Record<string, unknown>): JumpConfig {
     metaUrl: s('meta'),
     metaToken: s('meta-token'),
     ca: s('ca') ? resolve(s('ca')!) : undefined,
-    allowedSigners: s('verify-commits') ? resolve(s('verify-commits')!) : undefined,
+    signerFiles: ((v['verify-commits'] as string[] | undefined) ?? []).map((f) => resolve(f)),
     reportIntervalMs: v['report-interval'] as number,
     devicesFile: s('devices'),
     notify: s('notify'),

@@ -3,7 +3,7 @@
 // that fails or finds an invalid tree keeps the last good fleet and records the error.
 import { createRepoSource, isRepoUrl, type RepoAuth, type RepoSource } from '../lib/fleet-repo/repo-source.js';
 import type { Logger } from '../lib/log.js';
-import { verifyCommit } from '../lib/verify-commit.js';
+import type { CommitVerifier } from '../lib/commit-signers/commit-verifier.js';
 import { loadFleet } from '../specs/load/load-fleet.js';
 import { formatProblem } from '../specs/load/problem.js';
 import type { TreeReader } from '../specs/load/tree-reader.js';
@@ -27,8 +27,8 @@ export interface FleetSourceOptions {
   intervalMs?: number;
   log: Logger;
   extraUsers?: UserSpec[];
-  /** --verify-commits: users are read only from commits signed by a key in this allowed_signers file. */
-  allowedSigners?: string;
+  /** --verify-commits: users are read only from commits whose signature this verifier accepts. */
+  verifier?: CommitVerifier;
 }
 
 export class FleetSource {
@@ -61,7 +61,7 @@ export class FleetSource {
       watch: false, // read on the interval, like the git repository
       log: this.opts.log,
       apply: (reader, revision) => this.apply(reader, revision),
-      ...(this.opts.allowedSigners ? { admit: (commit: string, dir: string) => this.admit(commit, dir) } : {}),
+      ...(this.opts.verifier ? { admit: (commit: string, dir: string) => this.admit(commit, dir) } : {}),
     });
     return this.source;
   }
@@ -69,7 +69,7 @@ export class FleetSource {
   /** The same rule as meta's --verify-commits: an unsigned or wrongly signed commit keeps the last good users. */
   private async admit(commit: string, dir: string): Promise<boolean> {
     if (this.current.revision === commit) return true;
-    const verdict = await verifyCommit({ dir, oid: commit, allowedSigners: this.opts.allowedSigners! });
+    const verdict = await this.opts.verifier!.verify({ dir, oid: commit });
     if (verdict.ok) {
       this.refused = undefined;
       return true;

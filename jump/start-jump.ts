@@ -21,6 +21,7 @@ import { drainWithDeadline } from './drain.js';
 import { SecurityState, securityStatePath } from './security-state.js';
 import { DEFAULT_PENALTIES, StartupLimiter } from './startup-limiter.js';
 import { watchRevisions } from './revocation-watch.js';
+import { CommitVerifier } from '../lib/commit-signers/commit-verifier.js';
 import { JumpSshServer } from './server.js';
 import { TotpVerifier } from './totp.js';
 
@@ -57,7 +58,10 @@ export async function startJump(config: JumpConfig, opts: StartJumpOptions = {})
   const now = opts.now ?? Date.now;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const hostKey = ensureHostKey(config.hostKeyPath);
-  const fleet = new FleetSource({ repo: config.repo, dataDir: config.dataDir, branch: config.repoBranch, ...(config.repoPath ? { path: config.repoPath } : {}), auth: config.git, intervalMs: config.repoIntervalMs, log, extraUsers: opts.users, ...(config.allowedSigners ? { allowedSigners: config.allowedSigners } : {}) });
+  // --verify-commits: a bad file or a missing gpg stops jump before it reads any user.
+  const verifier = config.signerFiles.length ? await CommitVerifier.open(config.signerFiles, { log: log.child({ component: 'signers' }) }) : null;
+  const fleet = new FleetSource({ repo: config.repo, dataDir: config.dataDir, branch: config.repoBranch, ...(config.repoPath ? { path: config.repoPath } : {}), auth: config.git, intervalMs: config.repoIntervalMs, log, extraUsers: opts.users, ...(verifier ? { verifier } : {}) });
+  verifier?.watch(() => void fleet.refresh());
   await fleet.refresh();
   fleet.start(config.repoIntervalMs);
   const staticDevices: StaticDevices = new Map([...(config.devicesFile ? loadStaticDevices(config.devicesFile) : []), ...(opts.devices ?? [])]);
@@ -172,10 +176,12 @@ export async function startJump(config: JumpConfig, opts: StartJumpOptions = {})
     reloadSecrets(fresh) {
       secrets.reload(fresh);
       log.info('secrets read again');
+      if (verifier) void verifier.reload('SIGHUP').then(() => fleet.refresh());
     },
     async close() {
       reporter?.stop();
       fleet.stop();
+      await verifier?.close();
       watch.stop();
       ssh.closeAll();
       await ssh.stopped();

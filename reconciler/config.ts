@@ -54,8 +54,8 @@ export interface MetaConfig {
   artifactCacheBytes: number;
   /** Folder of the agent builds served at /v1/agent; null: this installation's dist/. */
   agentDir?: string | null;
-  /** --verify-commits: OpenSSH allowed_signers file; only commits signed by a listed key are applied. */
-  allowedSigners: string | null;
+  /** --verify-commits: OpenSSH allowed_signers files and armored OpenPGP public keys; only commits signed by a listed key are applied. */
+  signerFiles: string[];
   git: { token: string | null; username: string | null; password: string | null };
   /** --notify-commit-status: forges the outcome of each applied commit is posted to. */
   notifyCommitStatus: CommitStatusTarget[];
@@ -98,7 +98,7 @@ export const META_SPEC: CommandSpec = {
     { name: 'webhook-secret', type: 'string', metavar: 'SECRET', secret: true, help: 'shared secret of the push webhook (POST /v1/hooks/git; GitHub, GitLab, Gitea); unset disables it' },
     { name: 'fetch-interval', type: 'duration', default: 30_000, help: 'how often to fetch the git repository', check: positive },
     { name: 'debounce', type: 'duration', default: 300, help: 'quiet time after a change in a directory repository before it is reloaded' },
-    { name: 'verify-commits', type: 'string', metavar: 'ALLOWED_SIGNERS', help: 'apply only commits signed (git commit -S, SSH signatures) by a key listed in this OpenSSH allowed_signers file; others are refused like invalid commits' },
+    { name: 'verify-commits', type: 'list', metavar: 'FILE[,FILE]', default: [], help: 'apply only commits signed (git commit -S) by a listed key; each FILE is an OpenSSH allowed_signers file or an armored OpenPGP public key block (gpg --armor --export, needs gpg); repeatable; others are refused like invalid commits; re-read on SIGHUP and when changed' },
     ...GIT_AUTH_OPTIONS,
     { name: 'wait-max', type: 'duration', default: 90_000, help: 'longest long-poll wait granted to an agent (?wait=N is capped to it)', check: positive },
     { name: 'body-limit', type: 'number', metavar: 'BYTES', default: 1_048_576, help: 'largest request body accepted', check: positive },
@@ -172,8 +172,9 @@ export function loadMetaConfig(argv: string[], env: NodeJS.ProcessEnv = process.
   const webhookSecret = (v['webhook-secret'] as string | undefined) ?? null;
   if (webhookSecret !== null && webhookSecret.length < 8) fail('--webhook-secret must be at least 8 characters');
   if (v['git-password'] && !v['git-username']) fail('--git-password needs --git-username');
-  if (v['verify-commits'] && repoKind! !== 'git') fail('--verify-commits needs a git --repo (a directory has no commits to verify)');
-  if (v['verify-commits'] && !existsSync(v['verify-commits'] as string)) fail(`--verify-commits ${v['verify-commits'] as string}: no such file`);
+  const signerFiles = v['verify-commits'] as string[];
+  if (signerFiles.length && repoKind! !== 'git') fail('--verify-commits needs a git --repo (a directory has no commits to verify)');
+  for (const f of signerFiles) if (!existsSync(f)) fail(`--verify-commits ${f}: no such file`);
   if (Boolean(v['tls-cert']) !== Boolean(v['tls-key'])) fail('--tls-cert and --tls-key go together');
   if (v['client-ca'] && !v['tls-cert']) fail('--client-ca needs --tls-cert and --tls-key');
   if (v['listen-http'] && !v['tls-cert']) fail('--listen-http is for a plain listener besides HTTPS: give --tls-cert and --tls-key (without them --listen is plain HTTP)');
@@ -218,7 +219,7 @@ export function loadMetaConfig(argv: string[], env: NodeJS.ProcessEnv = process.
       publicUrl: (v['public-url'] as string | undefined) ?? null,
       artifactCacheBytes: parseSize(v['artifact-cache-size'] as string)!,
       agentDir: v['agent-dir'] ? resolve(v['agent-dir'] as string) : null,
-      allowedSigners: v['verify-commits'] ? resolve(v['verify-commits'] as string) : null,
+      signerFiles: signerFiles.map((f) => resolve(f)),
       git: gitAuthFrom(v),
       notifyCommitStatus,
       notifyToken: (v['notify-token'] as string | undefined) ?? null,

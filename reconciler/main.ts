@@ -2,6 +2,7 @@
 // listens; `drover meta` (cli/meta.ts) runs it with cli/run-daemon.ts.
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import { CommitVerifier } from '../lib/commit-signers/commit-verifier.js';
 import { DroverError, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { buildApp } from './app.js';
@@ -61,7 +62,13 @@ export interface StartMetaOptions {
 export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Promise<RunningMeta> {
   const log = opts.log;
   mkdirSync(config.dataDir, { recursive: true });
-  const store = opts.store ?? (await openStore(config, log));
+  // --verify-commits: read (and OpenPGP keys imported) before anything else, so a bad file or a
+  // missing gpg stops meta at once rather than letting commits through unchecked.
+  const verifier = config.signerFiles.length ? await CommitVerifier.open(config.signerFiles, { log: log.child({ component: 'signers' }) }) : null;
+  const store = opts.store ?? (await openStore(config, log).catch(async (err: unknown) => {
+    await verifier?.close();
+    throw err;
+  }));
   const registry = new DeviceRegistry(store);
   const loaded = registry.load(await store.loadDevices());
   if (loaded) log.info({ devices: loaded }, 'restored devices from the store');
@@ -69,7 +76,8 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
   const metrics = new MetaMetrics();
   const conditions = new ConditionTracker(desired, registry, store);
   const applier = new RevisionApplier(desired, log.child({ component: 'revisions' }), metrics);
-  const source = createFleetSource(config, { applier, log, metrics });
+  const source = createFleetSource(config, { applier, log, metrics, verifier });
+  verifier?.watch(() => void source.trigger('commit signers changed'));
   const clock = opts.clock ?? { now: () => Date.now() };
   const load = new LoadGuard(config.maxInFlight, config.maxLagMs);
   const devices = new KnownDevices(registry, desired);
@@ -110,6 +118,7 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
     revisions.close();
     await source.close();
     await store.close();
+    await verifier?.close();
     throw err;
   }
   const app = await buildApp(deps, { https });
@@ -129,6 +138,7 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
       await source.close();
       rollouts.close();
       await store.close();
+      await verifier?.close();
       throw new DroverError('LISTEN_FAILED', `cannot listen on ${at.host}:${at.port}: ${errorMessage(err)}`);
     }
     url = urlOf(app.server, config.tls ? 'https' : 'http');
@@ -156,6 +166,8 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
     reloadSecrets(fresh) {
       applySecrets(config, fresh, { agentTokens, adminTokens, enrollTokens });
       log.info('secrets read again');
+      // The signer files too: a refused tip is checked again against them.
+      if (verifier) void verifier.reload('SIGHUP').then(() => source.trigger('commit signers read again'));
     },
     close() {
       closing ??= (async () => {
@@ -168,6 +180,7 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
         desired.close();
         await Promise.all([app.close(), plain?.close(), metricsListener?.close()]);
         await source.close();
+        await verifier?.close();
         rollouts.close();
         enrollments.close();
         registry.queueUnwritten();

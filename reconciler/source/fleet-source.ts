@@ -2,7 +2,7 @@
 // RevisionApplier, its status joined with what the applier made of the revisions.
 import { createRepoSource, type RepoSource, type RepoStatus } from '../../lib/fleet-repo/repo-source.js';
 import type { Logger } from '../../lib/log.js';
-import { verifyCommit } from '../../lib/verify-commit.js';
+import type { CommitVerifier } from '../../lib/commit-signers/commit-verifier.js';
 import type { MetaConfig } from '../config.js';
 import type { MetaMetrics } from '../metrics/metrics.js';
 import type { ApplierStatus, RevisionApplier } from './revision-applier.js';
@@ -13,8 +13,9 @@ export interface FleetSource extends RepoSource {
   status(): SourceStatus;
 }
 
-export function createFleetSource(config: MetaConfig, deps: { applier: RevisionApplier; log: Logger; metrics: MetaMetrics }): FleetSource {
+export function createFleetSource(config: MetaConfig, deps: { applier: RevisionApplier; log: Logger; metrics: MetaMetrics; verifier?: CommitVerifier | null }): FleetSource {
   const { applier, metrics } = deps;
+  const verifier = deps.verifier ?? null;
   const repo = createRepoSource({
     repo: config.repo,
     branch: config.branch,
@@ -25,15 +26,17 @@ export function createFleetSource(config: MetaConfig, deps: { applier: RevisionA
     debounceMs: config.debounceMs,
     log: deps.log,
     apply: (reader, revision, info) => applier.apply(reader, revision, info),
-    // --verify-commits: a commit that no allowed signer signed is refused like an invalid one.
+    // --verify-commits: a commit that no allowed signer signed is refused like an invalid one. The
+    // verifier caches its verdicts per commit, and forgets them when the signers change, so a
+    // refused tip is checked again then (and applied if it now verifies).
     async admit(commit, dir, info) {
-      if (!config.allowedSigners || applier.status.applied?.revision === commit) return true;
-      if (applier.status.rejected?.revision === commit) return false; // refused already
-      const verdict = await verifyCommit({ dir, oid: commit, allowedSigners: config.allowedSigners });
+      if (!verifier || applier.status.applied?.revision === commit) return true;
+      const verdict = await verifier.verify({ dir, oid: commit });
       if (!verdict.ok) {
-        await applier.refuse(commit, info ?? { author: verdict.author }, verdict.reason);
+        applier.refuse(commit, info ?? { author: verdict.author }, verdict.reason);
         return false;
       }
+      if (applier.forgetRefusal(commit)) deps.log.info({ commit, signer: verdict.signer }, 'a commit refused before now verifies');
       deps.log.debug({ commit, signer: verdict.signer }, 'commit signature verified');
       return true;
     },

@@ -38,6 +38,8 @@ export interface ApplierStatus {
 
 export class RevisionApplier {
   readonly status: ApplierStatus = { applied: null, rejected: null, warnings: [] };
+  /** The revision last refused for its signature (refuse()), not for its content. */
+  private refused: string | null = null;
 
   constructor(
     private readonly desired: DesiredState,
@@ -51,14 +53,26 @@ export class RevisionApplier {
    * revision stays.
    */
   refuse(revision: string, info: CommitInfo | null, reason: string): void {
-    if (this.status.rejected?.revision === revision) return;
-    this.metrics.invalidRevisions++;
     const problem = `commit ${revision}${info?.author ? ` by ${info.author}` : ''} refused: ${reason}`;
+    if (this.status.rejected?.revision === revision && this.status.rejected.problems[0] === problem) return;
+    this.metrics.invalidRevisions++;
+    this.refused = revision;
     this.status.rejected = { revision, info, at: new Date().toISOString(), problems: [problem] };
     this.log.error(
       { revision, author: info?.author ?? null, reason, serving: this.status.applied?.revision ?? null },
       `${problem}; keeping ${this.status.applied ? this.status.applied.revision.slice(0, 12) : 'nothing (no good revision yet)'}`,
     );
+  }
+
+  /**
+   * Forgets that `revision` was refused (its signature verifies now that the signers changed), so
+   * apply() checks it; true when there was such a refusal.
+   */
+  forgetRefusal(revision: string): boolean {
+    if (this.refused !== revision) return false;
+    this.refused = null;
+    if (this.status.rejected?.revision === revision) this.status.rejected = null;
+    return true;
   }
 
   /** Returns what happened to the candidate. */

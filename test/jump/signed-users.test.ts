@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FleetSource } from '../../jump/fleet-source.js';
+import { CommitVerifier } from '../../lib/commit-signers/commit-verifier.js';
 import { silentLogger } from '../../lib/log.js';
 import { startGitServer, type GitServer, type TestRepo } from '../helpers/git-server.js';
 import { ROOT } from '../helpers/meta-process.js';
@@ -19,6 +20,7 @@ const allowed = join(tmp, 'allowed_signers');
 let gs: GitServer;
 let repo: TestRepo;
 let source: FleetSource;
+let verifier: CommitVerifier;
 
 function commit(file: string, text: string, signed: boolean): string {
   writeFileSync(join(repo.work, file), text);
@@ -36,10 +38,11 @@ before(async () => {
   writeFileSync(allowed, `alice@example.test namespaces="git" ${readFileSync(`${key}.pub`, 'utf8').trim()}\n`);
   gs = await startGitServer();
   repo = gs.createRepo('fleet', join(ROOT, 'examples/fleet'));
-  source = new FleetSource({ repo: repo.url, dataDir: join(tmp, 'data'), intervalMs: 3_600_000, log: silentLogger(), allowedSigners: allowed });
+  source = new FleetSource({ repo: repo.url, dataDir: join(tmp, 'data'), intervalMs: 3_600_000, log: silentLogger(), verifier: (verifier = await CommitVerifier.open([allowed])) });
 });
 after(async () => {
   source?.stop();
+  await verifier?.close();
   await gs?.close();
   rmSync(tmp, { recursive: true, force: true });
 });
