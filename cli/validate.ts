@@ -11,7 +11,7 @@ const spec = {
   options: [
     ...fleetLocationOptions('read REV from this git repository instead of a directory'),
     { name: 'strict', type: 'boolean' as const, help: 'treat warnings as errors', default: false, env: false as const },
-    { name: 'verify-commits', type: 'list' as const, help: 'also require the commit to be signed by a listed key: OpenSSH allowed_signers files or armored OpenPGP public keys (as meta --verify-commits does); repeatable', metavar: 'FILE[,FILE]', env: false as const },
+    { name: 'verify-commits', type: 'list' as const, help: 'also require the commit to be signed by a listed key: OpenSSH allowed_signers files or armored OpenPGP public keys (as meta --verify-commits does); repeatable', metavar: 'FILE', env: false as const },
     { name: 'format', short: 'o', type: 'string' as const, help: `output: ${PROBLEM_FORMATS.join(', ')} (github: workflow annotations on the pull request)`, default: 'text', metavar: 'FORMAT', env: false as const },
     { name: 'root', type: 'string' as const, help: 'with --format github: the fleet folder\'s path inside the repository, prefixed to file names', metavar: 'DIR', env: false as const },
     { name: 'json', type: 'boolean' as const, help: 'same as --format json', default: false, env: false as const },

@@ -21,7 +21,7 @@ export const jumpSpec: CommandSpec = {
     { name: 'repo-branch', type: 'string', help: 'branch of a git --repo (default: the remote HEAD)', metavar: 'BRANCH' },
     ...GIT_AUTH_OPTIONS,
     { name: 'repo-interval', type: 'duration', help: 'how often the repository is read again (access removed there ends connections at the next read)', default: 10_000 },
-    { name: 'verify-commits', type: 'list', default: [], help: 'read users only from commits signed by a listed key: OpenSSH allowed_signers files or armored OpenPGP public keys (as meta --verify-commits); repeatable', metavar: 'FILE[,FILE]' },
+    { name: 'verify-commits', type: 'list', default: [], help: 'read users only from commits signed by a listed key: OpenSSH allowed_signers files or armored OpenPGP public keys (as meta --verify-commits); repeatable', metavar: 'FILE' },
     { name: 'meta', type: 'string', help: 'meta base URL: device inventory, status reports, restart requests', metavar: 'URL' },
     { name: 'ca', type: 'string', help: 'PEM bundle of the CAs that sign meta\'s certificate (default: the system\'s); meta is always verified', metavar: 'FILE' },
     { name: 'meta-token', type: 'string', help: 'admin bearer token for meta', secret: true, metavar: 'TOKEN' },

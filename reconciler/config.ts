@@ -98,7 +98,7 @@ export const META_SPEC: CommandSpec = {
     { name: 'webhook-secret', type: 'string', metavar: 'SECRET', secret: true, help: 'shared secret of the push webhook (POST /v1/hooks/git; GitHub, GitLab, Gitea); unset disables it' },
     { name: 'fetch-interval', type: 'duration', default: 30_000, help: 'how often to fetch the git repository', check: positive },
     { name: 'debounce', type: 'duration', default: 300, help: 'quiet time after a change in a directory repository before it is reloaded' },
-    { name: 'verify-commits', type: 'list', metavar: 'FILE[,FILE]', default: [], help: 'apply only commits signed (git commit -S) by a listed key; each FILE is an OpenSSH allowed_signers file or an armored OpenPGP public key block (gpg --armor --export, needs gpg); repeatable; others are refused like invalid commits; re-read on SIGHUP and when changed' },
+    { name: 'verify-commits', type: 'list', metavar: 'FILE', default: [], help: 'apply only commits signed (git commit -S) by a listed key; each FILE is an OpenSSH allowed_signers file or an armored OpenPGP public key block (gpg --armor --export, needs gpg); repeatable; others are refused like invalid commits; re-read on SIGHUP and when changed' },
     ...GIT_AUTH_OPTIONS,
     { name: 'wait-max', type: 'duration', default: 90_000, help: 'longest long-poll wait granted to an agent (?wait=N is capped to it)', check: positive },
     { name: 'body-limit', type: 'number', metavar: 'BYTES', default: 1_048_576, help: 'largest request body accepted', check: positive },
