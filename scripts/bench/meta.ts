@@ -8,7 +8,9 @@
 //     process with --expose-gc: scripts/bench/meta/memory.ts);
 //   - commit-to-answer latency for agents parked on long polls: push + webhook → every agent answered.
 // Run: npm run bench:meta   (`-- --store postgres` for metas on PostgreSQL instead; `-- --long-polls 10000` for commit to
-// fleet with 10,000 agents holding long polls from a separate process; BENCH_META_DEVICES, BENCH_META_SECONDS, BENCH_META_WAITERS to change the sizes)
+// fleet with 10,000 agents holding long polls from a separate process; `-- --sections idle,state-changing` for only those
+// sections (listed in SECTIONS), without the long run, the long polls and the memory figures;
+// BENCH_META_DEVICES, BENCH_META_SECONDS, BENCH_META_WAITERS to change the sizes)
 import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -43,6 +45,8 @@ export interface MetaBenchContext {
   idleBody(i: number): string;
 }
 export interface MetaBenchSection {
+  /** What `--sections` names it by. */
+  id: string;
   name: string;
   run(ctx: MetaBenchContext): Promise<void>;
 }
@@ -53,6 +57,7 @@ let idleComparison: Comparison | null = null;
 
 export const SECTIONS: MetaBenchSection[] = [
   {
+    id: 'idle',
     name: 'idle heartbeats vs the bare reference',
     async run(ctx) {
       idleComparison = await compareRounds({
@@ -131,7 +136,18 @@ function bucketQuantile(before: [number, number][], after: [number, number][], q
 
 const pct = (xs: number[], p: number): number => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
-export async function run(): Promise<void> {
+/** `--sections a,b`: only these sections (their ids), nothing else after registration. */
+function chosenSections(argv: string[]): MetaBenchSection[] | null {
+  const at = argv.indexOf('--sections');
+  if (at < 0) return null;
+  const ids = (argv[at + 1] ?? '').split(',').filter(Boolean);
+  const unknown = ids.filter((id) => !SECTIONS.some((s) => s.id === id));
+  if (unknown.length || !ids.length) throw new Error(`--sections: one or more of ${SECTIONS.map((s) => s.id).join(', ')} (not ${unknown.join(', ') || 'nothing'})`);
+  return SECTIONS.filter((s) => ids.includes(s.id));
+}
+
+export async function run(argv: string[] = []): Promise<void> {
+  const only = chosenSections(argv);
   const gs = await startGitServer();
   const repo = gs.createRepo('fleet', join(ROOT, 'examples/fleet'));
   const metaGc = gcLog();
@@ -203,10 +219,11 @@ export async function run(): Promise<void> {
       devices: DEVICES,
       idleBody: (i) => idleBodies[i]!,
     };
-    for (const section of SECTIONS) {
+    for (const section of only ?? SECTIONS) {
       console.log(`meta benchmark: ${section.name}`);
       await section.run(ctx);
     }
+    if (only) return;
     // 3. Steady state, one longer run: idle agents with the current etag, random devices.
     const hb0 = await handlerBuckets(meta.url, meta.adminToken);
     const idle = await autocannon({
@@ -284,7 +301,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const main =
     pollsArg > 0 ? () => import('./meta/long-polls.js').then((m) => m.runLongPollBench(Number(process.argv[pollsArg + 1] ?? 10_000)))
     : storeArg > 0 && /^postgres/.test(process.argv[storeArg + 1] ?? '') ? () => import('./meta/postgres.js').then((m) => m.runPostgresBench())
-    : run;
+    : () => run(process.argv.slice(2));
   main().catch((err: unknown) => {
     console.error(err);
     process.exitCode = 1;

@@ -20,6 +20,7 @@ export function changingBody(ctx: MetaBenchContext): () => string {
 }
 
 export const stateChangingSection: MetaBenchSection = {
+  id: 'state-changing',
   name: 'state-changing heartbeats (acknowledged after commit)',
   async run(ctx) {
     await compareRounds({

@@ -97,6 +97,7 @@ export async function tlsBench(print: (line: string) => void = (l) => console.lo
 }
 
 export const tlsSection: MetaBenchSection = {
+  id: 'tls',
   name: 'idle heartbeats over TLS vs plain HTTP',
   async run() {
     await tlsBench();
