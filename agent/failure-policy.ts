@@ -5,9 +5,10 @@
 // `retryRequestedAt` past the failure), or after `retryFailedAfterMs` (default 1 h): never in a
 // loop that stops the working version every few seconds. Failures that cost the running
 // service nothing and can pass by themselves (a download that broke, a full disk) are tried
-// again sooner, with a doubling delay capped at the same bound (and at 10 minutes): those are
+// again sooner, on the one backoff (lib/backoff.ts) capped at the same bound (and at 10 minutes): those are
 // the errors of kind `waiting` in lib/errors.ts (DISK_FULL, DOWNLOAD_*, UNPACK_FAILED).
 import { createHash } from 'node:crypto';
+import { backoffMs } from '../lib/backoff.js';
 import type { ErrorKind } from '../lib/errors.js';
 import { DEFAULT_RETRY_FAILED_AFTER_MS, type DesiredPackage } from '../specs/wire/desired.js';
 import type { FailureRecord, LocalPackage } from './local-state.js';
@@ -53,14 +54,15 @@ export function desiredKeyOf(pkg: DesiredPackage): string {
 export interface RetryPolicy {
   /** First delay for transient failures (the agent's --retry-failed). */
   baseMs: number;
+  /** For the backoff's jitter (lib/backoff.ts); default Math.random. */
+  random?: () => number;
 }
 
 /** Epoch ms at which a failed version is tried again by itself. */
 export function retryAtFor(kind: ErrorKind, attempts: number, pkg: DesiredPackage | undefined, now: number, policy: RetryPolicy): number {
   const after = pkg?.retryFailedAfterMs ?? DEFAULT_RETRY_FAILED_AFTER_MS;
   if (kind !== 'waiting') return now + after;
-  const cap = Math.min(after, TRANSIENT_MAX_MS);
-  return now + Math.min(cap, policy.baseMs * 2 ** Math.max(0, attempts - 1));
+  return now + backoffMs(attempts, { baseMs: policy.baseMs, maxMs: Math.min(after, TRANSIENT_MAX_MS) }, policy.random);
 }
 
 /** Whether a failure recorded for this desired form still stands (it is reported, and it blocks until retryAt). */

@@ -1,6 +1,6 @@
 // The one retry schedule for every loop that tries again after a failure (agent heartbeats,
-// downloads, supervised restarts, failed versions, meta's and jump's fleet sources, jump's
-// reports): the delay doubles per consecutive failure from `baseMs`, is capped at `maxMs`, and is
+// downloads, supervised restarts, failed versions, enrollment, meta's and jump's fleet sources,
+// jump's reports, meta's notifications, the PostgreSQL store's connections): the delay doubles per consecutive failure from `baseMs`, is capped at `maxMs`, and is
 // "equal-jittered": between half and all of that, so clients that failed together do not all
 // come back in the same instant.
 export interface BackoffPolicy {

@@ -4,6 +4,7 @@
 // Idle agents send the same bytes heartbeat after heartbeat: a body identical (by hash) to the
 // device's previous one is not parsed or validated again, only its time is recorded.
 import { hash as oneShotHash } from 'node:crypto';
+import { jittered } from '../../lib/backoff.js';
 import { PROTOCOL_VERSION } from '../../specs/wire/desired.js';
 import { HeartbeatRequestSchema } from '../../specs/wire/heartbeat.js';
 import type { RoutePlugin } from '../deps.js';
@@ -28,9 +29,7 @@ export const heartbeatRoutes: RoutePlugin = async (app, deps) => {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   const answer = (deviceId: string, entry: DesiredEntry, heldEtag: string | null): string => {
-    const base = entry.document.heartbeatMs;
-    const jitter = config.heartbeatJitter;
-    const heartbeatMs = Math.round(base * (1 - jitter + Math.random() * 2 * jitter));
+    const heartbeatMs = jittered(entry.document.heartbeatMs, config.heartbeatJitter);
     return (
       `{"protocol":${PROTOCOL_VERSION},"deviceId":${JSON.stringify(deviceId)},"etag":"${entry.etag}",` +
       `"revision":${entry.revision === null ? 'null' : JSON.stringify(entry.revision)},"heartbeatMs":${heartbeatMs}` +

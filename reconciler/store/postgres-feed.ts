@@ -6,6 +6,7 @@
 // the fleet-wide decisions and writes them through this connection, so a meta that lost it (its
 // connection is gone, and with it the lock) cannot write a decision any more.
 import pg from 'pg';
+import { backoffMs } from '../../lib/backoff.js';
 import { errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import { DEVICE_COLUMNS, DEVICES_CHANNEL, EVENTS_CHANNEL, LEADER_LOCK, readRows, storedDevice, type DeviceRow } from './postgres-rows.js';
@@ -133,7 +134,7 @@ export class PostgresFeed implements SharedStore {
     this.setLeader(false); // the lock went with the connection
     this.failures++;
     this.opts.log.warn({ err: errorMessage(err) }, 'store: lost the notification connection; reconnecting');
-    const delay = Math.min(10_000, 250 * 2 ** Math.min(this.failures, 6));
+    const delay = backoffMs(this.failures, { baseMs: 500, maxMs: 10_000 });
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       void this.connect();

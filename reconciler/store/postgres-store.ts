@@ -6,8 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import pg from 'pg';
+import { backoffMs } from '../../lib/backoff.js';
 import { DroverError, errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
+import { redactUrl } from '../../lib/redact-url.js';
 import { PostgresFeed } from './postgres-feed.js';
 import { migratePostgres } from './postgres-migrate.js';
 import { readResultRevisions, readRows, writePostgresBatch } from './postgres-rows.js';
@@ -15,7 +17,6 @@ import {
   baselineRow, commandResultRow, conditionRow, deviceRow, enrollmentRow, identityRow, jumpReportRow, jumpRestartRow, retryRequestRow, rolloutRow, sessionRow,
 } from './store-rows.js';
 import { columnList, columnsOf, onConflict } from './store-tables.js';
-import { redactStoreUrl } from './store-url.js';
 import type { Store } from './store.js';
 import { queuedWrites, type QueuedWritesOptions } from './write-queue.js';
 
@@ -53,7 +54,7 @@ async function connectWithRetry(pool: pg.Pool, log: Logger, where: string, timeo
       }
       if (Date.now() + 1000 > deadline) throw new DroverError('STORE_UNREACHABLE', `cannot connect to the store at ${where}: ${msg}`, { cause: err });
       if (attempt === 1) log.warn({ store: where, err: msg }, 'store: database not reachable yet; retrying');
-      await new Promise((r) => setTimeout(r, Math.min(2000, 200 * attempt)));
+      await new Promise((r) => setTimeout(r, backoffMs(attempt, { baseMs: 200, maxMs: 2000 })));
     }
   }
 }
@@ -61,7 +62,7 @@ async function connectWithRetry(pool: pg.Pool, log: Logger, where: string, timeo
 const UPSERT_ENROLLMENT = `INSERT INTO enrollments (${columnList('enrollments')}) VALUES (${columnsOf('enrollments').map((_, i) => `$${i + 1}`).join(', ')}) ${onConflict('postgres', 'enrollments')}`;
 
 export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Store> {
-  const where = redactStoreUrl(opts.url);
+  const where = redactUrl(opts.url);
   const instance = opts.instance ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const clientConfig: pg.ClientConfig = { connectionString: opts.url, types, application_name: 'drover-meta' };
   const pool = new pg.Pool({ ...clientConfig, max: opts.poolSize ?? 4, idleTimeoutMillis: 30_000 });

@@ -16,15 +16,3 @@ export function parseStoreUrl(value: string | null | undefined): StoreLocation |
   }
   return 'must be a postgres:// URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE), or sqlite for the embedded store';
 }
-
-/** The URL with its password (and any password parameter) hidden, for logs and errors. */
-export function redactStoreUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    for (const k of [...u.searchParams.keys()]) if (/pass|secret|key/i.test(k)) u.searchParams.set(k, '***');
-    return u.toString();
-  } catch {
-    return 'postgres://…';
-  }
-}

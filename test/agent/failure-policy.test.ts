@@ -52,8 +52,12 @@ describe('retryAtFor', () => {
     { name: 'an unreadable control script', code: 'NO_CONTROL_SCRIPT', attempts: 1, after: HOUR },
   ];
   for (const t of table) {
-    it(t.name, () => assert.equal(retryAtFor(ERROR_CODES[t.code].kind, t.attempts, pkg(t.pkg), NOW, { baseMs: 30_000 }) - NOW, t.after));
+    it(t.name, () => assert.equal(retryAtFor(ERROR_CODES[t.code].kind, t.attempts, pkg(t.pkg), NOW, { baseMs: 30_000, random: () => 1 }) - NOW, t.after));
   }
+  it('transient failures are jittered like every other backoff (half to all of the delay)', () => {
+    assert.equal(retryAtFor('waiting', 3, pkg(), NOW, { baseMs: 30_000, random: () => 0 }) - NOW, 60_000);
+    assert.equal(retryAtFor('stalled', 3, pkg(), NOW, { baseMs: 30_000, random: () => 0 }) - NOW, HOUR);
+  });
 });
 
 describe('failureBlocks', () => {

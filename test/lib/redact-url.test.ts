@@ -9,6 +9,7 @@ it('keeps no credentials, query or fragment', () => {
     ['https://token@git.example:8443/f', 'https://***@git.example:8443/f'],
     ['http://mirror.example/a.tgz?sig=abc&t=1#x', 'http://mirror.example/a.tgz?…'],
     ['file:///srv/a.tgz', 'file:///srv/a.tgz'],
+    ['postgres://u:s3cret@db:5432/drover?password=x&sslmode=require', 'postgres://***@db:5432/drover?…'],
     ['not a url user:pw@host', '(invalid URL)'],
   ];
   for (const [raw, want] of table) assert.equal(redactUrl(raw), want, raw);

@@ -7,7 +7,7 @@ import { silentLogger } from '../../../lib/log.js';
 import { migratePostgres } from '../../../reconciler/store/postgres-migrate.js';
 import { POSTGRES_MIGRATIONS } from '../../../reconciler/store/postgres-migrations.js';
 import { openPostgresStore } from '../../../reconciler/store/postgres-store.js';
-import { parseStoreUrl, redactStoreUrl } from '../../../reconciler/store/store-url.js';
+import { parseStoreUrl } from '../../../reconciler/store/store-url.js';
 import type { Store, StoredDevice } from '../../../reconciler/store/store.js';
 import { postgresMissing, startPostgres, type PostgresServer } from '../../helpers/postgres-server.js';
 import { device } from './store-contract.js';
@@ -23,12 +23,11 @@ async function until<T>(what: string, f: () => T | undefined, timeoutMs = 20_000
 }
 
 describe('store URLs', () => {
-  it('parses and redacts', () => {
+  it('parses', () => {
     assert.deepEqual(parseStoreUrl(undefined), { kind: 'sqlite' });
     assert.deepEqual(parseStoreUrl('postgres://u:p@db:5432/drover'), { kind: 'postgres', url: 'postgres://u:p@db:5432/drover' });
     assert.deepEqual(parseStoreUrl(' postgresql://db/drover\n'), { kind: 'postgres', url: 'postgresql://db/drover' });
     assert.match(parseStoreUrl('mysql://db') as string, /postgres:\/\//);
-    assert.equal(redactStoreUrl('postgres://u:s3cret@db:5432/drover?password=x&sslmode=require'), 'postgres://u:***@db:5432/drover?password=***&sslmode=require');
   });
 });
 
@@ -188,7 +187,7 @@ describe('PostgreSQL store', { skip: postgresMissing() ?? false }, () => {
       assert.equal(err.code, 'STORE_OPEN_FAILED');
       assert.match(err.message, /password authentication failed/);
       assert.ok(!err.message.includes('not-the-password'), err.message);
-      assert.match(err.message, /postgres:\/\/drover:\*\*\*@127\.0\.0\.1/);
+      assert.match(err.message, /postgres:\/\/\*\*\*@127\.0\.0\.1/);
       return true;
     });
   });
