@@ -7,10 +7,11 @@
 import { createReadStream } from 'node:fs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { MetaDeps } from '../deps.js';
+import { sendError } from '../http/http-error.js';
 import { AgentBuilds, defaultAgentDir } from './agent-builds.js';
 
 function notFound(reply: FastifyReply, name: string): FastifyReply {
-  return reply.code(404).send({ error: 'NOT_FOUND', message: `no agent build named ${name} on this meta` });
+  return sendError(reply, 'NOT_FOUND', `no agent build named ${name} on this meta`);
 }
 
 export async function agentRoutes(app: FastifyInstance, deps: MetaDeps): Promise<void> {

@@ -56,7 +56,7 @@ export function createUiAuth(opts: UiAuthOptions) {
     const wait = limiter.retryAfter(request.ip);
     if (wait > 0) {
       reply.header('Retry-After', String(Math.ceil(wait / 1000)));
-      return reply.code(429).send({ error: 'TOO_MANY_ATTEMPTS', message: 'too many failed sign-ins from this address; try again later' });
+      return sendError(reply, 'TOO_MANY_ATTEMPTS', 'too many failed sign-ins from this address; try again later');
     }
     const token = (request.body as { token?: unknown } | null)?.token;
     if (typeof token !== 'string' || token.length === 0 || token.length > 4096) return sendError(reply, 'INVALID_BODY', 'expected {"token": "<admin token>"}');
