@@ -1,6 +1,7 @@
 // Drives convergence: whenever the desired document changes (or a timer ticks) it plans
 // against the local state and executes, again until nothing is left to do. Passes never
 // overlap; a trigger during a pass runs one more pass after it.
+import { coalesceRuns } from '../lib/coalesce-runs.js';
 import { errorMessage } from '../lib/errors.js';
 import type { DesiredDocument } from '../specs/wire/desired.js';
 import { controlStatus } from './control-script.js';
@@ -22,9 +23,18 @@ export interface ConvergerOptions extends ExecDeps {
 
 export class Converger {
   private desired: { document: DesiredDocument; etag: string } | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
   private closed = false;
+  /** One pass at a time; a trigger meanwhile asks for one more after it. */
+  private readonly passes = coalesceRuns(
+    async () => {
+      try {
+        await this.pass();
+      } catch (err) {
+        this.d.log.error({ err: errorMessage(err) }, 'convergence pass failed');
+      }
+    },
+    { repeatWhile: () => !this.closed },
+  );
 
   constructor(private readonly d: ConvergerOptions) {}
 
@@ -40,33 +50,16 @@ export class Converger {
   /** Runs a pass now, or right after the one in progress. */
   trigger(): void {
     if (this.closed || !this.desired) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.loop().finally(() => {
-      this.running = null;
-    });
+    void this.passes();
   }
 
   /** Resolves when no pass is running (for tests and shutdown). */
   async idle(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.passes.running) await this.passes.running;
   }
 
   close(): void {
     this.closed = true;
-  }
-
-  private async loop(): Promise<void> {
-    do {
-      this.again = false;
-      try {
-        await this.pass();
-      } catch (err) {
-        this.d.log.error({ err: errorMessage(err) }, 'convergence pass failed');
-      }
-    } while (this.again && !this.closed);
   }
 
   private async pass(): Promise<void> {
@@ -106,7 +99,7 @@ export class Converger {
    */
   async refresh(): Promise<void> {
     const doc = this.desired?.document;
-    if (!doc || this.running) return this.trigger();
+    if (!doc || this.passes.running) return this.trigger();
     this.retryWhereSpaceFreed(doc);
     for (const pkg of doc.packages) {
       const l = this.d.store.pkg(pkg.name);

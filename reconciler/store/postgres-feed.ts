@@ -7,6 +7,7 @@
 // connection is gone, and with it the lock) cannot write a decision any more.
 import pg from 'pg';
 import { backoffMs } from '../../lib/backoff.js';
+import { coalesceRuns } from '../../lib/coalesce-runs.js';
 import { errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import { DEVICE_COLUMNS, DEVICES_CHANNEL, EVENTS_CHANNEL, LEADER_LOCK, readRows, storedDevice, type DeviceRow } from './postgres-rows.js';
@@ -36,9 +37,18 @@ export class PostgresFeed implements SharedStore {
   private listener: pg.Client | null = null;
   private deviceListeners: ((rows: StoredDevice[]) => void)[] = [];
   private eventListeners: ((topic: string, payload: string) => void)[] = [];
-  private reading: Promise<void> | null = null;
-  private again = false;
   private closed = false;
+  /** One read of the feed at a time, one more if asked meanwhile. */
+  private readonly reads = coalesceRuns(
+    async () => {
+      try {
+        await this.readFeed();
+      } catch (err) {
+        this.opts.log.warn({ err: errorMessage(err) }, 'store: reading changes from other metas failed');
+      }
+    },
+    { repeatWhile: () => !this.closed },
+  );
   private poll: NodeJS.Timeout;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private failures = 0;
@@ -159,23 +169,7 @@ export class PostgresFeed implements SharedStore {
 
   /** Reads the device feed past the cursor (coalesced: one read at a time, one more if asked meanwhile). */
   catchUp(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    if (this.reading) {
-      this.again = true;
-      return this.reading;
-    }
-    this.reading = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.readFeed();
-        } catch (err) {
-          this.opts.log.warn({ err: errorMessage(err) }, 'store: reading changes from other metas failed');
-          break;
-        }
-      } while (this.again && !this.closed);
-    })().finally(() => (this.reading = null));
-    return this.reading;
+    return this.closed ? Promise.resolve() : this.reads();
   }
 
   private async readFeed(): Promise<void> {
@@ -227,7 +221,7 @@ export class PostgresFeed implements SharedStore {
     clearInterval(this.leaderTimer);
     this.setLeader(false);
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    await this.reading?.catch(() => undefined);
+    await this.reads.running;
     const l = this.listener;
     this.listener = null;
     await l?.end().catch(() => undefined);
