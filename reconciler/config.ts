@@ -86,7 +86,7 @@ export const META_SPEC: CommandSpec = {
     { name: 'listen', type: 'string', metavar: 'HOST:PORT', default: '127.0.0.1:7070', help: 'address to listen on', check: (v) => (parseHostPort(String(v)) ? undefined : 'must be HOST:PORT, e.g. 0.0.0.0:7070') },
     { name: 'tls-cert', type: 'string', metavar: 'FILE', help: 'PEM certificate (chain) for HTTPS on --listen; re-read on SIGHUP and when it changes' },
     { name: 'tls-key', type: 'string', metavar: 'FILE', help: 'PEM private key of --tls-cert' },
-    { name: 'client-ca', type: 'string', metavar: 'FILE', help: 'mutual TLS: agents must present a certificate signed by these CAs; the device id comes from it (SAN URI drover:device:<id>, or CN)' },
+    { name: 'client-ca', type: 'string', metavar: 'FILE', help: 'mutual TLS: agents must present a certificate signed by these CAs (or, with --enroll-token-file, an enrolled device\'s own credential); the device id comes from it (SAN URI drover:device:<id>, or CN)' },
     { name: 'listen-http', type: 'string', metavar: 'HOST:PORT', help: 'with --tls-cert: also listen for plain HTTP here, serving only the legacy protocol and health checks', check: (v) => (parseHostPort(String(v)) ? undefined : 'must be HOST:PORT, e.g. 0.0.0.0:8080') },
     { name: 'trust-proxy', type: 'list', metavar: 'CIDR[,CIDR]', default: [], help: 'reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (client address for --legacy-allow and the login limiter, https for cookies)', check: checkCidrs },
     { name: 'data', type: 'string', metavar: 'DIR', default: './drover-meta-data', help: 'data directory: the git clone and the SQLite store' },

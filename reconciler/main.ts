@@ -102,7 +102,12 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
   const deps: MetaDeps = {
     enrollments, enrollTokens,
     config, log, desired, retries, registry, devices, rollouts, jumps, store, metrics, conditions, revisions, source, load, clock,
-    auth: { agent: config.tls?.clientCa ? requireClientCert() : requireToken(agentTokens, 'agent token', config.deviceTokens, enrollments), admin: requireToken(adminTokens, 'admin token') },
+    auth: {
+      agent: config.tls?.clientCa
+        ? requireClientCert({ credentials: enrollments, enrollment: () => enrollTokens.size > 0, revoked: (id) => enrollments.revocation(id) })
+        : requireToken(agentTokens, 'agent token', config.deviceTokens, enrollments),
+      admin: requireToken(adminTokens, 'admin token'),
+    },
   };
   const unfollow = followSharedStore(deps);
   registerMetaGauges(metrics, { conditions, desired, store, load, rollouts, clock });

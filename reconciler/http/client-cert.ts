@@ -1,11 +1,14 @@
 // Mutual TLS (--client-ca): agents present a certificate signed by the client CA and are known by
 // the device id in it: the SAN URI `drover:device:<id>`, else the subject's CN. The request is
 // bound to that device (a heartbeat for another id is answered 403, as for per-device tokens).
-// Without a verified certificate the agent routes answer 401; the admin API keeps its token.
+// When enrollment is on, an enrolled device's credential is accepted instead of a certificate (see
+// requireClientCert). Otherwise, without a verified certificate the agent routes answer 401; the
+// admin API keeps its token.
 import type { TLSSocket, PeerCertificate } from 'node:tls';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthHook } from '../deps.js';
 import { sendError } from './http-error.js';
+import { bearerOf, type DeviceCredentials } from './tokens.js';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -30,11 +33,45 @@ export function clientCertDevice(request: FastifyRequest): { id: string } | { er
   return id ? { id } : { error: 'the client certificate names no device (SAN URI drover:device:<id> or CN)' };
 }
 
-/** The agent hook with --client-ca: a verified certificate authenticates and binds the request. */
-export function requireClientCert(): AuthHook {
+export interface ClientCertOptions {
+  /** Enrolled device credentials (reconciler/enroll/enrollments.ts). */
+  credentials: DeviceCredentials;
+  /** Whether enrollment is on (meta has an enrollment token): only then is a credential accepted instead of a certificate. */
+  enrollment(): boolean;
+  /** Why a device's enrollment was revoked; null when it is not. */
+  revoked(id: string): { message: string } | null;
+}
+
+const bind = (request: FastifyRequest, id: string): void => void ((request as { droverDevice?: string }).droverDevice = id);
+
+/**
+ * The agent hook with --client-ca. A verified client certificate authenticates the request and
+ * binds it to the device it names. When enrollment is on, an enrolled device's own credential does
+ * too (a device that enrolled with the fleet token and holds no certificate); a certificate that
+ * does not verify is refused even then. A revoked enrollment shuts its device out whichever it
+ * presents, and a credential sent beside a certificate must be for the same device (else 403).
+ */
+export function requireClientCert(o?: ClientCertOptions): AuthHook {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const got = clientCertDevice(request);
-    if ('error' in got) return void sendError(reply, 'UNAUTHORIZED', got.error);
-    (request as { droverDevice?: string }).droverDevice = got.id;
+    const presented = bearerOf(request);
+    if ('id' in got) {
+      const revoked = o?.revoked(got.id);
+      if (revoked) return void sendError(reply, 'CREDENTIAL_REVOKED', `device ${got.id}: ${revoked.message}`);
+      const credential = presented && o ? await o.credentials.authenticate(presented) : null;
+      if (credential && 'id' in credential && credential.id !== got.id) {
+        return void sendError(reply, 'FORBIDDEN', `the client certificate is for device ${got.id}, the credential for ${credential.id}`);
+      }
+      return bind(request, got.id);
+    }
+    const offered = (request.raw.socket as Partial<TLSSocket>).getPeerCertificate?.();
+    const certOffered = offered !== undefined && offered !== null && Object.keys(offered).length > 0;
+    if (o?.enrollment() && presented !== null && !certOffered) {
+      const credential = await o.credentials.authenticate(presented);
+      if (credential && 'id' in credential) return bind(request, credential.id);
+      if (credential) return void sendError(reply, credential.code, credential.error);
+    }
+    const or = o?.enrollment() ? ' or an enrolled device\'s credential' : '';
+    return void sendError(reply, 'UNAUTHORIZED', `${got.error}${certOffered ? '' : or}`);
   };
 }
