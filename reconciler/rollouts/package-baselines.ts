@@ -4,6 +4,7 @@
 import type { CompiledFleet } from '../../specs/resolve/compile-fleet.js';
 import type { DesiredPackage } from '../../specs/wire/desired.js';
 import { packageIdentity } from '../../control/rollout/rollout-subjects.js';
+import type { BaselineRow } from '../store/rollout-records.js';
 import type { Baseline, RolloutStore } from './rollout-store.js';
 
 export class PackageBaselines {
@@ -36,6 +37,20 @@ export class PackageBaselines {
       return p;
     }
     return base.value;
+  }
+
+  /** Baselines other metas wrote: kept as they are (not written back); returns the devices whose baseline changed. */
+  applyRemote(rows: readonly BaselineRow[]): string[] {
+    const changed = new Set<string>();
+    for (const row of rows) {
+      let perDevice = this.map.get(row.deviceId);
+      if (!perDevice) this.map.set(row.deviceId, (perDevice = new Map()));
+      const prior = perDevice.get(row.package);
+      if (prior && prior.identity === row.identity && JSON.stringify(prior.value) === JSON.stringify(row.value)) continue;
+      perDevice.set(row.package, { identity: row.identity, value: row.value });
+      changed.add(row.deviceId);
+    }
+    return [...changed];
   }
 
   private set(id: string, value: DesiredPackage, identity: string): void {

@@ -22,6 +22,7 @@ import { applyDecision, decideRollout, type Decision } from './lead-rollout.js';
 import { OutcomeReader } from './outcome-reader.js';
 import { PackageBaselines } from './package-baselines.js';
 import { deviceOutcome, isSettled } from './rollout-decisions.js';
+import type { BaselineRow } from '../store/rollout-records.js';
 import type { KnownIdentity, PersistedRollout, RolloutStore } from './rollout-store.js';
 
 export type { ActiveRollout } from './active-rollout.js';
@@ -317,6 +318,23 @@ export class RolloutGate {
     if (newly.length) this.opts.invalidate(newly);
     this.markDirty();
     this.opts.onChange?.();
+  }
+
+  /**
+   * Package baselines another meta wrote (several metas on one store): the devices' documents are
+   * recomputed from them (their long polls woken if that changes them), and the leader seeds the
+   * package rollouts again from them.
+   */
+  applyRemoteBaselines(rows: readonly BaselineRow[]): void {
+    const changed = this.baselines.applyRemote(rows);
+    if (changed.length === 0) return;
+    for (const r of this.packagesByKey.values()) {
+      r.seededVersion = -1;
+      r.dirty = true;
+    }
+    this.version++;
+    this.opts.invalidate(changed);
+    this.markDirty();
   }
 
   /** Every rollout to be evaluated again soon (e.g. this meta just became the leader). */

@@ -2,7 +2,8 @@
 // meta holding the store's leader lock) alone releases steps and pauses rollouts, and writes each
 // decision to the store, committed before it serves what the decision releases; the other metas
 // adopt it when told (a `rollout` event, within about a second) and wake the long polls of the
-// devices it released. A meta that becomes the leader
+// devices it released. Package baselines other metas write arrive the same way (the store's change
+// feed), so every meta serves a device the same package version. A meta that becomes the leader
 // first loads every decided state, then decides. A resume asked of a follower is passed to the leader.
 import { errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
@@ -64,6 +65,8 @@ export function shareRollouts(shared: SharedStore, log: Logger): RolloutSharing 
           else if (topic === 'rollout-resume' && deciding) gate?.resume(payload);
           else if (topic === 'rollout-pause' && deciding) gate?.pause(payload);
         }),
+        // What other metas released to each device (package baselines): every meta gates alike.
+        shared.onRemoteBaselines((rows) => gate?.applyRemoteBaselines(rows)),
         shared.onLeadership((leader) => {
           if (leader) lead();
           else deciding = false;

@@ -1,7 +1,7 @@
 // What other metas on the same PostgreSQL changed: one LISTEN connection for the notifications
-// (devices written, events such as a rollout that moved), and the device change feed read from
-// the cursor on each notification, and every few seconds anyway (a lost notification costs
-// latency, never correctness). The LISTEN connection reconnects by itself, then catches up.
+// (devices written, events such as a rollout that moved), and the change feed (devices and package
+// baselines) read from the cursor on each notification, and every few seconds anyway (a lost
+// notification costs latency, never correctness). The LISTEN connection reconnects by itself, then catches up.
 // The same connection holds the leader lock (a session advisory lock): the meta holding it takes
 // the fleet-wide decisions and writes them through this connection, so a meta that lost it (its
 // connection is gone, and with it the lock) cannot write a decision any more.
@@ -10,10 +10,10 @@ import { backoffMs } from '../../lib/backoff.js';
 import { coalesceRuns } from '../../lib/coalesce-runs.js';
 import { errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
-import { DEVICE_COLUMNS, DEVICES_CHANNEL, EVENTS_CHANNEL, LEADER_LOCK, readRows, storedDevice, type DeviceRow } from './postgres-rows.js';
-import { rolloutRow } from './store-rows.js';
+import { DEVICE_COLUMNS, DEVICES_CHANNEL, EVENTS_CHANNEL, FEED_TOP, LEADER_LOCK, readRows, storedDevice, type DeviceRow } from './postgres-rows.js';
+import { baselineRow, rolloutRow } from './store-rows.js';
 import { columnList, onConflict } from './store-tables.js';
-import type { RolloutRow, SharedStore, StoredDevice } from './store.js';
+import type { BaselineRow, RolloutRow, SharedStore, StoredDevice } from './store.js';
 
 const UPSERT_ROLLOUT = `INSERT INTO rollouts (${columnList('rollouts')}) VALUES ($1, $2, $3, $4, $5) ${onConflict('postgres', 'rollouts')}`;
 
@@ -36,6 +36,8 @@ export class PostgresFeed implements SharedStore {
   private cursor: number;
   private listener: pg.Client | null = null;
   private deviceListeners: ((rows: StoredDevice[]) => void)[] = [];
+  private baselineListeners: ((rows: BaselineRow[]) => void)[] = [];
+  private heldBaselines: BaselineRow[] = [];
   private eventListeners: ((topic: string, payload: string) => void)[] = [];
   private closed = false;
   /** One read of the feed at a time, one more if asked meanwhile. */
@@ -176,28 +178,54 @@ export class PostgresFeed implements SharedStore {
     for (let page = 0; page < 1000 && !this.closed; page++) {
       const client = await this.opts.pool.connect();
       let rows: (DeviceRow & { seq: string })[];
+      let baselines: (Record<string, unknown> & { seq: string })[];
       let top: number;
       try {
-        // One snapshot for both: every change numbered up to `top` is committed (numbers are taken
-        // under the write lock), so the cursor may move to `top` when the page is not full.
+        // One snapshot for all: every change numbered up to `top` is committed (numbers are taken
+        // under the write lock), so the cursor may move to `top` when no page is full.
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        top = Number((await client.query<{ top: string | null }>('SELECT max(seq) AS top FROM devices')).rows[0]?.top ?? 0);
+        top = Number((await client.query<{ top: string | null }>(FEED_TOP)).rows[0]?.top ?? 0);
         rows = (await client.query<DeviceRow & { seq: string }>(
           `SELECT ${DEVICE_COLUMNS}, seq FROM devices WHERE seq > $1 AND writer <> $2 ORDER BY seq LIMIT ${PAGE}`,
+          [this.cursor, this.opts.instance],
+        )).rows;
+        baselines = (await client.query<Record<string, unknown> & { seq: string }>(
+          `SELECT ${columnList('package_baselines')}, seq FROM package_baselines WHERE seq > $1 AND writer <> $2 ORDER BY seq LIMIT ${PAGE}`,
           [this.cursor, this.opts.instance],
         )).rows;
         await client.query('COMMIT');
       } finally {
         client.release();
       }
-      const full = rows.length === PAGE;
-      this.cursor = full ? Number(rows[rows.length - 1]!.seq) : Math.max(this.cursor, top);
-      if (rows.length) {
-        const devices = rows.map(storedDevice);
-        for (const l of this.deviceListeners) l(devices);
-      }
-      if (!full) return;
+      // A full page ends this page's read at its last number; what lies past it comes with the next page.
+      const ends = [rows, baselines].filter((r) => r.length === PAGE).map((r) => Number(r[r.length - 1]!.seq));
+      const upTo = ends.length ? Math.min(...ends) : top;
+      this.cursor = Math.max(this.cursor, upTo);
+      const codec = baselineRow();
+      const changed = baselines.filter((r) => Number(r.seq) <= upTo).map(codec.read);
+      // Baselines first: a device new here is planned with what was last released to it.
+      if (changed.length) this.deliverBaselines(changed);
+      const devices = rows.filter((r) => Number(r.seq) <= upTo).map(storedDevice);
+      if (devices.length) for (const l of this.deviceListeners) l(devices);
+      if (!ends.length) return;
     }
+  }
+
+  private deliverBaselines(rows: BaselineRow[]): void {
+    if (this.baselineListeners.length === 0) {
+      // Nobody follows them yet (meta is starting): kept for the first listener.
+      this.heldBaselines.push(...rows);
+      return;
+    }
+    for (const l of this.baselineListeners) l(rows);
+  }
+
+  onRemoteBaselines(listener: (rows: BaselineRow[]) => void): () => void {
+    this.baselineListeners = [...this.baselineListeners, listener];
+    const held = this.heldBaselines;
+    this.heldBaselines = [];
+    if (held.length) listener(held);
+    return () => (this.baselineListeners = this.baselineListeners.filter((l) => l !== listener));
   }
 
   onRemoteDevices(listener: (rows: StoredDevice[]) => void): () => void {

@@ -61,4 +61,14 @@ DROP TABLE rollout_states;
   },
   // Version 6 creates the table from today's declaration (with the column): IF NOT EXISTS keeps both paths right.
   { version: 8, name: 'the source address of enrollment requests', sql: 'ALTER TABLE enrollments ADD COLUMN IF NOT EXISTS source_address TEXT;' },
+  {
+    version: 9,
+    name: 'package baselines in the change feed between metas',
+    // A baseline written takes the next change number (the devices' sequence, under the same lock)
+    // and names its writer: the other metas read it with the devices that changed since their cursor.
+    sql: `
+ALTER TABLE package_baselines ADD COLUMN seq BIGINT NOT NULL DEFAULT 0, ADD COLUMN writer TEXT NOT NULL DEFAULT '';
+CREATE INDEX package_baselines_seq ON package_baselines (seq);
+`,
+  },
 ];

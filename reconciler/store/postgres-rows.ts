@@ -36,6 +36,18 @@ WHERE devices.last_seen <= excluded.last_seen`;
 const UPSERT_DEVICES_NOTIFY = `WITH up AS (${UPSERT_DEVICES} RETURNING 1)
 SELECT pg_notify($${WRITER_PARAM + 1}, $${WRITER_PARAM}) FROM (SELECT 1 FROM up LIMIT 1) AS changed`;
 
+// Baselines too (a device's package version last released, read by every meta): a write that
+// changes nothing keeps its number, so metas writing the same baseline do not echo it.
+const BASELINE_WRITER_PARAM = columnsOf('package_baselines').length + 1;
+const UPSERT_BASELINES_NOTIFY = `WITH up AS (INSERT INTO package_baselines (${columnList('package_baselines')}, seq, writer)
+SELECT b.*, nextval('drover_device_seq'), $${BASELINE_WRITER_PARAM} FROM unnest(${unnest('package_baselines')}) AS b
+ON CONFLICT (device_id, package) DO UPDATE SET identity = excluded.identity, value = excluded.value, seq = excluded.seq, writer = excluded.writer
+WHERE package_baselines.identity <> excluded.identity OR package_baselines.value <> excluded.value RETURNING 1)
+SELECT pg_notify($${BASELINE_WRITER_PARAM + 1}, $${BASELINE_WRITER_PARAM}) FROM (SELECT 1 FROM up LIMIT 1) AS changed`;
+
+/** The highest change number (devices and baselines) in a snapshot: every change numbered up to it is committed. */
+export const FEED_TOP = 'SELECT GREATEST((SELECT max(seq) FROM devices), (SELECT max(seq) FROM package_baselines)) AS top';
+
 /** Rows as one array per column; one row per key in a statement (the first where a conflict does nothing, else the last). */
 function columnParams(table: TableName, rows: readonly unknown[][]): unknown[][] {
   const def = TABLES[table] as TableDef;
@@ -59,14 +71,16 @@ function columnParams(table: TableName, rows: readonly unknown[][]): unknown[][]
  * statement per other table; each statement prepared once per connection (named).
  */
 export async function writePostgresBatch(client: pg.PoolClient, b: WriteBatch, writer: string): Promise<void> {
-  // Change-feed numbers (devices) and the condition history are written under the device write lock.
-  const locks = b.devices.length > 0 || b.conditions.length > 0;
+  // Change-feed numbers (devices, baselines) and the condition history are written under the device write lock.
+  const locks = b.devices.length > 0 || b.conditions.length > 0 || b.rollouts.baselines.length > 0;
   await client.query(locks ? `BEGIN; SELECT pg_advisory_xact_lock(${DEVICE_WRITE_LOCK})` : 'BEGIN');
   for (const [table, rows] of batchRows(b)) {
     if (table === 'condition_history') {
       await client.query({ name: 'drover_insert_conditions', text: POSTGRES_INSERT_CONDITIONS, values: postgresConditionParams(b.conditions) });
     } else if (table === 'devices') {
       await client.query({ name: 'drover_upsert_devices', text: UPSERT_DEVICES_NOTIFY, values: [...columnParams(table, rows), writer, DEVICES_CHANNEL] });
+    } else if (table === 'package_baselines') {
+      await client.query({ name: 'drover_upsert_baselines', text: UPSERT_BASELINES_NOTIFY, values: [...columnParams(table, rows), writer, DEVICES_CHANNEL] });
     } else {
       await client.query({ name: `drover_upsert_${table}`, text: UPSERTS[table], values: columnParams(table, rows) });
     }

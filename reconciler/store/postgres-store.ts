@@ -12,7 +12,7 @@ import type { Logger } from '../../lib/log.js';
 import { redactUrl } from '../../lib/redact-url.js';
 import { PostgresFeed } from './postgres-feed.js';
 import { migratePostgres } from './postgres-migrate.js';
-import { readResultRevisions, readRows, writePostgresBatch } from './postgres-rows.js';
+import { FEED_TOP, readResultRevisions, readRows, writePostgresBatch } from './postgres-rows.js';
 import {
   baselineRow, commandResultRow, conditionRow, deviceRow, enrollmentRow, identityRow, jumpReportRow, jumpRestartRow, retryRequestRow, rolloutRow, sessionRow,
 } from './store-rows.js';
@@ -98,7 +98,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
   });
 
   // The feed starts from now: what is already there is read by loadDevices().
-  const top = await pool.query<{ top: number | null }>('SELECT max(seq) AS top FROM devices');
+  const top = await pool.query<{ top: number | null }>(FEED_TOP);
   const feed = new PostgresFeed({ pool, clientConfig, instance, log: opts.log, cursor: Number(top.rows[0]?.top ?? 0), pollMs: opts.pollMs ?? 5000 });
 
   const store: Store = {
@@ -109,7 +109,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
       const client = await pool.connect();
       try {
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        const cursor = Number((await client.query<{ top: number | null }>('SELECT max(seq) AS top FROM devices')).rows[0]?.top ?? 0);
+        const cursor = Number((await client.query<{ top: number | null }>(FEED_TOP)).rows[0]?.top ?? 0);
         const { rows } = await client.query(`SELECT ${columnList('devices')} FROM devices`);
         await client.query('COMMIT');
         feed.setCursor(cursor);

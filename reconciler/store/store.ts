@@ -129,6 +129,11 @@ export interface StoreStats {
 export interface SharedStore {
   /** Devices other metas wrote, as they arrive (rows as stored). */
   onRemoteDevices(listener: (rows: StoredDevice[]) => void): () => void;
+  /**
+   * Package baselines other metas wrote (the version last released to a device), as they arrive,
+   * before the devices read with them; those that arrived before the first listener are handed to it.
+   */
+  onRemoteBaselines(listener: (rows: BaselineRow[]) => void): () => void;
   /** Sends a small event (a topic and a short payload) to every other meta on the store. */
   publish(topic: string, payload?: string): Promise<void>;
   onEvent(listener: (topic: string, payload: string) => void): () => void;

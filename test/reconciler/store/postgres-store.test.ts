@@ -166,6 +166,41 @@ describe('PostgreSQL store', { skip: postgresMissing() ?? false }, () => {
     assert.deepEqual(eventsA, []);
   });
 
+  it('package baselines one meta writes reach the others through the change feed; an unchanged one is not sent again', async () => {
+    const url = await server.createDatabase();
+    const a = await openStore(url, 'a');
+    const b = await openStore(url, 'b');
+    await a.loadDevices();
+    await b.loadDevices();
+    const value = (version: string) => ({ name: 'app', version, artifact: { url: `http://x/app-${version}.tgz`, sha256: 'a'.repeat(64), via: 'upstream' as const }, state: 'started' as const, control: null, run: null, pidFile: null, keepVersions: 2 });
+    // Written before b follows them (with a device, read in the same pass): handed to b's first listener.
+    const devicesSeen: string[] = [];
+    b.shared!.onRemoteDevices((rows) => devicesSeen.push(...rows.map((r) => r.id)));
+    a.putBaseline({ deviceId: 'd1', package: 'app', identity: 'app@1', value: value('1') });
+    a.putDevice(device('d1', 100));
+    await a.flush();
+    await until('b to read d1', () => (devicesSeen.includes('d1') ? true : undefined));
+    const seenByB: string[] = [];
+    const seenByA: string[] = [];
+    b.shared!.onRemoteBaselines((rows) => seenByB.push(...rows.map((r) => `${r.deviceId}:${r.package}:${r.identity}:${r.value.version}`)));
+    a.shared!.onRemoteBaselines((rows) => seenByA.push(...rows.map((r) => `${r.deviceId}:${r.identity}`)));
+    assert.deepEqual(seenByB, ['d1:app:app@1:1']);
+    a.putBaseline({ deviceId: 'd1', package: 'app', identity: 'app@2', value: value('2') });
+    await a.flush();
+    await until('b to get the new baseline', () => (seenByB.length === 2 ? true : undefined));
+    assert.equal(seenByB[1], 'd1:app:app@2:2');
+    // b writing the same baseline changes nothing: a hears nothing back; a new one reaches a.
+    b.putBaseline({ deviceId: 'd1', package: 'app', identity: 'app@2', value: value('2') });
+    b.putBaseline({ deviceId: 'd2', package: 'app', identity: 'app@2', value: value('2') });
+    await b.flush();
+    await until('a to get d2', () => (seenByA.length ? true : undefined));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(seenByA, ['d2:app@2']);
+    assert.deepEqual(seenByB.length, 2, 'a meta does not get its own writes back');
+    const records = await b.loadRolloutRecords();
+    assert.deepEqual(records.baselines.map((r) => `${r.deviceId}:${r.identity}`).sort(), ['d1:app@2', 'd2:app@2']);
+  });
+
   it('a meta that starts later loads what is there and then follows only new changes', async () => {
     const url = await server.createDatabase();
     const a = await openStore(url, 'a');
