@@ -4,14 +4,18 @@ import { readFileSync, writeFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux architecture Node supports
 
-/** utime + stime of a process, in microseconds (10 ms resolution). */
-export function cpuMicros(pid: number): number {
+/** utime and stime of a process, in microseconds (10 ms resolution). */
+export function cpuSplitMicros(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // fields after the command (which may hold spaces), counted from field 3 (state)
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(rest[11]);
-  const stime = Number(rest[12]);
-  return ((utime + stime) * 1e6) / TICKS_PER_SECOND;
+  return { user: (Number(rest[11]) * 1e6) / TICKS_PER_SECOND, system: (Number(rest[12]) * 1e6) / TICKS_PER_SECOND };
+}
+
+/** utime + stime of a process, in microseconds (10 ms resolution). */
+export function cpuMicros(pid: number): number {
+  const { user, system } = cpuSplitMicros(pid);
+  return user + system;
 }
 
 /** Resident set size in MB. */

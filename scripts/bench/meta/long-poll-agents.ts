@@ -3,15 +3,19 @@
 // keep-alive socket and behaves like the real one: a first heartbeat to learn its etag, then long
 // polls (`?wait=`) with its current etag, sent again after a timeout or a 503; it stops when an
 // answer brings a new etag and records when (epoch ms).
+// The load client must cost far less than meta per answer, so it speaks HTTP/1.1 on plain sockets
+// (one prepared request per agent, the answer read by its content-length) rather than through
+// node:http's client machinery.
 // Protocol on stdout, one JSON line each: {"registered":N}, then {"done":[ms|null,…],"polls":N,"again":{why:N}}.
 // Usage: node --import tsx long-poll-agents.ts URL TOKEN COUNT
-import { Agent, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 
 const [url, token, countArg] = process.argv.slice(2);
 const COUNT = Number(countArg);
 const WAIT_S = 110;
 const DEADLINE = Date.now() + 15 * 60_000;
 const now = (): number => performance.timeOrigin + performance.now();
+const { hostname, port } = new URL(url!);
 
 const idOf = (i: number): string => `lp-${String(i).padStart(6, '0')}`;
 function agentBody(i: number, etag: string | null): string {
@@ -24,34 +28,99 @@ function agentBody(i: number, etag: string | null): string {
   );
 }
 
-// One socket per agent: each agent has its own keep-alive Agent, as each device is its own client.
-function post(agent: Agent, payload: string, wait: number): Promise<{ status: number; etag: string | null; code?: string }> {
-  return new Promise((resolve) => {
-    const req = request(`${url}/v1/heartbeat${wait ? `?wait=${wait}` : ''}`, {
-      method: 'POST', agent,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      timeout: (WAIT_S + 30) * 1000,
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => {
-        let etag: string | null = null;
-        if (res.statusCode === 200) etag = (/"etag":"([^"]+)"/.exec(text) ?? [])[1] ?? null;
-        resolve({ status: res.statusCode ?? 0, etag, code: (/"code":"([A-Z_]+)"/.exec(text) ?? [])[1] });
-      });
-      res.on('error', () => resolve({ status: 0, etag: null }));
+function requestBytes(payload: string, wait: number): Buffer {
+  const body = Buffer.from(payload);
+  const head =
+    `POST /v1/heartbeat${wait ? `?wait=${wait}` : ''} HTTP/1.1\r\nhost: ${hostname}:${port}\r\n` +
+    `content-type: application/json\r\nauthorization: Bearer ${token}\r\ncontent-length: ${body.length}\r\n\r\n`;
+  return Buffer.concat([Buffer.from(head, 'latin1'), body]);
+}
+
+interface Answer {
+  status: number;
+  etag: string | null;
+  code?: string;
+}
+
+const HEAD_END = Buffer.from('\r\n\r\n');
+const FAILED: Answer = { status: 0, etag: null };
+
+/** One device: a keep-alive socket (opened again when meta closes it) and one request at a time. */
+class Device {
+  private socket: Socket | null = null;
+  private buf: Buffer | null = null;
+  private pending: ((a: Answer) => void) | null = null;
+  private timer: NodeJS.Timeout | undefined;
+
+  send(request: Buffer): Promise<Answer> {
+    return new Promise((resolve) => {
+      this.pending = resolve;
+      this.buf = null;
+      this.timer = setTimeout(() => this.fail(), (WAIT_S + 30) * 1000);
+      if (!this.socket) {
+        const s = connect({ host: hostname, port: Number(port) });
+        s.setNoDelay(true);
+        s.on('data', (d: Buffer) => this.onData(d));
+        const lost = (): void => {
+          if (this.socket !== s) return; // dropped on purpose
+          this.socket = null;
+          this.fail();
+        };
+        s.on('error', lost);
+        s.on('close', lost);
+        this.socket = s;
+      }
+      this.socket.write(request);
     });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve({ status: 0, etag: null }));
-    req.end(payload);
-  });
+  }
+
+  private onData(d: Buffer): void {
+    const buf = (this.buf = this.buf ? Buffer.concat([this.buf, d]) : d);
+    const headEnd = buf.indexOf(HEAD_END);
+    if (headEnd < 0) return;
+    const head = buf.toString('latin1', 0, headEnd);
+    const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? NaN);
+    if (!Number.isFinite(length)) return this.fail(true); // meta always sends a content-length
+    if (buf.length < headEnd + 4 + length) return;
+    const text = buf.toString('utf8', headEnd + 4, headEnd + 4 + length);
+    const status = Number(head.slice(9, 12));
+    if (/\r\nconnection: *close/i.test(head)) this.drop();
+    this.finish({
+      status,
+      etag: status === 200 ? ((/"etag":"([^"]+)"/.exec(text) ?? [])[1] ?? null) : null,
+      code: (/"(?:error|code)":"([A-Z_]+)"/.exec(text) ?? [])[1],
+    });
+  }
+
+  private drop(): void {
+    const s = this.socket;
+    this.socket = null;
+    s?.destroy();
+  }
+
+  private fail(drop = false): void {
+    if (drop || this.pending) this.drop();
+    this.finish(FAILED);
+  }
+
+  private finish(a: Answer): void {
+    const resolve = this.pending;
+    if (!resolve) return;
+    this.pending = null;
+    this.buf = null;
+    clearTimeout(this.timer);
+    resolve(a);
+  }
+
+  close(): void {
+    this.drop();
+  }
 }
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
-  const agents = Array.from({ length: COUNT }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
+  const devices = Array.from({ length: COUNT }, () => new Device());
   const etags: (string | null)[] = new Array(COUNT).fill(null);
   let polls = 0;
   const again: Record<string, number> = {};
@@ -61,8 +130,9 @@ async function main(): Promise<void> {
   let nextIndex = 0;
   await Promise.all(Array.from({ length: 200 }, async () => {
     for (let i = nextIndex++; i < COUNT; i = nextIndex++) {
+      const first = requestBytes(agentBody(i, null), 0);
       while (Date.now() < DEADLINE) {
-        const r = await post(agents[i]!, agentBody(i, null), 0);
+        const r = await devices[i]!.send(first);
         if (r.status === 200 && r.etag) {
           etags[i] = r.etag;
           break;
@@ -76,10 +146,10 @@ async function main(): Promise<void> {
   const done: (number | null)[] = new Array(COUNT).fill(null);
   await Promise.all(etags.map(async (etag, i) => {
     if (!etag) return;
-    const body = agentBody(i, etag);
+    const poll = requestBytes(agentBody(i, etag), WAIT_S);
     while (Date.now() < DEADLINE) {
       polls++;
-      const r = await post(agents[i]!, body, WAIT_S);
+      const r = await devices[i]!.send(poll);
       if (r.status === 200 && r.etag && r.etag !== etag) {
         done[i] = now();
         return;
@@ -90,7 +160,7 @@ async function main(): Promise<void> {
       if (r.status !== 200) await pause(200 + Math.random() * 800);
     }
   }));
-  for (const a of agents) a.destroy();
+  for (const d of devices) d.close();
   process.stdout.write(JSON.stringify({ done, polls, again, t0, last503 }) + '\n');
 }
 
