@@ -1,16 +1,30 @@
 // Agents parked on a long-poll heartbeat, per device: released when the device's etag moves
 // away from the one they hold, when their wait runs out, or when meta closes.
+// Waits run out on one shared timer wheel (slots of TICK_MS: a wait runs out at most one
+// slot late) rather than one setTimeout per parked request: tens of thousands of parked
+// agents cost one timer, and releasing a waiter only takes it out of its slot's set.
 export type WakeReason = 'changed' | 'timeout' | 'closed' | 'aborted';
 
 interface Waiter {
+  deviceId: string;
   etag: string;
   done: (reason: WakeReason) => void;
-  timer: NodeJS.Timeout;
+  /** The wheel slot it times out in (see slotOf). */
+  slot: number;
 }
+
+const TICK_MS = 250;
+const slotOf = (atMs: number): number => Math.ceil(atMs / TICK_MS);
 
 export class LongPollWaiters {
   private byDevice = new Map<string, Waiter[]>();
   private total = 0;
+  private slots = new Map<number, Set<Waiter>>();
+  private timer: NodeJS.Timeout | undefined;
+  /** The slot the timer is armed for. */
+  private armedSlot = Infinity;
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
 
   get count(): number {
     return this.total;
@@ -18,24 +32,54 @@ export class LongPollWaiters {
 
   /** Parks a waiter; returns a function that releases it early (e.g. when the client goes away). */
   park(deviceId: string, etag: string, timeoutMs: number, done: (reason: WakeReason) => void): () => void {
-    const waiter: Waiter = { etag, done, timer: undefined as unknown as NodeJS.Timeout };
-    waiter.timer = setTimeout(() => this.release(deviceId, waiter, 'timeout'), timeoutMs);
+    const waiter: Waiter = { deviceId, etag, done, slot: slotOf(this.now() + timeoutMs) };
+    let inSlot = this.slots.get(waiter.slot);
+    if (!inSlot) this.slots.set(waiter.slot, (inSlot = new Set()));
+    inSlot.add(waiter);
+    if (waiter.slot < this.armedSlot) this.arm(waiter.slot);
     let list = this.byDevice.get(deviceId);
     if (!list) this.byDevice.set(deviceId, (list = []));
     list.push(waiter);
     this.total++;
-    return () => this.release(deviceId, waiter, 'aborted');
+    return () => this.release(waiter, 'aborted');
   }
 
-  private release(deviceId: string, waiter: Waiter, reason: WakeReason): void {
-    const list = this.byDevice.get(deviceId);
+  private arm(slot: number): void {
+    clearTimeout(this.timer);
+    this.armedSlot = slot;
+    this.timer = slot === Infinity ? undefined : setTimeout(() => this.expire(), Math.max(0, slot * TICK_MS - this.now()));
+  }
+
+  /** Releases the waiters of every slot that has come, then arms the timer for the next slot. */
+  private expire(): void {
+    this.armedSlot = Infinity;
+    this.timer = undefined;
+    const due = Math.floor(this.now() / TICK_MS); // slots whose time has come
+    let next = Infinity;
+    const dueSlots: number[] = [];
+    for (const slot of this.slots.keys()) {
+      if (slot <= due) dueSlots.push(slot);
+      else if (slot < next) next = slot;
+    }
+    // oldest first (a late timer may find several slots due)
+    for (const slot of dueSlots.sort((a, b) => a - b)) for (const w of this.slots.get(slot) ?? []) this.release(w, 'timeout');
+    if (next < this.armedSlot) this.arm(next);
+  }
+
+  private release(waiter: Waiter, reason: WakeReason): void {
+    const list = this.byDevice.get(waiter.deviceId);
     if (!list) return;
     const i = list.indexOf(waiter);
     if (i < 0) return;
-    list.splice(i, 1);
-    if (list.length === 0) this.byDevice.delete(deviceId);
+    if (list.length === 1) this.byDevice.delete(waiter.deviceId);
+    else list.splice(i, 1);
     this.total--;
-    clearTimeout(waiter.timer);
+    const inSlot = this.slots.get(waiter.slot);
+    if (inSlot) {
+      inSlot.delete(waiter);
+      if (inSlot.size === 0) this.slots.delete(waiter.slot);
+    }
+    if (this.total === 0) this.arm(Infinity);
     waiter.done(reason);
   }
 
@@ -53,9 +97,9 @@ export class LongPollWaiters {
     const list = this.byDevice.get(deviceId);
     if (!list) return 0;
     let n = 0;
-    for (const w of [...list]) {
+    for (const w of list.length === 1 ? list : [...list]) {
       if (w.etag !== etag) {
-        this.release(deviceId, w, 'changed');
+        this.release(w, 'changed');
         n++;
       }
     }
@@ -63,6 +107,7 @@ export class LongPollWaiters {
   }
 
   closeAll(): void {
-    for (const [id, list] of [...this.byDevice]) for (const w of [...list]) this.release(id, w, 'closed');
+    for (const list of [...this.byDevice.values()]) for (const w of [...list]) this.release(w, 'closed');
+    this.arm(Infinity);
   }
 }

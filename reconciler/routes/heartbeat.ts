@@ -10,6 +10,7 @@ import { HeartbeatRequestSchema } from '../../specs/wire/heartbeat.js';
 import type { RoutePlugin } from '../deps.js';
 import type { DesiredEntry } from '../desired/desired-state.js';
 import { sendError } from '../http/http-error.js';
+import { longPollAnswer, writeJsonAnswer } from '../http/long-poll-answer.js';
 import { boundDevice } from '../http/tokens.js';
 import type { DeviceRecord } from '../registry/device-record.js';
 import { commitReport, recordReport } from '../registry/record-report.js';
@@ -28,8 +29,9 @@ export const heartbeatRoutes: RoutePlugin = async (app, deps) => {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
+  const heartbeatMsOf = (entry: DesiredEntry): number => jittered(entry.document.heartbeatMs, config.heartbeatJitter);
   const answer = (deviceId: string, entry: DesiredEntry, heldEtag: string | null): string => {
-    const heartbeatMs = jittered(entry.document.heartbeatMs, config.heartbeatJitter);
+    const heartbeatMs = heartbeatMsOf(entry);
     return (
       `{"protocol":${PROTOCOL_VERSION},"deviceId":${JSON.stringify(deviceId)},"etag":"${entry.etag}",` +
       `"revision":${entry.revision === null ? 'null' : JSON.stringify(entry.revision)},"heartbeatMs":${heartbeatMs}` +
@@ -93,7 +95,7 @@ export const heartbeatRoutes: RoutePlugin = async (app, deps) => {
     }
     const deviceId = record.id;
     const heldEtag = record.etag;
-    let entry = desired.get(deviceId);
+    const entry = desired.get(deviceId);
     if (!entry) {
       reply.header('Retry-After', '10');
       return sendError(reply, 'NO_REVISION', 'meta has no valid revision of the fleet repository yet; keep the current state and retry');
@@ -105,15 +107,26 @@ export const heartbeatRoutes: RoutePlugin = async (app, deps) => {
 
     const waitMs = Math.min(waitS * 1000, config.waitMaxMs);
     if (waitMs > 0 && heldEtag === entry.etag && desired.waiters.count < config.maxWaiters) {
+      // Parked: answered from the waiter's callback, straight on the raw response (long-poll-answer.ts).
+      reply.hijack();
+      const res = reply.raw;
+      const held = entry;
       load.waiting++;
-      const wait = desired.waitForChange(deviceId, heldEtag, waitMs);
-      const onClose = (): void => wait.abort();
-      reply.raw.once('close', onClose);
-      const reason = await wait.done;
-      load.waiting--;
-      reply.raw.off('close', onClose);
-      if (reason === 'changed') metrics.longPollWakeups++;
-      entry = desired.get(deviceId) ?? entry;
+      const onClose = (): void => release();
+      const release = desired.waiters.park(deviceId, heldEtag, waitMs, (reason) => {
+        load.waiting--;
+        res.off('close', onClose);
+        if (reason === 'changed') metrics.longPollWakeups++;
+        try {
+          const now = desired.get(deviceId) ?? held;
+          writeJsonAnswer(res, longPollAnswer(deviceId, now, heldEtag, heartbeatMsOf(now)));
+        } catch (err) {
+          request.log.error({ err }, 'answering a long poll failed');
+          res.destroy();
+        }
+      });
+      res.once('close', onClose);
+      return reply;
     }
     return reply.type('application/json').send(answer(deviceId, entry, heldEtag));
   });
