@@ -67,3 +67,26 @@ export function gpgHome(dir: string): GpgHome {
     },
   };
 }
+
+export interface TestSigners {
+  /** Fingerprints: alice (signs with a subkey), bob, old (expired), carol (revoked in `revoked`), mallory (not listed). */
+  fpr: Record<'alice' | 'bob' | 'mallory' | 'old' | 'carol', string>;
+  /** Armored block of alice, bob and old. */
+  team: string;
+  /** Carol's key, revoked. */
+  revoked: string;
+}
+
+/** The keys the signed-commit tests share, exported into `dir`. */
+export function makeTestSigners(g: GpgHome, dir: string): TestSigners {
+  const fpr = {
+    alice: g.genKey('Alice Ops <alice@example.test>', { subkey: true }),
+    bob: g.genKey('Bob Ops <bob@example.test>'),
+    mallory: g.genKey('Mallory <mallory@example.test>'),
+    old: g.genKey('Old Key <old@example.test>', { expired: true }),
+    carol: g.genKey('Carol Gone <carol@example.test>'),
+  };
+  const team = g.exportKeys(join(dir, 'team.asc'), fpr.alice, fpr.bob, fpr.old);
+  const revoked = g.exportRevoked(join(dir, 'carol.asc'), fpr.carol);
+  return { fpr, team, revoked };
+}

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CommitVerifier } from '../../../lib/commit-signers/commit-verifier.js';
 import { DroverError } from '../../../lib/errors.js';
-import { gpgHome, type GpgHome } from '../../helpers/gpg-keys.js';
+import { gpgHome, makeTestSigners, type GpgHome } from '../../helpers/gpg-keys.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'drover-pgp-verifier-'));
 const repo = join(tmp, 'repo');
@@ -36,13 +36,7 @@ const reasonOf = async (oid: string) => {
 
 before(() => {
   g = gpgHome(tmp);
-  fpr.alice = g.genKey('Alice Ops <alice@example.test>', { subkey: true });
-  fpr.bob = g.genKey('Bob Ops <bob@example.test>');
-  fpr.mallory = g.genKey('Mallory <mallory@example.test>');
-  fpr.old = g.genKey('Old Key <old@example.test>', { expired: true });
-  fpr.carol = g.genKey('Carol Gone <carol@example.test>');
-  g.exportKeys(team, fpr.alice!, fpr.bob!, fpr.old!);
-  g.exportRevoked(carolRevoked, fpr.carol!);
+  Object.assign(fpr, makeTestSigners(g, tmp).fpr); // team.asc and carol.asc in tmp
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', sshKey]);
   execFileSync('git', ['init', '--quiet', repo]);
 });

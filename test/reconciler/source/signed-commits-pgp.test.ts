@@ -14,7 +14,7 @@ import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../../../lib/log.js';
 import type { RunningMeta } from '../../../reconciler/main.js';
-import { gpgHome, type GpgHome } from '../../helpers/gpg-keys.js';
+import { gpgHome, makeTestSigners, type GpgHome } from '../../helpers/gpg-keys.js';
 import { startGitServer, type GitServer, type TestRepo } from '../../helpers/git-server.js';
 import { ADMIN_TOKEN, AGENT_TOKEN, ROOT, startMetaInProcess, type MetaHandle } from '../../helpers/meta-process.js';
 
@@ -51,13 +51,7 @@ const validate = (...extra: string[]) =>
 
 before(async () => {
   g = gpgHome(tmp);
-  fpr.alice = g.genKey('Alice Ops <alice@example.test>', { subkey: true });
-  fpr.bob = g.genKey('Bob Ops <bob@example.test>');
-  fpr.mallory = g.genKey('Mallory <mallory@example.test>');
-  fpr.old = g.genKey('Old Key <old@example.test>', { expired: true });
-  fpr.carol = g.genKey('Carol Gone <carol@example.test>');
-  g.exportKeys(team, fpr.alice!, fpr.bob!, fpr.old!);
-  g.exportRevoked(revoked, fpr.carol!);
+  Object.assign(fpr, makeTestSigners(g, tmp).fpr); // team.asc and carol.asc in tmp
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', dave]);
   writeFileSync(allowed, `dave@example.test namespaces="git" ${readFileSync(`${dave}.pub`, 'utf8').trim()}\n`);
   gs = await startGitServer();
