@@ -359,18 +359,19 @@ export class RolloutGate {
 
   /** Admin pause: nobody new is released until a resume. Returns false for an unknown rollout. */
   pause(key: string): boolean {
-    const r = this.rollouts.get(key);
-    if (!r) return false;
-    r.pausePending = true;
-    this.evaluate();
-    return true;
+    return this.ask(key, 'pausePending');
   }
 
   /** Admin resume: failures so far no longer count. Returns false for an unknown rollout. */
   resume(key: string): boolean {
+    return this.ask(key, 'ackPending');
+  }
+
+  /** Marks an admin request on the rollout for its next evaluation. */
+  private ask(key: string, request: 'pausePending' | 'ackPending'): boolean {
     const r = this.rollouts.get(key);
     if (!r) return false;
-    r.ackPending = true;
+    r[request] = true;
     this.evaluate();
     return true;
   }
