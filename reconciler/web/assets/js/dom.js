@@ -46,6 +46,11 @@ export function s(tag, attrs, ...children) {
   return build(document.createElementNS(SVG_NS, tag), attrs, children);
 }
 
+/** A table: a header row of `headers`, then `row(item)` (a tr) for each item; `attrs` go on the table. */
+export function table(spec, headers, items, row, attrs = {}) {
+  return h(spec, attrs, h('thead', h('tr', headers.map((t) => h('th', t)))), h('tbody', items.map(row)));
+}
+
 /** Replaces the element's content. */
 export function fill(el, ...children) {
   el.replaceChildren();

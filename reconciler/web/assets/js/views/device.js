@@ -2,7 +2,7 @@
 // tails, and the history of its condition. Refreshed when a live event names it. A failed package
 // (and the device as a whole) has a Retry button: the same request as `drover retry DEVICE [PACKAGE]`.
 import { ApiError, get, post, refresher } from '../api.js';
-import { fill, h } from '../dom.js';
+import { fill, h, table } from '../dom.js';
 import { ago, CONDITION_LABEL, duration, labelsText, shortRev, when } from '../format.js';
 
 const failed = (p) => Boolean(p.report?.failure) || p.reported?.state === 'failed';
@@ -17,23 +17,16 @@ function retryButton(ui, pkg) {
 
 function packagesTable(pkgs, ui) {
   if (!pkgs.length) return h('p.muted', 'No package desired or reported.');
-  return h(
-    'table.packages',
-    h('thead', h('tr', h('th', 'Package'), h('th', 'Desired'), h('th', 'Reported'), h('th', 'Phase'), h('th', ''), h('th', ''))),
+  return table('table.packages', ['Package', 'Desired', 'Reported', 'Phase', '', ''], pkgs, (p) =>
     h(
-      'tbody',
-      pkgs.map((p) =>
-        h(
-          'tr',
-          { dataset: { package: p.name }, class: p.inSync ? 'ok' : 'drift' },
-          h('td', h('strong', p.name)),
-          h('td', p.desired ? `${p.desired.version} · ${p.desired.state}` : h('span.muted', 'not desired (to remove)')),
-          h('td', p.reported ? `${p.reported.version ?? '—'} · ${p.reported.state}` : h('span.muted', 'not reported')),
-          h('td', p.reported ? [p.reported.phase, p.reported.targetVersion ? ` → ${p.reported.targetVersion}` : ''] : ''),
-          h('td', p.inSync ? h('span.badge.good', 'in sync') : h('span.badge.warn', 'drift')),
-          h('td', failed(p) && p.desired ? retryButton(ui, p.name) : ''),
-        ),
-      ),
+      'tr',
+      { dataset: { package: p.name }, class: p.inSync ? 'ok' : 'drift' },
+      h('td', h('strong', p.name)),
+      h('td', p.desired ? `${p.desired.version} · ${p.desired.state}` : h('span.muted', 'not desired (to remove)')),
+      h('td', p.reported ? `${p.reported.version ?? '—'} · ${p.reported.state}` : h('span.muted', 'not reported')),
+      h('td', p.reported ? [p.reported.phase, p.reported.targetVersion ? ` → ${p.reported.targetVersion}` : ''] : ''),
+      h('td', p.inSync ? h('span.badge.good', 'in sync') : h('span.badge.warn', 'drift')),
+      h('td', failed(p) && p.desired ? retryButton(ui, p.name) : ''),
     ),
   );
 }

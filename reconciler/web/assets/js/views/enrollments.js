@@ -3,7 +3,7 @@
 // rejected and revoked ones. Each decision sends the fingerprint shown: a key replaced meanwhile is
 // refused (409) rather than accepted blindly. The same decisions as `drover devices accept|reject|revoke`.
 import { get, post, refresher } from '../api.js';
-import { fill, h } from '../dom.js';
+import { fill, h, table as dataTable } from '../dom.js';
 import { ago, labelsText, when } from '../format.js';
 
 const STATUS_BADGE = { pending: 'warn', accepted: 'good', rejected: 'bad', revoked: 'bad' };
@@ -44,11 +44,7 @@ function table(items, ui, empty) {
   if (!items.length) return h('p.muted', empty);
   return h(
     'div.table-wrap',
-    h(
-      'table.enrollments',
-      h('thead', h('tr', ['Device', 'Status', 'Labels', 'Key fingerprint', 'Source address', 'Requested', 'Decided', ''].map((t) => h('th', t)))),
-      h('tbody', items.map((e) => row(e, ui))),
-    ),
+    dataTable('table.enrollments', ['Device', 'Status', 'Labels', 'Key fingerprint', 'Source address', 'Requested', 'Decided', ''], items, (e) => row(e, ui)),
   );
 }
 

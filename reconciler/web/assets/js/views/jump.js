@@ -1,6 +1,6 @@
 // Jump: whether the bastion is up, its active sessions (user, device, since) and recent audit events.
 import { mountLoaded } from '../api.js';
-import { fill, h } from '../dom.js';
+import { fill, h, table } from '../dom.js';
 import { ago, when } from '../format.js';
 
 const pick = (o, ...keys) => {
@@ -20,41 +20,31 @@ function sessionsTable(sessions) {
   if (!sessions.length) return h('p.muted', 'No active session.');
   // Only the columns the jump server reports (older reports carry no device or start time).
   const cols = SESSION_COLUMNS.filter((c) => c.always || sessions.some((s) => c.get(s) !== null));
-  return h(
+  return table(
     'table.sessions',
-    h('thead', h('tr', cols.map((c) => h('th', c.label)))),
-    h(
-      'tbody',
-      sessions.map((s) =>
-        h(
-          'tr',
-          cols.map((c) => {
-            const v = c.get(s);
-            if (c.time) return h('td', { title: when(v) }, v ? ago(v) : '—');
-            return h('td', v ?? '—');
-          }),
-        ),
+    cols.map((c) => c.label),
+    sessions,
+    (s) =>
+      h(
+        'tr',
+        cols.map((c) => {
+          const v = c.get(s);
+          if (c.time) return h('td', { title: when(v) }, v ? ago(v) : '—');
+          return h('td', v ?? '—');
+        }),
       ),
-    ),
   );
 }
 
 function eventsList(events) {
   if (!events.length) return h('p.muted', 'No audit event reported.');
-  return h(
-    'table.audit',
-    h('thead', h('tr', h('th', 'When'), h('th', 'Event'), h('th', 'User'), h('th', 'Device'), h('th', 'Details'))),
-    h(
-      'tbody',
-      events.map((e) => {
-        const at = pick(e, 'at', 'time', 'ts', 'timestamp');
-        const { at: _a, time: _t, ts: _s, timestamp: _x, type, event, user, username, device, ...rest } = e;
-        const details = Object.entries(rest).filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object').map(([k, v]) => `${k}=${v}`).join(' ');
-        const kind = type ?? event ?? '';
-        return h('tr', { class: /fail|lock|denied|refused/i.test(kind) ? 'bad' : '' }, h('td', { title: when(at) }, at ? ago(at) : ''), h('td', h('code', kind)), h('td', user ?? username ?? ''), h('td', device ?? ''), h('td.small', details));
-      }),
-    ),
-  );
+  return table('table.audit', ['When', 'Event', 'User', 'Device', 'Details'], events, (e) => {
+    const at = pick(e, 'at', 'time', 'ts', 'timestamp');
+    const { at: _a, time: _t, ts: _s, timestamp: _x, type, event, user, username, device, ...rest } = e;
+    const details = Object.entries(rest).filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object').map(([k, v]) => `${k}=${v}`).join(' ');
+    const kind = type ?? event ?? '';
+    return h('tr', { class: /fail|lock|denied|refused/i.test(kind) ? 'bad' : '' }, h('td', { title: when(at) }, at ? ago(at) : ''), h('td', h('code', kind)), h('td', user ?? username ?? ''), h('td', device ?? ''), h('td.small', details));
+  });
 }
 
 function jumpCard(j) {

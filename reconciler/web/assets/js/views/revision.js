@@ -3,7 +3,7 @@
 // description forges show), paused rollouts, and every device's outcome: applied, pending,
 // offline, or failed with its reason.
 import { get, refresher } from '../api.js';
-import { fill, h } from '../dom.js';
+import { fill, h, table } from '../dom.js';
 import { ago, num, shortRev, when } from '../format.js';
 
 const OUTCOMES = ['failed', 'pending', 'offline', 'applied'];
@@ -43,22 +43,19 @@ function devicesTable(r) {
   return h(
     'section.card.wide',
     h('h2', `Devices (${num(r.devices.length)}${r.truncated ? ` of ${num(r.outcome.counts.total)}` : ''})`),
-    h(
+    table(
       'table.devices',
-      { 'data-testid': 'outcomes' },
-      h('thead', h('tr', h('th', 'Device'), h('th', 'Outcome'), h('th', 'Reason'))),
-      h(
-        'tbody',
-        rows.map((d) =>
-          h(
-            'tr',
-            { class: d.outcome === 'failed' ? 'bad' : '', 'data-device': d.id, 'data-outcome': d.outcome },
-            h('td', h('a', { href: `#/devices/${encodeURIComponent(d.id)}` }, d.id)),
-            h('td', d.outcome),
-            h('td.small', d.outcome === 'applied' ? '' : `${d.reason}: ${d.message}`),
-          ),
+      ['Device', 'Outcome', 'Reason'],
+      rows,
+      (d) =>
+        h(
+          'tr',
+          { class: d.outcome === 'failed' ? 'bad' : '', 'data-device': d.id, 'data-outcome': d.outcome },
+          h('td', h('a', { href: `#/devices/${encodeURIComponent(d.id)}` }, d.id)),
+          h('td', d.outcome),
+          h('td.small', d.outcome === 'applied' ? '' : `${d.reason}: ${d.message}`),
         ),
-      ),
+      { 'data-testid': 'outcomes' },
     ),
   );
 }

@@ -1,7 +1,7 @@
 // Rollouts and commands: each staged rollout's steps with progress bars and its state; a paused
 // one lists its failing devices with their output. Below, every command with its result counts.
 import { mountLoaded } from '../api.js';
-import { fill, h } from '../dom.js';
+import { fill, h, table } from '../dom.js';
 import { num, shortRev } from '../format.js';
 
 const STATE_CLASS = { running: 'warn', paused: 'bad', done: 'good' };
@@ -58,22 +58,15 @@ function rolloutCard(r) {
 
 function commandsTable(cmds) {
   if (!cmds.length) return h('p.muted', 'No command in the current revision.');
-  return h(
-    'table.commands',
-    h('thead', h('tr', h('th', 'Command'), h('th', 'Origin'), h('th', 'Devices'), h('th', 'Results'), h('th', 'Rollout'))),
+  return table('table.commands', ['Command', 'Origin', 'Devices', 'Results', 'Rollout'], cmds, (c) =>
     h(
-      'tbody',
-      cmds.map((c) =>
-        h(
-          'tr',
-          { dataset: { command: c.name } },
-          h('td', h('strong', c.name), h('br'), h('code.small', c.id)),
-          h('td', c.origin),
-          h('td', num(c.devices)),
-          h('td', COUNT_KEYS.filter((k) => c.counts?.[k]).map((k) => h('span', { class: `badge s-${k}` }, `${k} ${num(c.counts[k])}`))),
-          h('td', c.rollout ? h('span', { class: `badge ${STATE_CLASS[c.rollout.state] ?? ''}` }, `${c.rollout.state} · step ${c.rollout.step + 1}/${c.rollout.steps.length}`) : '—'),
-        ),
-      ),
+      'tr',
+      { dataset: { command: c.name } },
+      h('td', h('strong', c.name), h('br'), h('code.small', c.id)),
+      h('td', c.origin),
+      h('td', num(c.devices)),
+      h('td', COUNT_KEYS.filter((k) => c.counts?.[k]).map((k) => h('span', { class: `badge s-${k}` }, `${k} ${num(c.counts[k])}`))),
+      h('td', c.rollout ? h('span', { class: `badge ${STATE_CLASS[c.rollout.state] ?? ''}` }, `${c.rollout.state} · step ${c.rollout.step + 1}/${c.rollout.steps.length}`) : '—'),
     ),
   );
 }
