@@ -4,14 +4,14 @@
 // disk with no byte left), leaves no temporary file behind, and converges by itself once a
 // version that fits is published and room is freed.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startArtifactServer, type ArtifactServer } from '../helpers/artifact-server.js';
 import { startMetaInProcess, type MetaHandle } from '../helpers/meta-process.js';
+import { fillDisk, mountTmpfs } from '../helpers/tmpfs.js';
 import { deviceDetail, packageYaml, startAgentProcess, writeFleet, type AgentProcess } from './agent-process.js';
 import { alive, buildPackage, controlScript, waitFor, type BuiltPackage } from './fixtures.js';
 
@@ -21,15 +21,8 @@ const fleet = join(tmp, 'fleet');
 const root = join(tmp, 'root');
 mkdirSync(root);
 
-let mounted = false;
-let skip: string | false = false;
-try {
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=20m,mode=0755', 'tmpfs', root], { stdio: 'pipe' });
-  mounted = true;
-} catch (err) {
-  skip = `mounting a 20 MiB tmpfs was refused (${String((err as { stderr?: Buffer }).stderr ?? err).trim()}); run as root to test a full disk`;
-  console.log(`# skipped: ${skip}`);
-}
+const disk = mountTmpfs(root, 20);
+const skip = disk.skip;
 
 let server: ArtifactServer;
 let meta: MetaHandle;
@@ -52,26 +45,6 @@ const leftovers = () => [
   ...readdirSync(join(root, 'state')).filter((f) => /\.tmp-\d+$/.test(f)),
   ...readdirSync(join(root, 'downloads')),
 ];
-/** Fills the filesystem to the last byte. */
-function fill(path: string): void {
-  const fd = openSync(path, 'w');
-  const block = Buffer.alloc(64 * 1024, 1);
-  try {
-    for (let i = 0; i < 100_000; i++) writeSync(fd, block);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-    for (const size of [4096, 512, 1]) {
-      try {
-        for (let i = 0; i < 100_000; i++) writeSync(fd, block, 0, size);
-      } catch {
-        /* next smaller size */
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
 before(async () => {
   if (skip) return;
   const v1 = buildPackage('app', '1.0', art, { control: controlScript() });
@@ -87,7 +60,7 @@ after(async () => {
   for (const v of ['1.0', '2.0', '2.1']) if (alive(servicePid(v))) process.kill(servicePid(v), 'SIGKILL');
   await meta?.stop();
   await server?.close();
-  if (mounted) execFileSync('umount', ['-l', root]);
+  disk.unmount();
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -116,7 +89,7 @@ describe('agent end to end: a full disk', { skip }, () => {
 
   it('restarted on a disk with no byte left, keeps running and heartbeating; a version that fits converges once room is freed', async () => {
     await agent.kill9();
-    fill(join(root, 'filler'));
+    fillDisk(join(root, 'filler'), { lastByte: true });
     const small = buildPackage('app', '2.1', art, { control: controlScript() });
     writeFleet(fleet, { 'packages/app.yaml': yamlFor(small) });
     const before = Date.now();

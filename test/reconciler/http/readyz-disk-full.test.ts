@@ -3,48 +3,26 @@
 // lost; once space is freed, the queued writes go through and /readyz says 200 again.
 // Needs root to mount the tmpfs (as CI runs); skipped with the reason where mounting is refused.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { silentLogger } from '../../../lib/log.js';
 import { openSqliteStore } from '../../../reconciler/store/sqlite-store.js';
 import { copyExampleFleet, heartbeatBody, postHeartbeat, startMetaInProcess } from '../../helpers/meta-process.js';
+import { fillDisk, mountTmpfs } from '../../helpers/tmpfs.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'drover-readyz-full-'));
 const data = join(tmp, 'data');
 const fleet = copyExampleFleet();
 mkdirSync(data);
-let mounted = false;
-let skip: string | false = false;
-try {
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m,mode=0755', 'tmpfs', data], { stdio: 'pipe' });
-  mounted = true;
-} catch (err) {
-  skip = `mounting an 8 MiB tmpfs was refused (${String((err as { stderr?: Buffer }).stderr ?? err).trim()}); run as root to test a full disk`;
-  console.log(`# skipped: ${skip}`);
-}
+const disk = mountTmpfs(data, 8);
+const skip = disk.skip;
 after(() => {
-  if (mounted) execFileSync('umount', ['-l', data]);
+  disk.unmount();
   rmSync(tmp, { recursive: true, force: true });
   rmSync(fleet, { recursive: true, force: true });
 });
-
-/** Writes zeros into `file` until the filesystem is full; returns the bytes written. */
-function fillDisk(file: string): number {
-  const fd = openSync(file, 'w');
-  const chunk = Buffer.alloc(64 * 1024);
-  let written = 0;
-  try {
-    for (let i = 0; i < 100_000; i++) written += writeSync(fd, chunk);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-  } finally {
-    closeSync(fd);
-  }
-  return written;
-}
 
 async function until<T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
