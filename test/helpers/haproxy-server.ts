@@ -1,11 +1,11 @@
 // A real haproxy (Debian package `haproxy`) in front of several metas for tests: a config generated
 // per test (round robin, an HTTP health check, long-poll-friendly timeouts), listening on a free
 // loopback port, with a stats endpoint to wait until every server is up (or down).
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { freePort } from './free-port.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startOnFreePorts } from './port-child.js';
 
 export interface HaproxyServer {
   /** http://127.0.0.1:PORT (the frontend). */
@@ -59,40 +59,25 @@ export function haproxyConfig(opts: { port: number; statsPort: number; backends:
 export async function startHaproxy(opts: { backends: string[]; checkPath?: string }): Promise<HaproxyServer> {
   const dir = mkdtempSync(join(tmpdir(), 'drover-haproxy-'));
   const cfgPath = join(dir, 'haproxy.cfg');
-  let child: ChildProcess | null = null;
-  let out = '';
-  let url = '';
-  let statsUrl = '';
   let config = '';
-  for (let attempt = 0; attempt < 5 && !url; attempt++) {
-    const port = await freePort();
-    const statsPort = await freePort();
-    config = haproxyConfig({ port, statsPort, backends: opts.backends, checkPath: opts.checkPath ?? '/readyz' });
-    writeFileSync(cfgPath, config);
-    child = spawn('haproxy', ['-f', cfgPath, '-db'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline && child.exitCode === null) {
-      try {
-        const res = await fetch(`http://127.0.0.1:${statsPort}/stats;csv`);
-        if (res.ok) {
-          url = `http://127.0.0.1:${port}`;
-          statsUrl = `http://127.0.0.1:${statsPort}/stats;csv`;
-          break;
-        }
-      } catch {
-        /* not yet */
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    if (!url && child.exitCode === null) child.kill('SIGKILL');
-  }
-  if (!url || !child) {
+  const server = await startOnFreePorts({
+    name: 'haproxy',
+    ports: 2,
+    spawn: ([port, statsPort]) => {
+      config = haproxyConfig({ port: port!, statsPort: statsPort!, backends: opts.backends, checkPath: opts.checkPath ?? '/readyz' });
+      writeFileSync(cfgPath, config);
+      return spawn('haproxy', ['-f', cfgPath, '-db'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    },
+    ready: async ([, statsPort]) => (await fetch(`http://127.0.0.1:${statsPort}/stats;csv`)).ok,
+    readyTimeoutMs: 15_000,
+    graceMs: 5000,
+  }).catch((err: unknown) => {
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`haproxy did not start:\n${out}`);
-  }
-  const proc = child;
+    throw err;
+  });
+  const [port, statsPort] = server.ports;
+  const url = `http://127.0.0.1:${port}`;
+  const statsUrl = `http://127.0.0.1:${statsPort}/stats;csv`;
   const serverStatus = async (): Promise<Map<string, string>> => {
     const csv = await (await fetch(statsUrl)).text();
     const lines = csv.split('\n');
@@ -120,13 +105,7 @@ export async function startHaproxy(opts: { backends: string[]; checkPath?: strin
       throw new Error(`haproxy servers not as expected: ${JSON.stringify([...last])}`);
     },
     async stop() {
-      if (proc.exitCode === null) {
-        const exited = new Promise((r) => proc.once('exit', r));
-        proc.kill('SIGTERM');
-        const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(t);
-      }
+      await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,11 +1,11 @@
 // A real Prometheus (Debian package `prometheus`) for tests: a config scraping the given targets
 // every second, its TSDB in a temp dir, listening on a free loopback port; query() goes through its
 // HTTP API (/api/v1/query). `promtool check metrics` checks an exposition text.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './free-port.js';
+import { startOnFreePorts } from './port-child.js';
 
 export interface ScrapeTarget {
   job: string;
@@ -66,34 +66,22 @@ export async function startPrometheus(targets: ScrapeTarget[]): Promise<Promethe
   const dir = mkdtempSync(join(tmpdir(), 'drover-prometheus-'));
   const cfg = join(dir, 'prometheus.yml');
   writeFileSync(cfg, configFor(dir, targets));
-  let child: ChildProcess | null = null;
-  let out = '';
-  let url = '';
-  for (let attempt = 0; attempt < 5 && !url; attempt++) {
-    const port = await freePort();
-    child = spawn('prometheus', [
-      `--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`,
-      '--storage.tsdb.retention.time=1h', '--log.level=warn',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && child.exitCode === null) {
-      try {
-        if ((await fetch(`http://127.0.0.1:${port}/-/ready`)).ok) url = `http://127.0.0.1:${port}`;
-      } catch {
-        /* not yet */
-      }
-      if (url) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    if (!url && child.exitCode === null) child.kill('SIGKILL');
-  }
-  if (!url || !child) {
+  const server = await startOnFreePorts({
+    name: 'prometheus',
+    ports: 1,
+    spawn: ([port]) =>
+      spawn('prometheus', [
+        `--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`,
+        '--storage.tsdb.retention.time=1h', '--log.level=warn',
+      ], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    ready: async ([port]) => (await fetch(`http://127.0.0.1:${port}/-/ready`)).ok,
+    readyTimeoutMs: 60_000,
+    graceMs: 10_000,
+  }).catch((err: unknown) => {
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`prometheus did not start:\n${out}`);
-  }
-  const proc = child;
+    throw err;
+  });
+  const url = `http://127.0.0.1:${server.ports[0]}`;
   const query = async (expr: string): Promise<PromSample[]> => {
     const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`);
     const body = (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: PromSample[] } };
@@ -111,17 +99,11 @@ export async function startPrometheus(targets: ScrapeTarget[]): Promise<Promethe
         if (ok(last)) return last;
         await new Promise((r) => setTimeout(r, 250));
       }
-      throw new Error(`${expr} never as expected; last: ${JSON.stringify(last)}\n${out}`);
+      throw new Error(`${expr} never as expected; last: ${JSON.stringify(last)}\n${server.output()}`);
     },
-    output: () => out,
+    output: server.output,
     async stop() {
-      if (proc.exitCode === null) {
-        const exited = new Promise((r) => proc.once('exit', r));
-        proc.kill('SIGTERM');
-        const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(t);
-      }
+      await server.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
