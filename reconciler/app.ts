@@ -5,6 +5,7 @@ import type { SecureContextOptions } from 'node:tls';
 import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { MetaDeps, RoutePlugin } from './deps.js';
 import { installErrorHandling } from './http/http-error.js';
+import { lazyChildLogger } from './http/lazy-request-logger.js';
 import { requireTls } from './http/tls-required.js';
 import { addressMatcher } from './legacy/source-network.js';
 import { devicesRoutes } from './routes/devices.js';
@@ -46,6 +47,8 @@ export async function buildApp(deps: MetaDeps, opts: BuildAppOptions = {}): Prom
     // meta's pino logger: every request gets an id (reqId on its lines); 5xx are logged once, with
     // their stack, by the error handler. Requests themselves are not logged (heartbeats are many).
     loggerInstance: deps.log.child({ component: 'http' }) as FastifyBaseLogger,
+    // the per-request child logger (reqId) is made only when the request logs something
+    childLoggerFactory: lazyChildLogger,
     disableRequestLogging: true,
     bodyLimit: deps.config.bodyLimit,
     return503OnClosing: true,

@@ -49,15 +49,20 @@ export class LoadGuard {
   install(app: FastifyInstance, metrics: MetaMetrics, exempt: (url: string) => boolean): void {
     this.startProbe();
     app.addHook('onClose', async () => clearInterval(this.probe));
-    app.addHook('onRequest', async (request, reply) => {
-      if (exempt(request.url)) return;
+    // A plain callback hook (no promise per request); one shared listener counts the end of each
+    // response ('close' comes once per response).
+    const ended = (): void => void this.inFlight--;
+    app.addHook('onRequest', (request, reply, done) => {
+      if (exempt(request.url)) return done();
       this.inFlight++;
-      reply.raw.once('close', () => this.inFlight--);
+      reply.raw.on('close', ended);
       if (this.overloaded()) {
         metrics.overloaded++;
         reply.header('Retry-After', String(1 + Math.floor(Math.random() * 5)));
-        return void sendError(reply, 'OVERLOADED', 'meta is overloaded; retry later');
+        sendError(reply, 'OVERLOADED', 'meta is overloaded; retry later');
+        return;
       }
+      done();
     });
   }
 }

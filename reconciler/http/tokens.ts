@@ -39,7 +39,8 @@ export function boundDevice(request: FastifyRequest): string | undefined {
 
 /** Enrolled device credentials (reconciler/enroll/enrollments.ts): null when `presented` is not one. */
 export interface DeviceCredentials {
-  authenticate(presented: string): Promise<{ id: string } | { error: string; code: 'UNAUTHORIZED' | 'CREDENTIAL_REVOKED' } | null>;
+  /** null (synchronously) when `presented` is not a device credential. */
+  authenticate(presented: string): Promise<{ id: string } | { error: string; code: 'UNAUTHORIZED' | 'CREDENTIAL_REVOKED' }> | null;
 }
 
 /**
@@ -54,7 +55,8 @@ export function requireToken(tokens: TokenSet, what: string, deviceTokens?: Read
       reply.header('WWW-Authenticate', 'Bearer');
       return void sendError(reply, 'UNAUTHORIZED', `missing bearer token (${what})`);
     }
-    const credential = enrolled ? await enrolled.authenticate(presented) : null;
+    const checking = enrolled ? enrolled.authenticate(presented) : null;
+    const credential = checking ? await checking : null;
     if (credential) {
       if ('id' in credential) return void ((request as { droverDevice?: string }).droverDevice = credential.id);
       reply.header('WWW-Authenticate', 'Bearer error="invalid_token"');

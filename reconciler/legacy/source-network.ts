@@ -55,10 +55,12 @@ function contains(c: Cidr, family: 4 | 6, bits: bigint): boolean {
   return (bits & mask) === c.bits;
 }
 
+/** Answers per address are remembered (a fleet's updaters come from a few addresses): at most this many. */
+const MEMO_LIMIT = 4096;
+
 export function addressMatcher(cidrs: string[]): AddressMatcher {
   const nets = cidrs.map(parseCidr);
-  return (address) => {
-    if (!address) return false;
+  const decide = (address: string): boolean => {
     const parsed = toBigInt(address);
     if (!parsed) return false;
     if (nets.some((n) => contains(n, parsed.family, parsed.bits))) return true;
@@ -68,6 +70,17 @@ export function addressMatcher(cidrs: string[]): AddressMatcher {
       return nets.some((n) => contains(n, 4, v4));
     }
     return false;
+  };
+  const memo = new Map<string, boolean>();
+  return (address) => {
+    if (!address) return false;
+    let allowed = memo.get(address);
+    if (allowed === undefined) {
+      allowed = decide(address);
+      if (memo.size >= MEMO_LIMIT) memo.clear();
+      memo.set(address, allowed);
+    }
+    return allowed;
   };
 }
 

@@ -1,6 +1,6 @@
 // Follows what the applied revision does to the fleet: on a new revision, a condition change or a
-// rollout that moved it marks the outcome dirty and recomputes it at most once per interval (one
-// pass over the devices' cached conditions), then hands the report to the notifiers. Keeps the
+// rollout that moved it marks the outcome dirty and recomputes it at most once per interval, or
+// less often when a pass is long (one pass over the devices' cached conditions and the rollouts), then hands the report to the notifiers. Keeps the
 // last reports for the dashboard's revision page. With several metas on one store, only the
 // leader notifies (every meta computes the same thing from the same store).
 import type { Logger } from '../../lib/log.js';
@@ -43,6 +43,15 @@ export interface TrackerParts {
 }
 
 const HISTORY = 20;
+/**
+ * A pass reads every device and every rollout's plan: with 100,000 devices it takes a good part of
+ * a second. Passes are spaced at least this many times the last one's duration (at most a minute)
+ * so they stay a small share of meta's time while many reports change conditions.
+ */
+const PASS_SPACING = 20;
+const MAX_SPACING_MS = 60_000;
+/** The level-based pass without any event (a lost event costs at most this much latency). */
+const SAFETY_PASS_MS = 60_000;
 
 export class RevisionTracker {
   private readonly history = new Map<string, RevisionReport>();
@@ -50,6 +59,7 @@ export class RevisionTracker {
   private timer: NodeJS.Timeout | null = null;
   private tick: NodeJS.Timeout;
   private lastRun = 0;
+  private lastPassMs = 0;
   private readonly offs: (() => void)[] = [];
 
   constructor(
@@ -62,8 +72,8 @@ export class RevisionTracker {
     this.offs.push(p.desired.onRevision(() => this.runSoon()));
     this.offs.push(p.conditions.onChange(() => this.markDirty()));
     this.offs.push(p.rollouts.onChange(() => this.markDirty()));
-    // Level-based: a lost event costs at most this much latency.
-    this.tick = setInterval(() => this.markDirty(), Math.max(5 * intervalMs, 5000));
+    // Level-based: a lost event costs at most this much latency (idle heartbeats change nothing here).
+    this.tick = setInterval(() => this.markDirty(), Math.max(5 * intervalMs, SAFETY_PASS_MS));
     this.tick.unref();
     this.markDirty();
   }
@@ -103,7 +113,8 @@ export class RevisionTracker {
 
   markDirty(): void {
     if (this.timer) return;
-    this.schedule(Math.max(0, this.lastRun + this.intervalMs - Date.now()));
+    const spacing = Math.max(this.intervalMs, Math.min(MAX_SPACING_MS, PASS_SPACING * this.lastPassMs));
+    this.schedule(Math.max(0, this.lastRun + spacing - Date.now()));
   }
 
   /** Runs a pass on the next turn of the event loop (once the applied revision is recorded), whatever the throttle. */
@@ -117,7 +128,9 @@ export class RevisionTracker {
       this.timer = null;
       this.lastRun = Date.now();
       try {
+        const started = performance.now();
         const report = this.refresh();
+        this.lastPassMs = performance.now() - started;
         if (report && (this.p.store.shared?.isLeader() ?? true)) for (const n of this.notifiers) n.update(report);
       } catch (err) {
         this.p.log.error({ err }, 'cannot compute the revision outcome');

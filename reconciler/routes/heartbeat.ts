@@ -46,7 +46,7 @@ export const heartbeatRoutes: RoutePlugin = async (app, deps) => {
   };
 
   app.post('/v1/heartbeat', async (request, reply) => {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const query = request.query as { wait?: string };
     let waitS = 0;
     if (query.wait !== undefined) {
@@ -103,7 +103,7 @@ export const heartbeatRoutes: RoutePlugin = async (app, deps) => {
     // A new report's condition was tracked as it was recorded; an idle one may still change it (time).
     if (idle) conditions.track(record, now);
     metrics.heartbeats++;
-    metrics.observeHeartbeat(Number(process.hrtime.bigint() - started) / 1e9);
+    metrics.observeHeartbeat((performance.now() - started) / 1000);
 
     const waitMs = Math.min(waitS * 1000, config.waitMaxMs);
     if (waitMs > 0 && heldEtag === entry.etag && desired.waiters.count < config.maxWaiters) {

@@ -41,8 +41,12 @@ export function startLiveFeed(deps: MetaDeps, hub: EventHub, series: Convergence
     hub.mark('convergence');
     dirty = true;
   });
+  // An idle heartbeat moves only the time: convergence (applied etags) is sampled again after
+  // reports that changed something, not after every heartbeat (a pass over every device).
+  const offObserve = deps.registry.onObserve((seen) => {
+    if (seen.stateChanged) dirty = true;
+  });
   const offSeen = deps.registry.onSeen((record) => {
-    dirty = true;
     if (hub.subscriberCount > 0) {
       hub.device(record.id);
       hub.mark('status');
@@ -118,6 +122,7 @@ export function startLiveFeed(deps: MetaDeps, hub: EventHub, series: Convergence
       offCondition();
       offRevision();
       offSeen();
+      offObserve();
       offRollouts();
       offJumps();
       offEnrollments();

@@ -6,7 +6,7 @@
 //     10,000 hosts;
 //   - artifact cache, cold: 50 concurrent first downloads of a 64 MiB artifact (one upstream fetch);
 //   - artifact cache, warm: 50 concurrent downloads from disk, aggregate throughput.
-// Run: npm run bench:legacy
+// Run: npm run bench:legacy   (BENCH_LEGACY_ARTIFACTS=0: heartbeats only; BENCH_CPU_PROF=DIR: a CPU profile of meta)
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -19,7 +19,7 @@ import { builtMetaIsFresh, metaRunsAs } from './lib/built-meta.js';
 import { compareRounds } from './lib/compare-rounds.js';
 import { gcLog } from './lib/gc-log.js';
 import { runLoad } from './lib/load.js';
-import { rssMB } from './lib/proc-stats.js';
+import { rssMB, threadCpuMicros } from './lib/proc-stats.js';
 import { startReference } from './lib/reference-server.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
@@ -64,8 +64,13 @@ export async function run(): Promise<void> {
   const refGc = gcLog();
   const built = builtMetaIsFresh(ROOT);
   console.log(metaRunsAs(built));
-  const meta = await startMetaProcess({ repo: fleet, nodeArgs: metaGc.nodeArgs, env: metaGc.env, built });
-  const ref = await startReference({ nodeArgs: refGc.nodeArgs, env: refGc.env });
+  // BENCH_CPU_PROF=DIR: meta writes a V8 CPU profile there when it exits (the reference in DIR/reference).
+  const prof = process.env.BENCH_CPU_PROF;
+  const profArgs = (dir: string | undefined): string[] => (dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []);
+  // BENCH_META_NODE_ARGS='--max-semi-space-size=4 …': Node flags for meta alone (to weigh memory against GC work).
+  const metaNodeArgs = (process.env.BENCH_META_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const meta = await startMetaProcess({ repo: fleet, nodeArgs: [...metaGc.nodeArgs, ...metaNodeArgs, ...profArgs(prof)], env: metaGc.env, built });
+  const ref = await startReference({ nodeArgs: [...refGc.nodeArgs, ...profArgs(prof && join(prof, 'reference'))], env: refGc.env });
   try {
     // 1. legacy heartbeats, meta beside the bare reference route
     const bodies = Array.from({ length: HOSTS }, (_, i) =>
@@ -88,11 +93,17 @@ export async function run(): Promise<void> {
       if (warm.non2xx || warm.errors) throw new Error(`warm-up of ${t.name}: ${warm.non2xx} non-2xx, ${warm.errors} errors`);
     }
     const rssHosts = rssMB(metaTarget.pid);
+    const threads0 = threadCpuMicros(metaTarget.pid);
     const cmp = await compareRounds({ title: `legacy POST /heartbeat, ${HOSTS.toLocaleString('en')} hostnames`, targets: [metaTarget, refTarget], rounds: ROUNDS, seconds: SECONDS, connections: 32 });
     const m = cmp.medians.get('meta')!;
+    const threads1 = threadCpuMicros(metaTarget.pid);
+    const perThread = [...threads1].map(([name, us]) => [name, us - (threads0.get(name) ?? 0)] as const).filter(([, us]) => us > 0).sort((a, b) => b[1] - a[1]);
+    console.log(`  meta CPU during the rounds by thread: ${perThread.map(([name, us]) => `${name} ${(us / 1e6).toFixed(2)} s`).join(', ')}`);
     console.log(`  meta RSS: ${rss0.toFixed(0)} MB at start, ${rssHosts.toFixed(0)} MB after ${HOSTS.toLocaleString('en')} hosts, ${rssMB(metaTarget.pid).toFixed(0)} MB after the rounds; reference ${rssMB(ref.pid).toFixed(0)} MB`);
     console.log(`  summary: meta/reference CPU per heartbeat ${m.cpuRatio.toFixed(2)} (goal ≤ 1.3), rate ${m.rateRatio.toFixed(2)}; meta RSS after ${HOSTS.toLocaleString('en')} hosts ${rssHosts.toFixed(0)} MB (goal < 100)`);
 
+    // BENCH_LEGACY_ARTIFACTS=0: the heartbeat figures only.
+    if (process.env.BENCH_LEGACY_ARTIFACTS === '0') return;
     // 2. cold cache: 50 first requests at once
     const url = `${meta.url}/v1/artifacts/${sha}`;
     const cold = await downloadAll(url, meta.agentToken, 50);

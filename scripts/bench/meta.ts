@@ -10,6 +10,7 @@
 // Run: npm run bench:meta   (`-- --store postgres` for metas on PostgreSQL instead; `-- --long-polls 10000` for commit to
 // fleet with 10,000 agents holding long polls from a separate process; `-- --sections idle,state-changing` for only those
 // sections (listed in SECTIONS), without the long run, the long polls and the memory figures;
+// BENCH_CPU_PROF=DIR for CPU profiles of meta and the reference; BENCH_META_NODE_ARGS for Node flags of meta alone;
 // BENCH_META_DEVICES, BENCH_META_SECONDS, BENCH_META_WAITERS to change the sizes)
 import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
@@ -154,8 +155,13 @@ export async function run(argv: string[] = []): Promise<void> {
   const refGc = gcLog();
   const built = builtMetaIsFresh(ROOT);
   console.log(metaRunsAs(built));
-  const meta = await startMetaProcess({ repo: repo.url, built, args: ['--fetch-interval', '1h', '--wait-max', '120s'], nodeArgs: metaGc.nodeArgs, env: metaGc.env });
-  const reference = await startReference({ nodeArgs: refGc.nodeArgs, env: refGc.env });
+  // BENCH_CPU_PROF=DIR: meta (and the reference, in DIR/reference) write V8 CPU profiles there when they exit.
+  const prof = process.env.BENCH_CPU_PROF;
+  const profArgs = (dir: string | undefined): string[] => (dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []);
+  // BENCH_META_NODE_ARGS='--max-semi-space-size=4 …': Node flags for meta alone (to weigh memory against GC work).
+  const metaNodeArgs = (process.env.BENCH_META_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const meta = await startMetaProcess({ repo: repo.url, built, args: ['--fetch-interval', '1h', '--wait-max', '120s'], nodeArgs: [...metaGc.nodeArgs, ...metaNodeArgs, ...profArgs(prof)], env: metaGc.env });
+  const reference = await startReference({ nodeArgs: [...refGc.nodeArgs, ...profArgs(prof && join(prof, 'reference'))], env: refGc.env });
   const pid = meta.child.pid!;
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${meta.agentToken}` };
   try {
@@ -223,7 +229,13 @@ export async function run(argv: string[] = []): Promise<void> {
       console.log(`meta benchmark: ${section.name}`);
       await section.run(ctx);
     }
-    if (only) return;
+    const im = idleComparison?.medians.get('meta');
+    const idleSummary = im ? `  idle heartbeats beside the reference (medians of ${ROUNDS} rounds): rate ×${im.rateRatio.toFixed(2)} (goal ≥ 0.8), CPU/heartbeat ×${im.cpuRatio.toFixed(2)}, p99 ${im.p99Ms} ms (goal < 20), longest GC pause ${im.gcMaxMs?.toFixed(1) ?? '?'} ms (goal < 20)` : '';
+    if (only) {
+      console.log(`  meta RSS: ${rss0.toFixed(1)} MB at start, ${rssMB(pid).toFixed(1)} MB with ${DEVICES.toLocaleString('en')} devices`);
+      if (idleSummary) console.log(idleSummary);
+      return;
+    }
     // 3. Steady state, one longer run: idle agents with the current etag, random devices.
     const hb0 = await handlerBuckets(meta.url, meta.adminToken);
     const idle = await autocannon({
@@ -282,8 +294,7 @@ export async function run(argv: string[] = []): Promise<void> {
     if (wrk) console.log(`  idle heartbeats with wrk (C load generator, 1 thread, 64 connections): ${f(wrk.requestsPerSecond, 0)}/s; latency p50 ${wrk.p50Ms} ms, p99 ${wrk.p99Ms} ms; non-2xx ${wrk.non2xx}`);
     else console.log('  (install wrk for a second figure from a C load generator: apt-get install wrk)');
     console.log(`  meta RSS: ${f(rss0)} MB at start, ${f(rss1)} MB with ${status.devices.total} devices (${f(((rss1 - rss0) * 1048576) / status.devices.total, 0)} B/device incl. garbage); conditions ${JSON.stringify(status.devices.byCondition)}`);
-    const im = idleComparison?.medians.get('meta');
-    if (im) console.log(`  idle heartbeats beside the reference (medians of ${ROUNDS} rounds): rate ×${im.rateRatio.toFixed(2)} (goal ≥ 0.8), CPU/heartbeat ×${im.cpuRatio.toFixed(2)}, p99 ${im.p99Ms} ms (goal < 20), longest GC pause ${im.gcMaxMs?.toFixed(1) ?? '?'} ms (goal < 20)`);
+    if (idleSummary) console.log(idleSummary);
     for (const m of mems) console.log(`  memory per device (after GC; registry + desired cache + conditions): ${m.bytesPerDevice} B with ${m.devices.toLocaleString('en')} devices (process RSS ${m.rssMB} MB)`);
     console.log(`  commit to answer: ${changed}/${WAITERS} parked agents got the new document (${retries} polls sent again after a 503 or a timeout); webhook → answers p50 ${f(pct(lat, 50))} ms, p99 ${f(pct(lat, 99))} ms, last ${f(lat[lat.length - 1]!)} ms (of which fetch ${appliedAfterHook} ms, validate ${st2.revisionInfo.loadMs} ms, switch revision + wake ${st2.revisionInfo.switchMs} ms)`);
   } finally {

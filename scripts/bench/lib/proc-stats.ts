@@ -1,6 +1,6 @@
 // What a benchmark reads about a server process from /proc (Linux): CPU time and resident memory.
 // CPU time per request is the stable figure on a shared machine; elapsed-time figures are not.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux architecture Node supports
 
@@ -38,4 +38,20 @@ export function resetPeakRss(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** CPU time (µs) of each thread of a process, by thread name (`main` for the main thread; workers and V8's threads by their name), summed per name. */
+export function threadCpuMicros(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(name, (out.get(name) ?? 0) + ((Number(rest[11]) + Number(rest[12])) * 1e6) / TICKS_PER_SECOND);
+    } catch {
+      /* the thread ended */
+    }
+  }
+  return out;
 }

@@ -5,6 +5,7 @@ import fastify, { type FastifyBaseLogger } from 'fastify';
 import { DroverError } from '../../../lib/errors.js';
 import { createLogger } from '../../../lib/log.js';
 import { installErrorHandling } from '../../../reconciler/http/http-error.js';
+import { lazyChildLogger } from '../../../reconciler/http/lazy-request-logger.js';
 
 it('logs a 5xx once, with its stack and the request id; answers the code from the error map', async () => {
   const lines: Record<string, any>[] = [];
@@ -34,5 +35,30 @@ it('logs a 5xx once, with its stack and the request id; answers the code from th
   assert.match(errors[0]!.err.stack, /kaboom/);
   assert.ok(errors[0]!.reqId);
   assert.equal(errors[1]!.code, 'ARTIFACT_CACHE_BUSY');
+  await app.close();
+});
+
+it('the request logger is made on the first log line only, and still carries the request id', async () => {
+  const lines: Record<string, any>[] = [];
+  const destination = new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(...chunk.toString().trim().split('\n').map((l) => JSON.parse(l))), cb()) });
+  const log = createLogger({ name: 'meta', level: 'info', destination }) as FastifyBaseLogger;
+  let children = 0;
+  const counting = (l: FastifyBaseLogger): FastifyBaseLogger => Object.create(l, { child: { value: (b: never, o: never) => (children++, l.child(b, o)) } });
+  const app = fastify({ loggerInstance: log, disableRequestLogging: true, childLoggerFactory: (l, b, o) => lazyChildLogger(counting(l), b, o) });
+  installErrorHandling(app);
+  app.get('/quiet', async () => 'ok');
+  app.get('/boom', async () => {
+    throw new Error('kaboom');
+  });
+  const atStart = children;
+  for (let i = 0; i < 5; i++) assert.equal((await app.inject({ url: '/quiet' })).statusCode, 200);
+  assert.equal(children, atStart);
+  assert.equal((await app.inject({ url: '/boom' })).statusCode, 500);
+  assert.equal(children, atStart + 1);
+  await new Promise((r) => setImmediate(r));
+  const errors = lines.filter((l) => l.level >= 50);
+  assert.equal(errors.length, 1, JSON.stringify(lines));
+  assert.ok(errors[0]!.reqId);
+  assert.match(errors[0]!.err.stack, /kaboom/);
   await app.close();
 });
