@@ -61,7 +61,7 @@ async function ours(url: string, dest: string, sha256: string, bytes: number, ha
     const r = await timeOurs(() => downloadVerified({ url, dest, expected: { sha256 }, maxBytes: bytes + 1, retries: 0, hashOn }));
     if (r.result.bytes !== bytes) throw new Error(`downloaded ${r.result.bytes} of ${bytes} bytes`);
     peak = Math.max(peak, process.memoryUsage.rss());
-    return { ms: r.ms, cpuMs: r.cpuMs, peakRssDelta: peak - base };
+    return { ms: r.ms, cpuMs: r.cpuMs, userMs: r.userMs, sysMs: r.sysMs, peakRssDelta: peak - base };
   } finally {
     clearInterval(sampler);
   }

@@ -1,6 +1,7 @@
 // Runs a reference command line (tar, curl, sha256sum…) under bash and measures its elapsed time
-// and its CPU time (user + system of the commands, from bash's `times`), and measures a function of
-// ours the same way (process.cpuUsage covers every thread of this process: workers, the thread pool).
+// and its CPU time (user and system of the commands, from bash's `times`: the resource usage of
+// the children it waited for, gzip under tar included), and measures a function of ours the same
+// way (process.cpuUsage covers every thread of this process: workers, the thread pool).
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 
@@ -8,6 +9,8 @@ export interface Timed {
   ms: number;
   /** user + system CPU milliseconds */
   cpuMs: number;
+  userMs: number;
+  sysMs: number;
 }
 
 const seconds = (s: string): number => {
@@ -29,7 +32,9 @@ export function runTimed(script: string, args: string[]): Promise<Timed> {
       const lines = out.trim().split('\n');
       const [user, sys] = (lines[lines.length - 1] ?? '').trim().split(/\s+/);
       if (code !== 0) return reject(new Error(`${script} exited ${code}`));
-      resolve({ ms, cpuMs: (seconds(user ?? '') + seconds(sys ?? '')) * 1000 });
+      const userMs = seconds(user ?? '') * 1000;
+      const sysMs = seconds(sys ?? '') * 1000;
+      resolve({ ms, cpuMs: userMs + sysMs, userMs, sysMs });
     });
   });
 }
@@ -39,5 +44,5 @@ export async function timeOurs<T>(fn: () => Promise<T>): Promise<Timed & { resul
   const t0 = performance.now();
   const result = await fn();
   const c = process.cpuUsage(c0);
-  return { ms: performance.now() - t0, cpuMs: (c.user + c.system) / 1000, result };
+  return { ms: performance.now() - t0, cpuMs: (c.user + c.system) / 1000, userMs: c.user / 1000, sysMs: c.system / 1000, result };
 }
