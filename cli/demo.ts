@@ -1,7 +1,9 @@
 // drover demo: the whole loop on this machine. Builds the example packages and serves them,
 // turns a copy of examples/fleet into a local git repository, starts meta on it and three
 // agents (dev-001..003) in temporary roots, prints each device's condition until all are in
-// sync with hello-service running, then leaves everything running until Ctrl-C.
+// sync with hello-service running, then leaves everything running until Ctrl-C. A device whose
+// devices/<id>.yaml declares `enroll` (dev-003) gets no shared token: its agent enrolls with the
+// fleet enrollment token and heartbeats with a credential of its own.
 // The demo is a list of start steps, each returning its cleanup: another part (the jump
 // server) is one more step in `steps`.
 import { randomBytes } from 'node:crypto';
@@ -16,7 +18,7 @@ import { defineCommand } from './command.js';
 import { buildArtifacts, referencedArtifacts, rewriteFleet, serveArtifacts, type BuiltArtifact } from './demo/artifacts.js';
 import type { DemoContext } from './demo/context.js';
 import { startDemoAgent, startDemoMeta } from './demo/processes.js';
-import { converged, fetchDevices, formatDevices, helloServicePid, type DeviceLine } from './demo/status.js';
+import { converged, enrollmentLines, fetchDevices, formatDevices, helloServicePid, type DeviceLine } from './demo/status.js';
 
 /** The checkout (sources or dist/ alike): the first folder upwards with examples/packages/build.sh. */
 function repoRoot(): string {
@@ -67,8 +69,8 @@ const steps: Step[] = [
       git('add', '-A');
       git('-c', 'user.name=drover demo', '-c', 'user.email=demo@drover.invalid', 'commit', '-q', '-m', 'demo fleet');
       for (const f of readdirSync(join(ctx.fleetDir, 'devices'))) {
-        const d = parseYaml(readFileSync(join(ctx.fleetDir, 'devices', f), 'utf8')) as { id: string; labels?: Record<string, string> };
-        ctx.devices.push({ id: d.id, labels: d.labels ?? {}, root: join(ctx.dir, 'devices', d.id) });
+        const d = parseYaml(readFileSync(join(ctx.fleetDir, 'devices', f), 'utf8')) as { id: string; labels?: Record<string, string>; enroll?: unknown };
+        ctx.devices.push({ id: d.id, labels: d.labels ?? {}, root: join(ctx.dir, 'devices', d.id), enroll: d.enroll !== undefined });
       }
       ctx.say(`fleet repository: ${ctx.fleetDir} (${ctx.devices.length} devices)`);
     },
@@ -106,7 +108,8 @@ const steps: Step[] = [
     name: 'start the agents',
     async run(ctx) {
       const agents = ctx.devices.map((d) => startDemoAgent(ctx, d));
-      ctx.say(`agents: ${ctx.devices.map((d) => `${d.id} (${Object.entries(d.labels).map(([k, v]) => `${k}=${v}`).join(',')})`).join(', ')}`);
+      const how = (d: DemoContext['devices'][number]) => (d.enroll ? '; enrolls with its own key' : '');
+      ctx.say(`agents: ${ctx.devices.map((d) => `${d.id} (${Object.entries(d.labels).map(([k, v]) => `${k}=${v}`).join(',')}${how(d)})`).join(', ')}`);
       return async () => {
         await Promise.all(agents.map((a) => a.stop()));
       };
@@ -117,8 +120,9 @@ const steps: Step[] = [
 /** The demo's tokens as files (0600), as meta, the agents and curl read them. */
 function writeTokenFiles(secrets: string, agent: string, admin: string): DemoContext['tokenFiles'] {
   mkdirSync(secrets, { recursive: true, mode: 0o700 });
-  const files = { agent: join(secrets, 'agent-token'), admin: join(secrets, 'admin-token'), adminHeader: join(secrets, 'admin-header') };
+  const files = { agent: join(secrets, 'agent-token'), admin: join(secrets, 'admin-token'), adminHeader: join(secrets, 'admin-header'), enroll: join(secrets, 'enroll-token') };
   writeFileSync(files.agent, `${agent}\n`, { mode: 0o600 });
+  writeFileSync(files.enroll, `${randomBytes(16).toString('hex')}\n`, { mode: 0o600 });
   writeFileSync(files.admin, `${admin}\n`, { mode: 0o600 });
   writeFileSync(files.adminHeader, `authorization: Bearer ${admin}\n`, { mode: 0o600 });
   return files;
@@ -191,6 +195,7 @@ export const command = defineCommand(spec, async (cfg) => {
     if (code === 0 && !interrupted) {
       const pids = ctx.devices.map((d) => `${d.id} pid ${helloServicePid(d.root) ?? '-'}`).join(', ');
       ctx.say(`\nAll ${ctx.devices.length} devices are in sync; hello-service runs (${pids}).`);
+      for (const line of await enrollmentLines(ctx.metaUrl!, ctx.adminToken)) ctx.say(`enrolled: ${line}`);
       if (cfg.values['exit-when-converged']) {
         ctx.say('converged: stopping (--exit-when-converged)');
       } else {
@@ -207,6 +212,10 @@ export const command = defineCommand(spec, async (cfg) => {
           `Dashboard: ${ctx.metaUrl}/ui/ (sign in with the admin token: cat ${ctx.tokenFiles.admin})`,
           `Status: drover status --meta ${ctx.metaUrl} --admin-token-file ${ctx.tokenFiles.admin}`,
           `Status API: curl -s -H @${ctx.tokenFiles.adminHeader} ${ctx.metaUrl}/v1/devices`,
+          `Enrollments: drover devices enrollments --meta ${ctx.metaUrl} --admin-token-file ${ctx.tokenFiles.admin}`,
+          `  (or the dashboard's Enrollments page); another device enrolls with`,
+          `  drover agent --meta ${ctx.metaUrl} --id dev-009 --root ${join(dir, 'devices', 'dev-009')} --enroll-token-file ${ctx.tokenFiles.enroll}`,
+          `  and waits there until you accept it (it is not declared with enroll: auto).`,
           `Logs: ${join(dir, 'logs')}.  Ctrl-C stops everything and cleans up.`,
           '',
         ].join('\n'));

@@ -15,7 +15,8 @@ export async function startDemoMeta(ctx: DemoContext): Promise<{ url: string; cl
   const log = createLogger({ name: 'meta', level: 'info', destination: logFile });
   const args = (listen: string, data: string) => [
     '--repo', ctx.fleetDir, '--data', join(ctx.dir, data), '--listen', listen,
-    '--agent-token-file', ctx.tokenFiles.agent, '--admin-token-file', ctx.tokenFiles.admin, '--debounce', '200ms', '--sweep-interval', '2s',
+    '--agent-token-file', ctx.tokenFiles.agent, '--admin-token-file', ctx.tokenFiles.admin, '--enroll-token-file', ctx.tokenFiles.enroll,
+    '--debounce', '200ms', '--sweep-interval', '2s',
   ];
   let meta;
   try {
@@ -57,7 +58,8 @@ export function startDemoAgent(ctx: DemoContext, device: DemoContext['devices'][
     [
       ...droverCommand(), 'agent',
       '--meta', ctx.metaUrl!, '--root', device.root, '--id', device.id, '--labels', labels,
-      '--token-file', ctx.tokenFiles.agent,
+      // A device declared with `enroll` has no shared token: it makes its own key and enrolls.
+      ...(device.enroll ? ['--enroll-token-file', ctx.tokenFiles.enroll] : ['--token-file', ctx.tokenFiles.agent]),
       '--initial-delay', '0', '--check-interval', '5s', '--max-backoff', '5s', '--stop-on-exit',
     ],
     { env: { ...process.env, DROVER_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },

@@ -70,3 +70,13 @@ export function converged(lines: DeviceLine[], roots: Record<string, string>): b
     return !hello || hello.state !== 'started' || helloServicePid(roots[d.id]!) !== null;
   });
 }
+
+/** One line per enrolled device: "dev-003 accepted by fleet (enroll: auto), key SHA256:…". */
+export async function enrollmentLines(metaUrl: string, adminToken: string): Promise<string[]> {
+  try {
+    const { items } = (await getJson(`${metaUrl}/v1/enrollments`, adminToken)) as { items: { deviceId: string; status: string; decidedBy: string | null; fingerprint: string }[] };
+    return items.map((e) => `${e.deviceId} ${e.status}${e.decidedBy ? ` by ${e.decidedBy}` : ''}, key ${e.fingerprint}`);
+  } catch {
+    return [];
+  }
+}

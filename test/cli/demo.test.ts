@@ -1,5 +1,6 @@
-// `drover demo` end to end: meta, three agents and the example packages converge on this machine;
-// then everything is stopped and cleaned up (with --exit-when-converged, or on Ctrl-C).
+// `drover demo` end to end: meta, three agents and the example packages converge on this machine
+// (dev-003 enrolls with its own key: `enroll: auto`); then everything is stopped and cleaned up
+// (with --exit-when-converged, or on Ctrl-C).
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
@@ -63,6 +64,8 @@ describe('drover demo', () => {
     assert.equal(code, 0, out);
     assert.match(out, /All 3 devices are in sync; hello-service runs \(dev-001 pid \d+, dev-002 pid \d+, dev-003 pid \d+\)/, out);
     assert.match(out, /dev-002 +InSync .*hello-service 1\.1\.0 started/, `the canary pin:\n${out}`);
+    assert.match(out, /agents: .*dev-003 \(role=db,site=bj; enrolls with its own key\)/, out);
+    assert.match(out, /enrolled: dev-003 accepted by fleet \(enroll: auto\), key SHA256:[A-Za-z0-9+/]{43}/, `dev-003 enrolled (enroll: auto):\n${out}`);
     const dir = demoDir(out);
     assert.ok(dir);
     assert.equal(existsSync(dir), false, `temp folder removed:\n${out}`);
@@ -84,11 +87,13 @@ describe('drover demo', () => {
       {
         const dir = demoDir(run.output());
         // Every token reaches meta, the agents and curl as a file: none is on a command line (ps) or printed.
-        const tokens = ['agent-token', 'admin-token'].map((f) => readFileSync(join(dir, 'secrets', f), 'utf8').trim());
+        const tokens = ['agent-token', 'admin-token', 'enroll-token'].map((f) => readFileSync(join(dir, 'secrets', f), 'utf8').trim());
         const ps = execFileSync('ps', ['-eo', 'pid,args', '-ww'], { encoding: 'utf8' });
         const agents = processesUnder(dir).filter((p) => / agent /.test(p));
         assert.equal(agents.length, 3, processesUnder(dir).join('\n'));
-        for (const a of agents) assert.match(a, /--token-file \S+\/secrets\/agent-token/);
+        // dev-003 (`enroll: auto`) gets the enrollment token instead of the shared one
+        for (const a of agents) assert.match(a, / --id dev-003 /.test(a) ? /--enroll-token-file \S+\/secrets\/enroll-token/ : /--token-file \S+\/secrets\/agent-token/);
+        assert.ok(!agents.some((a) => / --id dev-003 .*--token-file /.test(a)), 'the enrolling agent has no shared token');
         for (const token of tokens) {
           assert.equal(token.length, 32);
           assert.ok(!ps.includes(token), 'a token is visible in ps');
@@ -96,6 +101,13 @@ describe('drover demo', () => {
         }
       }
       await waitOutput(run, /Ctrl-C stops everything/, 180_000);
+      {
+        // dev-003's own credential (0600 on the device) shows nowhere either
+        const credential = readFileSync(join(demoDir(run.output()), 'devices/dev-003/identity/credential'), 'utf8').trim();
+        assert.match(credential, /^dc1\.dev-003\./);
+        assert.ok(!execFileSync('ps', ['-eo', 'pid,args', '-ww'], { encoding: 'utf8' }).includes(credential) && !run.output().includes(credential), 'the credential shows');
+        assert.match(run.output(), /--enroll-token-file \S+\/secrets\/enroll-token\n/, 'how another device enrolls');
+      }
       assert.doesNotMatch(/artifacts: .* on (\S+)/.exec(run.output())![1]!, /:7071\//);
       const dir = demoDir(run.output());
       assert.match(run.output(), /drover status --meta \S+ --admin-token-file \S+\/secrets\/admin-token/);

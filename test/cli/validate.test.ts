@@ -52,7 +52,7 @@ describe('drover validate', () => {
     const r = await drover(['validate', dir]);
     assert.equal(r.code, 1);
     assert.deepEqual(r.stdout.trimEnd().split('\n'), [
-      'devices/dev-003.yaml:6:3: pin of unknown package "helo-service" (did you mean "hello-service"?): define it in packages/helo-service.yaml, or under extraPackages for this device alone',
+      'devices/dev-003.yaml:7:3: pin of unknown package "helo-service" (did you mean "hello-service"?): define it in packages/helo-service.yaml, or under extraPackages for this device alone',
       'packages/hello-service.yaml:4:1: unknown field "verison" (did you mean "version"?)',
       'packages/metrics-exporter.yaml:11:3: warning: selector matches no device defined in devices/ (devices that register later may still match)',
       `${dir}: invalid: 2 errors, 1 warning`,
