@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import type { Connection, ServerChannel, TcpipRequestInfo } from 'ssh2';
 import { errorMessage } from '../lib/errors.js';
 import { mayReach } from './access.js';
+import { forward, type ForwardCount } from './forward.js';
 import type { ActivityHandle, ActivityKind } from './activity.js';
 import type { AuditLog } from './audit.js';
 import type { DeviceResolver } from './devices.js';
@@ -43,8 +44,8 @@ export async function openTunnel(ctx: TunnelContext, accept: () => ServerChannel
   const targetPort = port === 22 ? device.sshPort : port;
   const address = `${device.host}:${targetPort}`;
   const started = Date.now();
-  let bytesIn = 0;
-  let bytesOut = 0;
+  let toDevice: ForwardCount | undefined;
+  let fromDevice: ForwardCount | undefined;
   const socket = connect({ host: device.host, port: targetPort });
   socket.setNoDelay(true);
   let stream: ServerChannel | undefined;
@@ -56,7 +57,7 @@ export async function openTunnel(ctx: TunnelContext, accept: () => ServerChannel
     done = true;
     untrack();
     activity?.end();
-    audit.write({ event: 'tunnel', user: user.name, from, device: device.id, address, port, bytesIn, bytesOut, durationMs: Date.now() - started, ...(error ? { error } : {}) });
+    audit.write({ event: 'tunnel', user: user.name, from, device: device.id, address, port, bytesIn: toDevice?.bytes ?? 0, bytesOut: fromDevice?.bytes ?? 0, durationMs: Date.now() - started, ...(error ? { error } : {}) });
   };
   socket.once('error', (err) => {
     if (!stream) {
@@ -78,16 +79,8 @@ export async function openTunnel(ctx: TunnelContext, accept: () => ServerChannel
       socket.destroy();
       stream?.close();
     });
-    stream.on('data', (d: Buffer) => {
-      bytesIn += d.length;
-      ctx.touch();
-    });
-    socket.on('data', (d: Buffer) => {
-      bytesOut += d.length;
-      ctx.touch();
-    });
-    stream.pipe(socket);
-    socket.pipe(stream);
+    toDevice = forward(stream, socket, ctx.touch);
+    fromDevice = forward(socket, stream, ctx.touch);
     stream.on('error', () => socket.destroy());
     stream.on('close', () => {
       socket.destroy();
