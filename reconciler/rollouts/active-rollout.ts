@@ -10,6 +10,8 @@ export interface ActiveRollout {
   released: ReadonlySet<string>;
   /** Something that may change its plan happened since the last evaluation. */
   dirty: boolean;
+  /** A released device's result changed since the last plan (a settled plan is computed again for the views). */
+  resultsMoved: boolean;
   plan: RolloutPlan | null;
   /** Selected devices in rollout order, cached until the device set or the revision changes. */
   order: string[] | null;

@@ -3,12 +3,16 @@
 // leader shares is adopted here (adoptShared), waking the devices it newly released.
 import { planRollout, type DeviceOutcome, type RolloutState } from '../../control/rollout/plan-rollout.js';
 import type { ActiveRollout } from './active-rollout.js';
-import { newlyReleased } from './rollout-decisions.js';
+import { newlyReleased, shownPlan } from './rollout-decisions.js';
 
-/** Computes the plan the views show from the leader's last state; releases nothing. */
-export function followRollout(r: ActiveRollout, order: readonly string[], outcome: (id: string) => DeviceOutcome | undefined, now: number): void {
+/**
+ * Computes the plan the views show from the leader's last state; releases nothing. `known`: the
+ * devices this meta has heard of (until it knows every released one, the rollout is not shown done).
+ */
+export function followRollout(r: ActiveRollout, order: readonly string[], outcome: (id: string) => DeviceOutcome | undefined, now: number, known: (id: string) => boolean): void {
   const released = new Set(r.persisted.state.released);
-  r.plan = { ...planRollout({ rollout: r.subject.rollout, devices: order, outcomes: outcome, state: r.persisted.state, now, releasedSet: released }), released, newlyReleased: [] };
+  const plan = planRollout({ rollout: r.subject.rollout, devices: order, outcomes: outcome, state: r.persisted.state, now, releasedSet: released });
+  r.plan = shownPlan({ ...plan, newlyReleased: [] }, released, known);
   r.released = released;
 }
 

@@ -6,13 +6,15 @@
 import type { Logger } from '../../lib/log.js';
 import { acknowledgeFailures, pauseByAdmin, planRollout, type DeviceOutcome, type RolloutPlan, type RolloutState } from '../../control/rollout/plan-rollout.js';
 import type { ActiveRollout } from './active-rollout.js';
-import { decisionChanged, newlyReleased, seedReleases } from './rollout-decisions.js';
+import { decisionChanged, newlyReleased, seedReleases, shownPlan } from './rollout-decisions.js';
 
 export interface DecideContext {
   now: number;
   outcome: (id: string) => DeviceOutcome | undefined;
   /** Identity of the package version last released to a device (package rollouts), undefined for none. */
   baselineOf: (id: string, pkg: string) => string | undefined;
+  /** Devices this meta has heard of: a rollout is not shown done while a released one is unknown here. */
+  known: (id: string) => boolean;
 }
 
 export interface Decision {
@@ -24,6 +26,7 @@ export interface Decision {
   selected: number;
   /** The plan shown before this decision was paused. */
   wasPaused: boolean;
+  known: (id: string) => boolean;
 }
 
 /** Plans one rollout from its persisted state (consumes a pending resume); changes nothing else. */
@@ -44,14 +47,22 @@ export function decideRollout(r: ActiveRollout, order: readonly string[], ctx: D
     r.ackPending = false;
     if (plan.failing.length || plan.next.pausedByAdmin) plan = planRollout({ rollout: r.subject.rollout, devices: order, outcomes: outcome, state: acknowledgeFailures(plan.next, plan.failing), now });
   }
-  return { plan, changed: decisionChanged(r.persisted.state, plan.next), now, selected: order.length, wasPaused: r.plan?.state === 'paused' };
+  return { plan, changed: decisionChanged(r.persisted.state, plan.next), now, selected: order.length, wasPaused: r.plan?.state === 'paused', known: ctx.known };
+}
+
+/**
+ * The plan shown while a decision is being committed (several metas): what is committed is released,
+ * and the decision's `done` waits for its commit.
+ */
+export function pendingDecision(r: ActiveRollout, d: Decision): RolloutPlan {
+  return shownPlan({ ...d.plan, newlyReleased: [] }, r.released, d.known);
 }
 
 /** Applies a decision (committed first, with several metas); returns the devices it newly released here (to wake). */
 export function applyDecision(r: ActiveRollout, d: Decision, log: Logger): string[] {
   const { plan } = d;
   const newly = newlyReleased(plan.next.released, r.released);
-  r.plan = plan;
+  r.plan = shownPlan(plan, plan.released, d.known);
   r.released = plan.released;
   if (d.changed) {
     r.persisted.state = plan.next;

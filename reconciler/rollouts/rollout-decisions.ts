@@ -40,6 +40,23 @@ export function seedReleases(state: RolloutState, order: readonly string[], iden
   return add.length ? { ...state, released: [...state.released, ...add] } : state;
 }
 
+/**
+ * The plan a meta shows and acts on, with `committed` (the devices released here, as committed) as
+ * its released set. `done` is said only once this meta has caught up: not while the plan counts a
+ * release that is not committed yet (a leader's decision in flight: a package rollout seeding every
+ * device at a new revision is done at once), nor while a released device is one this meta has not
+ * heard of (its device list still empty or partial: another meta registered the devices, or this
+ * one sees a revision before their rows). Such a plan is shown running, never done with 0 released.
+ */
+export function shownPlan(plan: RolloutPlan, committed: ReadonlySet<string>, known: (id: string) => boolean): RolloutPlan {
+  const shown = plan.released === committed ? plan : { ...plan, released: committed };
+  if (plan.state !== 'done') return shown;
+  let behind = false;
+  for (const id of plan.released) if (!committed.has(id)) behind = true;
+  if (!behind) for (const id of committed) if (!known(id)) behind = true;
+  return behind ? { ...shown, state: 'running', pauseReason: null } : shown;
+}
+
 /** Devices a shared state releases that this meta had not released yet. */
 export function newlyReleased(shared: readonly string[], released: ReadonlySet<string>): string[] {
   return shared.filter((id) => !released.has(id));

@@ -18,7 +18,7 @@ import type { ActiveRollout } from './active-rollout.js';
 import { CommandIdentities } from './command-identities.js';
 import { EvaluationSchedule } from './evaluation-schedule.js';
 import { adoptShared, followRollout } from './follow-rollout.js';
-import { applyDecision, decideRollout, type Decision } from './lead-rollout.js';
+import { applyDecision, decideRollout, pendingDecision, type Decision } from './lead-rollout.js';
 import { OutcomeReader } from './outcome-reader.js';
 import { PackageBaselines } from './package-baselines.js';
 import { deviceOutcome, isSettled } from './rollout-decisions.js';
@@ -33,6 +33,8 @@ export interface RolloutGateOptions {
   now: () => number;
   /** Every device meta knows (heard from or declared in devices/). */
   deviceIds: () => Iterable<string>;
+  /** Whether meta knows this device (one of deviceIds); default: every device. */
+  known?: (id: string) => boolean;
   labelsOf: (id: string) => Labels;
   /** Epoch ms of the last heartbeat, null when never heard from. */
   lastSeen: (id: string) => number | null;
@@ -119,7 +121,7 @@ export class RolloutGate {
         persisted.updatedAt = now;
         this.opts.store.saveRollout(persisted);
       }
-      const r: ActiveRollout = { subject, persisted, released: new Set(persisted.state.released), plan: null, dirty: true, order: null, orderVersion: -1, seededVersion: -1, ackPending, pausePending: prior?.pausePending ?? false };
+      const r: ActiveRollout = { subject, persisted, released: new Set(persisted.state.released), plan: null, dirty: true, resultsMoved: false, order: null, orderVersion: -1, seededVersion: -1, ackPending, pausePending: prior?.pausePending ?? false };
       next.set(subject.key, r);
       if (subject.kind === 'command') {
         this.commandsByName.set(subject.name, r);
@@ -182,6 +184,9 @@ export class RolloutGate {
     return { ...doc, commands, packages };
   };
 
+  /** Devices meta knows (heard from, or declared): a rollout is not shown done while a released one is not among them. */
+  private readonly known = (id: string): boolean => this.opts.known?.(id) ?? true;
+
   private readonly isReleased = (key: string, id: string): boolean => this.packagesByKey.get(key)?.released.has(id) ?? false;
 
   /** A heartbeat brought new results (or a new device / new labels: `devicesChanged`). */
@@ -193,6 +198,8 @@ export class RolloutGate {
       // Only results of released devices move a rollout.
       if (devicesChanged || r.released.has(deviceId)) {
         r.dirty = true;
+        // A settled plan decides nothing new, but what it shows (failing, succeeded) moves with results.
+        if (!devicesChanged) r.resultsMoved = true;
         any = true;
       }
     }
@@ -248,19 +255,20 @@ export class RolloutGate {
   }
 
   private evaluateOne(r: ActiveRollout, now: number): string[] {
-    // Settled rollouts change only with the device set, a resume or a new revision.
-    if ((isSettled(r.plan) || !r.dirty) && r.plan && !r.ackPending && !r.pausePending && r.orderVersion === this.universe) return [];
+    // Settled rollouts change only with the device set, a resume, a new revision (or, in what they show, a released device's result).
+    if (((isSettled(r.plan) && !r.resultsMoved) || !r.dirty) && r.plan && !r.ackPending && !r.pausePending && r.orderVersion === this.universe) return [];
+    r.resultsMoved = false;
     const order = this.orderOf(r);
     const offlineMs = this.opts.offlineAfterMs();
     const outcome = (id: string): DeviceOutcome | undefined => deviceOutcome(this.outcomes.outcome(r.subject, id), this.opts.lastSeen(id), now, offlineMs);
     if (this.opts.decides && !this.opts.decides()) {
       r.dirty = false;
-      followRollout(r, order, outcome, now);
+      followRollout(r, order, outcome, now, this.known);
       return [];
     }
     if (this.committing.has(r.subject.key)) return []; // stays dirty: decided again from the committed state
     r.dirty = false;
-    const d = decideRollout(r, order, { now, outcome, baselineOf: (id, pkg) => this.baselines.identityOf(id, pkg) });
+    const d = decideRollout(r, order, { now, outcome, baselineOf: (id, pkg) => this.baselines.identityOf(id, pkg), known: this.known });
     if (!d.changed || !this.opts.commitDecision) {
       const newly = applyDecision(r, d, this.opts.log);
       if (d.changed) this.opts.store.saveRollout(r.persisted);
@@ -274,8 +282,8 @@ export class RolloutGate {
   private commit(r: ActiveRollout, d: Decision): void {
     const key = r.subject.key;
     const row: PersistedRollout = { ...r.persisted, state: d.plan.next, updatedAt: d.now };
-    // Until then the views show the plan with what is committed released.
-    r.plan = { ...d.plan, released: r.released, newlyReleased: [] };
+    // Until then the views show the plan with what is committed released (and not done before it is).
+    r.plan = pendingDecision(r, d);
     this.committing.add(key);
     this.opts.commitDecision!(row).then(
       () => {

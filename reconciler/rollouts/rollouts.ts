@@ -52,6 +52,7 @@ export class Rollouts {
       log: parts.log,
       now: () => parts.clock.now(),
       deviceIds,
+      known: (id) => parts.devices.has(id),
       labelsOf: (id) => desired.effectiveLabels(id),
       lastSeen: (id) => registry.get(id)?.lastSeen ?? null,
       commandsJson: (id) => registry.get(id)?.commands,
