@@ -82,14 +82,12 @@ class Device {
     const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? NaN);
     if (!Number.isFinite(length)) return this.fail(true); // meta always sends a content-length
     if (buf.length < headEnd + 4 + length) return;
-    const text = buf.toString('utf8', headEnd + 4, headEnd + 4 + length);
     const status = Number(head.slice(9, 12));
     if (/\r\nconnection: *close/i.test(head)) this.drop();
-    this.finish({
-      status,
-      etag: status === 200 ? ((/"etag":"([^"]+)"/.exec(text) ?? [])[1] ?? null) : null,
-      code: (/"(?:error|code)":"([A-Z_]+)"/.exec(text) ?? [])[1],
-    });
+    // the etag comes early in the answer: read only the start of a 200's body
+    const text = buf.toString('latin1', headEnd + 4, headEnd + 4 + (status === 200 ? Math.min(length, 256) : length));
+    if (status === 200) return this.finish({ status, etag: (/"etag":"([^"]+)"/.exec(text) ?? [])[1] ?? null });
+    this.finish({ status, etag: null, code: (/"(?:error|code)":"([A-Z_]+)"/.exec(text) ?? [])[1] });
   }
 
   private drop(): void {
