@@ -75,6 +75,13 @@ function num(b: Buffer, o: number, len: number): number | null {
 }
 
 /** pax records: "LEN key=value\n"…; an empty value unsets the key. */
+/** The ustar magic and version ("ustar\0" "00") at offset 257, compared byte by byte. */
+const USTAR = Buffer.from('ustar\u000000', 'latin1');
+function isUstar(b: Buffer, o: number): boolean {
+  for (let i = 0; i < 8; i++) if (b[o + 257 + i] !== USTAR[i]) return false;
+  return true;
+}
+
 export function parsePax(body: Buffer, into: Map<string, string>): void {
   let pos = 0;
   while (pos < body.length) {
@@ -195,7 +202,7 @@ export class TarReader {
       if (size === 0) this.bodyDone();
       return;
     }
-    const ustar = b[o + 257] === 0x75 && b.toString('latin1', o + 257, o + 265) === 'ustar\u000000';
+    const ustar = isUstar(b, o);
     let path = str(b, o, 100);
     if (ustar) {
       const prefix = b[o + 475] !== 0 ? str(b, o + 345, 155) : str(b, o + 345, 130);

@@ -26,9 +26,25 @@ const unsafe = (message: string) => new DroverError('UNSAFE_ARCHIVE', message);
 export function entryParts(raw: string): string[] {
   if (raw.includes('\0')) throw unsafe(`entry name with a NUL byte: ${JSON.stringify(raw)}`);
   if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw)) throw unsafe(`absolute path in archive: ${raw}`);
-  const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
+  const split = raw.split('/');
+  let clean = true;
+  for (const p of split) {
+    if (p === '' || p === '.' || p === '..') {
+      clean = false;
+      break;
+    }
+  }
+  if (clean) return split; // the usual case: nothing to drop, nothing to refuse
+  const parts = split.filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw unsafe(`path escapes the folder: ${raw}`);
   return parts;
+}
+
+/** True when a and b have the same first n components. */
+export function sameStart(a: readonly string[], b: readonly string[], n: number): boolean {
+  if (a.length < n || b.length < n) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
@@ -131,6 +147,8 @@ export class StreamChecker {
   private links = new Map<string, string>();
   /** Folders of the archive: explicit, or implied by an entry below them. */
   private dirs = new Set<string>();
+  /** The components of an earlier entry whose folders above it were checked and recorded. */
+  private lastParts: readonly string[] = [];
   entries = 0;
   files = 0;
   bytes = 0;
@@ -154,12 +172,17 @@ export class StreamChecker {
     } else if (e.type !== 'Directory' && e.type !== 'SymbolicLink') {
       throw unsafe(`${e.type} entries are not allowed: ${e.path}`);
     }
-    // every folder above the entry: never a symlink of the archive
-    let prefix = '';
-    for (let i = 0; i < parts.length - 1; i++) {
-      prefix = i ? `${prefix}/${parts[i]}` : parts[i]!;
-      if (this.links.has(prefix)) throw unsafe(`entry goes through a symlink: ${e.path}`);
-      this.dirs.add(prefix);
+    // every folder above the entry: never a symlink of the archive. When they are those of the
+    // entry before (the usual case), they were checked and recorded as folders then, and a folder
+    // of the archive can never become a symlink afterwards (refused below): nothing to redo.
+    if (!sameStart(parts, this.lastParts, parts.length - 1) || parts.length !== this.lastParts.length) {
+      let prefix = '';
+      for (let i = 0; i < parts.length - 1; i++) {
+        prefix = i ? `${prefix}/${parts[i]}` : parts[i]!;
+        if (this.links.has(prefix)) throw unsafe(`entry goes through a symlink: ${e.path}`);
+        this.dirs.add(prefix);
+      }
+      this.lastParts = parts;
     }
     const wasLink = this.links.has(key);
     if (wasLink && e.type !== 'SymbolicLink') throw unsafe(`entry replaces a symlink or is replaced by one: ${e.path}`);

@@ -10,7 +10,7 @@ import {
 } from 'node:fs';
 import { DroverError } from '../lib/errors.js';
 import type { TarEntry, TarSink } from './tar-reader.js';
-import { entryParts, StreamChecker, type ArchiveLimits } from './unpack-check.js';
+import { entryParts, sameStart, StreamChecker, type ArchiveLimits } from './unpack-check.js';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
 const CREATE = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
@@ -36,6 +36,10 @@ export class EntryWriter implements TarSink {
   /** The file being written (-1: the current entry's body is not kept). */
   private fd = -1;
   private mtime: number | null = null;
+  /** The last folder made or found by dirOf: its entry's components, how many, and its key. */
+  private lastParts: readonly string[] = [];
+  private lastUpto = -1;
+  private lastKey = '';
 
   constructor(
     private readonly into: string,
@@ -61,6 +65,8 @@ export class EntryWriter implements TarSink {
 
   /** Creates the folders of parts[0..upto) not made yet; returns their key (`a/b`). */
   private dirOf(parts: string[], upto: number): string {
+    // the folder of the entry before (the usual case): made then, and folders are never removed
+    if (upto === this.lastUpto && sameStart(parts, this.lastParts, upto)) return this.lastKey;
     let key = '';
     for (let i = 0; i < upto; i++) {
       key = i ? `${key}/${parts[i]}` : parts[i]!;
@@ -72,12 +78,15 @@ export class EntryWriter implements TarSink {
       }
       this.made.add(key);
     }
+    this.lastParts = parts;
+    this.lastUpto = upto;
+    this.lastKey = key;
     return key;
   }
 
   entry(e: TarEntry): void {
     this.entries++;
-    const parts = this.checker.entry({ path: e.path, type: e.type, size: e.size, linkpath: e.linkpath });
+    const parts = this.checker.entry(e);
     const mode = e.mode & 0o777; // no setuid/setgid/sticky
     if (parts.length === 0 && e.type !== 'Directory') throw new DroverError('UNSAFE_ARCHIVE', `${e.type} in place of the folder itself: ${e.path}`);
     if (FILE_TYPES.has(e.type)) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkEntries, resolveInArchive, type ArchiveEntry } from '../../agent/unpack-check.js';
+import { checkEntries, entryParts, resolveInArchive, StreamChecker, type ArchiveEntry } from '../../agent/unpack-check.js';
 
 const f = (path: string, size = 1): ArchiveEntry => ({ path, type: 'File', size });
 const d = (path: string): ArchiveEntry => ({ path, type: 'Directory', size: 0 });
@@ -56,5 +56,56 @@ describe('resolveInArchive', () => {
   ];
   for (const [input, want] of cases) {
     it(`${input.join('/')} -> ${want?.join('/') ?? 'outside'}`, () => assert.deepEqual(resolveInArchive(input, links), want));
+  }
+});
+
+describe('entryParts', () => {
+  const cases: Array<[string, string[] | RegExp]> = [
+    ['a/b/c', ['a', 'b', 'c']],
+    ['./a//b/', ['a', 'b']],
+    ['a/', ['a']],
+    ['./', []],
+    ['a/./b', ['a', 'b']],
+    ['a/../b', /escapes/],
+    ['..', /escapes/],
+    ['/a', /absolute/],
+    ['C:x', /absolute/],
+  ];
+  for (const [raw, want] of cases) {
+    it(`${raw} -> ${want instanceof RegExp ? 'refused' : want.join(',')}`, () => {
+      if (want instanceof RegExp) assert.throws(() => entryParts(raw), (err: Error & { code?: string }) => err.code === 'UNSAFE_ARCHIVE' && want.test(err.message));
+      else assert.deepEqual(entryParts(raw), want);
+    });
+  }
+});
+
+describe('StreamChecker', () => {
+  /** Feeds the entries in order, remembering files as the writer would; returns the symlinks kept. */
+  const run = (entries: ArchiveEntry[]) => {
+    const written = new Set<string>();
+    const checker = new StreamChecker(limits, { isFile: (key) => written.has(key) });
+    for (const e of entries) {
+      const parts = checker.entry(e);
+      if (e.type === 'File') written.add(parts.join('/'));
+    }
+    return checker.finish().map((l) => l.path.join('/'));
+  };
+  const ok: Array<[string, ArchiveEntry[], string[]]> = [
+    ['files side by side in a folder', [d('a/'), f('a/x'), f('a/y'), f('a/b/z'), f('a/w')], []],
+    ['a symlink beside files of the same folder', [f('a/x'), sl('a/l', 'x'), f('a/y')], ['a/l']],
+  ];
+  for (const [name, entries, links] of ok) {
+    it(`accepts ${name}`, () => assert.deepEqual(run(entries), links));
+  }
+  // Folders already checked for an earlier entry are not checked again for the next one in the same
+  // folder: they must stay refused as symlinks later on.
+  const bad: Array<[string, ArchiveEntry[], RegExp]> = [
+    ['a symlink replacing the folder of earlier files', [f('a/x'), f('a/y'), sl('a', '.')], /through a symlink/],
+    ['a symlink replacing a folder higher up', [f('a/b/x'), f('a/b/y'), sl('a', '.')], /through a symlink/],
+    ['files under a symlink made between two of them', [f('a/x'), sl('l', 'a'), f('l/y'), f('l/z')], /through a symlink/],
+    ['files under a symlink, one after the other', [sl('l', '.'), f('l/x'), f('l/y')], /through a symlink/],
+  ];
+  for (const [name, entries, match] of bad) {
+    it(`refuses ${name}`, () => assert.throws(() => run(entries), (err: Error & { code?: string }) => err.code === 'UNSAFE_ARCHIVE' && match.test(err.message)));
   }
 });
