@@ -47,15 +47,29 @@ describe('several metas on PostgreSQL: the same answers', { skip }, () => {
 
   it('serves byte-identical desired documents and etags from every meta', async () => {
     const [a, b] = cluster.metas;
+    const ask = (url: string, token: string, id: string) =>
+      postHeartbeat(url, token, heartbeatBody(id, { device: { id, hostname: id, labels: { role: 'web' }, facts: {} } }));
+    const doc = async (url: string, token: string, id: string) =>
+      Buffer.from(await (await fetch(`${url}/v1/devices/${id}/desired`, { headers: { authorization: `Bearer ${token}` } })).arrayBuffer());
     for (const id of ['dev-001', 'dev-002', 'dev-003', 'not-declared']) {
-      const fromA = await postHeartbeat(a!.url, a!.agentToken, heartbeatBody(id, { device: { id, hostname: id, labels: { role: 'web' }, facts: {} } }));
-      const fromB = await postHeartbeat(b!.url, b!.agentToken, heartbeatBody(id, { device: { id, hostname: id, labels: { role: 'web' }, facts: {} } }));
-      assert.equal(fromA.status, 200);
+      // A staged rollout may release this device between two questions (its first heartbeat makes it
+      // known to the leader, and the release reaches the other meta through the change feed): B's
+      // answer is compared with A's asked just before and just after it, until A's held still
+      // around B's and the two agree; metas that never agree fail at the deadline.
+      const [fromA, fromB, docA, docB] = await until(`${id}: the same answer from both metas`, async () => {
+        const before = await ask(a!.url, a!.agentToken, id);
+        const fromB = await ask(b!.url, b!.agentToken, id);
+        const docB = await doc(b!.url, b!.adminToken, id);
+        const docA = await doc(a!.url, a!.adminToken, id);
+        const after = await ask(a!.url, a!.agentToken, id);
+        assert.equal(before.status, 200);
+        assert.equal(fromB.status, 200);
+        const stillA = before.body.etag === after.body.etag && Buffer.compare(docA, await doc(a!.url, a!.adminToken, id)) === 0;
+        return stillA && after.body.etag === fromB.body.etag && Buffer.compare(docA, docB) === 0 ? ([after, fromB, docA, docB] as const) : undefined;
+      });
       assert.equal(fromA.body.etag, fromB.body.etag, id);
       assert.deepEqual(fromA.body.desired, fromB.body.desired, id);
-      const docA = await fetch(`${a!.url}/v1/devices/${id}/desired`, { headers: { authorization: `Bearer ${a!.adminToken}` } });
-      const docB = await fetch(`${b!.url}/v1/devices/${id}/desired`, { headers: { authorization: `Bearer ${b!.adminToken}` } });
-      assert.equal(Buffer.compare(Buffer.from(await docA.arrayBuffer()), Buffer.from(await docB.arrayBuffer())), 0, id);
+      assert.equal(Buffer.compare(docA, docB), 0, id);
     }
   });
 
