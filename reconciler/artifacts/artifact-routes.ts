@@ -5,7 +5,7 @@
 //   GET /legacy/artifacts/:key/:name-:version.tar.gz.md5   `md5sum -c` format, naming the tarball
 // `:key` is `sha256-<hex>` or `md5-<hex>` (see legacyArtifactBase). HEAD works on all of them.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DroverError } from '../../lib/errors.js';
+import { DroverError, type ErrorCode } from '../../lib/errors.js';
 import type { ArtifactCache } from './artifact-cache.js';
 import type { ArtifactKey } from './artifact-index.js';
 import { serveArtifact } from './serve-artifact.js';
@@ -13,8 +13,8 @@ import { sendError } from '../http/http-error.js';
 
 export interface ArtifactRouteOptions {
   cache: ArtifactCache;
-  /** True when the request carries a valid agent or admin token. */
-  authorize: (req: FastifyRequest) => boolean | Promise<boolean>;
+  /** True when the request carries a valid agent or admin token; a refusal says why (e.g. a revoked device). */
+  authorize: (req: FastifyRequest) => Authorization | Promise<Authorization>;
   /** True when the legacy paths may be served to this source address; null: no legacy paths at all. */
   legacyAllowed: ((address: string | undefined) => boolean) | null;
 }
@@ -25,6 +25,8 @@ export function legacyArtifactBase(publicUrl: string, key: ArtifactKey): string 
   return `${publicUrl.replace(/\/+$/, '')}/legacy/artifacts/${k}`;
 }
 
+export type Authorization = boolean | { code: ErrorCode; message: string };
+
 const SHA256 = /^[0-9a-fA-F]{64}$/;
 const MD5 = /^[0-9a-fA-F]{32}$/;
 
@@ -33,7 +35,9 @@ export async function registerArtifactRoutes(app: FastifyInstance, opts: Artifac
   const { cache } = opts;
 
   const serveV1 = async (req: FastifyRequest, reply: FastifyReply, key: ArtifactKey): Promise<FastifyReply> => {
-    if (!(await opts.authorize(req))) return sendError(reply, 'UNAUTHORIZED', 'an agent or admin bearer token is required');
+    const allowed = await opts.authorize(req);
+    if (typeof allowed === 'object') return sendError(reply, allowed.code, allowed.message);
+    if (!allowed) return sendError(reply, 'UNAUTHORIZED', 'an agent or admin bearer token is required');
     try {
       const lease = await cache.open(key);
       return serveArtifact(req, reply, lease);

@@ -38,7 +38,12 @@ export const artifactRoutes: RoutePlugin = async (app, deps: MetaDeps) => {
   await registerArtifactRoutes(app, {
     cache,
     authorize: async (req) => {
-      if (deps.config.tls?.clientCa && 'id' in clientCertDevice(req)) return true;
+      const cert = deps.config.tls?.clientCa ? clientCertDevice(req) : null;
+      if (cert && 'id' in cert) {
+        // The same rule as the heartbeat: a revoked enrollment shuts its device's certificate out.
+        const revoked = deps.enrollments.revocation(cert.id);
+        return revoked ? { code: 'CREDENTIAL_REVOKED', message: `device ${cert.id}: ${revoked.message}` } : true;
+      }
       const t = bearerOf(req);
       if (t === null) return false;
       // An enrolled device's own credential (valid, not revoked) fetches artifacts too.

@@ -3,7 +3,7 @@
 // auto`), both converge InSync. The enrolled credential speaks for its own device only (403 for
 // another, also beside another device's certificate); the shared agent token and a certificate from
 // another CA stay refused (401), even with a valid credential; a revoked enrollment shuts its device
-// out, certificate or not, until it is accepted again. Certificates made with the real openssl.
+// out, certificate or not (heartbeats and artifact downloads), until it is accepted again. Certificates made with the real openssl.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,6 +64,7 @@ const heartbeat = (id: string, o: { bearer?: string; client?: Pem } = {}) =>
     body: JSON.stringify(heartbeatBody(id)),
     headers: o.bearer ? { authorization: `Bearer ${o.bearer}` } : {},
   });
+const artifact = (client: Pem) => tlsRequest(`${meta.url}/v1/artifacts/${'0'.repeat(64)}`, { ca: pki.ca.cert, cert: client.cert, key: client.key });
 let issued = '';
 /** The enrolled agent's credential (read once: a revoked agent may drop it). */
 const credential = () => (issued ||= readFileSync(join(tmp, 'tls-enrolled/identity/credential'), 'utf8').trim());
@@ -117,8 +118,12 @@ describe('mutual TLS with enrollment on', () => {
     assert.equal(refused.status, 401, refused.text);
     assert.equal(refused.json().error, 'CREDENTIAL_REVOKED');
     assert.match(refused.json().message, /stolen/);
+    const download = await artifact(otherCert);
+    assert.equal(download.status, 401, `artifact downloads too: ${download.text}`);
+    assert.equal(download.json().error, 'CREDENTIAL_REVOKED');
     assert.equal((await api('/v1/enrollments/tls-other/accept', {})).status, 200);
     assert.equal((await heartbeat('tls-other', { client: otherCert })).status, 200);
+    assert.equal((await artifact(otherCert)).status, 404, 'accepted again: past authentication (no such artifact)');
   });
 
   it('shows no secret in the logs', () => {
