@@ -25,16 +25,10 @@ export class Converger {
   private desired: { document: DesiredDocument; etag: string } | null = null;
   private closed = false;
   /** One pass at a time; a trigger meanwhile asks for one more after it. */
-  private readonly passes = coalesceRuns(
-    async () => {
-      try {
-        await this.pass();
-      } catch (err) {
-        this.d.log.error({ err: errorMessage(err) }, 'convergence pass failed');
-      }
-    },
-    { repeatWhile: () => !this.closed },
-  );
+  private readonly passes = coalesceRuns(() => this.pass(), {
+    repeatWhile: () => !this.closed,
+    onError: (err) => this.d.log.error({ err: errorMessage(err) }, 'convergence pass failed'),
+  });
 
   constructor(private readonly d: ConvergerOptions) {}
 

@@ -7,10 +7,16 @@ export interface CoalescedTask {
   readonly running: Promise<void> | null;
 }
 
-export function coalesceRuns(
-  task: () => Promise<void>,
-  opts: { repeatWhile?: () => boolean; afterRun?: () => void } = {},
-): CoalescedTask {
+export interface CoalesceOptions {
+  /** Whether another pass that was asked for still goes (false once closed). */
+  repeatWhile?: () => boolean;
+  /** After the last pass of a run. */
+  afterRun?: () => void;
+  /** A failed pass is handed here and the next one asked for still goes; without it a failure ends the run (rejected). */
+  onError?: (err: unknown) => void;
+}
+
+export function coalesceRuns(task: () => Promise<void>, opts: CoalesceOptions = {}): CoalescedTask {
   let running: Promise<void> | null = null;
   let again = false;
   const trigger = (() => {
@@ -22,7 +28,8 @@ export function coalesceRuns(
       try {
         do {
           again = false;
-          await task();
+          if (!opts.onError) await task();
+          else await task().catch(opts.onError);
         } while (again && (opts.repeatWhile?.() ?? true));
       } finally {
         running = null;

@@ -41,16 +41,10 @@ export class PostgresFeed implements SharedStore {
   private eventListeners: ((topic: string, payload: string) => void)[] = [];
   private closed = false;
   /** One read of the feed at a time, one more if asked meanwhile. */
-  private readonly reads = coalesceRuns(
-    async () => {
-      try {
-        await this.readFeed();
-      } catch (err) {
-        this.opts.log.warn({ err: errorMessage(err) }, 'store: reading changes from other metas failed');
-      }
-    },
-    { repeatWhile: () => !this.closed },
-  );
+  private readonly reads = coalesceRuns(() => this.readFeed(), {
+    repeatWhile: () => !this.closed,
+    onError: (err) => this.opts.log.warn({ err: errorMessage(err) }, 'store: reading changes from other metas failed'),
+  });
   private poll: NodeJS.Timeout;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private failures = 0;

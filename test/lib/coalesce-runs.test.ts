@@ -59,3 +59,25 @@ test('repeatWhile stops the catch-up pass; afterRun follows every run; a failing
   assert.equal(failing.running, null);
   await assert.rejects(failing(), /boom/);
 });
+
+test('onError: a failed pass is reported and the pass asked for meanwhile still goes', async () => {
+  const errors: unknown[] = [];
+  let runs = 0;
+  const first = gate();
+  const run = coalesceRuns(
+    async () => {
+      runs++;
+      if (runs === 1) {
+        await first.opened;
+        throw new Error('boom');
+      }
+    },
+    { onError: (err) => errors.push(err) },
+  );
+  const p = run();
+  void run();
+  first.open();
+  await p; // resolves: the failure went to onError
+  assert.equal(runs, 2);
+  assert.deepEqual(errors.map((e) => (e as Error).message), ['boom']);
+});
