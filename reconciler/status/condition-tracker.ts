@@ -1,6 +1,6 @@
 // Keeps each device's condition current: evaluated at every heartbeat and by a periodic sweep
 // (which is what notices a device going Offline); every change is appended to the history.
-import { reportedCommands, reportedPackages } from '../registry/report-view.js';
+import { reportedCommands, reportedPackages, type CommandSummaryEntry } from '../registry/report-view.js';
 import type { PackageReport } from '../../specs/wire/heartbeat.js';
 import type { DesiredState } from '../desired/desired-state.js';
 import { isLegacyRecord, type DeviceRecord } from '../registry/device-record.js';
@@ -8,7 +8,7 @@ import type { DeviceRegistry } from '../registry/device-registry.js';
 import type { Store } from '../store/store.js';
 import {
   CONDITIONS, isOffline, offlineCondition, onlineCondition,
-  type CommandSummary, type ConditionName, type ConditionSettings, type DeviceConditionResult,
+  type ConditionName, type ConditionSettings, type DeviceConditionResult,
 } from './device-condition.js';
 
 const SWEEP_CHUNK = 10_000;
@@ -54,7 +54,7 @@ export class ConditionTracker {
   }
 
   /** The device's condition now; `parsed` saves re-reading the report's JSON at heartbeat time. */
-  evaluate(record: DeviceRecord, now: number, parsed?: { packages: readonly PackageReport[]; commands: readonly CommandSummary[] }): DeviceConditionResult {
+  evaluate(record: DeviceRecord, now: number, parsed?: { packages: readonly PackageReport[]; commands: readonly CommandSummaryEntry[] }): DeviceConditionResult {
     const over = this.override?.(record.id);
     if (over) return this.intern(over);
     const s = this.settings();
@@ -77,7 +77,7 @@ export class ConditionTracker {
   }
 
   /** Evaluates and records a change in the history. */
-  track(record: DeviceRecord, now: number, parsed?: { packages: readonly PackageReport[]; commands: readonly CommandSummary[] }): DeviceConditionResult {
+  track(record: DeviceRecord, now: number, parsed?: { packages: readonly PackageReport[]; commands: readonly CommandSummaryEntry[] }): DeviceConditionResult {
     const result = this.evaluate(record, now, parsed);
     if (result.condition !== record.condition || result.reason !== record.reason) {
       const previous = record.condition;

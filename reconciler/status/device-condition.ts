@@ -23,16 +23,13 @@ export interface DeviceConditionResult {
   message: string;
 }
 
-/** The command summary meta keeps per device (declared once, in control/rollout/rollout-outcomes.ts). */
-export type CommandSummary = CommandSummaryEntry;
-
 export interface ObservedDevice {
   /** Epoch ms of the last heartbeat; null when never seen. */
   lastSeen: number | null;
   etag: string | null;
   appliedEtag: string | null;
   packages: readonly PackageReport[];
-  commands: readonly CommandSummary[];
+  commands: readonly CommandSummaryEntry[];
   /** Reported by an Open-Falcon updater: a package desired stopped may be absent (see comparePackages). */
   legacy?: boolean;
 }
