@@ -3,7 +3,8 @@
 // auto`), both converge InSync. The enrolled credential speaks for its own device only (403 for
 // another, also beside another device's certificate); the shared agent token and a certificate from
 // another CA stay refused (401), even with a valid credential; a revoked enrollment shuts its device
-// out, certificate or not (heartbeats and artifact downloads), until it is accepted again. Certificates made with the real openssl.
+// out, certificate or not (heartbeats and artifact downloads), until it is accepted again. A second
+// meta on the same store without the enrollment token (certificates only) refuses the credential. Certificates made with the real openssl.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { startAgentProcess, writeFleet, type AgentProcess } from '../../agent/agent-process.js';
 import { waitFor } from '../../agent/fixtures.js';
 import { issue, makeCa, serverPki, type Pem } from '../../helpers/certs.js';
+import { generateDeviceKey } from '../../../lib/device-key.js';
 import { signedEnrollRequest } from '../../helpers/enroll-request.js';
 import { tlsRequest } from '../../helpers/https-request.js';
 import { heartbeatBody, startMetaProcess, type MetaHandle } from '../../helpers/meta-process.js';
@@ -24,6 +26,7 @@ let pki: { ca: Pem; server: Pem };
 let certDevice: Pem;
 let otherCert: Pem;
 let stranger: Pem;
+let clientCaCert: string;
 let meta: MetaHandle & { output(): string };
 const agents: Record<string, AgentProcess> = {};
 
@@ -32,6 +35,7 @@ before(async () => {
   writeFleet(fleet, { 'devices/tls-enrolled.yaml': 'id: tls-enrolled\nenroll: auto\n' });
   pki = serverPki(tmp);
   const clientCa = makeCa(tmp, 'client-ca');
+  clientCaCert = clientCa.cert;
   certDevice = issue(tmp, clientCa, 'tls-cert', { client: true, san: 'URI:drover:device:tls-cert' });
   otherCert = issue(tmp, clientCa, 'tls-other', { client: true, cn: 'tls-other' });
   stranger = issue(tmp, makeCa(tmp, 'other-ca'), 'stranger', { client: true, cn: 'tls-enrolled' });
@@ -124,6 +128,32 @@ describe('mutual TLS with enrollment on', () => {
     assert.equal((await api('/v1/enrollments/tls-other/accept', {})).status, 200);
     assert.equal((await heartbeat('tls-other', { client: otherCert })).status, 200);
     assert.equal((await artifact(otherCert)).status, 404, 'accepted again: past authentication (no such artifact)');
+  });
+
+  it('without --enroll-token-file, --client-ca means certificates only: an enrolled credential is refused (401)', async () => {
+    const key = generateDeviceKey();
+    const enroll = () => tlsRequest(`${meta.url}/v1/enroll`, { ca: pki.ca.cert, headers: { authorization: `Bearer ${ENROLL_TOKEN}` }, body: JSON.stringify(signedEnrollRequest('tls-late', key)) });
+    assert.equal((await enroll()).status, 202);
+    assert.equal((await api('/v1/enrollments/tls-late/accept', {})).status, 200);
+    const issuedLate = (await enroll()).json().credential as string;
+    assert.match(issuedLate, /^dc1\.tls-late\./);
+    assert.equal((await heartbeat('tls-late', { bearer: issuedLate })).status, 200, 'enrollment on: the credential is enough');
+    // A second meta on the same store, with the same client CA but no enrollment token.
+    const certsOnly = await startMetaProcess({ repo: fleet, dataDir: meta.dataDir, ca: pki.ca.cert, timeoutMs: 120_000, args: ['--tls-cert', pki.server.cert, '--tls-key', pki.server.key, '--client-ca', clientCaCert] });
+    try {
+      const post = (o: { bearer?: string; client?: Pem }) => tlsRequest(`${certsOnly.url}/v1/heartbeat`, {
+        ca: pki.ca.cert, ...(o.client ? { cert: o.client.cert, key: o.client.key } : {}),
+        body: JSON.stringify(heartbeatBody('tls-late')), headers: o.bearer ? { authorization: `Bearer ${o.bearer}` } : {},
+      });
+      const refused = await post({ bearer: issuedLate });
+      assert.equal(refused.status, 401, refused.text);
+      assert.doesNotMatch(refused.json().message, /enrolled device's credential/);
+      assert.ok(!refused.text.includes(issuedLate), 'the credential is not echoed');
+      assert.equal((await post({ client: otherCert })).status, 403, 'a certificate still authenticates (here for another device)');
+      assert.ok(!certsOnly.output().includes(issuedLate));
+    } finally {
+      await certsOnly.stop();
+    }
   });
 
   it('shows no secret in the logs', () => {
