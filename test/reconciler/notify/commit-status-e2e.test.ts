@@ -79,10 +79,12 @@ after(async () => {
 describe('results on the commit', () => {
   it('the first commit goes pending, then success once every device applied it', async () => {
     const sha = repo.head();
-    await waitFor(() => bodies(GITHUB, sha).some((b) => b.state === 'success'), 'GitHub success for the first commit', 120_000);
+    // An agent that has not heartbeated yet counts as offline (it does not hold the commit pending):
+    // under load a slow agent makes an earlier '2/3 applied, 1 offline' success, updated once it applies.
+    await waitFor(() => bodies(GITHUB, sha).some((b) => b.state === 'success' && b.description === '3/3 applied'), 'GitHub success, 3/3 applied, for the first commit', 120_000);
     const gh = bodies(GITHUB, sha);
     assert.equal(gh[0]!.state, 'pending');
-    assert.equal(gh.at(-1)!.description, '3/3 applied');
+    assert.ok(gh.every((b) => b.state === 'pending' || b.state === 'success'), JSON.stringify(gh));
     assert.ok(receiver.requests.some((r) => to(GITHUB, sha)(r) && r.status === 503), 'the first GitHub request was refused with 503');
     await waitFor(() => bodies(GITLAB, sha).some((b) => b.state === 'success') && bodies(GITEA, sha).some((b) => b.state === 'success'), 'GitLab and Gitea success', 60_000);
   });
