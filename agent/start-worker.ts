@@ -11,7 +11,9 @@ export function startAgentWorker(name: string, workerData: unknown, resourceLimi
   const opts = { workerData, resourceLimits, stdout: false, stderr: false };
   if (!here.endsWith('.ts')) {
     const script = new URL(`./${name}.js`, here);
-    return existsSync(fileURLToPath(script)) ? new Worker(script, opts) : null;
+    // A built worker is plain JS: it gets none of the main thread's flags (a loader given with
+    // --import, as under tsx, would cost every worker start a few hundred ms of CPU).
+    return existsSync(fileURLToPath(script)) ? new Worker(script, { ...opts, execArgv: [] }) : null;
   }
   const url = new URL(`./${name}.ts`, here).href;
   return new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); });`, { ...opts, eval: true });
