@@ -3,7 +3,7 @@
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { DroverError } from '../lib/errors.js';
 import { TarReader } from './tar-reader.js';
 import { EntryWriter } from './unpack-writer.js';
@@ -19,11 +19,17 @@ export interface ExtractRequest {
 
 /** Inflated bytes per chunk: a few thousand small entries are parsed and written per chunk. */
 const CHUNK = 1 << 20;
+/**
+ * Inflated bytes kept ready ahead of the parse: the thread pool inflates the next chunks while this
+ * thread writes the current one, so it never waits for a thread-pool round trip (on a busy machine
+ * each wake-up can take tens of ms).
+ */
+const AHEAD = 4 * CHUNK;
 
 /**
  * One pass: gunzip, parse and write each entry into `into` as it streams in, checked by a
  * StreamChecker before anything of it is written (EntryWriter, unpack-writer.ts). Inflating runs
- * on the thread pool one chunk ahead of the parse; each inflated chunk is parsed and written with
+ * on the thread pool up to four chunks ahead of the parse; each inflated chunk is parsed and written with
  * synchronous calls, so the thread (a worker's, or the agent's own in the one-file build) is held
  * for one chunk at a time. Memory: a few chunks plus the archive's folders and symlinks, whatever
  * the number of files.
@@ -57,7 +63,7 @@ export async function extractStreaming({ tarball, gz, into, limits }: ExtractReq
   }
   try {
     const source = createReadStream(tarball, { highWaterMark: CHUNK });
-    await (gz ? pipeline(source, createGunzip({ chunkSize: CHUNK }), consume) : pipeline(source, consume));
+    await (gz ? pipeline(source, createGunzip({ chunkSize: CHUNK, readableHighWaterMark: AHEAD } as ZlibOptions), consume) : pipeline(source, consume));
   } catch (err) {
     if (failure !== null) throw failure;
     throw badArchive(`cannot read ${basename(tarball)}: ${(err as Error).message}`, err);
