@@ -5,7 +5,7 @@
 // version that fits is published and room is freed.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,7 +13,7 @@ import { startArtifactServer, type ArtifactServer } from '../helpers/artifact-se
 import { startMetaInProcess, type MetaHandle } from '../helpers/meta-process.js';
 import { fillDisk, mountTmpfs } from '../helpers/tmpfs.js';
 import { deviceDetail, packageYaml, startAgentProcess, writeFleet, type AgentProcess } from './agent-process.js';
-import { alive, buildPackage, controlScript, waitFor, type BuiltPackage } from './fixtures.js';
+import { alive, appServicePid, buildPackage, type BuiltPackage, controlScript, waitFor } from './fixtures.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'drover-e2e-full-'));
 const art = join(tmp, 'artifacts');
@@ -32,13 +32,7 @@ const AGENT_ARGS = ['--stop-on-exit', '--retry-failed', '1s', '--check-interval'
 
 const yamlFor = (b: BuiltPackage) =>
   packageYaml({ name: 'app', version: b.version, url: `${server.url}/${b.name}-${b.version}.tar.gz`, sha256: b.sha256, pidFile: 'run.pid' });
-const servicePid = (version: string) => {
-  try {
-    return Number(readFileSync(join(root, 'packages/app', version, 'run.pid'), 'utf8'));
-  } catch {
-    return 0;
-  }
-};
+const servicePid = (version: string) => appServicePid(root, version);
 const detail = () => deviceDetail(meta.url, meta.adminToken, ID);
 /** Files the agent must never leave behind: temporary state writes and partial downloads. */
 const leftovers = () => [

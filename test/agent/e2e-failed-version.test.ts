@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { startArtifactServer, type ArtifactServer } from '../helpers/artifact-server.js';
 import { startMetaInProcess, type MetaHandle } from '../helpers/meta-process.js';
 import { deviceDetail, packageYaml, startAgentProcess, writeFleet, type AgentProcess } from './agent-process.js';
-import { alive, buildPackage, controlScript, ROOT, waitFor, type BuiltPackage } from './fixtures.js';
+import { alive, appServicePid, buildPackage, type BuiltPackage, controlScript, ROOT, waitFor } from './fixtures.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'drover-e2e-failver-'));
 const art = join(tmp, 'artifacts');
@@ -37,13 +37,7 @@ const count = (action: string, version: string) => {
   }
 };
 const yamlFor = (b: BuiltPackage) => packageYaml({ name: 'app', version: b.version, url: `${server.url}/${b.name}-${b.version}.tar.gz`, sha256: b.sha256, pidFile: 'run.pid' });
-const servicePid = (version: string) => {
-  try {
-    return Number(readFileSync(join(root, 'packages/app', version, 'run.pid'), 'utf8'));
-  } catch {
-    return 0;
-  }
-};
+const servicePid = (version: string) => appServicePid(root, version);
 const detail = () => deviceDetail(meta.url, meta.adminToken, ID);
 
 before(async () => {

@@ -3,14 +3,14 @@
 // installed, the previous version keeps running, and meta sees the failure.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startArtifactServer, type ArtifactServer } from '../helpers/artifact-server.js';
 import { startMetaInProcess, type MetaHandle } from '../helpers/meta-process.js';
 import { deviceDetail, packageYaml, reported, startAgentProcess, writeFleet, type AgentProcess } from './agent-process.js';
-import { alive, buildPackage, controlScript, waitFor, type BuiltPackage } from './fixtures.js';
+import { alive, appServicePid, buildPackage, type BuiltPackage, controlScript, waitFor } from './fixtures.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'drover-e2e-fail-'));
 const art = join(tmp, 'artifacts');
@@ -23,13 +23,7 @@ let good: BuiltPackage;
 
 const yamlFor = (b: BuiltPackage, extra: { timeout?: string; sha256?: string } = {}) =>
   packageYaml({ name: 'app', version: b.version, url: `${server.url}/${b.name}-${b.version}.tar.gz`, sha256: extra.sha256 ?? b.sha256, pidFile: 'run.pid', timeout: extra.timeout });
-const servicePid = (version: string) => {
-  try {
-    return Number(readFileSync(join(root, 'packages/app', version, 'run.pid'), 'utf8'));
-  } catch {
-    return 0;
-  }
-};
+const servicePid = (version: string) => appServicePid(root, version);
 const report = () => reported(meta.url, meta.adminToken, 'dev-2', 'app');
 /** The device's condition once it is Failed for `version` (never Progressing while nothing is under way). */
 const failedFor = (version: string) =>

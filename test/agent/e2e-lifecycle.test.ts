@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { startArtifactServer, type ArtifactServer } from '../helpers/artifact-server.js';
 import { startMetaInProcess, type MetaHandle } from '../helpers/meta-process.js';
 import { packageYaml, reported, startAgentProcess, writeFleet, type AgentProcess } from './agent-process.js';
-import { alive, buildPackage, controlScript, waitFor, type BuiltPackage } from './fixtures.js';
+import { alive, appServicePid, buildPackage, type BuiltPackage, controlScript, waitFor } from './fixtures.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'drover-e2e-life-'));
 const art = join(tmp, 'artifacts');
@@ -20,13 +20,7 @@ const built: Record<string, BuiltPackage> = {};
 
 const appYaml = (b: BuiltPackage, state = 'started') =>
   packageYaml({ name: 'app', version: b.version, url: `${server.url}/${b.name}-${b.version}.tar.gz`, sha256: b.sha256, state, pidFile: 'run.pid' });
-const servicePid = (version: string) => {
-  try {
-    return Number(readFileSync(join(tmp, 'root/packages/app', version, 'run.pid'), 'utf8'));
-  } catch {
-    return 0;
-  }
-};
+const servicePid = (version: string) => appServicePid(join(tmp, 'root'), version);
 const report = () => reported(meta.url, meta.adminToken, 'dev-1', 'app');
 
 before(async () => {

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { startArtifactServer, type ArtifactServer } from '../helpers/artifact-server.js';
 import { startMetaInProcess, type MetaHandle } from '../helpers/meta-process.js';
 import { packageYaml, reported, startAgentProcess, writeFleet, type AgentProcess } from './agent-process.js';
-import { alive, buildPackage, controlScript, waitFor, type BuiltPackage } from './fixtures.js';
+import { alive, appServicePid, buildPackage, type BuiltPackage, controlScript, waitFor } from './fixtures.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'drover-e2e-res-'));
 const art = join(tmp, 'artifacts');
@@ -24,13 +24,7 @@ const VERSIONS = ['1.0', '1.1', '1.2', '1.3', '1.4', '1.5'];
 
 const yamlFor = (v: string) =>
   packageYaml({ name: 'app', version: v, url: `${server.url}/app-${v}.tar.gz`, sha256: built[v]!.sha256, pidFile: 'run.pid' });
-const servicePid = (version: string) => {
-  try {
-    return Number(readFileSync(join(root, 'packages/app', version, 'run.pid'), 'utf8'));
-  } catch {
-    return 0;
-  }
-};
+const servicePid = (version: string) => appServicePid(root, version);
 const report = () => reported(meta.url, meta.adminToken, 'dev-3', 'app');
 const startAgent = () => startAgentProcess({ metaUrl: meta.url, token: meta.agentToken, root, id: 'dev-3', args: ['--stop-on-exit'] });
 /** Versions with a live service process. */

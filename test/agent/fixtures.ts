@@ -87,6 +87,15 @@ export function desiredFor(b: BuiltPackage, over: Partial<DesiredPackage> = {}, 
   };
 }
 
+/** The pid an app package's service wrote to `<root>/packages/app/<version>/run.pid`; 0 when there is none. */
+export function appServicePid(root: string, version: string): number {
+  try {
+    return Number(readFileSync(join(root, 'packages/app', version, 'run.pid'), 'utf8'));
+  } catch {
+    return 0;
+  }
+}
+
 /** True when the process exists and is not a zombie (a killed orphan may wait to be reaped). */
 export function alive(pid: number): boolean {
   try {
