@@ -7,6 +7,7 @@
 import type { TLSSocket, PeerCertificate } from 'node:tls';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthHook } from '../deps.js';
+import type { ErrorCode } from '../../lib/errors.js';
 import { sendError } from './http-error.js';
 import { bearerOf, type DeviceCredentials } from './tokens.js';
 
@@ -45,33 +46,40 @@ export interface ClientCertOptions {
 const bind = (request: FastifyRequest, id: string): void => void ((request as { droverDevice?: string }).droverDevice = id);
 
 /**
- * The agent hook with --client-ca. A verified client certificate authenticates the request and
- * binds it to the device it names. When enrollment is on, an enrolled device's own credential does
- * too (a device that enrolled with the fleet token and holds no certificate); a certificate that
- * does not verify is refused even then. A revoked enrollment shuts its device out whichever it
- * presents, and a credential sent beside a certificate must be for the same device (else 403).
+ * The agent rule with --client-ca. A verified client certificate authenticates the request and
+ * names its device. When enrollment is on, an enrolled device's own credential does too (a device
+ * that enrolled with the fleet token and holds no certificate); a certificate that does not verify
+ * is refused even then. A revoked enrollment shuts its device out whichever it presents, and a
+ * credential sent beside a certificate must be for the same device (else 403).
  */
+export async function clientCertAuth(request: FastifyRequest, o?: ClientCertOptions): Promise<{ id: string } | { code: ErrorCode; message: string }> {
+  const got = clientCertDevice(request);
+  const presented = bearerOf(request);
+  if ('id' in got) {
+    const revoked = o?.revoked(got.id);
+    if (revoked) return { code: 'CREDENTIAL_REVOKED', message: `device ${got.id}: ${revoked.message}` };
+    const credential = presented && o ? await o.credentials.authenticate(presented) : null;
+    if (credential && 'id' in credential && credential.id !== got.id) {
+      return { code: 'FORBIDDEN', message: `the client certificate is for device ${got.id}, the credential for ${credential.id}` };
+    }
+    return got;
+  }
+  const offered = (request.raw.socket as Partial<TLSSocket>).getPeerCertificate?.();
+  const certOffered = offered !== undefined && offered !== null && Object.keys(offered).length > 0;
+  if (o?.enrollment() && presented !== null && !certOffered) {
+    const credential = await o.credentials.authenticate(presented);
+    if (credential && 'id' in credential) return { id: credential.id };
+    if (credential) return { code: credential.code, message: credential.error };
+  }
+  const or = o?.enrollment() ? ' or an enrolled device\'s credential' : '';
+  return { code: 'UNAUTHORIZED', message: `${got.error}${certOffered ? '' : or}` };
+}
+
+/** The agent hook with --client-ca (clientCertAuth): binds the request to its device, or answers why not. */
 export function requireClientCert(o?: ClientCertOptions): AuthHook {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const got = clientCertDevice(request);
-    const presented = bearerOf(request);
-    if ('id' in got) {
-      const revoked = o?.revoked(got.id);
-      if (revoked) return void sendError(reply, 'CREDENTIAL_REVOKED', `device ${got.id}: ${revoked.message}`);
-      const credential = presented && o ? await o.credentials.authenticate(presented) : null;
-      if (credential && 'id' in credential && credential.id !== got.id) {
-        return void sendError(reply, 'FORBIDDEN', `the client certificate is for device ${got.id}, the credential for ${credential.id}`);
-      }
-      return bind(request, got.id);
-    }
-    const offered = (request.raw.socket as Partial<TLSSocket>).getPeerCertificate?.();
-    const certOffered = offered !== undefined && offered !== null && Object.keys(offered).length > 0;
-    if (o?.enrollment() && presented !== null && !certOffered) {
-      const credential = await o.credentials.authenticate(presented);
-      if (credential && 'id' in credential) return bind(request, credential.id);
-      if (credential) return void sendError(reply, credential.code, credential.error);
-    }
-    const or = o?.enrollment() ? ' or an enrolled device\'s credential' : '';
-    return void sendError(reply, 'UNAUTHORIZED', `${got.error}${certOffered ? '' : or}`);
+    const r = await clientCertAuth(request, o);
+    if ('id' in r) return bind(request, r.id);
+    return void sendError(reply, r.code, r.message);
   };
 }

@@ -1,5 +1,5 @@
 // The artifact cache's routes in meta: GET /v1/artifacts/:sha256, /v1/artifacts/md5/:md5 (agent or
-// admin token) and the legacy tarball paths (source networks of --legacy-allow). The cache lives in
+// admin token; with --client-ca the v1 agent rule of client-cert.ts, or the admin token) and the legacy tarball paths (source networks of --legacy-allow). The cache lives in
 // <data>/artifacts and serves only checksums of the last good fleet revision.
 import { join } from 'node:path';
 import { ArtifactCache } from '../artifacts/artifact-cache.js';
@@ -7,7 +7,7 @@ import { buildArtifactIndex, lookupArtifact } from '../artifacts/artifact-index.
 import { registerArtifactRoutes } from '../artifacts/artifact-routes.js';
 import { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { MetaDeps, RoutePlugin } from '../deps.js';
-import { clientCertDevice } from '../http/client-cert.js';
+import { clientCertAuth } from '../http/client-cert.js';
 import { bearerOf, TokenSet } from '../http/tokens.js';
 import { legacySettings } from '../legacy/legacy-settings.js';
 import { addressMatcher } from '../legacy/source-network.js';
@@ -35,16 +35,20 @@ export const artifactRoutes: RoutePlugin = async (app, deps: MetaDeps) => {
     }
     return tokens;
   };
+  let adminFor = '';
+  let adminTokens = new TokenSet([]);
+  const admin = (): TokenSet => (adminFor === deps.config.adminToken ? adminTokens : (adminTokens = new TokenSet([(adminFor = deps.config.adminToken)])));
   await registerArtifactRoutes(app, {
     cache,
     authorize: async (req) => {
-      const cert = deps.config.tls?.clientCa ? clientCertDevice(req) : null;
-      if (cert && 'id' in cert) {
-        // The same rule as the heartbeat: a revoked enrollment shuts its device's certificate out.
-        const revoked = deps.enrollments.revocation(cert.id);
-        return revoked ? { code: 'CREDENTIAL_REVOKED', message: `device ${cert.id}: ${revoked.message}` } : true;
-      }
       const t = bearerOf(req);
+      if (deps.config.tls?.clientCa) {
+        // The agent rule of the v1 API with --client-ca (a certificate, or an enrolled credential
+        // when enrollment is on; revoked devices refused), or the admin token.
+        if (t !== null && admin().matches(t)) return true;
+        const r = await clientCertAuth(req, { credentials: deps.enrollments, enrollment: () => deps.enrollTokens.size > 0, revoked: (id) => deps.enrollments.revocation(id) });
+        return 'id' in r ? true : r;
+      }
       if (t === null) return false;
       // An enrolled device's own credential (valid, not revoked) fetches artifacts too.
       const enrolled = await deps.enrollments.authenticate(t);

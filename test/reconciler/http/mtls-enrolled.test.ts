@@ -100,6 +100,10 @@ describe('mutual TLS with enrollment on', () => {
     assert.equal(token.status, 401, token.text);
     assert.match(token.json().message, /client certificate .*or an enrolled device's credential/);
     assert.equal((await heartbeat('tls-enrolled')).status, 401);
+    const download = await tlsRequest(`${meta.url}/v1/artifacts/${'0'.repeat(64)}`, { ca: pki.ca.cert, headers: { authorization: `Bearer ${meta.agentToken}` } });
+    assert.equal(download.status, 401, `nor does the agent token fetch artifacts: ${download.text}`);
+    const asAdmin = await tlsRequest(`${meta.url}/v1/artifacts/${'0'.repeat(64)}`, { ca: pki.ca.cert, headers: { authorization: `Bearer ${meta.adminToken}` } });
+    assert.equal(asAdmin.status, 404, 'the admin token does (no such artifact)');
     const bad = await heartbeat('tls-enrolled', { bearer: credential(), client: stranger });
     assert.equal(bad.status, 401, 'a certificate that does not verify is refused, whatever else comes with it');
   });
@@ -150,6 +154,8 @@ describe('mutual TLS with enrollment on', () => {
       assert.doesNotMatch(refused.json().message, /enrolled device's credential/);
       assert.ok(!refused.text.includes(issuedLate), 'the credential is not echoed');
       assert.equal((await post({ client: otherCert })).status, 403, 'a certificate still authenticates (here for another device)');
+      const download = await tlsRequest(`${certsOnly.url}/v1/artifacts/${'0'.repeat(64)}`, { ca: pki.ca.cert, headers: { authorization: `Bearer ${issuedLate}` } });
+      assert.equal(download.status, 401, `nor does it fetch artifacts: ${download.text}`);
       assert.ok(!certsOnly.output().includes(issuedLate));
     } finally {
       await certsOnly.stop();
