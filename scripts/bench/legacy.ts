@@ -15,9 +15,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startMetaProcess } from '../../test/helpers/meta-process.js';
-import { builtMetaIsFresh, metaRunsAs } from './lib/built-meta.js';
 import { compareRounds } from './lib/compare-rounds.js';
-import { gcLog } from './lib/gc-log.js';
+import { metaBesideReference } from './lib/meta-beside-reference.js';
 import { runLoad } from './lib/load.js';
 import { rssMB, threadCpuMicros } from './lib/proc-stats.js';
 import { startReference } from './lib/reference-server.js';
@@ -60,17 +59,11 @@ export async function run(): Promise<void> {
   writeFileSync(join(fleet, 'fleet.yaml'), 'heartbeat: 240s\nartifacts: { via: meta }\n');
   writeFileSync(join(fleet, 'packages', 'falcon-agent.yaml'), `version: "5.1.2"\nartifact: { url: "${mirrorUrl}/big.tar.gz", sha256: "${sha}" }\noverrides:\n  - select: { ids: ["lg-*"] }\n    state: stopped\n`);
   writeFileSync(join(fleet, 'packages', 'dinp-agent.yaml'), `version: "2.0.0"\nartifact: { url: "${mirrorUrl}/dinp.tar.gz", md5: "${'0'.repeat(32)}" }\nstate: stopped\n`);
-  const metaGc = gcLog();
-  const refGc = gcLog();
-  const built = builtMetaIsFresh(ROOT);
-  console.log(metaRunsAs(built));
-  // BENCH_CPU_PROF=DIR: meta writes a V8 CPU profile there when it exits (the reference in DIR/reference).
-  const prof = process.env.BENCH_CPU_PROF;
-  const profArgs = (dir: string | undefined): string[] => (dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []);
-  // BENCH_META_NODE_ARGS='--max-semi-space-size=4 …': Node flags for meta alone (to weigh memory against GC work).
-  const metaNodeArgs = (process.env.BENCH_META_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const meta = await startMetaProcess({ repo: fleet, nodeArgs: [...metaGc.nodeArgs, ...metaNodeArgs, ...profArgs(prof)], env: metaGc.env, built });
-  const ref = await startReference({ nodeArgs: [...refGc.nodeArgs, ...profArgs(prof && join(prof, 'reference'))], env: refGc.env });
+  const flags = metaBesideReference(ROOT);
+  const metaGc = flags.meta.gc;
+  const refGc = flags.reference.gc;
+  const meta = await startMetaProcess({ repo: fleet, nodeArgs: flags.meta.nodeArgs, env: flags.meta.env, built: flags.built });
+  const ref = await startReference({ nodeArgs: flags.reference.nodeArgs, env: flags.reference.env });
   try {
     // 1. legacy heartbeats, meta beside the bare reference route
     const bodies = Array.from({ length: HOSTS }, (_, i) =>

@@ -20,9 +20,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startGitServer } from '../../test/helpers/git-server.js';
 import { startMetaProcess } from '../../test/helpers/meta-process.js';
-import { builtMetaIsFresh, metaRunsAs } from './lib/built-meta.js';
 import { compareRounds, type Comparison } from './lib/compare-rounds.js';
-import { gcLog } from './lib/gc-log.js';
+import { metaBesideReference } from './lib/meta-beside-reference.js';
 import { autocannon, type Target } from './lib/load.js';
 import { rssMB } from './lib/proc-stats.js';
 import { startReference, type ReferenceServer } from './lib/reference-server.js';
@@ -151,17 +150,11 @@ export async function run(argv: string[] = []): Promise<void> {
   const only = chosenSections(argv);
   const gs = await startGitServer();
   const repo = gs.createRepo('fleet', join(ROOT, 'examples/fleet'));
-  const metaGc = gcLog();
-  const refGc = gcLog();
-  const built = builtMetaIsFresh(ROOT);
-  console.log(metaRunsAs(built));
-  // BENCH_CPU_PROF=DIR: meta (and the reference, in DIR/reference) write V8 CPU profiles there when they exit.
-  const prof = process.env.BENCH_CPU_PROF;
-  const profArgs = (dir: string | undefined): string[] => (dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []);
-  // BENCH_META_NODE_ARGS='--max-semi-space-size=4 …': Node flags for meta alone (to weigh memory against GC work).
-  const metaNodeArgs = (process.env.BENCH_META_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const meta = await startMetaProcess({ repo: repo.url, built, args: ['--fetch-interval', '1h', '--wait-max', '120s'], nodeArgs: [...metaGc.nodeArgs, ...metaNodeArgs, ...profArgs(prof)], env: metaGc.env });
-  const reference = await startReference({ nodeArgs: [...refGc.nodeArgs, ...profArgs(prof && join(prof, 'reference'))], env: refGc.env });
+  const flags = metaBesideReference(ROOT);
+  const metaGc = flags.meta.gc;
+  const refGc = flags.reference.gc;
+  const meta = await startMetaProcess({ repo: repo.url, built: flags.built, args: ['--fetch-interval', '1h', '--wait-max', '120s'], nodeArgs: flags.meta.nodeArgs, env: flags.meta.env });
+  const reference = await startReference({ nodeArgs: flags.reference.nodeArgs, env: flags.reference.env });
   const pid = meta.child.pid!;
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${meta.agentToken}` };
   try {
