@@ -76,7 +76,9 @@ export class MetaReporter {
       }
       return answer;
     } catch (err) {
-      const msg = errorMessage(err);
+      // fetch says only "fetch failed"; the reason (e.g. a certificate it cannot verify) is its cause.
+      const cause = (err as { cause?: unknown } | null)?.cause;
+      const msg = cause ? `${errorMessage(err)}: ${errorMessage(cause)}` : errorMessage(err);
       if (msg !== this.lastError) this.opts.log.warn({ err: msg }, 'cannot report to meta');
       this.lastError = msg;
       return undefined;
