@@ -17,6 +17,7 @@ const secrets = {
   admin: 'admin-secret-from-file-4d8e6a0b5c',
   admin2: 'admin-secret-rotated-9b1c7e3f2a',
   webhook: 'webhook-secret-from-file-2c6d',
+  webhook2: 'webhook-secret-rotated-5a9e0f',
   git: 'git-token-from-file-8e4f0a1d',
 };
 const file = (name: string, value: string): string => {
@@ -83,11 +84,16 @@ describe('secrets from files', () => {
     assertNoSecret('agent log', agent.output());
   });
 
-  it('SIGHUP reads the files again: a rotated admin token replaces the old one', async () => {
+  it('SIGHUP reads the files again: a rotated admin token and webhook secret replace the old ones', async () => {
+    const hook = async (secret: string) => (await fetch(`${meta.url}/v1/hooks/git`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-gitlab-token': secret, 'x-gitlab-event': 'Push Hook' }, body: JSON.stringify({ ref: 'refs/heads/main' }) })).status;
+    assert.equal(await hook(secrets.webhook), 202);
     file('admin-token', secrets.admin2);
+    file('webhook-secret', secrets.webhook2);
     meta.child.kill('SIGHUP');
     await until('the new admin token accepted', async () => (await getJson(meta.url, '/v1/status', secrets.admin2)).status === 200);
     assert.equal((await getJson(meta.url, '/v1/status', secrets.admin)).status, 401);
+    assert.equal(await hook(secrets.webhook2), 202, 'the rotated webhook secret');
+    assert.equal(await hook(secrets.webhook), 401, 'the old webhook secret');
     agent.child.kill('SIGHUP');
     await until('the agent read its token again', async () => /token read again/.test(agent.output()));
     assertNoSecret('meta log', meta.output());
