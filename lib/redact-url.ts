@@ -9,3 +9,8 @@ export function redactUrl(raw: string): string {
     return '(invalid URL)';
   }
 }
+
+/** A message with every URL in it redacted (an error from a client library may quote the URL it used). */
+export function redactUrlsIn(text: string): string {
+  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (u) => redactUrl(u));
+}

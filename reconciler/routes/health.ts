@@ -1,6 +1,7 @@
 // GET /healthz (liveness, no token), GET /readyz (readiness, no token: 503 until a valid revision
-// is applied and while the store fails) and GET /metrics (Prometheus text: --metrics-token, or the
-// admin token; none with --metrics-public; --metrics-listen serves it on a listener of its own).
+// is applied, while the store fails to write and while a PostgreSQL store does not answer) and
+// GET /metrics (Prometheus text: --metrics-token, or the admin token; none with --metrics-public;
+// --metrics-listen serves it on a listener of its own).
 import { bearerOf, TokenSet } from '../http/tokens.js';
 import { sendError } from '../http/http-error.js';
 import { readiness, storeFailureTracker } from '../http/readiness.js';
@@ -15,7 +16,7 @@ export const healthRoutes: RoutePlugin = async (app, deps) => {
   app.get('/readyz', async (_request, reply) => {
     const st = deps.source.status();
     const stats = deps.store.stats();
-    const r = readiness(Boolean(st.applied), storeFailing(stats), stats.lastError);
+    const r = readiness(Boolean(st.applied), storeFailing(stats), stats.lastError, stats.unreachable ?? null);
     return reply.code(r.ready ? 200 : 503).send({ ...r, revision: st.applied?.revision ?? null });
   });
   app.register(async (scope) => {

@@ -12,6 +12,7 @@ import type { Logger } from '../../lib/log.js';
 import { redactUrl } from '../../lib/redact-url.js';
 import { PostgresFeed } from './postgres-feed.js';
 import { migratePostgres } from './postgres-migrate.js';
+import { startStorePing } from './store-ping.js';
 import { FEED_TOP, readResultRevisions, readRows, writePostgresBatch } from './postgres-rows.js';
 import {
   baselineRow, commandResultRow, conditionRow, deviceRow, enrollmentRow, identityRow, jumpReportRow, jumpRestartRow, retryRequestRow, rolloutRow, sessionRow,
@@ -31,6 +32,8 @@ export interface PostgresStoreOptions extends Omit<QueuedWritesOptions, 'write'>
   instance?: string;
   /** How long to keep trying to reach the database at open (default 30 s). */
   connectTimeoutMs?: number;
+  /** How often `SELECT 1` checks that the database answers, for /readyz (default 5 s). */
+  pingMs?: number;
 }
 
 // BIGINT columns hold epoch milliseconds and change numbers: numbers, not strings.
@@ -101,10 +104,17 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
   const top = await pool.query<{ top: number | null }>(FEED_TOP);
   const feed = new PostgresFeed({ pool, clientConfig, instance, log: opts.log, cursor: Number(top.rows[0]?.top ?? 0), pollMs: opts.pollMs ?? 5000 });
 
+  const ping = startStorePing({
+    check: () => pool.query('SELECT 1'),
+    intervalMs: opts.pingMs ?? 5000,
+    onChange: (why) => (why ? opts.log.warn({ store: where, err: why }, 'store: the database does not answer') : opts.log.info({ store: where }, 'store: the database answers again')),
+  });
+
   const store: Store = {
     kind: 'postgres',
     shared: feed,
     ...writes,
+    stats: () => ({ ...writes.stats(), unreachable: ping.state() }),
     async loadDevices() {
       const client = await pool.connect();
       try {
@@ -144,6 +154,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
       await pool.query(UPSERT_ENROLLMENT, enrollmentRow.values(row));
     },
     async close() {
+      ping.stop();
       if (!(await writes.shutdown())) return;
       await feed.close();
       await pool.end().catch(() => undefined);

@@ -120,6 +120,11 @@ export interface StoreStats {
   flushErrors: number;
   lastFlushAt: number | null;
   lastError: string | null;
+  /**
+   * A store on the network (PostgreSQL): why it cannot be reached now (its last lightweight check
+   * failed or did not answer), null while it answers. Absent for an embedded store.
+   */
+  unreachable?: string | null;
 }
 
 /**

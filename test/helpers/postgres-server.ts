@@ -16,6 +16,10 @@ export interface PostgresServer {
   password: string;
   /** Creates a fresh database and returns its URL (with the password). */
   createDatabase(name?: string): Promise<string>;
+  /** Stops the server (`pg_ctl stop -m fast`), keeping its data: the store is unreachable until start(). */
+  halt(): void;
+  /** Starts the halted server again on the same port and data. */
+  start(): void;
   stop(): Promise<void>;
 }
 
@@ -64,14 +68,16 @@ export async function startPostgres(opts: { fsync?: boolean } = {}): Promise<Pos
   rmSync(pwfile);
   let port = 0;
   let lastErr: unknown;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    port = await freePort();
-    const settings = [
+  const settings = (): string =>
+    [
       `-p ${port}`, `-k ${root}`, `-c listen_addresses=127.0.0.1`, '-c max_connections=200', '-c shared_buffers=32MB',
       ...(opts.fsync ? [] : ['-c fsync=off', '-c full_page_writes=off']),
     ].join(' ');
+  const pgStart = (): void => void run('pg_ctl', ['start', '-D', data, '-w', '-t', '60', '-l', join(root, 'log'), '-o', settings()]);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    port = await freePort();
     try {
-      run('pg_ctl', ['start', '-D', data, '-w', '-t', '60', '-l', join(root, 'log'), '-o', settings]);
+      pgStart();
       lastErr = null;
       break;
     } catch (err) {
@@ -99,6 +105,10 @@ export async function startPostgres(opts: { fsync?: boolean } = {}): Promise<Pos
       }
       return `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`;
     },
+    halt() {
+      run('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w', '-t', '60']);
+    },
+    start: pgStart,
     async stop() {
       try {
         run('pg_ctl', ['stop', '-D', data, '-m', 'immediate', '-w', '-t', '30']);

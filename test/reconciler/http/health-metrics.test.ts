@@ -27,6 +27,7 @@ describe('readiness (pure)', () => {
     assert.deepEqual(readiness(true, false, null), { ready: true, reasons: [] });
     assert.deepEqual(readiness(false, false, null).reasons, ['no valid revision applied yet']);
     assert.match(readiness(true, true, 'disk full').reasons[0]!, /store does not accept writes \(disk full\)/);
+    assert.deepEqual(readiness(true, false, null, 'connect ECONNREFUSED 127.0.0.1:5432').reasons, ['the store is unreachable (connect ECONNREFUSED 127.0.0.1:5432)']);
   });
   it('the store fails when errors came after the last successful flush', () => {
     const failing = storeFailureTracker();
