@@ -77,3 +77,26 @@ test('clicking Retry on a failed package makes the device leave Failed once the 
   await page.screenshot({ path: screenshotPath('device-retry-in-sync'), fullPage: true });
   assert.equal((await deviceDetail(meta.url, meta.adminToken, ID)).condition, 'InSync');
 });
+
+test('a legacy host and a v1 device are told apart: the legacy chip only on the legacy host, in the list and on its page', { skip, timeout: 180_000 }, async () => {
+  // An Open-Falcon ops-updater's heartbeat, as it sends it (no token, from an allowed address).
+  const legacy = await fetch(`${meta.url}/heartbeat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ hostname: 'legacy-ui-1', realAgents: [] }) });
+  assert.equal(legacy.status, 200, await legacy.text());
+  await page.goto(`${meta.url}/ui/#/devices`);
+  await ui.ready('devices');
+  await page.waitForSelector('table.devices tr[data-id="legacy-ui-1"]');
+  const chips = (id: string) => page.locator(`table.devices tr[data-id="${id}"] [data-testid="legacy"]`);
+  assert.equal(await chips('legacy-ui-1').count(), 1, 'the legacy host has the chip');
+  assert.equal(await chips('legacy-ui-1').textContent(), 'legacy');
+  assert.equal(await chips(ID).count(), 0, 'the v1 device has none');
+  await page.screenshot({ path: screenshotPath('devices-legacy-and-v1'), fullPage: true });
+
+  for (const [id, protocol, chip] of [['legacy-ui-1', /^legacy \(Open-Falcon/, 1], [ID, /^v1 \(drover agent\)$/, 0]] as const) {
+    await page.goto(`${meta.url}/ui/#/devices/${id}`);
+    await ui.ready('device');
+    await page.waitForSelector(`#view h1:has-text("${id}")`);
+    assert.match((await page.textContent('[data-testid="protocol"]')) ?? '', protocol, id);
+    assert.equal(await page.locator('#view h1 [data-testid="legacy"]').count(), chip, `${id}: the legacy chip`);
+    if (chip) await page.screenshot({ path: screenshotPath('device-legacy'), fullPage: true });
+  }
+});

@@ -75,7 +75,11 @@ function render(root, d, ui) {
   fill(
     root,
     h('p.crumbs', h('a', { href: '#/devices' }, '← devices')),
-    h('h1', d.id, ' ', h('span', { class: `badge big c-${d.condition}`, 'data-testid': 'condition' }, CONDITION_LABEL[d.condition] ?? d.condition)),
+    h(
+      'h1',
+      d.id, ' ', h('span', { class: `badge big c-${d.condition}`, 'data-testid': 'condition' }, CONDITION_LABEL[d.condition] ?? d.condition),
+      d.protocol === 'legacy' ? [' ', h('span.chip', { 'data-testid': 'legacy', title: 'reports through the Open-Falcon ops-updater protocol (no credential)' }, 'legacy')] : null,
+    ),
     h('p.lead', h('strong', d.reason ?? ''), ' ', d.message ?? ''),
     anyFailed || ui.notice ? h('p.actions', anyFailed ? retryButton(ui) : null, ui.notice ? h('span.notice', { 'data-testid': 'retry-notice' }, ui.notice) : null) : null,
     h(
@@ -86,7 +90,7 @@ function render(root, d, ui) {
         h(
           'dl.facts',
           h('dt', 'hostname'), h('dd', d.hostname ?? '—'),
-          h('dt', 'protocol'), h('dd', d.protocol === 'legacy' ? 'legacy (Open-Falcon ops-updater, no credential)' : d.protocol === 'v1' ? 'v1 (drover agent)' : '—'),
+          h('dt', 'protocol'), h('dd', { 'data-testid': 'protocol' }, d.protocol === 'legacy' ? 'legacy (Open-Falcon ops-updater, no credential)' : d.protocol === 'v1' ? 'v1 (drover agent)' : '—'),
           h('dt', 'labels'), h('dd', labelsText(d.labels).map((l) => h('span.chip', l))),
           h('dt', 'last seen'), h('dd', { title: when(d.lastSeen) }, ago(d.lastSeen)),
           h('dt', 'first seen'), h('dd', { title: when(d.firstSeen) }, ago(d.firstSeen)),

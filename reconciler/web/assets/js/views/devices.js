@@ -36,7 +36,7 @@ function row(d) {
     'tr',
     { dataset: { id: d.id, condition: d.condition } },
     h('td', h('a', { href: link }, d.id)),
-    h('td', d.hostname ?? '', d.protocol === 'legacy' ? h('span.chip', { title: 'reports through the Open-Falcon ops-updater protocol (no credential)' }, 'legacy') : null),
+    h('td', d.hostname ?? '', d.protocol === 'legacy' ? h('span.chip', { 'data-testid': 'legacy', title: 'reports through the Open-Falcon ops-updater protocol (no credential)' }, 'legacy') : null),
     h('td.labels', labelsText(d.labels).map((l) => h('span.chip', l))),
     h('td', conditionBadge(d)),
     h(
