@@ -5,12 +5,13 @@
 // ever shows in `ps` or the logs.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { getJson, postHeartbeat, heartbeatBody, startMetaProcess, type MetaHandle } from '../helpers/meta-process.js';
 import { startAgentProcess, writeFleet, type AgentProcess } from './agent-process.js';
+import { assertNoSecret as noSecret, writeSecretFile } from '../helpers/secret-file.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'drover-token-rotation-'));
 const fleet = join(tmp, 'fleet');
@@ -19,12 +20,7 @@ const secrets = {
   b: 'agent-token-b-after-rotation-8d2a4b',
   admin: 'admin-token-rotation-test-5e7c0f9a',
 };
-const file = (name: string, value: string): string => {
-  const p = join(tmp, name);
-  writeFileSync(p, `${value}\n`);
-  chmodSync(p, 0o600);
-  return p;
-};
+const file = (name: string, value: string): string => writeSecretFile(tmp, name, value);
 let meta: MetaHandle & { child: import('node:child_process').ChildProcess; output(): string };
 let agent: AgentProcess;
 
@@ -57,9 +53,7 @@ async function until(what: string, check: () => Promise<boolean> | boolean, time
 
 const device = async () => (await getJson(meta.url, '/v1/devices/rot-1', secrets.admin)).body as { condition: string; lastSeen: string | null };
 
-function assertNoSecret(where: string, text: string): void {
-  for (const [name, value] of Object.entries(secrets)) assert.ok(!text.includes(value), `${where} shows the ${name} token`);
-}
+const assertNoSecret = (where: string, text: string): void => noSecret(where, text, secrets);
 
 describe('agent --token-file rotation', () => {
   it('the agent heartbeats with token A and is InSync', async () => {

@@ -2,13 +2,14 @@
 // again on SIGHUP, and no secret shows in `ps`, the logs, /v1/status or error messages.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startAgentProcess, type AgentProcess } from '../../agent/agent-process.js';
 import { loadMetaConfig } from '../../../reconciler/config.js';
 import { copyExampleFleet, getJson, startMetaProcess, type MetaHandle } from '../../helpers/meta-process.js';
+import { assertNoSecret as noSecret, writeSecretFile } from '../../helpers/secret-file.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'drover-secrets-'));
 const fleet = copyExampleFleet();
@@ -20,12 +21,7 @@ const secrets = {
   webhook2: 'webhook-secret-rotated-5a9e0f',
   git: 'git-token-from-file-8e4f0a1d',
 };
-const file = (name: string, value: string): string => {
-  const p = join(tmp, name);
-  writeFileSync(p, `${value}\n`);
-  chmodSync(p, 0o600);
-  return p;
-};
+const file = (name: string, value: string): string => writeSecretFile(tmp, name, value);
 let meta: MetaHandle & { child: import('node:child_process').ChildProcess; output(): string };
 let agent: AgentProcess;
 
@@ -60,9 +56,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 90
   assert.fail(`timed out waiting for ${what}`);
 }
 
-function assertNoSecret(where: string, text: string): void {
-  for (const [name, value] of Object.entries(secrets)) assert.ok(!text.includes(value), `${where} shows the ${name} secret`);
-}
+const assertNoSecret = (where: string, text: string): void => noSecret(where, text, secrets);
 
 describe('secrets from files', () => {
   it('meta and a real agent run on secrets read from files', async () => {

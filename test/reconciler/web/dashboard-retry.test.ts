@@ -2,7 +2,8 @@
 // agent fails to start a package for a transient reason (the port is busy), the device shows Failed
 // and the agent does not try again by itself (retryFailedAfter: 1 h); once the cause is gone, the
 // operator clicks Retry on the device page and the device leaves Failed. The endpoint behind the
-// button is admin-only and refuses cross-site and non-JSON requests.
+// button is admin-only and refuses cross-site and non-JSON requests. In the same browser: a legacy
+// host (POST /heartbeat) beside the v1 agent carries the `legacy` chip, in the list and on its page.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
