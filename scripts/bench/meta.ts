@@ -7,7 +7,7 @@
 //   - memory per device in meta's structures with 100,000 and 1,000,000 devices (a separate
 //     process with --expose-gc: scripts/bench/meta/memory.ts);
 //   - commit-to-answer latency for agents parked on long polls: push + webhook → every agent answered.
-// Run: npm run bench:meta   (`-- --store postgres` for metas on PostgreSQL instead; `-- --long-polls 10000` for commit to
+// Run: npm run bench:meta   (`-- --store postgres` for metas on PostgreSQL instead; `-- --long-polls 10000 [--rounds 3]` for commit to
 // fleet with 10,000 agents holding long polls from a separate process; `-- --sections idle,state-changing` for only those
 // sections (listed in SECTIONS), without the long run, the long polls and the memory figures;
 // BENCH_CPU_PROF=DIR for CPU profiles of meta and the reference; BENCH_META_NODE_ARGS for Node flags of meta alone;
@@ -302,8 +302,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const storeArg = process.argv.indexOf('--store');
   // `npm run bench:meta -- --long-polls 10000`: commit to fleet with that many agents on long polls (scripts/bench/meta/long-polls.ts).
   const pollsArg = process.argv.indexOf('--long-polls');
+  const roundsArg = process.argv.indexOf('--rounds');
   const main =
-    pollsArg > 0 ? () => import('./meta/long-polls.js').then((m) => m.runLongPollBench(Number(process.argv[pollsArg + 1] ?? 10_000)))
+    pollsArg > 0 ? () => import('./meta/long-polls.js').then((m) => m.runLongPollBench(Number(process.argv[pollsArg + 1] ?? 10_000), roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : undefined))
     : storeArg > 0 && /^postgres/.test(process.argv[storeArg + 1] ?? '') ? () => import('./meta/postgres.js').then((m) => m.runPostgresBench())
     : () => run(process.argv.slice(2));
   main().catch((err: unknown) => {

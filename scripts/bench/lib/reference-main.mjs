@@ -16,9 +16,47 @@ const LEGACY_ANSWER = JSON.stringify({
 const app = fastify({ logger: false, bodyLimit: 1 << 20 });
 const devices = new Map();
 
+// Long polls (the commit-to-fleet benchmark): a heartbeat with `?wait=` holding the current etag is
+// parked (its reply hijacked); `POST /wake` with a desired document as its body moves the etag and
+// answers every parked one on the raw response, 2,000 per turn of the event loop, with bytes built
+// once (as meta does for devices that share a document). Without `wait`, the fixed answer above.
+let etag = 'e'.repeat(32);
+let parked = [];
+let rounds = 0;
+
 app.post('/v1/heartbeat', async (req, reply) => {
   devices.set(String(req.body?.device?.id), req.body);
+  if (req.query.wait && req.body?.etag === etag) {
+    reply.hijack();
+    parked.push({ id: String(req.body.device.id), res: reply.raw });
+    return reply;
+  }
   return reply.header('content-type', 'application/json; charset=utf-8').send(V1_ANSWER);
+});
+
+app.post('/wake', async (req) => {
+  etag = (++rounds).toString(16).padStart(32, '0');
+  const middle = `,"etag":"${etag}","revision":"${'r'.repeat(40)}","heartbeatMs":60000`;
+  const tail = Buffer.from(`,"desired":${JSON.stringify(req.body)}}`);
+  const woken = parked;
+  parked = [];
+  let i = 0;
+  const step = () => {
+    for (const end = Math.min(woken.length, i + 2000); i < end; i++) {
+      const { id, res } = woken[i];
+      if (res.destroyed) continue;
+      const head = `{"protocol":1,"deviceId":${JSON.stringify(id)}${middle}`;
+      const n = Buffer.byteLength(head);
+      const body = Buffer.allocUnsafe(n + tail.length);
+      body.write(head, 0, 'utf8');
+      tail.copy(body, n);
+      res.writeHead(200, ['content-type', 'application/json; charset=utf-8', 'content-length', String(body.length)]);
+      res.end(body);
+    }
+    if (i < woken.length) setImmediate(step);
+  };
+  step();
+  return { woken: woken.length };
 });
 
 await app.register(async (scope) => {
@@ -31,7 +69,7 @@ await app.register(async (scope) => {
   });
 });
 
-app.get('/stats', async () => ({ devices: devices.size }));
+app.get('/stats', async () => ({ devices: devices.size, longPolls: parked.length }));
 
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
 process.stdout.write(url + '\n');

@@ -1,17 +1,20 @@
 // Simulated agents for the commit-to-fleet benchmark (scripts/bench/meta/long-polls.ts), run as a
 // separate process so meta and the agents do not share an event loop. Each agent keeps one
 // keep-alive socket and behaves like the real one: a first heartbeat to learn its etag, then long
-// polls (`?wait=`) with its current etag, sent again after a timeout or a 503; it stops when an
-// answer brings a new etag and records when (epoch ms).
+// polls (`?wait=`) with its current etag, sent again after a timeout or a 503; when an answer
+// brings a new etag it records when (epoch ms) and long-polls with that one (the next round).
 // The load client must cost far less than meta per answer, so it speaks HTTP/1.1 on plain sockets
 // (one prepared request per agent, the answer read by its content-length) rather than through
 // node:http's client machinery.
-// Protocol on stdout, one JSON line each: {"registered":N}, then {"done":[ms|null,…],"polls":N,"again":{why:N}}.
-// Usage: node --import tsx long-poll-agents.ts URL TOKEN COUNT
+// Protocol on stdout, one JSON line each: {"registered":N}, then per round, once every registered agent
+// got a new etag, {"round":K,"done":[ms|null,…],"polls":N,"again":{why:N}}; after a change each agent
+// long-polls again with its new etag (the next round). The sockets stay open until the process is ended.
+// Usage: node --import tsx long-poll-agents.ts URL TOKEN COUNT [ROUNDS]
 import { connect, type Socket } from 'node:net';
 
-const [url, token, countArg] = process.argv.slice(2);
+const [url, token, countArg, roundsArg] = process.argv.slice(2);
 const COUNT = Number(countArg);
+const ROUNDS = Number(roundsArg ?? 1);
 const WAIT_S = 110;
 const DEADLINE = Date.now() + 15 * 60_000;
 const now = (): number => performance.timeOrigin + performance.now();
@@ -120,10 +123,7 @@ const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 async function main(): Promise<void> {
   const devices = Array.from({ length: COUNT }, () => new Device());
   const etags: (string | null)[] = new Array(COUNT).fill(null);
-  let polls = 0;
-  const again: Record<string, number> = {};
   const t0 = now();
-  let last503 = 0;
   // 1. registration, 200 at a time (a fleet does not start in the same millisecond)
   let nextIndex = 0;
   await Promise.all(Array.from({ length: 200 }, async () => {
@@ -139,27 +139,52 @@ async function main(): Promise<void> {
       }
     }
   }));
-  process.stdout.write(JSON.stringify({ registered: etags.filter(Boolean).length }) + '\n');
-  // 2. long polls until the etag changes
-  const done: (number | null)[] = new Array(COUNT).fill(null);
-  await Promise.all(etags.map(async (etag, i) => {
+  const registered = etags.filter(Boolean).length;
+  process.stdout.write(JSON.stringify({ registered }) + '\n');
+  // 2. per round, long polls until the etag changes; then again with the new etag for the next round
+  // An agent polls for the next round only once every agent finished this one: the server's CPU time
+  // in a round is answering, not parking the next round's polls.
+  const rounds = Array.from({ length: ROUNDS }, () => {
+    let over = (): void => {};
+    const finished = new Promise<void>((r) => (over = r));
+    return { done: new Array<number | null>(COUNT).fill(null), count: 0, polls: 0, again: {} as Record<string, number>, last503: 0, finished, over };
+  });
+  const finish = (k: number): Promise<void> => {
+    const r = rounds[k]!;
+    if (++r.count === registered) {
+      process.stdout.write(JSON.stringify({ round: k, done: r.done, polls: r.polls, again: r.again, t0, last503: r.last503 }) + '\n');
+      r.over();
+    }
+    return r.finished;
+  };
+  await Promise.all(etags.map(async (first, i) => {
+    let etag = first;
     if (!etag) return;
-    const poll = requestBytes(agentBody(i, etag), WAIT_S);
-    while (Date.now() < DEADLINE) {
-      polls++;
-      const r = await devices[i]!.send(poll);
-      if (r.status === 200 && r.etag && r.etag !== etag) {
-        done[i] = now();
-        return;
+    for (let k = 0; k < ROUNDS; k++) {
+      const round = rounds[k]!;
+      const poll = requestBytes(agentBody(i, etag), WAIT_S);
+      while (Date.now() < DEADLINE) {
+        round.polls++;
+        const r = await devices[i]!.send(poll);
+        if (r.status === 200 && r.etag && r.etag !== etag) {
+          round.done[i] = now();
+          etag = r.etag;
+          break;
+        }
+        const why = r.status === 200 ? 'same etag (wait ran out)' : r.status === 0 ? 'connection error' : `HTTP ${r.status} ${r.code ?? ''}`.trim();
+        round.again[why] = (round.again[why] ?? 0) + 1;
+        if (r.status !== 200) round.last503 = now();
+        if (r.status !== 200) await pause(200 + Math.random() * 800);
       }
-      const why = r.status === 200 ? 'same etag (wait ran out)' : r.status === 0 ? 'connection error' : `HTTP ${r.status} ${r.code ?? ''}`.trim();
-      again[why] = (again[why] ?? 0) + 1;
-      if (r.status !== 200) last503 = now();
-      if (r.status !== 200) await pause(200 + Math.random() * 800);
+      await finish(k);
     }
   }));
-  for (const d of devices) d.close();
-  process.stdout.write(JSON.stringify({ done, polls, again, t0, last503 }) + '\n');
+  // The sockets stay open after the last round: meta's CPU is read on the result, and closing
+  // 10,000 connections is not part of bringing a commit to the fleet. They close when the
+  // benchmark ends this process (or after a minute).
+  setTimeout(() => {
+    for (const d of devices) d.close();
+  }, 60_000);
 }
 
 main().catch((err: unknown) => {
