@@ -7,6 +7,21 @@ import { packageIdentity } from '../../control/rollout/rollout-subjects.js';
 import type { BaselineRow } from '../store/rollout-records.js';
 import type { Baseline, RolloutStore } from './rollout-store.js';
 
+/**
+ * The JSON of a desired package, made once per object: devices share the package objects of a
+ * revision, so a new revision compares each device's baseline with its package without
+ * serialising both for every device.
+ */
+const jsonOf = new WeakMap<DesiredPackage, string>();
+function sameContent(a: DesiredPackage, b: DesiredPackage): boolean {
+  if (a === b) return true;
+  let ja = jsonOf.get(a);
+  if (ja === undefined) jsonOf.set(a, (ja = JSON.stringify(a)));
+  let jb = jsonOf.get(b);
+  if (jb === undefined) jsonOf.set(b, (jb = JSON.stringify(b)));
+  return ja === jb;
+}
+
 export class PackageBaselines {
   constructor(
     private readonly map: Map<string, Map<string, Baseline>>,
@@ -46,7 +61,7 @@ export class PackageBaselines {
       let perDevice = this.map.get(row.deviceId);
       if (!perDevice) this.map.set(row.deviceId, (perDevice = new Map()));
       const prior = perDevice.get(row.package);
-      if (prior && prior.identity === row.identity && JSON.stringify(prior.value) === JSON.stringify(row.value)) continue;
+      if (prior && prior.identity === row.identity && sameContent(prior.value, row.value)) continue;
       perDevice.set(row.package, { identity: row.identity, value: row.value });
       changed.add(row.deviceId);
     }
@@ -58,7 +73,7 @@ export class PackageBaselines {
     if (!perDevice) this.map.set(id, (perDevice = new Map()));
     const prior = perDevice.get(value.name);
     perDevice.set(value.name, { identity, value });
-    if (prior && prior.identity === identity && JSON.stringify(prior.value) === JSON.stringify(value)) return;
+    if (prior && prior.identity === identity && sameContent(prior.value, value)) return;
     this.store.putBaseline(id, value.name, { identity, value });
   }
 }
