@@ -47,6 +47,8 @@ export class DesiredState {
   private revisionListeners: RevisionListener[] = [];
   readonly waiters = new LongPollWaiters();
   private wakeGeneration = 0;
+  /** The wake wave under way (a new revision waking many parked agents, a chunk per turn), if any. */
+  private wave: Promise<void> | null = null;
   /** Serial numbers of document pieces (package and command objects, shared and never mutated). */
   private pieceIds = new WeakMap<object, number>();
   private nextPieceId = 1;
@@ -153,6 +155,16 @@ export class DesiredState {
     return etag;
   }
 
+  /** True while a wake wave answers parked agents: passes that can wait (the commit status, the dashboard's sample) wait. */
+  get waking(): boolean {
+    return this.wave !== null;
+  }
+
+  /** Resolves once the wake wave under way (if any) has answered every agent it woke. */
+  wakeDone(): Promise<void> {
+    return this.wave ?? Promise.resolve();
+  }
+
   /**
    * Forgets cached documents (of these devices, or all) and wakes the long-poll waiters whose
    * document changed. Returns once every affected waiter has been considered.
@@ -172,17 +184,23 @@ export class DesiredState {
       for (const id of ids) this.wakeOne(id);
       return Promise.resolve();
     }
-    return new Promise<void>((resolve) => {
+    const wave: Promise<void> = new Promise<void>((resolve) => {
       let i = 0;
+      const over = (): void => {
+        if (this.wave === wave) this.wave = null;
+        resolve();
+      };
       const step = (): void => {
-        if (generation !== this.wakeGeneration) return resolve(); // a newer invalidation took over
+        if (generation !== this.wakeGeneration) return over(); // a newer invalidation took over
         const end = Math.min(ids.length, i + WAKE_CHUNK);
         for (; i < end; i++) this.wakeOne(ids[i]!);
         if (i < ids.length) setImmediate(step);
-        else resolve();
+        else over();
       };
-      step();
+      step(); // more than one chunk: the first one ends before `wave` is read
     });
+    this.wave = wave;
+    return wave;
   }
 
   private wakeOne(deviceId: string): void {

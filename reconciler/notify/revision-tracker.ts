@@ -1,6 +1,7 @@
 // Follows what the applied revision does to the fleet: on a new revision, a condition change or a
 // rollout that moved it marks the outcome dirty and recomputes it at most once per interval, or
-// less often when a pass is long (one pass over the devices' cached conditions and the rollouts), then hands the report to the notifiers. Keeps the
+// less often when a pass is long (one pass over the devices' cached conditions and the rollouts), and
+// never while a new revision's wake wave answers parked agents; then hands the report to the notifiers. Keeps the
 // last reports for the dashboard's revision page. With several metas on one store, only the
 // leader notifies (every meta computes the same thing from the same store).
 import type { Logger } from '../../lib/log.js';
@@ -61,6 +62,7 @@ export class RevisionTracker {
   private lastRun = 0;
   private lastPassMs = 0;
   private readonly offs: (() => void)[] = [];
+  private closed = false;
 
   constructor(
     private readonly p: TrackerParts,
@@ -124,7 +126,14 @@ export class RevisionTracker {
   }
 
   private schedule(wait: number): void {
-    this.timer = setTimeout(() => {
+    const timer = setTimeout(() => {
+      // Agents a new revision woke are answered first: a pass (reading every device) waits for the wave's end.
+      if (this.p.desired.waking) {
+        void this.p.desired.wakeDone().then(() => {
+          if (this.timer === timer && !this.closed) this.schedule(0);
+        });
+        return;
+      }
       this.timer = null;
       this.lastRun = Date.now();
       try {
@@ -136,7 +145,8 @@ export class RevisionTracker {
         this.p.log.error({ err }, 'cannot compute the revision outcome');
       }
     }, wait);
-    this.timer.unref?.();
+    timer.unref?.();
+    this.timer = timer;
   }
 
   /** Recomputes the current revision's report. */
@@ -164,6 +174,7 @@ export class RevisionTracker {
   }
 
   close(): void {
+    this.closed = true;
     for (const off of this.offs) off();
     if (this.timer) clearTimeout(this.timer);
     clearInterval(this.tick);

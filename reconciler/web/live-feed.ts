@@ -2,7 +2,8 @@
 // convergence series. Sources, all typed events of meta's parts: recorded heartbeats
 // (registry.onSeen), condition changes, new revisions, rollouts that moved (rollouts.onChange),
 // jump reports (jumps.onChange), enrollments that changed (enrollments.onChange); and, on a timer, the source's fetch status and jumps going stale.
-// The convergence pass over the registry yields to the event loop every few thousand devices.
+// The convergence pass over the registry yields to the event loop every few thousand devices, and
+// waits while a new revision's wake wave answers parked agents.
 import type { MetaDeps } from '../deps.js';
 import type { ConvergenceSeries } from './convergence-series.js';
 import type { EventHub } from './event-hub.js';
@@ -97,7 +98,8 @@ export function startLiveFeed(deps: MetaDeps, hub: EventHub, series: Convergence
     busy = true;
     try {
       const now = deps.clock.now();
-      if ((dirty && now - lastSampleAt >= 1000) || now - lastSampleAt >= sampleMs) {
+      // Not while a new revision's wake wave answers parked agents (the sample reads every device).
+      if (((dirty && now - lastSampleAt >= 1000) || now - lastSampleAt >= sampleMs) && !deps.desired.waking) {
         lastSampleAt = now;
         dirty = false;
         await sample();

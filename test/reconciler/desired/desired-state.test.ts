@@ -109,3 +109,32 @@ test('onRevision listeners hear each new revision', async () => {
   ds.setFleet(await compiled('1.1.0'), 'rev-2');
   assert.deepEqual(heard, ['rev-1', 'rev-2']);
 });
+
+test('a new revision wakes many parked agents in a wave: `waking` until every one is answered, also when a newer revision takes over', async () => {
+  const N = 4500; // more than one chunk per turn of the event loop
+  const labels: Record<string, Record<string, string>> = {};
+  for (let i = 0; i < N; i++) labels[`d${i}`] = { role: 'web' };
+  const ds = state(labels);
+  ds.setFleet(await compiled('1.0.0'), 'rev-1');
+  assert.equal(ds.waking, false);
+  let changed = 0;
+  for (let i = 0; i < N; i++) void ds.waitForChange(`d${i}`, ds.get(`d${i}`)!.etag, 60_000).done.then((r) => r === 'changed' && changed++);
+  ds.setFleet(await compiled('1.1.0'), 'rev-2');
+  assert.equal(ds.waking, true, 'the wave goes on over several turns');
+  assert.ok(changed < N);
+  await ds.wakeDone();
+  assert.equal(changed, N, 'every parked agent answered when the wave is done');
+  assert.equal(ds.waking, false);
+  // a newer revision in the middle of a wave: the newer wave wakes the rest; waking ends with it
+  for (let i = 0; i < N; i++) void ds.waitForChange(`d${i}`, ds.get(`d${i}`)!.etag, 60_000).done.then((r) => r === 'changed' && changed++);
+  const [v12, v13] = [await compiled('1.2.0'), await compiled('1.3.0')];
+  ds.setFleet(v12, 'rev-3');
+  const first = ds.wakeDone();
+  ds.setFleet(v13, 'rev-4');
+  await first;
+  await ds.wakeDone();
+  assert.equal(changed, 2 * N);
+  assert.equal(ds.waking, false);
+  assert.equal(ds.waiters.count, 0);
+  ds.close();
+});
