@@ -10,6 +10,7 @@ import type { UserSpec } from '../specs/schema/user.js';
 import { connectionRefusal, noAccess, userNow } from './access-check.js';
 import { startActivity, type Activity, type ActivityHandle } from './activity.js';
 import { authenticate, type AuthDeps } from './authenticate.js';
+import { clientSocket } from './client-socket.js';
 import { ADMINISTRATIVELY_PROHIBITED, rejectChannel } from './reject-channel.js';
 import type { SessionSettings } from './connect-and-audit.js';
 import { handleSession } from './session.js';
@@ -135,13 +136,13 @@ export class JumpSshServer {
 
   /** Marks a connection that failed a login (its close counts as an authentication failure). */
   private authFailed(client: Connection): void {
-    const socket = (client as unknown as { _sock?: Socket })._sock;
+    const socket = clientSocket(client);
     const s = socket && this.pending.get(socket);
     if (s) s.outcome = 'authfail';
   }
 
   private loggedIn(client: Connection): void {
-    const socket = (client as unknown as { _sock?: Socket })._sock;
+    const socket = clientSocket(client);
     const s = socket && this.pending.get(socket);
     if (!socket || !s) return;
     clearTimeout(s.timer);
@@ -249,7 +250,7 @@ export class JumpSshServer {
   private onConnection(client: Connection, from: string): void {
     const { limits, audit, log } = this.deps;
     client.on('error', (err: Error) => log.debug({ from, err: err.message }, 'connection error'));
-    const conn: Conn = { id: randomBytes(6).toString('hex'), client, socket: (client as unknown as { _sock?: Socket })._sock, from, fromFleet: false, channels: new Set(), closing: false, closers: new Set(), activities: new Set() };
+    const conn: Conn = { id: randomBytes(6).toString('hex'), client, socket: clientSocket(client), from, fromFleet: false, channels: new Set(), closing: false, closers: new Set(), activities: new Set() };
     this.conns.add(conn);
     let authed = false;
     let failures = 0;

@@ -5,7 +5,8 @@ import { connect } from 'node:net';
 import type { Connection, ServerChannel, TcpipRequestInfo } from 'ssh2';
 import { errorMessage } from '../lib/errors.js';
 import { mayReach } from './access.js';
-import { forward, type ForwardCount } from './forward.js';
+import { clientSocket } from './client-socket.js';
+import { forward, FORWARD_LIMIT, type ForwardCount } from './forward.js';
 import type { ActivityHandle, ActivityKind } from './activity.js';
 import type { AuditLog } from './audit.js';
 import type { DeviceResolver } from './devices.js';
@@ -79,8 +80,8 @@ export async function openTunnel(ctx: TunnelContext, accept: () => ServerChannel
       socket.destroy();
       stream?.close();
     });
-    toDevice = forward(stream, socket, ctx.touch);
-    fromDevice = forward(socket, stream, ctx.touch);
+    toDevice = forward(stream, socket, ctx.touch, FORWARD_LIMIT, socket);
+    fromDevice = forward(socket, stream, ctx.touch, FORWARD_LIMIT, clientSocket(ctx.client));
     stream.on('error', () => socket.destroy());
     stream.on('close', () => {
       socket.destroy();

@@ -10,7 +10,7 @@
 // runs as its own process (`drover jump`); DROVER_BENCH_JUMP_PROF=DIR writes its CPU profile there.
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
@@ -18,7 +18,7 @@ import { currentTotp } from '../../jump/totp.js';
 import { startOpensshSshd } from '../../test/helpers/openssh-sshd.js';
 import { sshEnv, startTestJump, writeSshFiles, type TestJump } from '../../test/jump/harness.js';
 import { startJumpProcess } from '../../test/jump/jump-process.js';
-import { cpuMicros, peakRssMB, resetPeakRss, rssMB } from './lib/proc-stats.js';
+import { cpuMicros, cpuSplitMicros, peakRssMB, resetPeakRss, rssMB, threadCpuMicros } from './lib/proc-stats.js';
 
 function payload(mb: number): string {
   const path = join(tmpdir(), `drover-bench-jump-${mb}M.bin`);
@@ -107,15 +107,23 @@ export async function run(): Promise<void> {
       await copy([...base, '-J', 'sshd-jump', 'device-via-sshd', 'cat > /dev/null'], await env('benchwarm'), warm);
       console.log(`  warm-up: ${warmMb} MB through each jump host (DROVER_BENCH_JUMP_WARMUP_MB), not measured`);
     }
+    const pid = jump.child.pid!;
+    console.log(`  drover jump pid ${pid}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     for (let r = 0; r < rounds; r++) {
+      const split0 = cpuSplitMicros(pid);
+      const threads0 = threadCpuMicros(pid);
       const [dt, dc] = await droverCpuOf(async () => copy([...base, '-J', `${names[r]}@jump`, 'device-17', 'cat > /dev/null'], await env(names[r]!), file));
+      const split1 = cpuSplitMicros(pid);
+      const threads = [...threadCpuMicros(pid)].map(([name, us]) => [name, us - (threads0.get(name) ?? 0)] as const).filter(([, us]) => us > 0);
+      const main = threads.find(([name]) => name === 'main')?.[1] ?? 0;
+      const others = threads.filter(([name]) => name !== 'main').map(([name, us]) => `${name} ${msPerMB(us)}`).join(', ');
       const [st, sc] = await sshdCpuOf(async () => copy([...base, '-J', 'sshd-jump', 'device-via-sshd', 'cat > /dev/null'], await env(names[r]!), file));
       rows.drover.push(mb / dt);
       rows.sshd.push(mb / st);
       cpu.drover.push(dc);
       cpu.sshd.push(sc);
       rows.direct.push(mb / (await copy([...base, 'device-direct', 'cat > /dev/null'], await env(names[r]!), file)));
-      console.log(`  round ${r + 1}: drover jump ${rows.drover[r]!.toFixed(1)} MB/s ${msPerMB(dc)} ms CPU/MB, OpenSSH sshd as jump ${rows.sshd[r]!.toFixed(1)} MB/s ${msPerMB(sc)} ms CPU/MB, direct ${rows.direct[r]!.toFixed(1)} MB/s`);
+      console.log(`  round ${r + 1}: drover jump ${rows.drover[r]!.toFixed(1)} MB/s ${msPerMB(dc)} ms CPU/MB, OpenSSH sshd as jump ${rows.sshd[r]!.toFixed(1)} MB/s ${msPerMB(sc)} ms CPU/MB, direct ${rows.direct[r]!.toFixed(1)} MB/s; drover user ${msPerMB(split1.user - split0.user)} + system ${msPerMB(split1.system - split0.system)} ms/MB (main thread ${msPerMB(main)}; ${others || 'no other thread'}); load ${loadavg()[0]!.toFixed(2)}`);
     }
     const d = median(rows.drover);
     const s = median(rows.sshd);

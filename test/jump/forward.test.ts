@@ -1,5 +1,5 @@
 // Tunnel forwarding (jump/forward.ts) over real sockets: bytes counted and passed on in order,
-// the end passed on, and a destination that does not drain pauses the source only once it holds
+// the end passed on, the chunks of one tick written together, and a destination that does not drain pauses the source only once it holds
 // the limit (not at the socket's 16 KB mark), resuming it when it drains.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -35,6 +35,26 @@ describe('forward', () => {
     assert.deepEqual(Buffer.concat(received), Buffer.concat(sent));
     assert.equal(count.bytes, Buffer.concat(sent).length);
     assert.equal(chunks, 50);
+    close();
+  });
+
+  it('batches the chunks of one tick: the socket is corked until the tick ends, every byte still arrives in order', async () => {
+    const { a, b, close } = await socketPair();
+    const source = new PassThrough();
+    const count = forward(source, a, () => undefined, undefined, a);
+    const received: Buffer[] = [];
+    b.on('data', (d: Buffer) => received.push(d));
+    const sent = Array.from({ length: 3 }, (_, i) => Buffer.alloc(32 * 1024, i + 1));
+    for (const c of sent) source.write(c);
+    assert.equal(a.writableCorked, 1, 'corked while the tick runs');
+    assert.equal(a.writableLength, 3 * 32 * 1024, 'the three chunks wait for one write');
+    await new Promise((r) => process.nextTick(r));
+    assert.equal(a.writableCorked, 0, 'uncorked once the tick ends');
+    const ended = once(b, 'end');
+    source.end();
+    await ended;
+    assert.deepEqual(Buffer.concat(received), Buffer.concat(sent));
+    assert.equal(count.bytes, 3 * 32 * 1024);
     close();
   });
 
