@@ -5,7 +5,7 @@
 import type { Logger } from '../../lib/log.js';
 import type { CompiledFleet } from '../../specs/resolve/compile-fleet.js';
 import type { Labels } from '../../specs/resolve/match-selector.js';
-import { effectiveLabels, etagOf, resolveDevice } from '../../specs/resolve/resolve-device.js';
+import { effectiveLabels, etagOf, resolveDevice, type ResolvedDevice } from '../../specs/resolve/resolve-device.js';
 import type { DesiredDocument } from '../../specs/wire/desired.js';
 import { LongPollWaiters, type WakeReason } from './long-poll-waiters.js';
 
@@ -36,12 +36,15 @@ export interface DesiredStateOptions {
 }
 
 const WAKE_CHUNK = 2000;
+const NO_LABELS: Labels = Object.freeze({});
 const MAX_ETAG_MEMO = 100_000;
 
 export class DesiredState {
   private fleet: CompiledFleet | null = null;
   private rev: string | null = null;
   private cache = new Map<string, DesiredEntry>();
+  /** Resolutions shared by devices without a file whose labels are the same (interned) object; see resolve(). */
+  private byLabels = new WeakMap<Labels, ResolvedDevice>();
   private intern = new Map<string, DesiredEntry>();
   private transforms: DocumentTransform[] = [];
   private revisionListeners: RevisionListener[] = [];
@@ -112,7 +115,7 @@ export class DesiredState {
     if (cached) return cached;
     const fleet = this.fleet;
     if (!fleet) return null;
-    const resolved = resolveDevice(fleet, { id: deviceId, labels: this.opts.reportedLabels(deviceId) });
+    const resolved = this.resolve(fleet, deviceId, this.opts.reportedLabels(deviceId));
     let doc = resolved.document;
     let etag = resolved.etag;
     if (this.transforms.length) {
@@ -127,6 +130,20 @@ export class DesiredState {
     }
     this.cache.set(deviceId, entry);
     return entry;
+  }
+
+  /**
+   * resolveDevice, shared by the devices it gives the same document: when no selector names device
+   * ids, a device without a file in devices/ depends on its reported labels alone, and the registry
+   * interns labels (devices with the same labels hold the same object), so the resolution is kept by
+   * that object until the next revision. Transforms still run per device.
+   */
+  private resolve(fleet: CompiledFleet, id: string, reported: Labels | undefined): ResolvedDevice {
+    if (!fleet.labelsOnly || fleet.devices.has(id)) return resolveDevice(fleet, { id, labels: reported });
+    const key = reported ?? NO_LABELS;
+    let r = this.byLabels.get(key);
+    if (!r) this.byLabels.set(key, (r = resolveDevice(fleet, { id, labels: reported })));
+    return r;
   }
 
   private pieceId(o: object): number {
@@ -176,6 +193,7 @@ export class DesiredState {
       return Promise.resolve();
     }
     this.cache = new Map();
+    this.byLabels = new WeakMap();
     this.intern = new Map();
     this.etagMemo = new Map();
     const generation = ++this.wakeGeneration;

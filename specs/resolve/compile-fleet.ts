@@ -53,6 +53,11 @@ export interface CompiledFleet {
   commandForms?: WeakMap<TrialCommandSpec, Map<string, Hashed<DesiredCommand>>>;
   /** Etags of documents already resolved, by the sequence of their pieces: devices often share one. */
   etags?: Map<string, string>;
+  /**
+   * True when no selector names device ids: a device without a file in devices/ then resolves to a
+   * document that depends on its labels alone (devices with the same labels share one resolution).
+   */
+  labelsOnly?: boolean;
 }
 
 /** The desired form of a command for a device, from the compiled fleet's memo. */
@@ -185,5 +190,6 @@ export function compileFleet(spec: FleetSpec): CompiledFleet {
     perDevice,
     commandForms: new WeakMap(),
     etags: new Map(),
+    labelsOnly: ![...spec.packages.flatMap((p) => [p.select, ...(p.overrides ?? []).map((o) => o.select)]), ...spec.commands.map((c) => c.select)].some((sel) => sel?.ids?.length),
   };
 }

@@ -138,3 +138,56 @@ test('a new revision wakes many parked agents in a wave: `waking` until every on
   assert.equal(ds.waiters.count, 0);
   ds.close();
 });
+
+test('compileFleet: labelsOnly unless some selector names device ids', async () => {
+  const sel = (s: string) => `name: web\nversion: "1"\nartifact:\n  url: http://x/web.tgz\n  sha256: ${'a'.repeat(64)}\n${s}`;
+  const table: [string, Record<string, string>, boolean][] = [
+    ['no selector', { 'packages/web.yaml': sel('') }, true],
+    ['a label selector', { 'packages/web.yaml': sel('select: { labels: { role: web } }\n') }, true],
+    ['a package selector with ids', { 'packages/web.yaml': sel('select: { ids: [a] }\n') }, false],
+    ['a variant selector with ids', { 'packages/web.yaml': sel('overrides:\n  - select: { ids: ["a*"] }\n    state: stopped\n') }, false],
+    ['a command selector with ids', { 'packages/web.yaml': sel(''), 'control.yaml': 'commands:\n  - name: c\n    run: "true"\n    select: { ids: [a] }\n' }, false],
+  ];
+  for (const [name, files, want] of table) {
+    const r = await loadFleet(memoryTree({ 'fleet.yaml': 'heartbeat: 60s\n', ...files }), { revision: 'r' });
+    assert.ok(r.ok, `${name}: ${JSON.stringify(r.problems)}`);
+    assert.equal(compileFleet(r.spec).labelsOnly, want, name);
+  }
+});
+
+test('devices with the same labels share a resolution, yet each gets its own document: ids, device files, transforms, label changes, revisions', async () => {
+  const web = Object.freeze({ role: 'web' });
+  const db = Object.freeze({ role: 'db' });
+  const reported: Record<string, Record<string, string>> = { a: web, b: web, c: web, d: web, e: db };
+  const ds = state(reported);
+  const load = async (files: Record<string, string>, rev: string) => {
+    const r = await loadFleet(memoryTree({ 'fleet.yaml': 'heartbeat: 60s\n', ...files }), { revision: rev });
+    assert.ok(r.ok, JSON.stringify(r.problems));
+    return compileFleet(r.spec);
+  };
+  const device = 'id: d\nlabels: { role: web }\ncommands:\n  - name: trial\n    run: "true"\n';
+  ds.setFleet(await load({ 'packages/web.yaml': PKG('1.0.0'), 'devices/d.yaml': device }, 'rev-1'), 'rev-1');
+  // a transform that depends on the device (as a staged rollout releasing some devices does)
+  let released = new Set(['b']);
+  ds.addTransform((ctx, doc) => (released.has(ctx.deviceId) ? { ...doc, heartbeatMs: 1000 } : doc));
+  const view = (id: string) => {
+    const e = ds.get(id)!;
+    return `${e.document.packages.map((p) => p.version).join(',') || '-'}|${e.document.commands.map((c) => c.name).join(',') || '-'}|${e.document.heartbeatMs}`;
+  };
+  const expect = (step: string, want: Record<string, string>) => {
+    for (const [id, v] of Object.entries(want)) assert.equal(view(id), v, `${step}: ${id}`);
+  };
+  expect('first revision', { a: '1.0.0|-|60000', b: '1.0.0|-|1000', c: '1.0.0|-|60000', d: '1.0.0|trial|60000', e: '-|-|60000' });
+  released = new Set(['a', 'b']);
+  await ds.invalidate(['a']);
+  expect('a released', { a: '1.0.0|-|1000', b: '1.0.0|-|1000', c: '1.0.0|-|60000' });
+  reported.c = db;
+  await ds.invalidate(['c']);
+  expect('c now reports role db', { c: '-|-|60000', a: '1.0.0|-|1000', e: '-|-|60000' });
+  ds.setFleet(await load({ 'packages/web.yaml': PKG('2.0.0'), 'devices/d.yaml': device }, 'rev-2'), 'rev-2');
+  expect('a new revision', { a: '2.0.0|-|1000', b: '2.0.0|-|1000', c: '-|-|60000', d: '2.0.0|trial|60000', e: '-|-|60000' });
+  const byIds = PKG('3.0.0').replace('select: { labels: { role: web } }', 'select: { ids: [a] }');
+  ds.setFleet(await load({ 'packages/web.yaml': byIds }, 'rev-3'), 'rev-3');
+  expect('a selector naming ids: the same labels, other documents', { a: '3.0.0|-|1000', b: '-|-|1000', e: '-|-|60000' });
+  ds.close();
+});
