@@ -11,16 +11,19 @@
 // fleet with 10,000 agents holding long polls from a separate process; `-- --sections idle,state-changing` for only those
 // sections (listed in SECTIONS), without the long run, the long polls and the memory figures;
 // BENCH_CPU_PROF=DIR for CPU profiles of meta and the reference; BENCH_META_NODE_ARGS for Node flags of meta alone;
+// BENCH_META_LOG=FILE for meta's output (with BENCH_META_NODE_ARGS=--trace-gc, V8's line per GC);
 // BENCH_META_DEVICES, BENCH_META_SECONDS, BENCH_META_WAITERS to change the sizes)
 import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { Agent, request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startGitServer } from '../../test/helpers/git-server.js';
 import { startMetaProcess } from '../../test/helpers/meta-process.js';
 import { compareRounds, type Comparison } from './lib/compare-rounds.js';
+import { GC_GOAL_MS, overText } from './lib/gc-log.js';
 import { metaBesideReference } from './lib/meta-beside-reference.js';
 import { autocannon, type Target } from './lib/load.js';
 import { rssMB } from './lib/proc-stats.js';
@@ -134,6 +137,8 @@ function bucketQuantile(before: [number, number][], after: [number, number][], q
   return hit ? (hit[0] === Infinity ? '>2500' : `≤${hit[0] * 1000}`) : '?';
 }
 
+const loadText = (): string => loadavg().map((l) => l.toFixed(1)).join(' ');
+
 const pct = (xs: number[], p: number): number => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
 /** `--sections a,b`: only these sections (their ids), nothing else after registration. */
@@ -219,11 +224,16 @@ export async function run(argv: string[] = []): Promise<void> {
       idleBody: (i) => idleBodies[i]!,
     };
     for (const section of only ?? SECTIONS) {
-      console.log(`meta benchmark: ${section.name}`);
+      console.log(`meta benchmark: ${section.name} (load average ${loadText()})`);
       await section.run(ctx);
     }
     const im = idleComparison?.medians.get('meta');
-    const idleSummary = im ? `  idle heartbeats beside the reference (medians of ${ROUNDS} rounds): rate ×${im.rateRatio.toFixed(2)} (goal ≥ 0.8), CPU/heartbeat ×${im.cpuRatio.toFixed(2)}, p99 ${im.p99Ms} ms (goal < 20), longest GC pause ${im.gcMaxMs?.toFixed(1) ?? '?'} ms (goal < 20)` : '';
+    const ir = idleComparison?.medians.get('reference');
+    const gcText = (m: typeof im): string => `${m?.gcMaxMs?.toFixed(1) ?? '?'} ms${m?.gcMaxKind ? ` (${m.gcMaxKind})` : ''}, ${overText(m?.gcOver ?? {})} above ${GC_GOAL_MS} ms`;
+    const idleSummary = im
+      ? `  idle heartbeats beside the reference (medians of ${ROUNDS} rounds): rate ×${im.rateRatio.toFixed(2)} (goal ≥ 0.8), CPU/heartbeat ×${im.cpuRatio.toFixed(2)}, p99 ${im.p99Ms} ms (goal < 20; reference ${ir?.p99Ms ?? '?'} ms), ` +
+        `longest GC pause ${gcText(im)} (goal: none; reference ${gcText(ir)}); load average ${loadText()}`
+      : '';
     if (only) {
       console.log(`  meta RSS: ${rss0.toFixed(1)} MB at start, ${rssMB(pid).toFixed(1)} MB with ${DEVICES.toLocaleString('en')} devices`);
       if (idleSummary) console.log(idleSummary);
@@ -293,6 +303,8 @@ export async function run(argv: string[] = []): Promise<void> {
   } finally {
     await reference.stop();
     await meta.stop();
+    // BENCH_META_LOG=FILE: meta's output (its log, and what BENCH_META_NODE_ARGS='--trace-gc' prints).
+    if (process.env.BENCH_META_LOG) writeFileSync(process.env.BENCH_META_LOG, meta.output());
     await gs.close();
   }
 }

@@ -2,6 +2,7 @@
 // meta with and without TLS…), on the same machine with the same client: prints each round and the
 // ratios to the reference, and the medians at the end. Elapsed-time figures swing between runs on a
 // shared machine; CPU time per request and the ratios measured in the same run do not.
+import { GC_GOAL_MS, overText } from './gc-log.js';
 import { runLoad, type LoadFigures, type Target } from './load.js';
 
 export interface CompareOptions {
@@ -27,9 +28,10 @@ const median = (xs: number[]): number => {
 };
 
 export function formatFigures(f: LoadFigures): string {
-  const gc = f.gcMaxMs === null ? '' : `, longest GC ${f.gcMaxMs.toFixed(1)} ms`;
+  const gc = f.gcMaxMs === null ? '' : `, longest GC ${f.gcMaxMs.toFixed(1)} ms${f.gcMaxKind ? ` (${f.gcMaxKind})` : ''}, GC > ${GC_GOAL_MS} ms: ${overText(f.gcOver ?? {})}`;
+  const wait = f.waitMsPerS === null || f.waitMsPerS === undefined ? '' : `, main thread waited for a CPU ${f.waitMsPerS.toFixed(0)} ms/s`;
   const bad = f.non2xx || f.errors ? `, non-2xx ${f.non2xx}, errors ${f.errors}` : '';
-  return `${Math.round(f.perSecond).toLocaleString('en')} req/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, CPU ${f.cpuMicrosPerRequest.toFixed(0)} µs/req, RSS ${f.rssMB.toFixed(0)} MB${gc}${bad}`;
+  return `${Math.round(f.perSecond).toLocaleString('en')} req/s, p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, CPU ${f.cpuMicrosPerRequest.toFixed(0)} µs/req, RSS ${f.rssMB.toFixed(0)} MB${gc}${wait}${bad}`;
 }
 
 export async function compareRounds(opts: CompareOptions): Promise<Comparison> {
@@ -56,7 +58,12 @@ export async function compareRounds(opts: CompareOptions): Promise<Comparison> {
   const refRate = med(refName, 'perSecond');
   const refCpu = med(refName, 'cpuMicrosPerRequest');
   for (const t of opts.targets) {
-    const gcs = all.map((row) => row.find((f) => f.target === t.name)!.gcMaxMs).filter((x): x is number => x !== null);
+    const mine = all.map((row) => row.find((f) => f.target === t.name)!);
+    const gcs = mine.map((f) => f.gcMaxMs).filter((x): x is number => x !== null);
+    const longest = mine.reduce<LoadFigures | null>((a, f) => (f.gcMaxMs !== null && (!a || f.gcMaxMs > a.gcMaxMs!) ? f : a), null);
+    const over: Record<string, number> = {};
+    for (const f of mine) for (const [k, n] of Object.entries(f.gcOver ?? {})) over[k] = (over[k] ?? 0) + n;
+    const waits = mine.map((f) => f.waitMsPerS).filter((x): x is number => typeof x === 'number');
     const m = {
       target: t.name,
       requests: med(t.name, 'requests'),
@@ -70,12 +77,15 @@ export async function compareRounds(opts: CompareOptions): Promise<Comparison> {
       cpuMicrosPerRequest: med(t.name, 'cpuMicrosPerRequest'),
       rssMB: all[all.length - 1]!.find((f) => f.target === t.name)!.rssMB,
       gcMaxMs: gcs.length ? Math.max(...gcs) : null,
+      gcMaxKind: longest?.gcMaxKind ?? null,
+      gcOver: over,
+      waitMsPerS: waits.length ? median(waits) : null,
     };
     medians.set(t.name, { ...m, rateRatio: m.perSecond / refRate, cpuRatio: m.cpuMicrosPerRequest / refCpu });
   }
   for (const m of medians.values()) {
     const ratio = m.target === refName ? '' : `  | ×ref (medians): rate ${m.rateRatio.toFixed(2)}, CPU/req ${m.cpuRatio.toFixed(2)}`;
-    print(`  median   ${m.target.padEnd(10)} ${formatFigures(m)}${m.gcMaxMs !== null ? ' (GC: longest of all rounds)' : ''}${ratio}`);
+    print(`  median   ${m.target.padEnd(10)} ${formatFigures(m)}${m.gcMaxMs !== null ? ' (GC: longest and count of all rounds)' : ''}${ratio}`);
   }
   return { rounds: all, medians };
 }

@@ -2,7 +2,7 @@
 // server), with the server's CPU time and memory read from /proc around it.
 import { createRequire } from 'node:module';
 import type { GcLog } from './gc-log.js';
-import { cpuMicros, rssMB } from './proc-stats.js';
+import { cpuMicros, mainThreadWaitMicros, rssMB } from './proc-stats.js';
 
 interface CannonResult {
   requests: { average: number; total: number };
@@ -47,12 +47,18 @@ export interface LoadFigures {
   cpuMicrosPerRequest: number;
   /** The server's RSS after the run, MB. */
   rssMB: number;
-  /** Longest GC pause in the server during the run (when it runs with the GC preload). */
+  /** Longest GC pause in the server during the run (when it runs with the GC preload), and its kind. */
   gcMaxMs: number | null;
+  gcMaxKind?: string | null;
+  /** GC pauses above 20 ms during the run, by kind (minor, major…). */
+  gcOver?: Record<string, number>;
+  /** Milliseconds per second the server's main thread waited for a CPU (other processes' load), when known. */
+  waitMsPerS?: number | null;
 }
 
 export async function runLoad(t: Target, opts: { seconds?: number; amount?: number; connections: number }): Promise<LoadFigures> {
   const cpu0 = cpuMicros(t.pid);
+  const wait0 = mainThreadWaitMicros(t.pid);
   const wall0 = Date.now();
   const r = await autocannon({
     url: t.url + t.path,
@@ -67,6 +73,8 @@ export async function runLoad(t: Target, opts: { seconds?: number; amount?: numb
   // let the server finish what it queued before reading its CPU time
   await new Promise((res) => setTimeout(res, 100));
   const cpu1 = cpuMicros(t.pid);
+  const wait1 = mainThreadWaitMicros(t.pid);
+  const gc = t.gc ? t.gc.longest(wall0, wall1) : null;
   const answered = Math.max(1, r.requests.total);
   return {
     target: t.name,
@@ -80,6 +88,9 @@ export async function runLoad(t: Target, opts: { seconds?: number; amount?: numb
     errors: r.errors + r.timeouts,
     cpuMicrosPerRequest: (cpu1 - cpu0) / answered,
     rssMB: rssMB(t.pid),
-    gcMaxMs: t.gc ? t.gc.longest(wall0, wall1).maxMs : null,
+    gcMaxMs: gc ? gc.maxMs : null,
+    gcMaxKind: gc?.maxKind ?? null,
+    gcOver: gc?.over ?? {},
+    waitMsPerS: wait0 === null || wait1 === null ? null : (wait1 - wait0) / (Date.now() - wall0),
   };
 }

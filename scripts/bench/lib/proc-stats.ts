@@ -55,3 +55,16 @@ export function threadCpuMicros(pid: number): Map<string, number> {
   }
   return out;
 }
+
+/**
+ * Time (µs) the process's main thread has spent runnable but waiting for a CPU (the second field of
+ * /proc/PID/task/PID/schedstat), or null where the kernel does not keep it. On a shared machine a
+ * pause measured in elapsed time (a GC pause) includes such waits.
+ */
+export function mainThreadWaitMicros(pid: number): number | null {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1000;
+  } catch {
+    return null;
+  }
+}

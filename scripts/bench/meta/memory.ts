@@ -9,32 +9,25 @@ import { silentLogger } from '../../../lib/log.js';
 import { DesiredState } from '../../../reconciler/desired/desired-state.js';
 import { DeviceRegistry } from '../../../reconciler/registry/device-registry.js';
 import { ConditionTracker } from '../../../reconciler/status/condition-tracker.js';
-import type { Store } from '../../../reconciler/store/store.js';
 import { loadFleet } from '../../../specs/load/load-fleet.js';
 import { compileFleet } from '../../../specs/resolve/compile-fleet.js';
 import { HeartbeatRequestSchema } from '../../../specs/wire/heartbeat.js';
+import { nullStore } from '../../../test/helpers/null-store.js';
 
 const N = Number(process.argv[2] ?? 100_000);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc');
 
 // The store is measured elsewhere (its queue drains every second); here it drops writes.
-const nullStore: Store = {
-  kind: 'null', loadDevices: async () => [], putDevice() {}, putCommandResults() {}, putConditionChange() {},
-  commandResults: async () => [], conditionHistory: async () => [], flush: async () => {}, commit: async () => {}, close: async () => {},
-  loadRolloutRecords: async () => ({ rollouts: [], baselines: [], identities: [] }), putRollout() {}, putBaseline() {}, putCommandIdentities() {}, putResultRevisions() {},
-  resultRevisions: async () => new Map(), loadSessions: async () => [], session: async () => null, putSession() {}, deleteSession() {}, loadJumpReports: async () => [], putJumpReport() {},
-  loadRetryRequests: async () => [], putRetryRequests() {}, loadJumpRestarts: async () => [], putJumpRestart() {}, loadEnrollments: async () => [], enrollment: async () => null, saveEnrollment: async () => {},
-  stats: () => ({ pendingWrites: 0, flushes: 0, flushErrors: 0, lastFlushAt: null, lastError: null }),
-};
+const store = nullStore();
 
 const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../../../examples/fleet');
 const loaded = await loadFleet(dirTreeReader(root), { revision: 'bench' });
 if (!loaded.ok) throw new Error('example fleet invalid');
-const registry = new DeviceRegistry(nullStore);
+const registry = new DeviceRegistry(store);
 const desired = new DesiredState({ log: silentLogger(), reportedLabels: (id) => registry.get(id)?.reportedLabels });
 desired.setFleet(compileFleet(loaded.spec), 'bench');
-const conditions = new ConditionTracker(desired, registry, nullStore);
+const conditions = new ConditionTracker(desired, registry, store);
 
 gc();
 gc();
