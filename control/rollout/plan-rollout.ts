@@ -12,10 +12,11 @@
 //   until a resume;
 // - released devices stay released (monotonic), also while paused and across restarts of meta;
 // - devices offline and not yet released are skipped over until they come back.
-import { createHash } from 'node:crypto';
 import type { RolloutStep } from '../../specs/schema/primitives.js';
+import { rolloutStanding, type DeviceOutcome, type RolloutStanding } from './rollout-standing.js';
 
-export type DeviceOutcome = 'notReleased' | 'pending' | 'running' | 'succeeded' | 'failed' | 'timedOut' | 'offline';
+export { rolloutOrder, rolloutRank } from './rollout-order.js';
+export type { DeviceOutcome } from './rollout-standing.js';
 
 export interface RolloutSpecInput {
   steps: RolloutStep[];
@@ -49,6 +50,12 @@ export interface PlanRolloutInput {
   now: number;
   /** `state.released` as a set, when the caller keeps one (saves building it; never modified). */
   releasedSet?: ReadonlySet<string>;
+  /**
+   * Where the released devices stand (rollout-standing.ts), when the caller keeps a tally of it for
+   * these devices, released set and acknowledged failures: the devices' outcomes are then read only
+   * to skip offline ones when a step is released.
+   */
+  standing?: RolloutStanding;
 }
 
 export type RolloutRunState = 'running' | 'paused' | 'done';
@@ -84,32 +91,6 @@ export function stepTarget(step: RolloutStep, total: number): number {
   return Math.min(total, Math.max(1, n));
 }
 
-/** A 53-bit string hash (cyrb53), seeded: fast, and the same on every machine. */
-function hash53(text: string, seed: number): number {
-  let h1 = 0xdeadbeef ^ seed;
-  let h2 = 0x41c6ce57 ^ seed;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
-}
-
-/** Stable, spread order of devices for a rollout: by a hash of (key, id), ties by id. */
-export function rolloutOrder(key: string, ids: Iterable<string>): string[] {
-  const seed = parseInt(createHash('sha256').update(key).digest('hex').slice(0, 8), 16);
-  const list = [...ids];
-  const h = new Float64Array(list.length);
-  for (let i = 0; i < list.length; i++) h[i] = hash53(list[i]!, seed);
-  const idx = new Uint32Array(list.length);
-  for (let i = 0; i < idx.length; i++) idx[i] = i;
-  idx.sort((a, b) => h[a]! - h[b]! || (list[a]! < list[b]! ? -1 : list[a]! > list[b]! ? 1 : 0));
-  return Array.from(idx, (i) => list[i]!);
-}
-
 const FINISHED_OK: ReadonlySet<DeviceOutcome> = new Set(['succeeded']);
 const FAILED: ReadonlySet<DeviceOutcome> = new Set(['failed', 'timedOut']);
 
@@ -118,23 +99,12 @@ export function planRollout(input: PlanRolloutInput): RolloutPlan {
   const outcomeOf = typeof input.outcomes === 'function' ? input.outcomes : (id: string) => (input.outcomes as ReadonlyMap<string, DeviceOutcome>).get(id);
   const prev = input.state ?? emptyRolloutState();
   const released: ReadonlySet<string> = input.releasedSet && input.releasedSet.size === prev.released.length ? input.releasedSet : new Set(prev.released);
-  const acknowledged = new Set(prev.acknowledged);
   const targets = rollout.steps.map((s) => stepTarget(s, devices.length));
 
   // Standing of the released devices that are still selected.
-  const failing: string[] = [];
-  const waiting: string[] = [];
-  let succeeded = 0;
-  let releasedSelected = 0;
-  for (const id of devices) {
-    if (!released.has(id)) continue;
-    releasedSelected++;
-    const o = outcomeOf(id) ?? 'pending';
-    if (FINISHED_OK.has(o)) succeeded++;
-    else if (FAILED.has(o)) {
-      if (!acknowledged.has(id)) failing.push(id);
-    } else waiting.push(id);
-  }
+  const standing = input.standing ?? rolloutStanding(devices, released, new Set(prev.acknowledged), outcomeOf);
+  const { failing, succeeded, releasedSelected } = standing;
+  const waiting = standing.waiting;
   // Acknowledged devices that failed count as finished; those that recovered simply succeeded.
   const stepOf = (count: number): number => {
     const i = targets.findIndex((t) => t >= count);
@@ -195,10 +165,8 @@ export function planRollout(input: PlanRolloutInput): RolloutPlan {
     return hold('running', null, stepDoneAt, null);
   }
   const grown = new Set(released);
-  for (const id of newlyReleased) {
-    grown.add(id);
-    waiting.push(id);
-  }
+  for (const id of newlyReleased) grown.add(id);
+  const waitingNow = [...waiting, ...newlyReleased];
   return {
     ...base,
     released: grown,
@@ -206,7 +174,7 @@ export function planRollout(input: PlanRolloutInput): RolloutPlan {
     step: stepOf(count),
     state: 'running',
     pauseReason: null,
-    waiting,
+    waiting: waitingNow,
     recheckAt: null,
     next: { released: [...prev.released, ...newlyReleased], acknowledged: prev.acknowledged, stepDoneAt: null },
   };

@@ -1,6 +1,7 @@
 // One rollout of the served revision as the gate holds it: its subject, its persisted state, the
 // devices released to (what the document transform serves) and the last plan (what the views show).
 import type { RolloutPlan } from '../../control/rollout/plan-rollout.js';
+import type { StandingTally } from '../../control/rollout/rollout-standing.js';
 import type { RolloutSubject } from '../../control/rollout/rollout-subjects.js';
 import type { PersistedRollout } from './rollout-store.js';
 
@@ -21,4 +22,23 @@ export interface ActiveRollout {
   ackPending: boolean;
   /** An admin asked for a pause (`drover rollouts pause`): applied at the next evaluation. */
   pausePending: boolean;
+  /** Where the released devices stand, kept between evaluations (released-standing.ts); null: count again. */
+  tally: KeptTally | null;
+  /** Released devices that reported new results since the tally was last brought up to date. */
+  reported: Set<string>;
+}
+
+/** A tally and what it was counted for: this released set (the same object) in the order of this version. */
+export interface KeptTally {
+  counts: StandingTally;
+  of: ReadonlySet<string>;
+  orderVersion: number;
+}
+
+/** A rollout as a new revision starts it: released as persisted, nothing planned or counted yet. */
+export function activeRollout(subject: RolloutSubject, persisted: PersistedRollout, pending: { ackPending: boolean; pausePending: boolean }): ActiveRollout {
+  return {
+    subject, persisted, released: new Set(persisted.state.released), plan: null, dirty: true, resultsMoved: false, order: null, orderVersion: -1, seededVersion: -1,
+    ...pending, tally: null, reported: new Set(),
+  };
 }

@@ -5,8 +5,9 @@
 // that dies mid-decision released nothing; see rollout-gate.ts and share-rollouts.ts).
 import type { Logger } from '../../lib/log.js';
 import { acknowledgeFailures, pauseByAdmin, planRollout, type DeviceOutcome, type RolloutPlan, type RolloutState } from '../../control/rollout/plan-rollout.js';
+import type { RolloutStanding } from '../../control/rollout/rollout-standing.js';
 import type { ActiveRollout } from './active-rollout.js';
-import { decisionChanged, newlyReleased, seedReleases, shownPlan } from './rollout-decisions.js';
+import { decisionChanged, newlyReleased, samePlan, seedReleases, shownPlan } from './rollout-decisions.js';
 
 export interface DecideContext {
   now: number;
@@ -15,6 +16,8 @@ export interface DecideContext {
   baselineOf: (id: string, pkg: string) => string | undefined;
   /** Devices this meta has heard of: a rollout is not shown done while a released one is unknown here. */
   known: (id: string) => boolean;
+  /** Where the devices of `released` stand (kept between evaluations: released-standing.ts). */
+  standing: (released: ReadonlySet<string>, acknowledged: readonly string[]) => RolloutStanding;
 }
 
 export interface Decision {
@@ -27,6 +30,8 @@ export interface Decision {
   /** The plan shown before this decision was paused. */
   wasPaused: boolean;
   known: (id: string) => boolean;
+  /** The released set the plan started from (plan.released is it, or it grown by plan.newlyReleased). */
+  from: ReadonlySet<string>;
 }
 
 /** Plans one rollout from its persisted state (consumes a pending resume); changes nothing else. */
@@ -42,12 +47,18 @@ export function decideRollout(r: ActiveRollout, order: readonly string[], ctx: D
     r.pausePending = false;
     state = pauseByAdmin(state);
   }
-  let plan = planRollout({ rollout: r.subject.rollout, devices: order, outcomes: outcome, state, now, releasedSet: r.released });
+  // The same released set as the gate serves, unless seeding released more.
+  const from = r.released.size === state.released.length ? r.released : new Set(state.released);
+  const plan0 = { rollout: r.subject.rollout, devices: order, outcomes: outcome, now, releasedSet: from };
+  let plan = planRollout({ ...plan0, state, standing: ctx.standing(from, state.acknowledged) });
   if (r.ackPending) {
     r.ackPending = false;
-    if (plan.failing.length || plan.next.pausedByAdmin) plan = planRollout({ rollout: r.subject.rollout, devices: order, outcomes: outcome, state: acknowledgeFailures(plan.next, plan.failing), now });
+    if (plan.failing.length || plan.next.pausedByAdmin) {
+      const acked = acknowledgeFailures(plan.next, plan.failing);
+      plan = planRollout({ ...plan0, state: acked, standing: ctx.standing(from, acked.acknowledged) });
+    }
   }
-  return { plan, changed: decisionChanged(r.persisted.state, plan.next), now, selected: order.length, wasPaused: r.plan?.state === 'paused', known: ctx.known };
+  return { plan, changed: decisionChanged(r.persisted.state, plan.next), now, selected: order.length, wasPaused: r.plan?.state === 'paused', known: ctx.known, from };
 }
 
 /**
@@ -62,7 +73,8 @@ export function pendingDecision(r: ActiveRollout, d: Decision): RolloutPlan {
 export function applyDecision(r: ActiveRollout, d: Decision, log: Logger): string[] {
   const { plan } = d;
   const newly = newlyReleased(plan.next.released, r.released);
-  r.plan = shownPlan(plan, plan.released, d.known);
+  const shown = shownPlan(plan, plan.released, d.known);
+  if (!samePlan(r.plan, shown)) r.plan = shown;
   r.released = plan.released;
   if (d.changed) {
     r.persisted.state = plan.next;

@@ -61,3 +61,20 @@ export function shownPlan(plan: RolloutPlan, committed: ReadonlySet<string>, kno
 export function newlyReleased(shared: readonly string[], released: ReadonlySet<string>): string[] {
   return shared.filter((id) => !released.has(id));
 }
+
+const sameList = (a: readonly unknown[], b: readonly unknown[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * Whether two plans show the same thing (state, step, counts, failing devices, what is released and
+ * persisted): an evaluation that finds nothing new keeps the plan it had, so nothing downstream
+ * (the results API's cache, the commit status, the dashboard) recomputes for it.
+ */
+export function samePlan(a: RolloutPlan | null, b: RolloutPlan): boolean {
+  if (!a) return false;
+  return (
+    a.state === b.state && a.pauseReason === b.pauseReason && a.step === b.step && a.succeeded === b.succeeded &&
+    a.waiting.length === b.waiting.length && a.recheckAt === b.recheckAt && a.newlyReleased.length === 0 && b.newlyReleased.length === 0 &&
+    (a.released === b.released || a.released.size === b.released.size) && sameList(a.failing, b.failing) && sameList(a.targets, b.targets) &&
+    !decisionChanged(a.next, b.next) && a.next.released === b.next.released
+  );
+}

@@ -13,7 +13,7 @@ import type { DesiredDocument } from '../../specs/wire/desired.js';
 import type { PackageReport } from '../../specs/wire/heartbeat.js';
 import { emptyRolloutState, rolloutOrder, type DeviceOutcome, type RolloutState } from '../../control/rollout/plan-rollout.js';
 import { rolloutSubjects } from '../../control/rollout/rollout-subjects.js';
-import type { ActiveRollout } from './active-rollout.js';
+import { activeRollout, type ActiveRollout } from './active-rollout.js';
 import { CommandIdentities } from './command-identities.js';
 import { EvaluationSchedule } from './evaluation-schedule.js';
 import { adoptShared, followRollout } from './follow-rollout.js';
@@ -23,6 +23,7 @@ import { PackageBaselines } from './package-baselines.js';
 import { deviceOutcome, isSettled } from './rollout-decisions.js';
 import type { BaselineRow } from '../store/rollout-records.js';
 import type { RolloutGateOptions } from './rollout-gate-options.js';
+import { countReleased, currentStanding, type StandingSources } from './released-standing.js';
 import type { KnownIdentity, PersistedRollout } from './rollout-store.js';
 
 export type { ActiveRollout } from './active-rollout.js';
@@ -83,7 +84,7 @@ export class RolloutGate {
         persisted.updatedAt = now;
         this.opts.store.saveRollout(persisted);
       }
-      const r: ActiveRollout = { subject, persisted, released: new Set(persisted.state.released), plan: null, dirty: true, resultsMoved: false, order: null, orderVersion: -1, seededVersion: -1, ackPending, pausePending: prior?.pausePending ?? false };
+      const r = activeRollout(subject, persisted, { ackPending, pausePending: prior?.pausePending ?? false });
       next.set(subject.key, r);
       if (subject.kind === 'command') {
         this.commandsByName.set(subject.name, r);
@@ -104,7 +105,7 @@ export class RolloutGate {
     if (!this.opts.loadCommandResults) return;
     this.opts.loadCommandResults(identity).then(
       (rows) => {
-        if (this.outcomes.addFinished(key, rows)) this.markAllDirty();
+        if (this.outcomes.addFinished(key, rows)) this.recountAll();
       },
       (err: unknown) => this.opts.log.error({ err: (err as Error).message, identity }, 'cannot load command results for a rollout'),
     );
@@ -158,7 +159,9 @@ export class RolloutGate {
     let any = devicesChanged;
     for (const r of this.rollouts.values()) {
       // Only results of released devices move a rollout.
-      if (devicesChanged || r.released.has(deviceId)) {
+      const released = r.released.has(deviceId);
+      if (released) r.reported.add(deviceId);
+      if (devicesChanged || released) {
         r.dirty = true;
         // A settled plan decides nothing new, but what it shows (failing, succeeded) moves with results.
         if (!devicesChanged) r.resultsMoved = true;
@@ -173,6 +176,12 @@ export class RolloutGate {
     this.markDirty();
   }
 
+  /** Outcomes changed in a way no report announced (results loaded from the store): every standing is counted again. */
+  private recountAll(): void {
+    for (const r of this.rollouts.values()) r.tally = null;
+    this.markAllDirty();
+  }
+
   private markDirty(): void {
     if (this.closed) return;
     this.dirty = true;
@@ -183,7 +192,6 @@ export class RolloutGate {
   evaluate(): string[] {
     if (this.closed || !this.fleet) return [];
     this.dirty = false;
-    this.version++;
     const started = Date.now();
     const now = this.opts.now();
     const woken = new Set<string>();
@@ -203,7 +211,10 @@ export class RolloutGate {
     this.opts.store.flush();
     if (woken.size) this.opts.invalidate([...woken]);
     this.schedule.ran(started, nextCheck, now);
-    if (moved) this.opts.onChange?.();
+    if (moved) {
+      this.version++;
+      this.opts.onChange?.();
+    }
     return [...woken];
   }
 
@@ -223,25 +234,28 @@ export class RolloutGate {
     const order = this.orderOf(r);
     const offlineMs = this.opts.offlineAfterMs();
     const outcome = (id: string): DeviceOutcome | undefined => deviceOutcome(this.outcomes.outcome(r.subject, id), this.opts.lastSeen(id), now, offlineMs);
+    const src: StandingSources = { outcome, selected: (id) => this.known(id) && r.subject.selects(id, this.opts.labelsOf(id)) };
+    const standing = (released: ReadonlySet<string>, acknowledged: readonly string[]) => currentStanding(r, order, released, acknowledged, src);
     if (this.opts.decides && !this.opts.decides()) {
       r.dirty = false;
-      followRollout(r, order, outcome, now, this.known);
+      followRollout(r, order, outcome, now, this.known, standing);
       return [];
     }
     if (this.committing.has(r.subject.key)) return []; // stays dirty: decided again from the committed state
     r.dirty = false;
-    const d = decideRollout(r, order, { now, outcome, baselineOf: (id, pkg) => this.baselines.identityOf(id, pkg), known: this.known });
+    const d = decideRollout(r, order, { now, outcome, baselineOf: (id, pkg) => this.baselines.identityOf(id, pkg), known: this.known, standing });
     if (!d.changed || !this.opts.commitDecision) {
       const newly = applyDecision(r, d, this.opts.log);
+      countReleased(r, d.from, d.plan.newlyReleased, src);
       if (d.changed) this.opts.store.saveRollout(r.persisted);
       return newly;
     }
-    this.commit(r, d);
+    this.commit(r, d, src);
     return [];
   }
 
   /** Several metas: the decision is committed to the shared store first, then applied here. */
-  private commit(r: ActiveRollout, d: Decision): void {
+  private commit(r: ActiveRollout, d: Decision, src: StandingSources): void {
     const key = r.subject.key;
     const row: PersistedRollout = { ...r.persisted, state: d.plan.next, updatedAt: d.now };
     // Until then the views show the plan with what is committed released (and not done before it is).
@@ -254,6 +268,7 @@ export class RolloutGate {
         const current = this.rollouts.get(key);
         if (current !== r) return this.applyShared(key, row.state, row.updatedAt); // a new revision meanwhile
         const newly = applyDecision(r, d, this.opts.log);
+        countReleased(r, d.from, d.plan.newlyReleased, src);
         this.version++;
         if (newly.length) this.opts.invalidate(newly);
         this.opts.onChange?.();

@@ -15,6 +15,7 @@ const rollout = (s: RolloutState): ActiveRollout => ({
   subject: { kind: 'command', key: 'command:probe@1', name: 'probe', identity: 'probe@1', perDeviceIdentity: false, rollout: { steps: [1, 2, '100%'], maxFailures: 0, paused: false }, selects: () => true },
   persisted: { key: 'command:probe@1', state: s, specPaused: false, revision: 'r1', updatedAt: 0 },
   released: new Set(s.released), dirty: true, resultsMoved: false, plan: null, order: null, orderVersion: 0, seededVersion: -1, ackPending: false, pausePending: false,
+  tally: null, reported: new Set(),
 });
 /** What GET /v1/rollouts shows of a plan: its state and the released devices among the selected ones. */
 const view = (plan: RolloutPlan | null, order: readonly string[]) => ({ state: plan?.state ?? 'running', released: [...(plan?.released ?? [])].filter((id) => order.includes(id)).length });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DeviceOutcome, RolloutPlan, RolloutState } from '../../../control/rollout/plan-rollout.js';
-import { decisionChanged, deviceOutcome, isSettled, newlyReleased, seedReleases } from '../../../reconciler/rollouts/rollout-decisions.js';
+import { decisionChanged, deviceOutcome, isSettled, newlyReleased, samePlan, seedReleases } from '../../../reconciler/rollouts/rollout-decisions.js';
 
 const state = (over: Partial<RolloutState> = {}): RolloutState => ({ released: [], acknowledged: [], stepDoneAt: null, ...over });
 
@@ -64,4 +64,28 @@ describe('newlyReleased', () => {
     ['released here and not shared (kept, not woken)', ['a'], ['a', 'b'], []],
   ];
   for (const [name, shared, here, want] of table) it(name, () => assert.deepEqual(newlyReleased(shared, new Set(here)), want));
+});
+
+describe('samePlan', () => {
+  const released = new Set(['a', 'b']);
+  const next = state({ released: ['a', 'b'] });
+  const plan = (over: Partial<RolloutPlan> = {}): RolloutPlan => ({
+    released, newlyReleased: [], step: 1, targets: [1, 2, 4], state: 'running', pauseReason: null, failing: ['b'], waiting: ['a'], succeeded: 0, recheckAt: null, next, ...over,
+  });
+  const before = plan();
+  const table: [string, RolloutPlan | null, RolloutPlan, boolean][] = [
+    ['no plan before', null, before, false],
+    ['the same values in new objects', before, plan({ failing: ['b'], waiting: ['a'], targets: [1, 2, 4] }), true],
+    ['the same released devices in another set', before, plan({ released: new Set(['b', 'a']) }), true],
+    ['another state', before, plan({ state: 'paused', pauseReason: 'failures' }), false],
+    ['another step', before, plan({ step: 2 }), false],
+    ['a device succeeded', before, plan({ succeeded: 1, waiting: [] }), false],
+    ['another failing device', before, plan({ failing: ['a'] }), false],
+    ['more devices waiting', before, plan({ waiting: ['a', 'c'] }), false],
+    ['more devices selected (targets)', before, plan({ targets: [1, 3, 5] }), false],
+    ['devices newly released', before, plan({ newlyReleased: ['c'], released: new Set(['a', 'b', 'c']) }), false],
+    ['a step interval to wait for', before, plan({ recheckAt: 10 }), false],
+    ['a step finished (persisted)', before, plan({ next: { ...next, stepDoneAt: 5 } }), false],
+  ];
+  for (const [name, a, b, want] of table) it(name, () => assert.equal(samePlan(a, b), want));
 });
