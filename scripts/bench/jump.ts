@@ -4,7 +4,8 @@
 // chacha20-poly1305), and straight to the device for context. Prints MB/s per round, medians, the
 // ratio drover/sshd, and the CPU time per MB of each jump host (after an unmeasured warm-up copy
 // through each, DROVER_BENCH_JUMP_WARMUP_MB, default 128) (from /proc: the drover jump process;
-// for sshd, every `sshd -i` and the children it waited for), the steady figure on a shared machine.
+// for sshd, every `sshd -i` and the children it waited for), the steady figure on a shared machine,
+// with drover's user/system split, its main thread against its other threads and the load per round.
 // Then 50 concurrent `ssh -J` sessions (DROVER_BENCH_JUMP_SESSIONS) through each jump host: time to
 // finish all, CPU time per session, and the drover jump process's peak RSS (VmHWM). drover jump
 // runs as its own process (`drover jump`); DROVER_BENCH_JUMP_PROF=DIR writes its CPU profile there.
