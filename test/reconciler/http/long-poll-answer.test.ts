@@ -1,4 +1,4 @@
-// The long-poll answer's bytes: the same JSON as the heartbeat route's immediate answer, the
+// The long-poll answer's text and UTF-8 length: the same JSON as the heartbeat route's immediate answer, the
 // document only for an agent holding another etag, shared per-document parts not leaking between devices.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -19,7 +19,9 @@ for (const c of cases) {
   test(`long-poll answer: ${c.name}`, () => {
     const e = entry(c.revision);
     for (const id of ['dev-1', 'device-with-a-much-longer-name.example']) {
-      const got = JSON.parse(longPollAnswer(id, e, c.held, 61_234).toString('utf8'));
+      const answer = longPollAnswer(id, e, c.held, 61_234);
+      assert.equal(answer.bytes, Buffer.byteLength(answer.text), 'the content-length is the UTF-8 length');
+      const got = JSON.parse(answer.text);
       const want: Record<string, unknown> = { protocol: 1, deviceId: id, etag: e.etag, revision: c.revision, heartbeatMs: 61_234 };
       if (c.withDocument) want.desired = doc;
       assert.deepEqual(got, want);
