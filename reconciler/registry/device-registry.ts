@@ -154,7 +154,7 @@ export class DeviceRegistry {
     for (const r of this.devices.values()) {
       if (r.lastSeen > r.queuedAt) {
         r.queuedAt = r.lastSeen;
-        this.store.putDevice(r);
+        this.store.putLastSeen(r.id, r.lastSeen);
         n++;
       }
     }
@@ -184,7 +184,7 @@ export class DeviceRegistry {
     record.lastSeen = now;
     if (now - record.queuedAt >= IDLE_WRITE_INTERVAL_MS) {
       record.queuedAt = now;
-      this.store.putDevice(record);
+      this.store.putLastSeen(record.id, now);
     }
     for (const listener of this.seenListeners) listener(record);
   }
@@ -275,11 +275,15 @@ export class DeviceRegistry {
       changed = stateChanged = true;
       if (changedCommands.length) this.store.putCommandResults(changedCommands.map((c) => commandRow(id, c, now)));
     }
-    // An idle heartbeat (only the time moved) is persisted at most once a minute per device:
-    // after a restart, last seen may lag by that much; everything else is written in the next batch.
-    if (changed || now - record.queuedAt >= IDLE_WRITE_INTERVAL_MS) {
+    // An idle heartbeat (only the time moved) is persisted at most once a minute per device, and as
+    // the time alone: after a restart, last seen may lag by that much; a change is written whole in
+    // the next batch.
+    if (changed) {
       record.queuedAt = now;
       this.store.putDevice(record);
+    } else if (now - record.queuedAt >= IDLE_WRITE_INTERVAL_MS) {
+      record.queuedAt = now;
+      this.store.putLastSeen(id, now);
     }
     const result: ObserveResult = { record, created, labelsChanged, packagesChanged, changedCommands, stateChanged };
     for (const listener of this.observeListeners) listener(result, hb);

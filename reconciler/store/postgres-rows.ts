@@ -45,6 +45,14 @@ ON CONFLICT (device_id, package) DO UPDATE SET identity = excluded.identity, val
 WHERE package_baselines.identity <> excluded.identity OR package_baselines.value <> excluded.value RETURNING 1)
 SELECT pg_notify($${BASELINE_WRITER_PARAM + 1}, $${BASELINE_WRITER_PARAM}) FROM (SELECT 1 FROM up LIMIT 1) AS changed`;
 
+/**
+ * Idle heartbeats: the last-seen time alone (never back), with the next change number and the writer
+ * so the other metas read the device again (they learn it is online); the notification as above.
+ */
+const UPDATE_LAST_SEEN_NOTIFY = `WITH up AS (UPDATE devices SET last_seen = d.at, seq = nextval('drover_device_seq'), writer = $3
+FROM unnest($1::text[], $2::bigint[]) AS d(id, at) WHERE devices.id = d.id AND devices.last_seen < d.at RETURNING 1)
+SELECT pg_notify($4, $3) FROM (SELECT 1 FROM up LIMIT 1) AS changed`;
+
 /** The highest change number (devices and baselines) in a snapshot: every change numbered up to it is committed. */
 export const FEED_TOP = 'SELECT GREATEST((SELECT max(seq) FROM devices), (SELECT max(seq) FROM package_baselines)) AS top';
 
@@ -72,7 +80,7 @@ function columnParams(table: TableName, rows: readonly unknown[][]): unknown[][]
  */
 export async function writePostgresBatch(client: pg.PoolClient, b: WriteBatch, writer: string): Promise<void> {
   // Change-feed numbers (devices, baselines) and the condition history are written under the device write lock.
-  const locks = b.devices.length > 0 || b.conditions.length > 0 || b.rollouts.baselines.length > 0;
+  const locks = b.devices.length > 0 || b.lastSeen.length > 0 || b.conditions.length > 0 || b.rollouts.baselines.length > 0;
   await client.query(locks ? `BEGIN; SELECT pg_advisory_xact_lock(${DEVICE_WRITE_LOCK})` : 'BEGIN');
   for (const [table, rows] of batchRows(b)) {
     if (table === 'condition_history') {
@@ -84,6 +92,9 @@ export async function writePostgresBatch(client: pg.PoolClient, b: WriteBatch, w
     } else {
       await client.query({ name: `drover_upsert_${table}`, text: UPSERTS[table], values: columnParams(table, rows) });
     }
+  }
+  if (b.lastSeen.length) {
+    await client.query({ name: 'drover_device_last_seen', text: UPDATE_LAST_SEEN_NOTIFY, values: [b.lastSeen.map((r) => r.id), b.lastSeen.map((r) => r.at), writer, DEVICES_CHANNEL] });
   }
   if (b.sessions.deletes.length) await client.query('DELETE FROM dashboard_sessions WHERE id_hash = ANY($1::text[])', [b.sessions.deletes]);
   if (b.pruneHistoryBefore) await client.query('DELETE FROM condition_history WHERE at < $1', [b.pruneHistoryBefore]);

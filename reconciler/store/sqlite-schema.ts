@@ -29,6 +29,8 @@ export const SQLITE_STATEMENTS: Record<string, string> = {
     NAMES.map((t) => [t, `INSERT INTO ${t} (${columnList(t)}) VALUES (${columnsOf(t).map(() => '?').join(', ')}) ${onConflict('sqlite', t)}`]),
   ),
   condition_history: SQLITE_INSERT_CONDITION, // recorded once per transition
+  // an idle heartbeat: the time alone, never back
+  device_last_seen: 'UPDATE devices SET last_seen = max(last_seen, ?) WHERE id = ?',
   delete_session: 'DELETE FROM dashboard_sessions WHERE id_hash = ?',
   prune_history: 'DELETE FROM condition_history WHERE at < ?',
 };

@@ -25,9 +25,10 @@ export interface SqliteStoreOptions extends Omit<QueuedWritesOptions, 'write'> {
 /** better-sqlite3 binds numbers, not booleans. */
 const sqliteValues = (rows: unknown[][]): unknown[][] => rows.map((r) => r.map((v) => (typeof v === 'boolean' ? Number(v) : v)));
 
-/** The worker's writes for a batch: upserts per table, then session deletes and the history prune. */
+/** The worker's writes for a batch: upserts per table, last-seen times, then session deletes and the history prune. */
 function sqliteWrites(b: WriteBatch): [string, unknown[][]][] {
   const writes: [string, unknown[][]][] = batchRows(b).map(([table, rows]) => [table, sqliteValues(rows)]);
+  if (b.lastSeen.length) writes.push(['device_last_seen', b.lastSeen.map((r) => [r.at, r.id])]);
   if (b.sessions.deletes.length) writes.push(['delete_session', b.sessions.deletes.map((h) => [h])]);
   if (b.pruneHistoryBefore) writes.push(['prune_history', [[b.pruneHistoryBefore]]]);
   return writes;

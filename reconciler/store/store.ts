@@ -166,6 +166,11 @@ export interface Store {
   loadDevices(): Promise<StoredDevice[]>;
   /** Queues a device for writing. The object may be live: it is read when the batch is written. */
   putDevice(device: StoredDevice): void;
+  /**
+   * Queues only a device's last-seen time (an idle heartbeat): the row's other columns are left as
+   * they are, and a time older than the stored one is ignored, as is a device without a row.
+   */
+  putLastSeen(id: string, at: number): void;
   putCommandResults(rows: CommandResultRow[]): void;
   putConditionChange(change: ConditionChange): void;
   /** Newest first. */

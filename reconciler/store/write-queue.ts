@@ -10,6 +10,8 @@ import type { CommandResultRow, ConditionChange, JumpReportRow, JumpRestartRow, 
 
 export interface WriteBatch {
   devices: StoredDevice[];
+  /** Devices whose last-seen time alone moved (idle heartbeats), not among `devices`. */
+  lastSeen: LastSeenRow[];
   commands: CommandResultRow[];
   conditions: ConditionChange[];
   rollouts: RolloutBatch;
@@ -21,9 +23,14 @@ export interface WriteBatch {
   pruneHistoryBefore?: number;
 }
 
+export interface LastSeenRow {
+  id: string;
+  at: number;
+}
+
 export type QueuedWrites = Pick<
   Store,
-  | 'putDevice' | 'putCommandResults' | 'putConditionChange' | 'putRollout' | 'putBaseline' | 'putCommandIdentities' | 'putResultRevisions'
+  | 'putDevice' | 'putLastSeen' | 'putCommandResults' | 'putConditionChange' | 'putRollout' | 'putBaseline' | 'putCommandIdentities' | 'putResultRevisions'
   | 'putSession' | 'deleteSession' | 'putJumpReport' | 'putRetryRequests' | 'putJumpRestart' | 'flush' | 'commit' | 'stats'
 > & {
   /** Stops the timer, writes what is queued and ignores later writes; false when it was already shut. */
@@ -46,6 +53,7 @@ export function queuedWrites(opts: QueuedWritesOptions): QueuedWrites {
   const maxBatch = opts.maxBatch ?? 20_000;
   const retention = opts.historyRetentionMs ?? 30 * 86_400_000;
   let devices = new Map<string, StoredDevice>();
+  let seen = new Map<string, number>();
   let commands: CommandResultRow[] = [];
   let conditions: ConditionChange[] = [];
   let retries = new Map<string, RetryRequestRow>();
@@ -58,17 +66,20 @@ export function queuedWrites(opts: QueuedWritesOptions): QueuedWrites {
   let closed = false;
   const stats: StoreStats = { pendingWrites: 0, flushes: 0, flushErrors: 0, lastFlushAt: null, lastError: null };
   const pending = (): number =>
-    devices.size + commands.length + conditions.length + rollouts.size + sessions.size + jumps.size + retries.size + restarts.size;
+    devices.size + seen.size + commands.length + conditions.length + rollouts.size + sessions.size + jumps.size + retries.size + restarts.size;
 
   function take(): WriteBatch {
     const now = Date.now();
+    const lastSeen: LastSeenRow[] = [];
+    for (const [id, at] of seen) if (!devices.has(id)) lastSeen.push({ id, at });
     const batch: WriteBatch = {
-      devices: [...devices.values()], commands, conditions, rollouts: rollouts.take(), sessions: sessions.take(), jumpReports: jumps.take(),
+      devices: [...devices.values()], lastSeen, commands, conditions, rollouts: rollouts.take(), sessions: sessions.take(), jumpReports: jumps.take(),
       retryRequests: [...retries.values()], jumpRestarts: [...restarts.values()],
       ...(now - lastPrune > 3_600_000 ? { pruneHistoryBefore: now - retention } : {}),
     };
     if (batch.pruneHistoryBefore) lastPrune = now;
     devices = new Map();
+    seen = new Map();
     commands = [];
     conditions = [];
     retries = new Map();
@@ -79,6 +90,7 @@ export function queuedWrites(opts: QueuedWritesOptions): QueuedWrites {
   /** A batch that failed goes back under anything queued since (which is newer). */
   function putBack(b: WriteBatch): void {
     for (const d of b.devices) if (!devices.has(d.id)) devices.set(d.id, d);
+    for (const r of b.lastSeen) if (!seen.has(r.id)) seen.set(r.id, r.at);
     commands = [...b.commands, ...commands];
     conditions = [...b.conditions, ...conditions];
     rollouts.putBack(b.rollouts);
@@ -114,7 +126,7 @@ export function queuedWrites(opts: QueuedWritesOptions): QueuedWrites {
   const timer = setInterval(() => void flush(), opts.flushIntervalMs ?? 1000);
   timer.unref();
   const maybeEarly = (): void => {
-    if (devices.size + commands.length >= maxBatch) void flush();
+    if (devices.size + seen.size + commands.length >= maxBatch) void flush();
   };
 
   /** A put that does nothing once the queue is shut. */
@@ -125,6 +137,10 @@ export function queuedWrites(opts: QueuedWritesOptions): QueuedWrites {
   return {
     putDevice: open((device) => {
       devices.set(device.id, device);
+      maybeEarly();
+    }),
+    putLastSeen: open((id, at) => {
+      seen.set(id, at);
       maybeEarly();
     }),
     putCommandResults: open((rows) => {

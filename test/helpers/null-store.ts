@@ -4,7 +4,7 @@ import type { Store } from '../../reconciler/store/store.js';
 
 export function nullStore(): Store {
   return {
-    kind: 'null', loadDevices: async () => [], putDevice() {}, putCommandResults() {}, putConditionChange() {},
+    kind: 'null', loadDevices: async () => [], putDevice() {}, putLastSeen() {}, putCommandResults() {}, putConditionChange() {},
     commandResults: async () => [], conditionHistory: async () => [], flush: async () => {}, commit: async () => {}, close: async () => {},
     loadRolloutRecords: async () => ({ rollouts: [], baselines: [], identities: [] }), putRollout() {}, putBaseline() {}, putCommandIdentities() {}, putResultRevisions() {},
     resultRevisions: async () => new Map(), loadSessions: async () => [], session: async () => null, putSession() {}, deleteSession() {}, loadJumpReports: async () => [], putJumpReport() {},

@@ -10,6 +10,7 @@ import { openSqliteStore } from '../../../reconciler/store/sqlite-store.js';
 import type { Store } from '../../../reconciler/store/store.js';
 import { HeartbeatRequestSchema, type HeartbeatRequest } from '../../../specs/wire/heartbeat.js';
 import { heartbeatBody } from '../../helpers/meta-process.js';
+import { nullStore } from '../../helpers/null-store.js';
 
 let dir: string;
 let store: Store;
@@ -75,4 +76,28 @@ test('a listener that unsubscribes while being called does not skip the others',
   registry.observe(report({}), 1_000);
   registry.observe(report({}), 2_000);
   assert.deepEqual(calls, ['a', 'b', 'b']);
+});
+
+test('an idle heartbeat writes the last-seen time alone, at most once a minute; a change writes the whole row', () => {
+  const writes: string[] = [];
+  const recording: Store = { ...nullStore(), putDevice: (d) => void writes.push(`device ${d.id}`), putLastSeen: (id, at) => void writes.push(`seen ${id} ${at}`) };
+  const registry = new DeviceRegistry(recording);
+  const t0 = 1_000_000;
+  const first = report({});
+  registry.observe(first, t0);
+  const record = registry.get('dev-1')!;
+  const table: [string, () => void, string[]][] = [
+    ['the first report: the row', () => {}, ['device dev-1']],
+    ['an idle heartbeat within the minute: nothing', () => registry.touch(record, t0 + 30_000), []],
+    ['an idle heartbeat a minute later: the time alone', () => registry.touch(record, t0 + 60_000), [`seen dev-1 ${t0 + 60_000}`]],
+    ['the same report again a minute later (observe): the time alone', () => registry.observe(report({}), t0 + 120_000), [`seen dev-1 ${t0 + 120_000}`]],
+    ['a changed report: the row', () => registry.observe(report({ packages: [pkg('2.0')] }), t0 + 121_000), ['device dev-1']],
+    ['shutdown with an unwritten idle heartbeat: the time alone', () => (registry.touch(record, t0 + 150_000), registry.queueUnwritten()), [`seen dev-1 ${t0 + 150_000}`]],
+  ];
+  for (const [name, act, want] of table) {
+    if (name !== 'the first report: the row') writes.length = 0;
+    act();
+    assert.deepEqual(writes, want, name);
+    writes.length = 0;
+  }
 });

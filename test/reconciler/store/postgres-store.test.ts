@@ -166,6 +166,31 @@ describe('PostgreSQL store', { skip: postgresMissing() ?? false }, () => {
     assert.deepEqual(eventsA, []);
   });
 
+  it("an idle heartbeat's last-seen time one meta writes reaches the others through the change feed (the device is online there too)", async () => {
+    const url = await server.createDatabase();
+    const a = await openStore(url, 'a');
+    const b = await openStore(url, 'b');
+    await a.loadDevices();
+    await b.loadDevices();
+    const seenByB: StoredDevice[] = [];
+    b.shared!.onRemoteDevices((rows) => seenByB.push(...rows));
+    a.putDevice(device('d1', 100, { etag: 'from-a' }));
+    await a.commit();
+    await until('b to see d1', () => seenByB.find((d) => d.id === 'd1'));
+    a.putLastSeen('d1', 900);
+    await a.commit();
+    const touched = await until('b to see the new last-seen time', () => seenByB.find((d) => d.id === 'd1' && d.lastSeen === 900));
+    assert.deepEqual(touched, device('d1', 900, { etag: 'from-a' }), 'the whole row as stored, with the new time');
+    // An older time (a meta that heard from the device before) changes nothing and announces nothing.
+    const count = seenByB.length;
+    a.putLastSeen('d1', 800);
+    await a.commit();
+    a.putDevice(device('d2', 100));
+    await a.commit();
+    await until('b to see d2', () => seenByB.find((d) => d.id === 'd2'));
+    assert.deepEqual(seenByB.slice(count).map((d) => d.id), ['d2']);
+  });
+
   it('package baselines one meta writes reach the others through the change feed; an unchanged one is not sent again', async () => {
     const url = await server.createDatabase();
     const a = await openStore(url, 'a');

@@ -97,6 +97,29 @@ export function storeContract(t: StoreUnderTest): void {
     }
   });
 
+  it('an idle heartbeat writes the last-seen time alone: never back in time, nothing for a device without a row, a whole row wins', async () => {
+    const store = await t.open();
+    try {
+      store.putDevice(device('d1', 100, { facts: '{"os":"linux","v":1}' }));
+      store.putDevice(device('d2', 100));
+      await store.commit();
+      store.putLastSeen('d1', 500);
+      store.putLastSeen('d2', 50); // older than the row: ignored
+      store.putLastSeen('nobody', 500); // no row: nothing written
+      assert.equal(store.stats().pendingWrites, 3);
+      await store.commit();
+      // In one batch with the whole row, the row wins (it holds the newer time).
+      store.putLastSeen('d2', 300);
+      store.putDevice(device('d2', 400, { etag: 'e2' }));
+      await store.commit();
+      const got = (await store.loadDevices()).sort((a, b) => a.id.localeCompare(b.id));
+      assert.deepEqual(got, [device('d1', 500, { facts: '{"os":"linux","v":1}' }), device('d2', 400, { etag: 'e2' })]);
+      assert.equal(store.stats().flushErrors, 0);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('writes after close() are ignored, not thrown', async () => {
     const store = await t.open();
     await store.close();
