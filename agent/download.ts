@@ -2,18 +2,16 @@
 // (never held in memory), resumed with HTTP Range after an interrupted transfer, retried with
 // exponential backoff and jitter, renamed into place only when the checksum matches.
 // `file://` URLs are copied and verified the same way.
-import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { DroverError } from '../lib/errors.js';
 import { redactUrl } from '../lib/redact-url.js';
 import { diskFullError, ensureFree, fsCauseCode, isDiskFull } from './disk-space.js';
 import { httpGet, isTransferError, transferError, type GetOptions } from './download-request.js';
-import { Digests, HashingFileSink } from './download-sink.js';
-import { WorkerHashingSink, type Sums } from './download-worker-sink.js';
+import type { BodyTarget, ResponseBody } from './download-body.js';
+import { Digests, type Sums } from './download-digests.js';
+import { DownloadRing } from './download-ring.js';
 import { backoffMs } from '../lib/backoff.js';
 
 export interface DownloadOptions {
@@ -35,8 +33,8 @@ export interface DownloadOptions {
   onProgress?(received: number, total: number | null): void;
   signal?: AbortSignal;
   /**
-   * Where a large new download is hashed and written: this thread (default) or a worker thread.
-   * Measured on a busy 2-CPU machine (bench:agent-io), the worker cost more CPU and time than it saved.
+   * Where a large new download is hashed: a worker thread (default), while this thread receives and
+   * writes, or this thread (download-ring.ts).
    */
   hashOn?: 'worker' | 'main';
 }
@@ -65,43 +63,53 @@ function checkExpected(expected: DownloadOptions['expected']): { sha256?: string
   return out;
 }
 
+/** Reads a file into the target, from `position` on, up to its end. */
+async function readInto(path: string, position: number, target: BodyTarget, signal?: AbortSignal): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    for (let at = position; ; ) {
+      if (signal?.aborted) throw abortedError();
+      const region = target.region();
+      const { bytesRead } = await fh.read(region, 0, region.length, at);
+      if (bytesRead === 0) return;
+      at += bytesRead;
+      if (!target.commit(bytesRead)) await target.ready();
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Hash what is already in the part file (to continue a resumed transfer's digest). */
 async function hashExisting(part: string, digests: Digests): Promise<void> {
-  await pipeline(createReadStream(part, { highWaterMark: 1 << 20 }), new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      digests.update(chunk);
-      cb();
-    },
-  }));
+  const buf = new Uint8Array(1 << 20);
+  const commit = (n: number) => {
+    digests.update(buf.subarray(0, n));
+    return true;
+  };
+  await readInto(part, 0, { region: () => buf, commit, ready: async () => {} });
 }
 
 /** Below this, a worker thread costs more than it saves. */
 const WORKER_FROM = 8 * 1024 * 1024;
 
+type BodySource = ResponseBody | ((target: BodyTarget) => Promise<void>);
+
 /**
- * Streams `body` onto the part file from `offset` on (0: a new file), hashing and counting on the
- * way; returns the digests. With hashOn 'worker', a new, large file is hashed and written by a worker
- * thread (WorkerHashingSink) while this thread receives; otherwise (and for a resumed one, whose
- * digests began here, or a small one) by HashingFileSink on this thread.
+ * Streams the body onto the part file from `offset` on (0: a new file), hashing and counting on the
+ * way; returns the digests. A new, large file is hashed by a worker thread (unless hashOn 'main');
+ * a resumed one, whose digests began here, or a small one, on this thread.
  */
-async function writeBody(body: Readable, part: string, offset: number, digests: Digests, state: { received: number }, limit: number, total: number | null, onProgress: DownloadOptions['onProgress'], hashOn: DownloadOptions['hashOn']): Promise<Sums> {
+async function writeBody(body: BodySource, part: string, offset: number, digests: Digests, state: { received: number }, limit: number, total: number | null, onProgress: DownloadOptions['onProgress'], hashOn: DownloadOptions['hashOn']): Promise<Sums> {
   const fh = await open(part, offset > 0 ? 'a' : 'w', 0o644);
-  const big = hashOn === 'worker' && offset === 0 && (total === null || total >= WORKER_FROM);
-  const worker = big ? WorkerHashingSink.start({ fd: fh.fd, state, limit, total, md5: digests.md5 !== null, ...(onProgress ? { onProgress } : {}) }) : null;
+  const inWorker = hashOn !== 'main' && offset === 0 && (total === null || total >= WORKER_FROM);
+  let ring: DownloadRing | null = null;
   try {
-    if (worker) {
-      await pipeline(body, worker);
-      return await worker.sums();
-    }
-    const sink = new HashingFileSink({ fd: fh.fd, digests, state, limit, total, onProgress });
-    try {
-      await pipeline(body, sink);
-    } finally {
-      await sink.idle();
-    }
-    return digests.hex();
+    ring = new DownloadRing({ fd: fh.fd, state, limit, total, digests: inWorker ? null : digests, md5: digests.md5 !== null, ...(onProgress ? { onProgress } : {}) });
+    await (typeof body === 'function' ? body(ring) : body.pipeTo(ring));
+    return await ring.finish();
   } finally {
-    await worker?.stop();
+    await ring?.close();
     await fh.close();
   }
 }
@@ -183,7 +191,7 @@ export async function downloadVerified(opts: DownloadOptions): Promise<DownloadR
         ...(opts.tls ? { tls: opts.tls } : {}),
       });
       const { res } = got;
-      const status = res.statusCode ?? 0;
+      const status = res.statusCode;
       const length = res.headers['content-length'] !== undefined ? Number(res.headers['content-length']) : null;
       let offset = 0;
       let total: number | null = null;
@@ -191,7 +199,7 @@ export async function downloadVerified(opts: DownloadOptions): Promise<DownloadR
         const range = parseContentRange(res.headers['content-range']);
         if (!range || range.start !== existing) {
           // Not the range we asked for: start over on the next attempt, without counting it as a failure.
-          res.destroy();
+          res.body.discard();
           await rm(part, { force: true });
           attempts--;
           lastError = new Error(`server answered range ${res.headers['content-range']} for bytes=${existing}-`);
@@ -200,7 +208,7 @@ export async function downloadVerified(opts: DownloadOptions): Promise<DownloadR
         offset = existing;
         total = range.total ?? (length !== null ? existing + length : null);
       } else if (status === 416 && existing > 0) {
-        res.resume();
+        res.body.discard();
         const range = /\/(\d+)$/.exec(String(res.headers['content-range'] ?? ''));
         if (range && Number(range[1]) === existing) {
           // The part is already complete: verify it as it is.
@@ -215,12 +223,12 @@ export async function downloadVerified(opts: DownloadOptions): Promise<DownloadR
       } else if (status === 200) {
         total = length;
       } else {
-        res.resume();
+        res.body.discard();
         const retryable = status >= 500 || status === 408 || status === 429;
         throw transferError(`HTTP ${status} from ${redactUrl(got.url)}`, retryable);
       }
       if (total !== null && total > opts.maxBytes) {
-        res.destroy();
+        res.body.discard();
         await rm(part, { force: true });
         throw new DroverError('DOWNLOAD_TOO_LARGE', `${where} is ${total} bytes, more than the limit of ${opts.maxBytes}`);
       }
@@ -229,7 +237,7 @@ export async function downloadVerified(opts: DownloadOptions): Promise<DownloadR
         try {
           ensureFree(`the download of ${where}`, dirname(part), total - offset);
         } catch (err) {
-          res.destroy();
+          res.body.discard();
           throw err;
         }
       }
@@ -241,7 +249,7 @@ export async function downloadVerified(opts: DownloadOptions): Promise<DownloadR
       }
       const state = progress;
       state.received = offset;
-      const sums = await writeBody(res, part, offset, digests, state, opts.maxBytes, total, opts.onProgress, opts.hashOn);
+      const sums = await writeBody(res.body, part, offset, digests, state, opts.maxBytes, total, opts.onProgress, opts.hashOn);
       if (total !== null && state.received !== total) {
         throw transferError(`transfer ended at ${state.received} of ${total} bytes`, true);
       }
@@ -325,7 +333,7 @@ async function copyFile(opts: DownloadOptions, source: string, part: string, exp
   const state = { received: 0 };
   let sums: Sums;
   try {
-    sums = await writeBody(createReadStream(source, { highWaterMark: 1 << 20, signal: opts.signal }), part, 0, digests, state, opts.maxBytes, size, opts.onProgress, opts.hashOn);
+    sums = await writeBody((target) => readInto(source, 0, target, opts.signal), part, 0, digests, state, opts.maxBytes, size, opts.onProgress, opts.hashOn);
   } catch (err) {
     await rm(part, { force: true }).catch(() => {});
     if (err instanceof DroverError) throw err;

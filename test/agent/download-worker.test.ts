@@ -1,4 +1,4 @@
-// Large downloads hashed and written by a worker thread (hashOn: 'worker'): same bytes, same digests (sha256 and
+// Large downloads hashed by the worker thread (the default) or on the main thread (hashOn: 'main'): same bytes, same digests (sha256 and
 // md5) and the same checksum refusal as on the main thread, over HTTP and from a file:// URL.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
