@@ -17,7 +17,7 @@ import { startGitServer } from '../../../test/helpers/git-server.js';
 import { startMetaProcess } from '../../../test/helpers/meta-process.js';
 import type { GcLog } from '../lib/gc-log.js';
 import { metaBesideReference } from '../lib/meta-beside-reference.js';
-import { cpuSplitMicros, rssMB } from '../lib/proc-stats.js';
+import { cpuSplitMicros, mainThreadWaitMicros, rssMB } from '../lib/proc-stats.js';
 import { startReference } from '../lib/reference-server.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -95,11 +95,13 @@ async function round(side: Side, k: number, marks: boolean): Promise<RoundFigure
   await allParked(side);
   const cpu0 = cpuSplitMicros(side.pid);
   const agentsCpu0 = cpuSplitMicros(side.agents.pid!);
+  const wait0 = mainThreadWaitMicros(side.pid);
   if (marks) console.log(`  ${side.name} trigger at monotonic ${process.hrtime.bigint() / 1000n} µs`);
   const tAsk = await side.trigger(k);
   const result = await side.next();
   const cpu1 = cpuSplitMicros(side.pid);
   const agentsCpu1 = cpuSplitMicros(side.agents.pid!);
+  const wait1 = mainThreadWaitMicros(side.pid);
   const tEnd = epochNow();
   if (marks) console.log(`  ${side.name} last answer at monotonic ${process.hrtime.bigint() / 1000n} µs`);
   const done = (result.done as (number | null)[]).filter((x): x is number => x !== null).map((t) => t - tAsk).sort((a, b) => a - b);
@@ -113,7 +115,8 @@ async function round(side: Side, k: number, marks: boolean): Promise<RoundFigure
   console.log(
     `  round ${k + 1} ${side.name.padEnd(9)} 50% ${secs(f.p50)}, 99% ${secs(f.p99)}, 100% ${secs(f.p100)} (${done.length}/${side.registered}); ` +
       `CPU ${f.cpuPerAgent.toFixed(0)} µs per answered agent (user ${user.toFixed(0)}, system ${system.toFixed(0)}), load client ${client.toFixed(0)} µs; ` +
-      `longest GC ${gc.maxMs.toFixed(0)} ms; ${again ? `${again} polls sent again ${JSON.stringify(result.again)}; ` : ''}${side.after ? await side.after(tAsk) : ''}load ${loadAverage()}`,
+      `longest GC ${gc.maxMs.toFixed(0)} ms${gc.maxKind ? ` (${gc.maxKind})` : ''}; ` +
+      `${wait0 !== null && wait1 !== null ? `main thread waited ${secs((wait1 - wait0) / 1000)} for a CPU; ` : ''}${again ? `${again} polls sent again ${JSON.stringify(result.again)}; ` : ''}${side.after ? await side.after(tAsk) : ''}load ${loadAverage()}`,
   );
   return f;
 }
