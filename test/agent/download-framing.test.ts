@@ -4,7 +4,7 @@
 // and digests each time, hashed in the worker thread (and on the main thread once resumed).
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server } from 'node:net';
@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { downloadVerified } from '../../agent/download.js';
+import { DroverError } from '../../lib/errors.js';
 import { serverPki } from '../helpers/certs.js';
+import { mountTmpfs } from '../helpers/tmpfs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'drover-download-framing-'));
 const body = randomBytes(12 * 1024 * 1024 + 4321);
@@ -119,5 +121,21 @@ describe('downloadVerified: aborted', () => {
     assert.ok(statSync(`${dest}.part`).size > 1_000_000, 'what came is kept');
     const r = await downloadVerified({ url: `${http}/file`, dest, expected: { sha256 }, maxBytes: 64 * 1024 * 1024 });
     assert.deepEqual([r.sha256, r.resumed], [sha256, true]);
+  });
+});
+
+describe('downloadVerified: the disk fills up mid-body', () => {
+  const small = join(dir, 'small-disk');
+  mkdirSync(small);
+  const disk = mountTmpfs(small, 8);
+  after(() => disk.unmount());
+  it('a chunked body (no length to check first) fails as DiskFull with the bytes, leaving no part', { skip: disk.skip }, async () => {
+    const dest = join(small, 'big');
+    await assert.rejects(
+      downloadVerified({ url: `${http}/chunked`, dest, expected: { sha256 }, maxBytes: 64 * 1024 * 1024, retries: 3, backoffMs: 10 }),
+      (err: unknown) => err instanceof DroverError && err.code === 'DISK_FULL' && /available/.test(err.message),
+    );
+    assert.equal(existsSync(`${dest}.part`), false);
+    assert.deepEqual(readdirSync(small), []);
   });
 });
