@@ -1,6 +1,5 @@
 // The git side of a promotion, with isomorphic-git: checks that the files to touch are clean,
 // creates the promotion branch from HEAD, and commits exactly the edited files on it.
-import { execa } from 'execa';
 import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { DroverError, errorMessage } from '../../lib/errors.js';
@@ -44,6 +43,7 @@ export async function assertNewBranch(dir: string, branch: string): Promise<void
 
 async function globalConfig(key: string): Promise<string | undefined> {
   try {
+    const { execa } = await import('execa');
     const { stdout } = await execa('git', ['config', '--get', key], { timeout: 5000 });
     return stdout.trim() || undefined;
   } catch {

@@ -1,6 +1,7 @@
 // Runs a verification tool (gpg, gpgconf, ssh-keygen) through execa with a timeout and bounded
 // output; never throws: a missing program is `missing: true`, any other failure a non-zero code.
-import { execa } from 'execa';
+// execa is loaded on first use: meta imports this module whether or not it verifies commits, and
+// execa's hundred modules are ~2.5 MB of heap for nothing when it does not.
 
 export interface ToolResult {
   code: number;
@@ -11,6 +12,7 @@ export interface ToolResult {
 }
 
 export async function runTool(cmd: string, args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): Promise<ToolResult> {
+  const { execa } = await import('execa');
   const r = await execa(cmd, args, {
     input: opts.input ?? '',
     timeout: 30_000,
