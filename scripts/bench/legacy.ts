@@ -3,7 +3,7 @@
 //   - legacy POST /heartbeat against the bare fastify reference route, alternating rounds (10,000
 //     hostnames rotating, each reporting two agents): per round requests/s, p50/p99, meta's CPU µs
 //     per heartbeat, RSS, longest GC pause and the ratios to the reference; meta's RSS after the
-//     10,000 hosts;
+//     10,000 hosts, split into mapped files, meta's V8 heap spaces and the rest (the reference's too);
 //   - artifact cache, cold: 50 concurrent first downloads of a 64 MiB artifact (one upstream fetch);
 //   - artifact cache, warm: 50 concurrent downloads from disk, aggregate throughput.
 // Run: npm run bench:legacy   (BENCH_LEGACY_ARTIFACTS=0: heartbeats only; BENCH_CPU_PROF=DIR: a CPU profile of meta)
@@ -18,6 +18,7 @@ import { startMetaProcess } from '../../test/helpers/meta-process.js';
 import { compareRounds } from './lib/compare-rounds.js';
 import { metaBesideReference } from './lib/meta-beside-reference.js';
 import { runLoad } from './lib/load.js';
+import { describeMemory } from './lib/memory-breakdown.js';
 import { rssMB, threadCpuMicros } from './lib/proc-stats.js';
 import { startReference } from './lib/reference-server.js';
 
@@ -86,6 +87,9 @@ export async function run(): Promise<void> {
       if (warm.non2xx || warm.errors) throw new Error(`warm-up of ${t.name}: ${warm.non2xx} non-2xx, ${warm.errors} errors`);
     }
     const rssHosts = rssMB(metaTarget.pid);
+    const metrics = await fetch(`${meta.url}/metrics`, { headers: { authorization: `Bearer ${meta.adminToken}` } }).then((r) => r.text());
+    console.log(`  meta after ${HOSTS.toLocaleString('en')} hosts: ${describeMemory(metaTarget.pid, metrics)}`);
+    console.log(`  reference after ${HOSTS.toLocaleString('en')} hosts: ${describeMemory(refTarget.pid)}`);
     const threads0 = threadCpuMicros(metaTarget.pid);
     const cmp = await compareRounds({ title: `legacy POST /heartbeat, ${HOSTS.toLocaleString('en')} hostnames`, targets: [metaTarget, refTarget], rounds: ROUNDS, seconds: SECONDS, connections: 32 });
     const m = cmp.medians.get('meta')!;

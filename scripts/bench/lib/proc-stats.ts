@@ -68,3 +68,10 @@ export function mainThreadWaitMicros(pid: number): number | null {
     return null;
   }
 }
+
+/** Resident memory split (MB, /proc/PID/smaps_rollup): pages of mapped files (the node binary, libraries) and anonymous pages (heaps, stacks, malloc). */
+export function rssSplitMB(pid: number): { files: number; anonymous: number } {
+  const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kB = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+  return { files: (kB('Rss') - kB('Anonymous')) / 1024, anonymous: kB('Anonymous') / 1024 };
+}
