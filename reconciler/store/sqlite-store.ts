@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DroverError, errorMessage } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
-import { ROLLOUT_TABLES, SQLITE_SCHEMA, SQLITE_STATEMENTS, sqliteAddedColumns } from './sqlite-schema.js';
+import { ROLLOUT_TABLES, SQLITE_CACHE_KIB, SQLITE_SCHEMA, SQLITE_STATEMENTS, sqliteAddedColumns } from './sqlite-schema.js';
 import { SQLITE_WRITER_SOURCE } from './sqlite-writer.js';
 import {
   baselineRow, batchRows, commandResultRow, conditionRow, deviceRow, enrollmentRow, identityRow, jumpReportRow, jumpRestartRow, retryRequestRow, rolloutRow, sessionRow,
@@ -41,6 +41,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
     db = new Database(opts.path);
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 5000');
+    db.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
     db.exec(SQLITE_SCHEMA);
     const columns = (t: string) => (db.prepare(`PRAGMA table_info(${t})`).all() as { name: string }[]).map((c) => c.name);
     for (const sql of sqliteAddedColumns(columns)) db.exec(sql);
@@ -51,7 +52,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
   const worker = new Worker(SQLITE_WRITER_SOURCE, {
     eval: true,
     execArgv: [],
-    workerData: { path: opts.path, driver: createRequire(import.meta.url).resolve('better-sqlite3'), statements: SQLITE_STATEMENTS },
+    workerData: { path: opts.path, driver: createRequire(import.meta.url).resolve('better-sqlite3'), statements: SQLITE_STATEMENTS, cacheKib: SQLITE_CACHE_KIB },
   });
   worker.unref();
   let seq = 0;

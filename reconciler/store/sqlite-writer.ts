@@ -1,7 +1,7 @@
 // The code of the worker thread that owns the SQLite write connection, so a batch write never
 // blocks meta's event loop. Kept as plain JavaScript evaluated by the Worker (`eval: true`), so it
 // runs the same from the TypeScript sources and from the build.
-// workerData: { path, driver, statements: { name: sql } }.
+// workerData: { path, driver, statements: { name: sql }, cacheKib }.
 // Messages in: { seq, writes: [[statement name, rows[]], ...] } (one transaction) or { close: true };
 // out: { seq, error? } or { closed: true }.
 export const SQLITE_WRITER_SOURCE = `
@@ -11,6 +11,7 @@ const db = new Database(workerData.path);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
+db.pragma('cache_size = -' + Number(workerData.cacheKib));
 const statements = {};
 for (const [name, sql] of Object.entries(workerData.statements)) statements[name] = db.prepare(sql);
 const write = db.transaction((writes) => {
