@@ -6,6 +6,8 @@
 //     10,000 hosts, split into mapped files, meta's V8 heap spaces and the rest (the reference's too);
 //   - artifact cache, cold: 50 concurrent first downloads of a 64 MiB artifact (one upstream fetch);
 //   - artifact cache, warm: 50 concurrent downloads from disk, aggregate throughput.
+// Meta and the reference run with the memory settings of examples/systemd/drover-meta.service
+// (BENCH_META_PLAIN=1: Node's defaults).
 // Run: npm run bench:legacy   (BENCH_LEGACY_ARTIFACTS=0: heartbeats only; BENCH_CPU_PROF=DIR: a CPU profile of meta)
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,9 +20,11 @@ import { startMetaProcess } from '../../test/helpers/meta-process.js';
 import { compareRounds } from './lib/compare-rounds.js';
 import { metaBesideReference } from './lib/meta-beside-reference.js';
 import { runLoad } from './lib/load.js';
+import { settle } from './lib/settle.js';
 import { describeMemory } from './lib/memory-breakdown.js';
 import { rssMB, threadCpuMicros } from './lib/proc-stats.js';
 import { startReference } from './lib/reference-server.js';
+import { metaUnitSettings } from './lib/unit-settings.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -61,6 +65,13 @@ export async function run(): Promise<void> {
   writeFileSync(join(fleet, 'packages', 'falcon-agent.yaml'), `version: "5.1.2"\nartifact: { url: "${mirrorUrl}/big.tar.gz", sha256: "${sha}" }\noverrides:\n  - select: { ids: ["lg-*"] }\n    state: stopped\n`);
   writeFileSync(join(fleet, 'packages', 'dinp-agent.yaml'), `version: "2.0.0"\nartifact: { url: "${mirrorUrl}/dinp.tar.gz", md5: "${'0'.repeat(32)}" }\nstate: stopped\n`);
   const flags = metaBesideReference(ROOT);
+  // meta as the example systemd unit runs it (its NODE_OPTIONS and MALLOC_ARENA_MAX), the reference
+  // with the same settings; BENCH_META_PLAIN=1: both with Node's defaults.
+  if (process.env.BENCH_META_PLAIN !== '1') {
+    const unit = metaUnitSettings(ROOT);
+    for (const f of [flags.meta, flags.reference]) (f.nodeArgs.unshift(...unit.nodeArgs), Object.assign(f.env, unit.env));
+    console.log(`meta and the reference run with the settings of examples/systemd/drover-meta.service: ${unit.shown} (BENCH_META_PLAIN=1: Node's defaults)`);
+  } else console.log(`meta and the reference run with Node's defaults (BENCH_META_PLAIN=1)`);
   const metaGc = flags.meta.gc;
   const refGc = flags.reference.gc;
   const meta = await startMetaProcess({ repo: fleet, nodeArgs: flags.meta.nodeArgs, env: flags.meta.env, built: flags.built });
@@ -85,6 +96,9 @@ export async function run(): Promise<void> {
       next = 0;
       const warm = await runLoad(t, { amount: HOSTS, connections: 32 });
       if (warm.non2xx || warm.errors) throw new Error(`warm-up of ${t.name}: ${warm.non2xx} non-2xx, ${warm.errors} errors`);
+      // the first heartbeat of each host (registration) and the work it leaves behind, apart from the idle rounds
+      const after = await settle(t.pid);
+      console.log(`  ${t.name}: first heartbeats of ${HOSTS.toLocaleString('en')} hosts ${warm.cpuMicrosPerRequest.toFixed(0)} µs CPU each, then ${(after.cpuMicros / 1000).toFixed(0)} ms of CPU in ${(after.ms / 1000).toFixed(0)} s until ${after.quiet ? 'quiet' : 'still busy (30 s)'}`);
     }
     const rssHosts = rssMB(metaTarget.pid);
     const metrics = await fetch(`${meta.url}/metrics`, { headers: { authorization: `Bearer ${meta.adminToken}` } }).then((r) => r.text());
