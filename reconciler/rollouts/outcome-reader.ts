@@ -1,11 +1,12 @@
 // Reads how each device is doing with a rollout's subject from the reports meta holds (as JSON
-// text per device), parsing each device's report once per change. Keeps what must outlive a
+// text per device), parsed when asked: the gate asks again only for devices that reported (its
+// standings are kept between evaluations), so no parsed copy of a report is kept per device. Keeps what must outlive a
 // report: finished command outcomes (agents stop reporting commands no longer desired) and the
 // package report that made a device fail (the next report may be mid-rollback).
 import { reportedCommands, reportedPackages } from '../registry/report-view.js';
 import type { PackageReport } from '../../specs/wire/heartbeat.js';
 import type { DeviceOutcome } from '../../control/rollout/plan-rollout.js';
-import { commandOutcome, commandStatusIn, packageOutcome, type CommandSummaryEntry } from '../../control/rollout/rollout-outcomes.js';
+import { commandOutcome, commandStatusIn, packageOutcome } from '../../control/rollout/rollout-outcomes.js';
 import type { RolloutSubject } from '../../control/rollout/rollout-subjects.js';
 
 const FINISHED: ReadonlySet<DeviceOutcome> = new Set(['succeeded', 'failed', 'timedOut']);
@@ -27,8 +28,6 @@ export function statusInSummary(json: string, identity: string): string | undefi
 }
 
 export class OutcomeReader {
-  private parsedCommands = new Map<string, { json: string; list: CommandSummaryEntry[] }>();
-  private parsedPackages = new Map<string, { json: string; list: PackageReport[] }>();
   /** Finished command outcomes per rollout key and device. */
   private finished = new Map<string, Map<string, DeviceOutcome>>();
   private packageFailures = new Map<string, Map<string, PackageReport>>();
@@ -66,22 +65,17 @@ export class OutcomeReader {
       let status: string | undefined;
       if (!subject.perDeviceIdentity) {
         status = statusInSummary(json, subject.identity);
-      } else {
-        let cached = this.parsedCommands.get(id);
-        if (!cached || cached.json !== json) this.parsedCommands.set(id, (cached = { json, list: reportedCommands(json) }));
-        status = commandStatusIn(cached.list, subject.identity, subject.name, true);
-      }
+      } else status = commandStatusIn(reportedCommands(json), subject.identity, subject.name, true);
       const o = commandOutcome(status);
       if (o && FINISHED.has(o)) sticky?.set(id, o);
       return o ?? sticky?.get(id);
     }
     const json = this.packagesJson(id);
     if (!json) return undefined;
-    let cached = this.parsedPackages.get(id);
-    if (!cached || cached.json !== json) this.parsedPackages.set(id, (cached = { json, list: reportedPackages(json) }));
-    const o = packageOutcome(cached.list, subject.value);
+    const list = reportedPackages(json);
+    const o = packageOutcome(list, subject.value);
     if (o === 'failed') {
-      const report = cached.list.find((p) => p.name === subject.name);
+      const report = list.find((p) => p.name === subject.name);
       let byDevice = this.packageFailures.get(subject.key);
       if (!byDevice) this.packageFailures.set(subject.key, (byDevice = new Map()));
       if (report && (report.error || !byDevice.has(id))) byDevice.set(id, report);

@@ -23,14 +23,35 @@ function sameContent(a: DesiredPackage, b: DesiredPackage): boolean {
 }
 
 export class PackageBaselines {
+  /**
+   * Package → device → baseline: one map per package rather than one per device, and devices on the
+   * same version share one Baseline object (100,000 devices cost an entry each, not a map each).
+   */
+  private readonly byPackage = new Map<string, Map<string, Baseline>>();
+  private readonly shared = new WeakMap<DesiredPackage, Baseline>();
+
   constructor(
-    private readonly map: Map<string, Map<string, Baseline>>,
+    map: Map<string, Map<string, Baseline>>,
     private readonly store: RolloutStore,
-  ) {}
+  ) {
+    for (const [id, perDevice] of map) for (const [pkg, b] of perDevice) this.slot(pkg).set(id, b);
+  }
+
+  private slot(pkg: string): Map<string, Baseline> {
+    let m = this.byPackage.get(pkg);
+    if (!m) this.byPackage.set(pkg, (m = new Map()));
+    return m;
+  }
+
+  private baseline(identity: string, value: DesiredPackage): Baseline {
+    let b = this.shared.get(value);
+    if (!b || b.identity !== identity) this.shared.set(value, (b = { identity, value }));
+    return b;
+  }
 
   /** Identity of the version last released to this device, undefined when it never had the package. */
   identityOf(id: string, pkg: string): string | undefined {
-    return this.map.get(id)?.get(pkg)?.identity;
+    return this.byPackage.get(pkg)?.get(id)?.identity;
   }
 
   /** The package this device gets: `p`, or its baseline while `p`'s rollout has not released it. */
@@ -38,7 +59,7 @@ export class PackageBaselines {
     const spec = fleet.packages.find((c) => c.name === p.name);
     if (!spec?.spec.rollout || fleet.perDevice.get(id)?.pinned.has(p.name)) return p;
     const identity = packageIdentity(p);
-    const base = this.map.get(id)?.get(p.name);
+    const base = this.byPackage.get(p.name)?.get(id);
     if (!base) {
       this.set(id, p, identity); // a device new to this package gets the current version
       return p;
@@ -58,21 +79,19 @@ export class PackageBaselines {
   applyRemote(rows: readonly BaselineRow[]): string[] {
     const changed = new Set<string>();
     for (const row of rows) {
-      let perDevice = this.map.get(row.deviceId);
-      if (!perDevice) this.map.set(row.deviceId, (perDevice = new Map()));
-      const prior = perDevice.get(row.package);
+      const slot = this.slot(row.package);
+      const prior = slot.get(row.deviceId);
       if (prior && prior.identity === row.identity && sameContent(prior.value, row.value)) continue;
-      perDevice.set(row.package, { identity: row.identity, value: row.value });
+      slot.set(row.deviceId, this.baseline(row.identity, row.value));
       changed.add(row.deviceId);
     }
     return [...changed];
   }
 
   private set(id: string, value: DesiredPackage, identity: string): void {
-    let perDevice = this.map.get(id);
-    if (!perDevice) this.map.set(id, (perDevice = new Map()));
-    const prior = perDevice.get(value.name);
-    perDevice.set(value.name, { identity, value });
+    const slot = this.slot(value.name);
+    const prior = slot.get(id);
+    slot.set(id, this.baseline(identity, value));
     if (prior && prior.identity === identity && sameContent(prior.value, value)) return;
     this.store.putBaseline(id, value.name, { identity, value });
   }

@@ -107,9 +107,10 @@ function post(agent: Agent, url: string, token: string, payload: string, wait?: 
   });
 }
 
-function memoryChild(n: number): { devices: number; bytesPerDevice: number; rssMB: number; ms: number } {
+interface MemoryFigures { devices: number; bytesPerDevice: number; gateBytesPerDevice: number; rssMB: number; ms: number }
+function memoryChild(n: number): MemoryFigures {
   const out = execFileSync(process.execPath, ['--expose-gc', '--max-old-space-size=4096', '--import', 'tsx', join(ROOT, 'scripts/bench/meta/memory.ts'), String(n)], { cwd: ROOT, encoding: 'utf8', timeout: 900_000 });
-  return JSON.parse(out.trim().split('\n').pop()!) as { devices: number; bytesPerDevice: number; rssMB: number; ms: number };
+  return JSON.parse(out.trim().split('\n').pop()!) as MemoryFigures;
 }
 
 /** GET an admin endpoint, sent again while meta sheds load (503). */
@@ -298,7 +299,7 @@ export async function run(argv: string[] = []): Promise<void> {
     else console.log('  (install wrk for a second figure from a C load generator: apt-get install wrk)');
     console.log(`  meta RSS: ${f(rss0)} MB at start, ${f(rss1)} MB with ${status.devices.total} devices (${f(((rss1 - rss0) * 1048576) / status.devices.total, 0)} B/device incl. garbage); conditions ${JSON.stringify(status.devices.byCondition)}`);
     if (idleSummary) console.log(idleSummary);
-    for (const m of mems) console.log(`  memory per device (after GC; registry + desired cache + conditions): ${m.bytesPerDevice} B with ${m.devices.toLocaleString('en')} devices (process RSS ${m.rssMB} MB)`);
+    for (const m of mems) console.log(`  memory per device (after GC; registry + desired cache + conditions + rollout gate): ${m.bytesPerDevice} B (goal < 600; gate ${m.gateBytesPerDevice} B) with ${m.devices.toLocaleString('en')} devices (process RSS ${m.rssMB} MB)`);
     console.log(`  commit to answer: ${changed}/${WAITERS} parked agents got the new document (${retries} polls sent again after a 503 or a timeout); webhook → answers p50 ${f(pct(lat, 50))} ms, p99 ${f(pct(lat, 99))} ms, last ${f(lat[lat.length - 1]!)} ms (of which fetch ${appliedAfterHook} ms, validate ${st2.revisionInfo.loadMs} ms, switch revision + wake ${st2.revisionInfo.switchMs} ms)`);
   } finally {
     await reference.stop();

@@ -1,13 +1,15 @@
 // Memory per registered device in meta's in-memory structures (registry, desired-state cache,
-// conditions), measured in a fresh process with --expose-gc. Each device goes through the same path as
+// conditions, the rollout gate once it has evaluated), measured in a fresh process with --expose-gc. Each device goes through the same path as
 // a heartbeat (schema parse, registry.observe, desired.get, conditions.track) with a realistic
-// idle report (two packages). Prints one JSON line: { devices, bytes, bytesPerDevice, ms }.
+// idle report (two packages). Prints one JSON line: { devices, bytes, bytesPerDevice, gateBytesPerDevice, ms }.
 // Usage: node --expose-gc --import tsx scripts/bench/meta/memory.ts N
 import { join } from 'node:path';
 import { dirTreeReader } from '../../../lib/dir-tree-reader.js';
 import { silentLogger } from '../../../lib/log.js';
 import { DesiredState } from '../../../reconciler/desired/desired-state.js';
 import { DeviceRegistry } from '../../../reconciler/registry/device-registry.js';
+import { KnownDevices } from '../../../reconciler/registry/known-devices.js';
+import { Rollouts } from '../../../reconciler/rollouts/rollouts.js';
 import { ConditionTracker } from '../../../reconciler/status/condition-tracker.js';
 import { loadFleet } from '../../../specs/load/load-fleet.js';
 import { compileFleet } from '../../../specs/resolve/compile-fleet.js';
@@ -28,6 +30,7 @@ const registry = new DeviceRegistry(store);
 const desired = new DesiredState({ log: silentLogger(), reportedLabels: (id) => registry.get(id)?.reportedLabels });
 desired.setFleet(compileFleet(loaded.spec), 'bench');
 const conditions = new ConditionTracker(desired, registry, store);
+const rollouts = await Rollouts.open({ log: silentLogger(), clock: { now: () => Date.now() }, desired, registry, devices: new KnownDevices(registry, desired), store }, { sweepMs: 0, throttleMs: 3_600_000 });
 
 gc();
 gc();
@@ -61,7 +64,14 @@ for (let i = 0; i < N; i++) {
 const ms = performance.now() - t0;
 gc();
 gc();
+const used = (m: NodeJS.MemoryUsage): number => m.heapUsed + m.external + m.arrayBuffers;
+const beforeGate = process.memoryUsage();
+rollouts.gate.evaluate(); // releases, standings and plans of every rollout over every device
+gc();
+gc();
 const after = process.memoryUsage();
-const bytes = after.heapUsed + after.external + after.arrayBuffers - (before.heapUsed + before.external + before.arrayBuffers);
+const bytes = used(after) - used(before);
+const gateBytes = used(after) - used(beforeGate);
 const counts = conditions.counts(now);
-process.stdout.write(JSON.stringify({ devices: registry.size, bytes, bytesPerDevice: Math.round(bytes / N), rssMB: Math.round(after.rss / 1048576), ms: Math.round(ms), inSync: counts.InSync }) + '\n');
+rollouts.close();
+process.stdout.write(JSON.stringify({ devices: registry.size, bytes, bytesPerDevice: Math.round(bytes / N), gateBytesPerDevice: Math.round(gateBytes / N), rssMB: Math.round(after.rss / 1048576), ms: Math.round(ms), inSync: counts.InSync }) + '\n');
