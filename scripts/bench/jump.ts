@@ -8,7 +8,9 @@
 // with drover's user/system split, its main thread against its other threads and the load per round.
 // Then 50 concurrent `ssh -J` sessions (DROVER_BENCH_JUMP_SESSIONS) through each jump host: time to
 // finish all, CPU time per session, and the drover jump process's peak RSS (VmHWM). drover jump
-// runs as its own process (`drover jump`); DROVER_BENCH_JUMP_PROF=DIR writes its CPU profile there.
+// runs as its own process (`drover jump`), with the node flags of DROVER_BENCH_JUMP_NODE_FLAGS
+// (default: --no-memory-reducer, as the example systemd unit starts it; '' for none);
+// DROVER_BENCH_JUMP_PROF=DIR writes its CPU profile there.
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -74,7 +76,9 @@ export async function run(): Promise<void> {
   // 50 logins at once from one address: raise the per-source startup limits for this run.
   // DROVER_BENCH_JUMP_PROF=DIR: the drover jump process writes a CPU profile there when it exits.
   const prof = process.env.DROVER_BENCH_JUMP_PROF;
-  const jump = await startJumpProcess(t, ['--no-record', '--per-source-max-startups', '1000', '--max-startups', '1000:30:2000'], {}, prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []);
+  // Node flags of the jump process: as examples/systemd/drover-jump.service starts it.
+  const nodeFlags = (process.env.DROVER_BENCH_JUMP_NODE_FLAGS ?? '--no-memory-reducer').split(' ').filter(Boolean);
+  const jump = await startJumpProcess(t, ['--no-record', '--per-source-max-startups', '1000', '--max-startups', '1000:30:2000'], {}, [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), ...nodeFlags]);
   try {
     const common = `  User ${device.user}\n  IdentityFile ${key}\n  IdentitiesOnly yes\n  PreferredAuthentications publickey\n  UserKnownHostsFile /dev/null\n  StrictHostKeyChecking no\n  LogLevel ERROR\n`;
     writeSshFiles(
@@ -109,7 +113,7 @@ export async function run(): Promise<void> {
       console.log(`  warm-up: ${warmMb} MB through each jump host (DROVER_BENCH_JUMP_WARMUP_MB), not measured`);
     }
     const pid = jump.child.pid!;
-    console.log(`  drover jump pid ${pid}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(`  drover jump pid ${pid} (node ${nodeFlags.join(' ') || 'without flags'}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     for (let r = 0; r < rounds; r++) {
       const split0 = cpuSplitMicros(pid);
       const threads0 = threadCpuMicros(pid);
