@@ -72,7 +72,8 @@ export function pendingDecision(r: ActiveRollout, d: Decision): RolloutPlan {
 /** Applies a decision (committed first, with several metas); returns the devices it newly released here (to wake). */
 export function applyDecision(r: ActiveRollout, d: Decision, log: Logger): string[] {
   const { plan } = d;
-  const newly = newlyReleased(plan.next.released, r.released);
+  // From the set served here, the plan released exactly its newlyReleased (no pass over every released device).
+  const newly = d.from === r.released ? plan.newlyReleased : newlyReleased(plan.next.released, r.released);
   const shown = shownPlan(plan, plan.released, d.known);
   if (!samePlan(r.plan, shown)) r.plan = shown;
   r.released = plan.released;
