@@ -1,5 +1,5 @@
 // Where a download's bytes go (a BodyTarget): a ring of 1 MiB slots in shared memory that the
-// socket reads straight into (download-raw-get.ts), at most 128 KiB a read. Each read is written
+// socket reads straight into (download-raw-get.ts), at most 256 KiB a read. Each read is written
 // to the part file at once, while it is still in this core's cache (measured: about half the
 // system time of writing whole 1 MiB slots, less than `curl -o`). A full slot is then hashed by a
 // worker thread that reads the same memory (download-hash-worker.ts), so hashing runs on the other
@@ -17,7 +17,7 @@ import { CTRL, END, HASH_WORKER_SOURCE, type FromHashWorker, type HashWorkerData
 const SLOT_BYTES = 1024 * 1024;
 const WORKER_SLOTS = 4;
 /** The most one read gets: small enough to be still in the cache when written (and hashed). */
-const READ_BYTES = 128 * 1024;
+const READ_BYTES = 256 * 1024;
 /** A slot with less room than this left is handed to the hasher. */
 const MIN_TAIL = 16 * 1024;
 const SYNC_EVERY = 32 * 1024 * 1024;

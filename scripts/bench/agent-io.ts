@@ -115,7 +115,7 @@ export async function run(): Promise<void> {
       rounds.push(r);
       console.log(
         `  round ${i + 1}: curl -o ${line(r.curl)} | curl -o + sha256sum + sync ${line(r.curlSha)} | downloadVerified (sha256, fsync; hashed in a worker, the default) ${line(r.ours)}, peak RSS +${(r.ours.peakRssDelta / MiB).toFixed(1)} MiB | same, hashOn: 'main' ${line(r.oursMain)}, peak RSS +${(r.oursMain.peakRssDelta / MiB).toFixed(1)} MiB` +
-          ` | speed ours/curl ${(r.curl.ms / r.ours.ms).toFixed(2)}, ours/(curl+sha256sum) ${(r.curlSha.ms / r.ours.ms).toFixed(2)}`,
+          ` | speed ours/curl ${(r.curl.ms / r.ours.ms).toFixed(2)} (hashOn 'main' ${(r.curl.ms / r.oursMain.ms).toFixed(2)}), ours/(curl+sha256sum) ${(r.curlSha.ms / r.ours.ms).toFixed(2)} | load ${loadavg()[0]!.toFixed(1)}`,
       );
     }
     const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}, median ${median(xs).toFixed(2)}`;
