@@ -66,7 +66,7 @@ after(async () => {
 
 describe('control end to end: package rollouts', () => {
   it('every device gets the first version at once', async () => {
-    await waitFor(async () => Object.values(await versions()).every((v) => v === '1.0'), 'app 1.0 everywhere', 120_000);
+    await waitFor(async () => Object.values(await versions()).every((v) => v === '1.0'), 'app 1.0 everywhere', 180_000);
   });
 
   it('a new version goes to one device first, then to the rest once it runs there', async () => {
@@ -74,9 +74,9 @@ describe('control end to end: package rollouts', () => {
     const r = await waitFor(async () => {
       const x = await rollout('app@1.1');
       return x?.state === 'done' ? x : null;
-    }, 'the 1.1 rollout done', 60_000);
+    }, 'the 1.1 rollout done', 180_000);
     assert.deepEqual(r.steps.map((s) => s.target), [1, 3]);
-    await waitFor(async () => Object.values(await versions()).every((v) => v === '1.1'), 'app 1.1 everywhere', 120_000);
+    await waitFor(async () => Object.values(await versions()).every((v) => v === '1.1'), 'app 1.1 everywhere', 180_000);
     // The first device downloaded 1.1 before the others: the artifact server saw one request, then two more.
     const gets = server.requests.filter((q) => q.startsWith('GET /app-1.1.tar.gz'));
     assert.equal(gets.length >= 3, true, gets.join('\n'));
@@ -87,14 +87,14 @@ describe('control end to end: package rollouts', () => {
     const paused = await waitFor(async () => {
       const x = await rollout('app@1.2');
       return x?.state === 'paused' && x.failing[0]?.error ? x : null;
-    }, 'the 1.2 rollout paused, with the error', 60_000);
+    }, 'the 1.2 rollout paused, with the error', 180_000);
     assert.equal(paused.pauseReason, 'failures');
     assert.equal(paused.failing.length, 1);
     const victim = paused.failing[0]!.deviceId;
     assert.match(paused.failing[0]!.error ?? '', /START_FAILED|start/i, JSON.stringify(paused));
     assert.match(paused.failing[0]!.outputTail ?? '', /cannot bind port 8080/);
     // The failed device rolled back to 1.1; the others never left it.
-    await waitFor(async () => Object.values(await versions()).every((v) => v === '1.1'), 'app 1.1 running everywhere', 120_000);
+    await waitFor(async () => Object.values(await versions()).every((v) => v === '1.1'), 'app 1.1 running everywhere', 180_000);
     await new Promise((r) => setTimeout(r, 2000));
     const gets = server.requests.filter((q) => q.startsWith('GET /app-1.2.tar.gz'));
     assert.equal(gets.length, 1, `only ${victim} downloaded 1.2: ${gets.join('\n')}`);
