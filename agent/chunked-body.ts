@@ -1,7 +1,7 @@
 // Decodes a chunked HTTP/1.1 body (RFC 9112 §7.1) in place: the bytes read into a buffer are
 // compacted so that only the data remains, at the start of the range, framing removed. Chunk-size
 // lines, extensions and trailers may be split anywhere between reads. Pure: no I/O.
-import { BadResponseError } from './http-response-head.js';
+import { badResponse } from './http-response-head.js';
 
 const S = { Size: 0, Ext: 1, SizeLf: 2, Data: 3, DataCr: 4, DataLf: 5, LineStart: 6, Trailer: 7, EndLf: 8, Done: 9 } as const;
 type State = (typeof S)[keyof typeof S];
@@ -50,19 +50,19 @@ export class ChunkedDecoder {
         case S.Size: {
           const v = hexValue(b);
           if (v >= 0) {
-            if (++this.digits > MAX_SIZE_DIGITS) throw new BadResponseError('chunk size too large');
+            if (++this.digits > MAX_SIZE_DIGITS) throw badResponse('chunk size too large');
             this.size = this.size * 16 + v;
           } else if (this.digits > 0 && (b === 59 || b === 32 || b === 9)) this.s = S.Ext;
           else if (this.digits > 0 && b === CR) this.s = S.SizeLf;
-          else throw new BadResponseError('malformed chunk size');
+          else throw badResponse('malformed chunk size');
           break;
         }
         case S.Ext:
           if (b === CR) this.s = S.SizeLf;
-          else if (b === LF) throw new BadResponseError('malformed chunk extension');
+          else if (b === LF) throw badResponse('malformed chunk extension');
           break;
         case S.SizeLf:
-          if (b !== LF) throw new BadResponseError('malformed chunk size line');
+          if (b !== LF) throw badResponse('malformed chunk size line');
           if (this.size === 0) this.s = S.LineStart;
           else {
             this.left = this.size;
@@ -72,11 +72,11 @@ export class ChunkedDecoder {
           this.digits = 0;
           break;
         case S.DataCr:
-          if (b !== CR) throw new BadResponseError('chunk data longer than its size');
+          if (b !== CR) throw badResponse('chunk data longer than its size');
           this.s = S.DataLf;
           break;
         case S.DataLf:
-          if (b !== LF) throw new BadResponseError('chunk data longer than its size');
+          if (b !== LF) throw badResponse('chunk data longer than its size');
           this.s = S.Size;
           break;
         case S.LineStart:
@@ -86,7 +86,7 @@ export class ChunkedDecoder {
           if (b === LF) this.s = S.LineStart;
           break;
         case S.EndLf:
-          if (b !== LF) throw new BadResponseError('malformed end of chunked body');
+          if (b !== LF) throw badResponse('malformed end of chunked body');
           this.s = S.Done;
           break;
       }

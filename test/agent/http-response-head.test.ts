@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ChunkedDecoder } from '../../agent/chunked-body.js';
-import { BadResponseError, bodyFraming, MAX_HEAD_BYTES, parseResponseHead } from '../../agent/http-response-head.js';
+import { isBadResponse, bodyFraming, MAX_HEAD_BYTES, parseResponseHead } from '../../agent/http-response-head.js';
 
 const bytes = (s: string) => Buffer.from(s, 'latin1');
 
@@ -21,7 +21,7 @@ describe('parseResponseHead', () => {
   for (const [name, text, want] of cases) {
     it(name, () => {
       const buf = bytes(text);
-      if (want === 'bad') assert.throws(() => parseResponseHead(buf, buf.length), BadResponseError);
+      if (want === 'bad') assert.throws(() => parseResponseHead(buf, buf.length), isBadResponse);
       else assert.deepEqual(parseResponseHead(buf, buf.length), want);
     });
   }
@@ -50,7 +50,7 @@ describe('bodyFraming', () => {
   ];
   for (const [name, status, headers, want] of cases) {
     it(name, () => {
-      if (want === 'bad') assert.throws(() => bodyFraming({ status, headers }), BadResponseError);
+      if (want === 'bad') assert.throws(() => bodyFraming({ status, headers }), isBadResponse);
       else assert.deepEqual(bodyFraming({ status, headers }), want);
     });
   }
@@ -93,6 +93,6 @@ describe('ChunkedDecoder', () => {
     ['no size', '\r\n'],
   ];
   for (const [name, w] of bad) {
-    it(`refuses ${name}`, () => assert.throws(() => decodeIn(w, []), BadResponseError));
+    it(`refuses ${name}`, () => assert.throws(() => decodeIn(w, []), isBadResponse));
   }
 });
