@@ -72,7 +72,7 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
   const registry = new DeviceRegistry(store);
   const loaded = registry.load(await store.loadDevices());
   if (loaded) log.info({ devices: loaded }, 'restored devices from the store');
-  const desired = new DesiredState({ log, reportedLabels: (id) => registry.get(id)?.reportedLabels });
+  const desired = new DesiredState({ log, reportedLabels: (id) => registry.get(id)?.reportedLabels, slot: (id) => registry.get(id) });
   const metrics = new MetaMetrics();
   const conditions = new ConditionTracker(desired, registry, store);
   const applier = new RevisionApplier(desired, log.child({ component: 'revisions' }), metrics);

@@ -25,6 +25,16 @@ export interface DesiredEntry {
   revision: string | null;
   /** JSON of `document`, serialized once and shared by every answer that sends it. */
   json: string;
+  /** The cache generation the entry was made in (set by DesiredState: an older one is stale). */
+  generation?: number;
+}
+
+/**
+ * Where a registered device keeps its cached entry (its registry record): one field per device
+ * instead of an entry in a map keyed by id.
+ */
+export interface DesiredSlot {
+  desired: DesiredEntry | null;
 }
 
 export type RevisionListener = (revision: string | null, compiled: CompiledFleet) => void;
@@ -33,6 +43,8 @@ export interface DesiredStateOptions {
   log: Logger;
   /** Labels a device reported (from the registry), for selectors. */
   reportedLabels: (deviceId: string) => Labels | undefined;
+  /** The device's slot (its registry record), if it has one; devices without are cached in a map. */
+  slot?: (deviceId: string) => DesiredSlot | undefined;
 }
 
 const WAKE_CHUNK = 2000;
@@ -42,7 +54,10 @@ const MAX_ETAG_MEMO = 100_000;
 export class DesiredState {
   private fleet: CompiledFleet | null = null;
   private rev: string | null = null;
+  /** Entries of devices without a slot. */
   private cache = new Map<string, DesiredEntry>();
+  /** Bumped by a full invalidation: slots holding an entry of an older generation are stale. */
+  private generation = 0;
   /** Resolutions shared by devices without a file whose labels are the same (interned) object; see resolve(). */
   private byLabels = new WeakMap<Labels, ResolvedDevice>();
   private intern = new Map<string, DesiredEntry>();
@@ -109,10 +124,15 @@ export class DesiredState {
     return this.fleet ? [...this.fleet.devices.keys()] : [];
   }
 
-  /** The device's desired document, or null before the first good revision. */
-  get(deviceId: string): DesiredEntry | null {
-    const cached = this.cache.get(deviceId);
-    if (cached) return cached;
+  /** The device's desired document, or null before the first good revision; `slot` saves looking up the device's slot. */
+  get(deviceId: string, slot: DesiredSlot | undefined = this.opts.slot?.(deviceId)): DesiredEntry | null {
+    if (slot !== undefined) {
+      const held = slot.desired;
+      if (held !== null && held.generation === this.generation) return held;
+    } else {
+      const cached = this.cache.get(deviceId);
+      if (cached) return cached;
+    }
     const fleet = this.fleet;
     if (!fleet) return null;
     const resolved = this.resolve(fleet, deviceId, this.opts.reportedLabels(deviceId));
@@ -125,10 +145,13 @@ export class DesiredState {
     }
     let entry = this.intern.get(etag);
     if (!entry) {
-      entry = { etag, document: doc, revision: this.rev, json: JSON.stringify(doc) };
+      entry = { etag, document: doc, revision: this.rev, json: JSON.stringify(doc), generation: this.generation };
       this.intern.set(etag, entry);
     }
-    this.cache.set(deviceId, entry);
+    if (slot !== undefined) {
+      slot.desired = entry;
+      if (this.cache.size > 0) this.cache.delete(deviceId); // cached before the device had a slot
+    } else this.cache.set(deviceId, entry);
     return entry;
   }
 
@@ -188,11 +211,16 @@ export class DesiredState {
    */
   invalidate(deviceIds?: string[]): Promise<void> {
     if (deviceIds) {
-      for (const id of deviceIds) this.cache.delete(id);
+      for (const id of deviceIds) {
+        this.cache.delete(id);
+        const slot = this.opts.slot?.(id);
+        if (slot) slot.desired = null;
+      }
       for (const id of deviceIds) this.wakeOne(id);
       return Promise.resolve();
     }
     this.cache = new Map();
+    this.generation++;
     this.byLabels = new WeakMap();
     this.intern = new Map();
     this.etagMemo = new Map();

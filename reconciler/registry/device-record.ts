@@ -1,9 +1,10 @@
 // One device as meta keeps it in memory: compact (shared label maps and etag strings, reports kept
 // as their JSON text) so a million idle devices fit in well under a gigabyte.
+import type { DesiredEntry, DesiredSlot } from '../desired/desired-state.js';
 import type { DeviceConditionResult } from '../status/device-condition.js';
 import type { StoredDevice } from '../store/store.js';
 
-export class DeviceRecord implements StoredDevice {
+export class DeviceRecord implements StoredDevice, DesiredSlot {
   id: string;
   hostname: string | null = null;
   reportedLabels: Readonly<Record<string, string>> = {};
@@ -22,10 +23,16 @@ export class DeviceRecord implements StoredDevice {
   /** The condition apart from Offline, valid while the desired etag equals `baseEtag`. */
   base: DeviceConditionResult | null = null;
   baseEtag: string | null = null;
-  /** Hash of the raw body of the last heartbeat: the same bytes again change nothing but the time. */
-  bodyHash: string | null = null;
+  /**
+   * 63 bits of the hash of the last heartbeat's raw body (two small integers, no string per device;
+   * bodyHashHi -1: none): the same bytes again change nothing but the time. See body-hash.ts.
+   */
+  bodyHashHi = -1;
+  bodyHashLo = 0;
   /** When the record was last queued for the store (epoch ms). */
   queuedAt = 0;
+  /** The device's desired entry as DesiredState cached it (not stored). */
+  desired: DesiredEntry | null = null;
 
   constructor(id: string, now: number) {
     this.id = id;

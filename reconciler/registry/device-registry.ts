@@ -1,5 +1,6 @@
 // Every device meta has heard from, in memory, persisted through the store. A heartbeat updates
 // its record and queues it for the next batch write; nothing here waits on the disk.
+import { hiOf, loOf } from './body-hash.js';
 import { commandSummaryJson, reportedCommands } from './report-view.js';
 import type { CommandReport, HeartbeatRequest } from '../../specs/wire/heartbeat.js';
 import type { CommandResultRow, Store } from '../store/store.js';
@@ -43,8 +44,6 @@ export class DeviceRegistry {
   private sorted: string[] | null = null;
   private labelIntern = new Map<string, Readonly<Record<string, string>>>();
   private stringIntern = new Map<string, string>();
-  /** Raw-body hash of each device's last heartbeat → the device (the idle fast path). */
-  private byBody = new Map<string, DeviceRecord>();
   private observeListeners: ObserveListener[] = [];
   /** Open-Falcon hostnames answered but not recorded: they cannot be device ids. */
   readonly rejected = new RejectedHostnames();
@@ -79,6 +78,7 @@ export class DeviceRegistry {
     for (const row of rows) {
       const r = DeviceRecord.fromStored(row);
       r.reportedLabels = this.internLabels(row.reportedLabels);
+      if (r.hostname === r.id) r.hostname = r.id;
       r.etag = this.internString(row.etag);
       r.appliedEtag = this.internString(row.appliedEtag);
       this.devices.set(r.id, r);
@@ -108,12 +108,9 @@ export class DeviceRegistry {
       packagesChanged: created || row.packages !== record.packages,
       commandsChanged: created ? row.commands !== '[]' : row.commands !== record.commands,
     };
-    if (record.bodyHash !== null) {
-      this.byBody.delete(record.bodyHash);
-      record.bodyHash = null;
-    }
+    record.bodyHashHi = -1;
     record.reportedLabels = labels;
-    record.hostname = row.hostname;
+    record.hostname = row.hostname === row.id ? record.id : row.hostname;
     record.facts = row.facts;
     record.firstSeen = Math.min(record.firstSeen, row.firstSeen);
     record.lastSeen = row.lastSeen;
@@ -161,22 +158,25 @@ export class DeviceRegistry {
     return n;
   }
 
-  /** The device whose last heartbeat had exactly this raw body (by hash), if any. */
-  byBodyHash(hash: string): DeviceRecord | undefined {
-    return this.byBody.get(hash);
+  /**
+   * Device `id`, when its last heartbeat had exactly this raw body (by `digest`, binary-encoded).
+   * `id` may be a guess read off the raw body: a wrong guess finds no device, or one whose last
+   * body hashed otherwise.
+   */
+  sameBody(id: string, digest: string): DeviceRecord | undefined {
+    const record = this.devices.get(id);
+    return record !== undefined && record.bodyHashHi === hiOf(digest) && record.bodyHashLo === loOf(digest) ? record : undefined;
   }
 
-  /** Remembers the raw-body hash of the heartbeat just observed for this device. */
   /** The store did not commit this device's state-changing report: its next report commits again. */
   commitFailed(record: DeviceRecord): void {
     this.uncommitted.add(record.id);
   }
 
-  rememberBody(record: DeviceRecord, hash: string): void {
-    if (record.bodyHash === hash) return;
-    if (record.bodyHash !== null) this.byBody.delete(record.bodyHash);
-    record.bodyHash = hash;
-    this.byBody.set(hash, record);
+  /** Remembers the raw-body digest (binary-encoded) of the heartbeat just observed for this device. */
+  rememberBody(record: DeviceRecord, digest: string): void {
+    record.bodyHashHi = hiOf(digest);
+    record.bodyHashLo = loOf(digest);
   }
 
   /** A heartbeat byte-identical to the device's previous one: only the time moves. */
@@ -221,12 +221,9 @@ export class DeviceRegistry {
     const id = hb.device.id;
     let record = this.devices.get(id);
     const created = !record;
-    if (record && record.bodyHash !== null) {
-      // The caller remembers the new body's hash (rememberBody) once it is recorded.
-      this.byBody.delete(record.bodyHash);
-      record.bodyHash = null;
-    }
-    if (!record) {
+    // The caller remembers the new body's hash (rememberBody) once it is recorded.
+    if (record) record.bodyHashHi = -1;
+    else {
       record = new DeviceRecord(id, now);
       this.devices.set(id, record);
       this.sorted = null;
@@ -236,7 +233,8 @@ export class DeviceRegistry {
     let changed = created || labelsChanged;
     let stateChanged = changed || (this.uncommitted.size > 0 && this.uncommitted.delete(id));
     record.reportedLabels = labels;
-    const hostname = hb.device.hostname ?? null;
+    // Most devices are named by their hostname: one string for both.
+    const hostname = hb.device.hostname === id ? record.id : (hb.device.hostname ?? null);
     if (hostname !== record.hostname) {
       record.hostname = hostname;
       changed = stateChanged = true;

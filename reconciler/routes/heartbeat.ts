@@ -2,7 +2,8 @@
 // device's desired document; with `wait` and a current etag, holds the answer until the
 // document changes or the wait ends (long poll).
 // Idle agents send the same bytes heartbeat after heartbeat: a body identical (by hash) to the
-// device's previous one is not parsed or validated again, only its time is recorded.
+// device's previous one is not parsed or validated again, only its time is recorded. The device is
+// found by the id read off the raw body (idGuess): a wrong guess only takes the full path.
 import { hash as oneShotHash } from 'node:crypto';
 import { jittered } from '../../lib/backoff.js';
 import { PROTOCOL_VERSION } from '../../specs/wire/desired.js';
@@ -14,6 +15,14 @@ import { longPollAnswer, writeJsonAnswer } from '../http/long-poll-answer.js';
 import { boundDevice } from '../http/tokens.js';
 import type { DeviceRecord } from '../registry/device-record.js';
 import { commitReport, recordReport } from '../registry/record-report.js';
+
+/** The first `"id":"…"` of a raw heartbeat (the agent writes the device's first); null when there is none. */
+export function idGuess(raw: string): string | null {
+  const at = raw.indexOf('"id":"');
+  if (at < 0) return null;
+  const end = raw.indexOf('"', at + 6);
+  return end < 0 || end - at > 262 ? null : raw.slice(at + 6, end);
+}
 
 function issuesText(issues: { path: PropertyKey[]; message: string }[]): string {
   return issues
@@ -54,9 +63,10 @@ export const heartbeatRoutes: RoutePlugin = async (app, deps) => {
       if (!Number.isFinite(waitS) || waitS < 0) return sendError(reply, 'INVALID_QUERY', 'wait must be a number of seconds >= 0');
     }
     const raw = typeof request.body === 'string' ? request.body : '';
-    const hash = oneShotHash('sha1', raw, 'base64');
+    const hash = oneShotHash('sha1', raw, 'binary');
     const now = clock.now();
-    let record: DeviceRecord | undefined = registry.byBodyHash(hash);
+    const guess = idGuess(raw);
+    let record: DeviceRecord | undefined = guess === null ? undefined : registry.sameBody(guess, hash);
     const idle = record !== undefined;
     const bound = boundDevice(request);
     if (record) {
@@ -95,7 +105,7 @@ export const heartbeatRoutes: RoutePlugin = async (app, deps) => {
     }
     const deviceId = record.id;
     const heldEtag = record.etag;
-    const entry = desired.get(deviceId);
+    const entry = desired.get(deviceId, record);
     if (!entry) {
       reply.header('Retry-After', '10');
       return sendError(reply, 'NO_REVISION', 'meta has no valid revision of the fleet repository yet; keep the current state and retry');

@@ -114,9 +114,9 @@ export const legacyRoutes: RoutePlugin = async (app, deps) => {
         const now = clock.now();
         let key = `${hostname}\u0000${entry?.etag ?? ''}\u0000${req.ip}\u0000`;
         for (const a of realAgents ?? []) key += `${a.name}\u001f${a.version}\u001f${a.status}\u001e`;
-        const hash = oneShotHash('sha1', key, 'base64');
-        const known = registry.byBodyHash(hash);
-        if (known && known.id === hostname) {
+        const hash = oneShotHash('sha1', key, 'binary');
+        const known = registry.sameBody(hostname, hash);
+        if (known) {
           registry.touch(known, now);
           deps.conditions.track(known, now);
           if (realAgents?.length) keepTimestamps(hostname, realAgents);

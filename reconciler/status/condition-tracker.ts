@@ -59,7 +59,7 @@ export class ConditionTracker {
     if (over) return this.intern(over);
     const s = this.settings();
     if (isOffline(record.lastSeen, now, s)) return offlineCondition(record.lastSeen, now, s);
-    const entry = this.desired.get(record.id);
+    const entry = this.desired.get(record.id, record);
     const etag = entry?.etag ?? null;
     if (!record.base || record.baseEtag !== etag) {
       const observed = {

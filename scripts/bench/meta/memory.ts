@@ -1,9 +1,12 @@
 // Memory per registered device in meta's in-memory structures (registry, desired-state cache,
 // conditions, the rollout gate once it has evaluated), measured in a fresh process with --expose-gc. Each device goes through the same path as
-// a heartbeat (schema parse, registry.observe, desired.get, conditions.track) with a realistic
+// a heartbeat (schema parse, registry.observe and the body's hash, desired.get, conditions.track) with a realistic
 // idle report (two packages). Prints one JSON line: { devices, bytes, bytesPerDevice, gateBytesPerDevice, ms }.
-// Usage: node --expose-gc --import tsx scripts/bench/meta/memory.ts N
+// Usage: node --expose-gc --import tsx scripts/bench/meta/memory.ts N   (BENCH_HEAP_SNAPSHOT=FILE: a V8 heap snapshot
+// written at the end, to account the bytes by structure)
+import { hash } from 'node:crypto';
 import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import { dirTreeReader } from '../../../lib/dir-tree-reader.js';
 import { silentLogger } from '../../../lib/log.js';
 import { DesiredState } from '../../../reconciler/desired/desired-state.js';
@@ -27,7 +30,7 @@ const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname,
 const loaded = await loadFleet(dirTreeReader(root), { revision: 'bench' });
 if (!loaded.ok) throw new Error('example fleet invalid');
 const registry = new DeviceRegistry(store);
-const desired = new DesiredState({ log: silentLogger(), reportedLabels: (id) => registry.get(id)?.reportedLabels });
+const desired = new DesiredState({ log: silentLogger(), reportedLabels: (id) => registry.get(id)?.reportedLabels, slot: (id) => registry.get(id) });
 desired.setFleet(compileFleet(loaded.spec), 'bench');
 const conditions = new ConditionTracker(desired, registry, store);
 const rollouts = await Rollouts.open({ log: silentLogger(), clock: { now: () => Date.now() }, desired, registry, devices: new KnownDevices(registry, desired), store }, { sweepMs: 0, throttleMs: 3_600_000 });
@@ -52,12 +55,16 @@ for (let i = 0; i < N; i++) {
     ],
     commands: [],
   };
-  const hb = HeartbeatRequestSchema.parse(body);
+  // As the route reads it: the raw text parsed (strings of its own, as off the wire), then validated.
+  const raw = JSON.stringify(body);
+  const hb = HeartbeatRequestSchema.parse(JSON.parse(raw));
   const { record } = registry.observe(hb, now);
-  const entry = desired.get(id)!;
+  const entry = desired.get(record.id, record)!; // as the route asks
   hb.etag = entry.etag;
   hb.appliedEtag = entry.etag;
   registry.observe(hb, now);
+  // what the route keeps for the idle fast path: the hash of the raw (idle) body
+  registry.rememberBody(record, hash('sha1', JSON.stringify({ ...body, etag: entry.etag, appliedEtag: entry.etag }), 'binary'));
   conditions.track(record, now, { packages: hb.packages, commands: hb.commands });
   etag = null;
 }
@@ -73,5 +80,6 @@ const after = process.memoryUsage();
 const bytes = used(after) - used(before);
 const gateBytes = used(after) - used(beforeGate);
 const counts = conditions.counts(now);
+if (process.env.BENCH_HEAP_SNAPSHOT) writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT);
 rollouts.close();
 process.stdout.write(JSON.stringify({ devices: registry.size, bytes, bytesPerDevice: Math.round(bytes / N), gateBytesPerDevice: Math.round(gateBytes / N), rssMB: Math.round(after.rss / 1048576), ms: Math.round(ms), inSync: counts.InSync }) + '\n');

@@ -191,3 +191,28 @@ test('devices with the same labels share a resolution, yet each gets its own doc
   expect('a selector naming ids: the same labels, other documents', { a: '3.0.0|-|1000', b: '-|-|1000', e: '-|-|60000' });
   ds.close();
 });
+
+test('a device with a slot keeps its entry there (no map entry); invalidation, for it or for all, makes the slot stale', async () => {
+  const labels: Record<string, Record<string, string>> = { a: { role: 'web' }, b: { role: 'web' } };
+  const slots: Record<string, { desired: import('../../../reconciler/desired/desired-state.js').DesiredEntry | null }> = { a: { desired: null } };
+  const ds = new DesiredState({ log: silentLogger(), reportedLabels: (id) => labels[id], slot: (id) => slots[id] });
+  ds.setFleet(await compiled('1.0.0'), 'rev-1');
+  const a = ds.get('a')!;
+  assert.equal(slots.a!.desired, a, 'cached in the slot');
+  assert.equal(ds.get('a', slots.a), a);
+  assert.equal(ds.get('b'), a, 'a device without a slot is cached in the map, sharing the entry');
+  labels.a = { role: 'db' };
+  assert.equal(ds.get('a'), a, 'cached until invalidated');
+  await ds.invalidate(['a']);
+  assert.equal(slots.a!.desired, null);
+  assert.equal(ds.get('a')!.document.packages.length, 0, 'computed again with the new labels');
+  labels.a = { role: 'web' };
+  ds.setFleet(await compiled('2.0.0'), 'rev-2');
+  assert.notEqual(slots.a!.desired, null, 'the stale entry stays in the slot…');
+  assert.equal(ds.get('a')!.document.packages[0]!.version, '2.0.0', '…but is not served after a new revision');
+  // A device that gets a slot after it was cached without one leaves the map.
+  const b = ds.get('b')!;
+  slots.b = { desired: null };
+  assert.equal(ds.get('b'), b);
+  assert.equal(slots.b.desired, b);
+});

@@ -1,5 +1,6 @@
 // The registry's observe listeners: what each recorded report tells them (against a real SQLite store).
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,4 +101,44 @@ test('an idle heartbeat writes the last-seen time alone, at most once a minute; 
     assert.deepEqual(writes, want, name);
     writes.length = 0;
   }
+});
+
+test('the idle fast path finds a device by its id and the digest of its last body, until a report or another meta changes it', () => {
+  const registry = new DeviceRegistry(nullStore());
+  const digest = (s: string): string => createHash('sha1').update(s).digest('binary');
+  const body = JSON.stringify(heartbeatBody('dev-1'));
+  const { record } = registry.observe(report({}), 1000);
+  assert.equal(registry.sameBody('dev-1', digest(body)), undefined, 'nothing remembered yet');
+  registry.rememberBody(record, digest(body));
+  const table: [string, string, string, boolean][] = [
+    ['its id and the same body', 'dev-1', body, true],
+    ['another body', 'dev-1', body.replace('"packages":[]', '"packages":[ ]'), false],
+    ['an unknown id (a wrong guess)', 'dev-2', body, false],
+    ['a known id whose body was another', 'dev-1', JSON.stringify(heartbeatBody('dev-2')), false],
+  ];
+  for (const [name, id, raw, found] of table) assert.equal(registry.sameBody(id, digest(raw)), found ? record : undefined, name);
+  // digests that agree on the kept bits but one: no match
+  const d = digest(body);
+  for (const at of [0, 3, 4, 7]) {
+    const other = d.slice(0, at) + String.fromCharCode(d.charCodeAt(at) ^ 1) + d.slice(at + 1);
+    assert.equal(registry.sameBody('dev-1', other), undefined, `byte ${at} differs`);
+  }
+  registry.observe(report({ packages: [pkg('2.0')] }), 2000);
+  assert.equal(registry.sameBody('dev-1', digest(body)), undefined, 'a new report forgets the body until the route remembers it');
+  registry.rememberBody(record, digest(body));
+  registry.applyRemote({ ...record, lastSeen: 3000 }, 3000);
+  assert.equal(registry.sameBody('dev-1', digest(body)), undefined, 'a row from another meta forgets it too');
+});
+
+test('a hostname equal to the id is the id (one string): observed, restored and applied from another meta', () => {
+  const registry = new DeviceRegistry(nullStore());
+  const { record } = registry.observe(report({}), 1000);
+  assert.equal(record.hostname, 'dev-1');
+  registry.observe(HeartbeatRequestSchema.parse(heartbeatBody('dev-1', { device: { id: 'dev-1', hostname: 'other', labels: {}, facts: {} } })), 2000);
+  assert.equal(record.hostname, 'other');
+  registry.applyRemote({ ...record, hostname: 'dev-1', lastSeen: 3000 }, 3000);
+  assert.equal(record.hostname, 'dev-1');
+  const restored = new DeviceRegistry(nullStore());
+  restored.load([{ ...record, id: 'dev-9', hostname: 'dev-9' }]);
+  assert.equal(restored.get('dev-9')!.hostname, 'dev-9');
 });
