@@ -8,6 +8,7 @@
 // the background as it grows (fdatasync every 32 MiB), so the final fsync is short. Memory: the
 // slots (4 MiB with a worker, 1 MiB without) and the worker, whatever the size.
 import { fdatasync, writeSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { DroverError } from '../lib/errors.js';
 import type { BodyTarget } from './download-body.js';
@@ -38,6 +39,16 @@ export interface RingOptions {
   md5: boolean;
 }
 
+/** Where a download's time went after its last byte, and its background flushes (for logs and bench:agent-io). */
+export interface RingStats {
+  /** Background fdatasyncs while the body came, and their summed duration (on the thread pool). */
+  flushes: number;
+  flushMs: number;
+  /** After the last byte: waiting for a background flush in flight, then for the hasher. */
+  flushWaitMs: number;
+  hashWaitMs: number;
+}
+
 export class DownloadRing implements BodyTarget {
   private readonly slots: number;
   private readonly data: SharedArrayBuffer;
@@ -52,6 +63,7 @@ export class DownloadRing implements BodyTarget {
   private failed: Promise<never>;
   private onFailure: (err: Error) => void = () => {};
   private sums: Promise<Sums> | null = null;
+  readonly stats: RingStats = { flushes: 0, flushMs: 0, flushWaitMs: 0, hashWaitMs: 0 };
 
   constructor(private readonly o: RingOptions) {
     this.slots = o.digests ? 1 : WORKER_SLOTS;
@@ -100,7 +112,16 @@ export class DownloadRing implements BodyTarget {
     this.unsynced += n;
     if (this.unsynced >= SYNC_EVERY && !this.syncing) {
       this.unsynced = 0;
-      this.syncing = new Promise<void>((resolve) => fdatasync(fd, () => resolve())).then(() => {
+      const t0 = performance.now();
+      this.syncing = new Promise<void>((resolve) =>
+        fdatasync(fd, (err) => {
+          // The kernel reports a write-back error once: to this call, not to the final fsync (on a new fd).
+          if (err) this.fail(err); // an errno error, as from a write: download.ts tells a full disk from the rest
+          resolve();
+        }),
+      ).then(() => {
+        this.stats.flushes++;
+        this.stats.flushMs += performance.now() - t0;
         this.syncing = null;
       });
     }
@@ -140,11 +161,17 @@ export class DownloadRing implements BodyTarget {
   async finish(): Promise<Sums> {
     if (this.failure) throw this.failure;
     this.publish();
+    const t0 = performance.now();
     while (this.syncing) await this.syncing;
+    if (this.failure) throw this.failure;
+    const t1 = performance.now();
+    this.stats.flushWaitMs = t1 - t0;
     if (this.o.digests) return this.o.digests.hex();
     Atomics.store(this.ctrl, CTRL.end, END.done);
     Atomics.notify(this.ctrl, CTRL.published);
-    return Promise.race([this.sums!, this.failed]);
+    const sums = await Promise.race([this.sums!, this.failed]);
+    this.stats.hashWaitMs = performance.now() - t1;
+    return sums;
   }
 
   /** Ends the worker and waits for background flushes; the fd stays the caller's to close. */

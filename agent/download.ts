@@ -3,6 +3,8 @@
 // exponential backoff and jitter, renamed into place only when the checksum matches.
 // `file://` URLs are copied and verified the same way.
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DroverError } from '../lib/errors.js';
@@ -11,7 +13,7 @@ import { diskFullError, ensureFree, fsCauseCode, isDiskFull } from './disk-space
 import { httpGet, isTransferError, transferError, type GetOptions } from './download-request.js';
 import type { BodyTarget, ResponseBody } from './download-body.js';
 import { Digests, type Sums } from './download-digests.js';
-import { DownloadRing } from './download-ring.js';
+import { DownloadRing, type RingStats } from './download-ring.js';
 import { backoffMs } from '../lib/backoff.js';
 
 export interface DownloadOptions {
@@ -33,8 +35,10 @@ export interface DownloadOptions {
   onProgress?(received: number, total: number | null): void;
   signal?: AbortSignal;
   /**
-   * Where a large new download is hashed: a worker thread (default), while this thread receives and
-   * writes, or this thread (download-ring.ts).
+   * Where a large new download is hashed: a worker thread, while this thread receives and writes,
+   * or this thread (download-ring.ts). Default: the worker when the process may run on two CPUs or
+   * more (os.availableParallelism), this thread on one (a worker there only adds thread switches:
+   * measured 5-35 % slower with one CPU).
    */
   hashOn?: 'worker' | 'main';
 }
@@ -48,7 +52,21 @@ export interface DownloadResult {
   /** Part of the file came from an earlier, interrupted transfer. */
   resumed: boolean;
   attempts: number;
+  /** The thread that hashed the bytes of the last attempt. */
+  hashedOn: 'worker' | 'main';
+  timings: DownloadTimings;
 }
+
+/** Where the last attempt's time went, in ms (bench:agent-io prints them). */
+export interface DownloadTimings extends RingStats {
+  /** From the request to the last byte written. */
+  bodyMs: number;
+  /** The final fsync of the file, the rename and the fsync of its folder. */
+  syncMs: number;
+}
+
+type Written = RingStats & { bodyMs: number; hashedOn: 'worker' | 'main' };
+const NO_BODY: Written = { bodyMs: 0, flushes: 0, flushMs: 0, flushWaitMs: 0, hashWaitMs: 0, hashedOn: 'main' };
 
 const HEX = { sha256: /^[0-9a-f]{64}$/, md5: /^[0-9a-f]{32}$/ };
 
@@ -100,14 +118,16 @@ type BodySource = ResponseBody | ((target: BodyTarget) => Promise<void>);
  * way; returns the digests. A new, large file is hashed by a worker thread (unless hashOn 'main');
  * a resumed one, whose digests began here, or a small one, on this thread.
  */
-async function writeBody(body: BodySource, part: string, offset: number, digests: Digests, state: { received: number }, limit: number, total: number | null, onProgress: DownloadOptions['onProgress'], hashOn: DownloadOptions['hashOn']): Promise<Sums> {
+async function writeBody(body: BodySource, part: string, offset: number, digests: Digests, state: { received: number }, limit: number, total: number | null, onProgress: DownloadOptions['onProgress'], hashOn: DownloadOptions['hashOn'], startedAt: number): Promise<{ sums: Sums; stats: Written }> {
   const fh = await open(part, offset > 0 ? 'a' : 'w', 0o644);
-  const inWorker = hashOn !== 'main' && offset === 0 && (total === null || total >= WORKER_FROM);
+  const inWorker = (hashOn ?? (availableParallelism() >= 2 ? 'worker' : 'main')) === 'worker' && offset === 0 && (total === null || total >= WORKER_FROM);
   let ring: DownloadRing | null = null;
   try {
     ring = new DownloadRing({ fd: fh.fd, state, limit, total, digests: inWorker ? null : digests, md5: digests.md5 !== null, ...(onProgress ? { onProgress } : {}) });
     await (typeof body === 'function' ? body(ring) : body.pipeTo(ring));
-    return await ring.finish();
+    const bodyMs = performance.now() - startedAt;
+    const sums = await ring.finish();
+    return { sums, stats: { ...ring.stats, bodyMs, hashedOn: inWorker ? 'worker' : 'main' } };
   } finally {
     await ring?.close();
     await fh.close();
@@ -181,6 +201,7 @@ export async function downloadVerified(opts: DownloadOptions): Promise<DownloadR
     const digests = new Digests(expected.md5 !== undefined);
     progress.received = existing;
     progress.total = null;
+    const startedAt = performance.now();
     try {
       const got = await httpGet({
         url: opts.url,
@@ -214,7 +235,7 @@ export async function downloadVerified(opts: DownloadOptions): Promise<DownloadR
           // The part is already complete: verify it as it is.
           await hashExisting(part, digests);
           resumed = true;
-          return await finish(opts, part, digests.hex(), existing, expected, resumed, attempts);
+          return await finish(opts, part, digests.hex(), existing, expected, resumed, attempts, NO_BODY);
         }
         await rm(part, { force: true });
         attempts--;
@@ -249,12 +270,12 @@ export async function downloadVerified(opts: DownloadOptions): Promise<DownloadR
       }
       const state = progress;
       state.received = offset;
-      const sums = await writeBody(res.body, part, offset, digests, state, opts.maxBytes, total, opts.onProgress, opts.hashOn);
+      const { sums, stats } = await writeBody(res.body, part, offset, digests, state, opts.maxBytes, total, opts.onProgress, opts.hashOn, startedAt);
       if (total !== null && state.received !== total) {
         throw transferError(`transfer ended at ${state.received} of ${total} bytes`, true);
       }
       try {
-        return await finish(opts, part, sums, state.received, expected, resumed, attempts);
+        return await finish(opts, part, sums, state.received, expected, resumed, attempts, stats);
       } catch (err) {
         // A resumed transfer that does not verify may have glued two different files: once, start over.
         if (err instanceof DroverError && err.code === 'CHECKSUM_MISMATCH' && resumed && !restartedAfterMismatch && attempts < maxAttempts) {
@@ -303,7 +324,7 @@ function describeBodyError(err: unknown, received: number, total: number | null)
 }
 
 /** Verifies the digests of a complete part file, then fsyncs it and renames it into place. */
-async function finish(opts: DownloadOptions, part: string, sums: Sums, bytes: number, expected: { sha256?: string; md5?: string }, resumed: boolean, attempts: number): Promise<DownloadResult> {
+async function finish(opts: DownloadOptions, part: string, sums: Sums, bytes: number, expected: { sha256?: string; md5?: string }, resumed: boolean, attempts: number, written: Written): Promise<DownloadResult> {
   const { sha256, md5 } = sums;
   const bad: string[] = [];
   if (expected.sha256 && expected.sha256 !== sha256) bad.push(`sha256 expected ${expected.sha256}, got ${sha256}`);
@@ -314,10 +335,12 @@ async function finish(opts: DownloadOptions, part: string, sums: Sums, bytes: nu
       details: { expected, got: { sha256, md5 }, bytes },
     });
   }
+  const t0 = performance.now();
   await fsyncPath(part);
   await rename(part, opts.dest);
   await fsyncPath(dirname(opts.dest)).catch(() => {});
-  return { path: opts.dest, bytes, sha256, md5, resumed, attempts };
+  const { hashedOn, ...timings } = written;
+  return { path: opts.dest, bytes, sha256, md5, resumed, attempts, hashedOn, timings: { ...timings, syncMs: performance.now() - t0 } };
 }
 
 async function copyFile(opts: DownloadOptions, source: string, part: string, expected: { sha256?: string; md5?: string }): Promise<DownloadResult> {
@@ -331,9 +354,9 @@ async function copyFile(opts: DownloadOptions, source: string, part: string, exp
   ensureFree(`the copy of ${source}`, dirname(part), size);
   const digests = new Digests(expected.md5 !== undefined);
   const state = { received: 0 };
-  let sums: Sums;
+  let written: { sums: Sums; stats: Written };
   try {
-    sums = await writeBody((target) => readInto(source, 0, target, opts.signal), part, 0, digests, state, opts.maxBytes, size, opts.onProgress, opts.hashOn);
+    written = await writeBody((target) => readInto(source, 0, target, opts.signal), part, 0, digests, state, opts.maxBytes, size, opts.onProgress, opts.hashOn, performance.now());
   } catch (err) {
     await rm(part, { force: true }).catch(() => {});
     if (err instanceof DroverError) throw err;
@@ -341,5 +364,5 @@ async function copyFile(opts: DownloadOptions, source: string, part: string, exp
     if (isDiskFull(err)) throw diskFullError(`the copy of ${source}`, dirname(part), size, err);
     throw new DroverError('DOWNLOAD_FAILED', `copy of ${source} failed: ${(err as Error).message}`, { cause: err });
   }
-  return finish(opts, part, sums, state.received, expected, false, 1);
+  return finish(opts, part, written.sums, state.received, expected, false, 1, written.stats);
 }

@@ -1,12 +1,15 @@
-// Large downloads hashed by the worker thread (the default) or on the main thread (hashOn: 'main'): same bytes, same digests (sha256 and
-// md5) and the same checksum refusal as on the main thread, over HTTP and from a file:// URL.
+// Large downloads hashed by the worker thread (the default with two CPUs or more) or on the main thread (hashOn: 'main', or one CPU):
+// same bytes, same digests (sha256 and md5) and the same checksum refusal as on the main thread, over HTTP and from a file:// URL;
+// flushed to disk as they come (every 32 MiB) with the bytes still exact.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { downloadVerified } from '../../agent/download.js';
 import { DroverError } from '../../lib/errors.js';
@@ -21,9 +24,11 @@ let url = '';
 
 before(async () => {
   writeFileSync(src, body);
-  server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-length': body.length });
-    createReadStream(src, { highWaterMark: 100_000 }).pipe(res);
+  server = createServer((req, res) => {
+    const file = /[?&]file=([\w.-]+)/.exec(req.url ?? '')?.[1];
+    const path = file ? join(dir, file) : src;
+    res.writeHead(200, { 'content-length': statSync(path).size });
+    createReadStream(path, { highWaterMark: 100_000 }).pipe(res);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   url = `http://127.0.0.1:${(server.address() as { port: number }).port}/big.bin`;
@@ -62,5 +67,38 @@ describe('downloadVerified of a large file', () => {
       downloadVerified({ url: `${url}?no-length`, dest: join(dir, 'big-limit'), expected: { sha256 }, maxBytes: 10 * 1024 * 1024, retries: 0 }),
       (err: unknown) => err instanceof DroverError && err.code === 'DOWNLOAD_TOO_LARGE',
     );
+  });
+
+  it('flushes a download larger than the flush interval as it comes, the bytes and digests exact', async () => {
+    const big = join(dir, 'flushed.bin');
+    const content = randomBytes(70 * 1024 * 1024 + 777); // two flushes and a tail
+    writeFileSync(big, content);
+    const want = createHash('sha256').update(content).digest('hex');
+    for (const hashOn of ['worker', 'main'] as const) {
+      for (const from of [`${url}?file=flushed.bin`, pathToFileURL(big).href]) {
+        const dest = join(dir, `flushed-${hashOn}`);
+        const r = await downloadVerified({ url: from, dest, expected: { sha256: want }, maxBytes: 128 * 1024 * 1024, hashOn });
+        assert.equal(r.sha256, want);
+        assert.equal(r.hashedOn, hashOn);
+        assert.ok(r.timings.flushes >= 1, `${from}: ${r.timings.flushes} background flushes`);
+        assert.ok(readFileSync(dest).equals(content), `${from}: the bytes on disk`);
+        rmSync(dest);
+      }
+    }
+    rmSync(big);
+  });
+
+  it('hashes in a worker only when the process may use two CPUs or more', async () => {
+    const r = await downloadVerified({ url, dest: join(dir, 'default'), expected: { sha256 }, maxBytes: 64 * 1024 * 1024 });
+    assert.equal(r.hashedOn, availableParallelism() >= 2 ? 'worker' : 'main');
+    rmSync(join(dir, 'default'));
+    // The same download in a process bound to one CPU (taskset): os.availableParallelism() is 1 there.
+    const download = pathToFileURL(fileURLToPath(new URL('../../agent/download.ts', import.meta.url))).href;
+    const script = `const { downloadVerified } = await import(${JSON.stringify(download)});
+      const r = await downloadVerified({ url: ${JSON.stringify(url)}, dest: ${JSON.stringify(join(dir, 'one-cpu'))}, expected: { sha256: ${JSON.stringify(sha256)} }, maxBytes: 64 * 1024 * 1024 });
+      console.log(JSON.stringify({ cpus: (await import('node:os')).availableParallelism(), hashedOn: r.hashedOn }));`;
+    const { stdout } = await promisify(execFile)('taskset', ['-c', '0', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], { timeout: 120_000 });
+    assert.deepEqual(JSON.parse(stdout.trim()), { cpus: 1, hashedOn: 'main' });
+    assert.ok(readFileSync(join(dir, 'one-cpu')).equals(body));
   });
 });
