@@ -8,7 +8,8 @@
 //   - artifact cache, warm: 50 concurrent downloads from disk, aggregate throughput.
 // Meta and the reference run with the memory settings of examples/systemd/drover-meta.service
 // (BENCH_META_PLAIN=1: Node's defaults).
-// Run: npm run bench:legacy   (BENCH_LEGACY_ARTIFACTS=0: heartbeats only; BENCH_CPU_PROF=DIR: a CPU profile of meta)
+// Run: npm run bench:legacy   (BENCH_LEGACY_ARTIFACTS=0: heartbeats only; BENCH_CPU_PROF=DIR: a CPU profile of meta;
+// BENCH_PERF=DIR: meta's and the reference's CPU µs per heartbeat by symbol during the rounds, from perf)
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -22,6 +23,7 @@ import { metaBesideReference } from './lib/meta-beside-reference.js';
 import { runLoad } from './lib/load.js';
 import { settle } from './lib/settle.js';
 import { describeMemory } from './lib/memory-breakdown.js';
+import { perfSummary, perfSymbols, startPerf } from './lib/perf-record.js';
 import { rssMB, threadCpuMicros } from './lib/proc-stats.js';
 import { startReference } from './lib/reference-server.js';
 import { metaUnitSettings } from './lib/unit-settings.js';
@@ -105,8 +107,18 @@ export async function run(): Promise<void> {
     console.log(`  meta after ${HOSTS.toLocaleString('en')} hosts: ${describeMemory(metaTarget.pid, metrics)}`);
     console.log(`  reference after ${HOSTS.toLocaleString('en')} hosts: ${describeMemory(refTarget.pid)}`);
     const threads0 = threadCpuMicros(metaTarget.pid);
+    const perf = [metaTarget, refTarget].map((t) => ({ t, rec: startPerf(t.pid, t.name) }));
     const cmp = await compareRounds({ title: `legacy POST /heartbeat, ${HOSTS.toLocaleString('en')} hostnames`, targets: [metaTarget, refTarget], rounds: ROUNDS, seconds: SECONDS, connections: 32 });
     const m = cmp.medians.get('meta')!;
+    if (perf.some((p) => p.rec)) {
+      const by = new Map<string, Map<string, number>>();
+      for (const { t, rec } of perf) {
+        if (!rec) continue;
+        await rec.stop();
+        by.set(t.name, perfSymbols(rec.file, cmp.rounds.flat().filter((f) => f.target === t.name).reduce((a, f) => a + f.requests, 0), ROOT));
+      }
+      for (const line of perfSummary(by, refTarget.name)) console.log(line);
+    }
     const threads1 = threadCpuMicros(metaTarget.pid);
     const perThread = [...threads1].map(([name, us]) => [name, us - (threads0.get(name) ?? 0)] as const).filter(([, us]) => us > 0).sort((a, b) => b[1] - a[1]);
     console.log(`  meta CPU during the rounds by thread: ${perThread.map(([name, us]) => `${name} ${(us / 1e6).toFixed(2)} s`).join(', ')}`);
