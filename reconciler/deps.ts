@@ -18,6 +18,8 @@ import type { Enrollments } from './enroll/enrollments.js';
 import type { TokenSet } from './http/tokens.js';
 
 export type AuthHook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+/** An onRequest hook in callback style (no promise per request): the agents' hook. */
+export type CallbackAuthHook = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void;
 
 export interface MetaDeps {
   config: MetaConfig;
@@ -46,7 +48,7 @@ export interface MetaDeps {
   /** The fleet enrollment tokens (--enroll-token-file; replaced on SIGHUP); empty: enrollment is off. */
   enrollTokens: TokenSet;
   /** onRequest hooks: `app.addHook('onRequest', deps.auth.admin)` in a plugin's scope. */
-  auth: { agent: AuthHook; admin: AuthHook };
+  auth: { agent: AuthHook | CallbackAuthHook; admin: AuthHook };
 }
 
 export type RoutePlugin = (app: FastifyInstance, deps: MetaDeps) => Promise<void>;

@@ -15,7 +15,7 @@ import { listenPlain, urlOf, type PlainListener } from './http/plain-listener.js
 import { httpsServerOptions, watchTlsFiles, type TlsReloader } from './http/tls-files.js';
 import { applySecrets } from './http/apply-secrets.js';
 import { requireClientCert } from './http/client-cert.js';
-import { requireToken, TokenSet } from './http/tokens.js';
+import { requireToken, requireTokenHook, TokenSet } from './http/tokens.js';
 import { registerMetaGauges } from './metrics/meta-gauges.js';
 import { MetaMetrics } from './metrics/metrics.js';
 import { JumpSupervisor } from './jumps/jump-supervisor.js';
@@ -105,7 +105,7 @@ export async function startMeta(config: MetaConfig, opts: StartMetaOptions): Pro
     auth: {
       agent: config.tls?.clientCa
         ? requireClientCert({ credentials: enrollments, enrollment: () => enrollTokens.size > 0, revoked: (id) => enrollments.revocation(id) })
-        : requireToken(agentTokens, 'agent token', config.deviceTokens, enrollments),
+        : requireTokenHook(agentTokens, 'agent token', config.deviceTokens, enrollments),
       admin: requireToken(adminTokens, 'admin token'),
     },
   };

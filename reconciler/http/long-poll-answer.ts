@@ -41,7 +41,14 @@ function entryParts(entry: DesiredEntry): EntryParts {
   return b;
 }
 
-/** The answer's JSON: the document only when the agent holds another etag. */
+/** The answer's JSON text (what an immediate answer sends): the document only when the agent holds another etag. */
+export function answerText(deviceId: string, entry: DesiredEntry, heldEtag: string | null, heartbeatMs: number): string {
+  const parts = entryParts(entry);
+  const head = `${PREFIX}${JSON.stringify(deviceId)}${parts.middle}${heartbeatMs}`;
+  return heldEtag === entry.etag ? head + '}' : head + parts.withDocument;
+}
+
+/** The answer's JSON with its length: the document only when the agent holds another etag. */
 export function longPollAnswer(deviceId: string, entry: DesiredEntry, heldEtag: string | null, heartbeatMs: number): LongPollAnswer {
   const parts = entryParts(entry);
   const head = `${PREFIX}${JSON.stringify(deviceId)}${parts.middle}${heartbeatMs}`;

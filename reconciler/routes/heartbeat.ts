@@ -6,12 +6,11 @@
 // found by the id read off the raw body (idGuess): a wrong guess only takes the full path.
 import { hash as oneShotHash } from 'node:crypto';
 import { jittered } from '../../lib/backoff.js';
-import { PROTOCOL_VERSION } from '../../specs/wire/desired.js';
 import { HeartbeatRequestSchema } from '../../specs/wire/heartbeat.js';
 import type { RoutePlugin } from '../deps.js';
 import type { DesiredEntry } from '../desired/desired-state.js';
 import { sendError } from '../http/http-error.js';
-import { longPollAnswer, writeJsonAnswer } from '../http/long-poll-answer.js';
+import { answerText, longPollAnswer, writeJsonAnswer } from '../http/long-poll-answer.js';
 import { boundDevice } from '../http/tokens.js';
 import type { DeviceRecord } from '../registry/device-record.js';
 import { commitReport, recordReport } from '../registry/record-report.js';
@@ -39,15 +38,6 @@ export const heartbeatRoutes: RoutePlugin = async (app, deps) => {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   const heartbeatMsOf = (entry: DesiredEntry): number => jittered(entry.document.heartbeatMs, config.heartbeatJitter);
-  const answer = (deviceId: string, entry: DesiredEntry, heldEtag: string | null): string => {
-    const heartbeatMs = heartbeatMsOf(entry);
-    return (
-      `{"protocol":${PROTOCOL_VERSION},"deviceId":${JSON.stringify(deviceId)},"etag":"${entry.etag}",` +
-      `"revision":${entry.revision === null ? 'null' : JSON.stringify(entry.revision)},"heartbeatMs":${heartbeatMs}` +
-      (heldEtag === entry.etag ? '}' : `,"desired":${entry.json}}`)
-    );
-  };
-
   /** Why this request may not speak for `id`: a credential bound to another device, or a shared token for an enrolled one. */
   const speakerProblem = (bound: string | undefined, id: string): string | null => {
     if (bound !== undefined) return bound === id ? null : `this credential is for device ${bound}, not ${id}`;
@@ -138,6 +128,6 @@ export const heartbeatRoutes: RoutePlugin = async (app, deps) => {
       res.once('close', onClose);
       return reply;
     }
-    return reply.type('application/json').send(answer(deviceId, entry, heldEtag));
+    return reply.type('application/json').send(answerText(deviceId, entry, heldEtag, heartbeatMsOf(entry)));
   });
 };

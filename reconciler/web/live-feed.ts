@@ -64,7 +64,7 @@ export function startLiveFeed(deps: MetaDeps, hub: EventHub, series: Convergence
     let i = 0;
     const revision = deps.desired.revision;
     for (const record of deps.registry.values()) {
-      if (record.appliedEtag !== null && record.appliedEtag === deps.desired.get(record.id)?.etag) reached++;
+      if (record.appliedEtag !== null && record.appliedEtag === deps.desired.get(record.id, record)?.etag) reached++;
       if (++i % CHUNK === 0) {
         await yieldLoop();
         if (stopped || deps.desired.revision !== revision) return;

@@ -2,7 +2,7 @@
 // document only for an agent holding another etag, shared per-document parts not leaking between devices.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { longPollAnswer } from '../../../reconciler/http/long-poll-answer.js';
+import { answerText, longPollAnswer } from '../../../reconciler/http/long-poll-answer.js';
 import type { DesiredEntry } from '../../../reconciler/desired/desired-state.js';
 
 const doc = { heartbeatMs: 60_000, packages: [{ name: 'wéb', version: '1.0.0' }], commands: [] } as unknown as DesiredEntry['document'];
@@ -21,6 +21,7 @@ for (const c of cases) {
     for (const id of ['dev-1', 'device-with-a-much-longer-name.example']) {
       const answer = longPollAnswer(id, e, c.held, 61_234);
       assert.equal(answer.bytes, Buffer.byteLength(answer.text), 'the content-length is the UTF-8 length');
+      assert.equal(answerText(id, e, c.held, 61_234), answer.text, 'the immediate answer is the same text');
       const got = JSON.parse(answer.text);
       const want: Record<string, unknown> = { protocol: 1, deviceId: id, etag: e.etag, revision: c.revision, heartbeatMs: 61_234 };
       if (c.withDocument) want.desired = doc;
