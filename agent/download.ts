@@ -36,9 +36,11 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /**
    * Where a large new download is hashed: a worker thread, while this thread receives and writes,
-   * or this thread (download-ring.ts). Default: the worker when the process may run on two CPUs or
-   * more (os.availableParallelism), this thread on one (a worker there only adds thread switches:
-   * measured 5-35 % slower with one CPU).
+   * or this thread (download-ring.ts). Default: the worker when the process may run on three CPUs
+   * or more (os.availableParallelism), this thread on one or two. Measured on two CPUs (bench:agent-io):
+   * the worker pays only when a core is free, and loses 5-40 % when none is (the server, the device's
+   * own work); this thread was as fast or faster in the median of 5 runs out of 7, with 10-20 % less
+   * CPU and ~10 MiB less memory. With one CPU the worker was 5-35 % slower in every round.
    */
   hashOn?: 'worker' | 'main';
 }
@@ -110,6 +112,10 @@ async function hashExisting(part: string, digests: Digests): Promise<void> {
 
 /** Below this, a worker thread costs more than it saves. */
 const WORKER_FROM = 8 * 1024 * 1024;
+/** Where a large new download is hashed unless hashOn says: with fewer than 3 CPUs a worker rarely finds one free. */
+export function defaultHashThread(): 'worker' | 'main' {
+  return availableParallelism() >= 3 ? 'worker' : 'main';
+}
 
 type BodySource = ResponseBody | ((target: BodyTarget) => Promise<void>);
 
@@ -120,7 +126,7 @@ type BodySource = ResponseBody | ((target: BodyTarget) => Promise<void>);
  */
 async function writeBody(body: BodySource, part: string, offset: number, digests: Digests, state: { received: number }, limit: number, total: number | null, onProgress: DownloadOptions['onProgress'], hashOn: DownloadOptions['hashOn'], startedAt: number): Promise<{ sums: Sums; stats: Written }> {
   const fh = await open(part, offset > 0 ? 'a' : 'w', 0o644);
-  const inWorker = (hashOn ?? (availableParallelism() >= 2 ? 'worker' : 'main')) === 'worker' && offset === 0 && (total === null || total >= WORKER_FROM);
+  const inWorker = (hashOn ?? defaultHashThread()) === 'worker' && offset === 0 && (total === null || total >= WORKER_FROM);
   let ring: DownloadRing | null = null;
   try {
     ring = new DownloadRing({ fd: fh.fd, state, limit, total, digests: inWorker ? null : digests, md5: digests.md5 !== null, ...(onProgress ? { onProgress } : {}) });

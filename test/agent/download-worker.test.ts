@@ -1,4 +1,4 @@
-// Large downloads hashed by the worker thread (the default with two CPUs or more) or on the main thread (hashOn: 'main', or one CPU):
+// Large downloads hashed by the worker thread (the default with three CPUs or more) or on the main thread (hashOn: 'main', or one or two CPUs):
 // same bytes, same digests (sha256 and md5) and the same checksum refusal as on the main thread, over HTTP and from a file:// URL;
 // flushed to disk as they come (every 32 MiB) with the bytes still exact.
 import assert from 'node:assert/strict';
@@ -88,17 +88,27 @@ describe('downloadVerified of a large file', () => {
     rmSync(big);
   });
 
-  it('hashes in a worker only when the process may use two CPUs or more', async () => {
+  it('hashes in a worker by default only when the process may use three CPUs or more', async () => {
     const r = await downloadVerified({ url, dest: join(dir, 'default'), expected: { sha256 }, maxBytes: 64 * 1024 * 1024 });
-    assert.equal(r.hashedOn, availableParallelism() >= 2 ? 'worker' : 'main');
+    assert.equal(r.hashedOn, availableParallelism() >= 3 ? 'worker' : 'main');
     rmSync(join(dir, 'default'));
-    // The same download in a process bound to one CPU (taskset): os.availableParallelism() is 1 there.
+    // The same download in processes bound to 1, 2 and 3 of our CPUs (taskset): os.availableParallelism() follows.
+    const run = promisify(execFile);
+    const own = /list:\s*(\S+)/.exec((await run('taskset', ['-cp', String(process.pid)])).stdout)![1]!;
+    const ids = own.split(',').flatMap((part) => {
+      const [a, b] = part.split('-').map(Number);
+      return b === undefined ? [a!] : Array.from({ length: b - a! + 1 }, (_, i) => a! + i);
+    });
     const download = pathToFileURL(fileURLToPath(new URL('../../agent/download.ts', import.meta.url))).href;
-    const script = `const { downloadVerified } = await import(${JSON.stringify(download)});
-      const r = await downloadVerified({ url: ${JSON.stringify(url)}, dest: ${JSON.stringify(join(dir, 'one-cpu'))}, expected: { sha256: ${JSON.stringify(sha256)} }, maxBytes: 64 * 1024 * 1024 });
-      console.log(JSON.stringify({ cpus: (await import('node:os')).availableParallelism(), hashedOn: r.hashedOn }));`;
-    const { stdout } = await promisify(execFile)('taskset', ['-c', '0', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], { timeout: 120_000 });
-    assert.deepEqual(JSON.parse(stdout.trim()), { cpus: 1, hashedOn: 'main' });
-    assert.ok(readFileSync(join(dir, 'one-cpu')).equals(body));
+    for (const n of [1, 2, 3].filter((k) => k <= ids.length)) {
+      const dest = join(dir, `cpus-${n}`);
+      const script = `const { downloadVerified } = await import(${JSON.stringify(download)});
+        const r = await downloadVerified({ url: ${JSON.stringify(url)}, dest: ${JSON.stringify(dest)}, expected: { sha256: ${JSON.stringify(sha256)} }, maxBytes: 64 * 1024 * 1024 });
+        console.log(JSON.stringify({ cpus: (await import('node:os')).availableParallelism(), hashedOn: r.hashedOn }));`;
+      const { stdout } = await run('taskset', ['-c', ids.slice(0, n).join(','), process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], { timeout: 120_000 });
+      assert.deepEqual(JSON.parse(stdout.trim()), { cpus: n, hashedOn: n >= 3 ? 'worker' : 'main' });
+      assert.ok(readFileSync(dest).equals(body));
+      rmSync(dest);
+    }
   });
 });
