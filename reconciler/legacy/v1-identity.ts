@@ -2,7 +2,7 @@
 // So a device that speaks the v1 protocol (it has reported over /v1/heartbeat, or holds a
 // per-device token, an enrolled credential or a client certificate) is never reported through
 // POST /heartbeat: that would let a legacy host overwrite its state and read its desired document.
-import { isLegacyRecord } from '../registry/device-record.js';
+import { isLegacyRecord, type DeviceRecord } from '../registry/device-record.js';
 import type { DeviceRegistry } from '../registry/device-registry.js';
 
 /** More sources of per-device credentials (enrollment, client certificates) register here. */
@@ -15,12 +15,12 @@ export interface V1IdentityOptions {
   extra?: CredentialLookup[];
 }
 
-/** Returns why `id` may not report through the legacy protocol, or null when it may. */
-export function v1IdentityCheck(o: V1IdentityOptions): (id: string) => string | null {
+/** Returns why `id` may not report through the legacy protocol, or null when it may (`record`: the caller's registry lookup of `id`). */
+export function v1IdentityCheck(o: V1IdentityOptions): (id: string, record?: DeviceRecord) => string | null {
   let tokenIds = new Set<string>();
   let builtFrom = -1;
   let builtAt = 0;
-  return (id) => {
+  return (id, record = o.registry.get(id)) => {
     const now = Date.now();
     if (o.deviceTokens.size !== builtFrom || now - builtAt > 5_000) {
       tokenIds = new Set(o.deviceTokens.values());
@@ -32,7 +32,6 @@ export function v1IdentityCheck(o: V1IdentityOptions): (id: string) => string | 
       const why = lookup(id);
       if (why) return why;
     }
-    const record = o.registry.get(id);
     if (record && !isLegacyRecord(record)) return 'it reports over /v1/heartbeat';
     return null;
   };

@@ -161,10 +161,9 @@ export class DeviceRegistry {
   /**
    * Device `id`, when its last heartbeat had exactly this raw body (by `digest`, binary-encoded).
    * `id` may be a guess read off the raw body: a wrong guess finds no device, or one whose last
-   * body hashed otherwise.
+   * body hashed otherwise. `record`: the caller's own lookup of `id`, if it made one.
    */
-  sameBody(id: string, digest: string): DeviceRecord | undefined {
-    const record = this.devices.get(id);
+  sameBody(id: string, digest: string, record: DeviceRecord | undefined = this.devices.get(id)): DeviceRecord | undefined {
     return record !== undefined && record.bodyHashHi === hiOf(digest) && record.bodyHashLo === loOf(digest) ? record : undefined;
   }
 

@@ -98,13 +98,15 @@ export const legacyRoutes: RoutePlugin = async (app, deps) => {
         return goError(reply, 400, decoded.message);
       }
       const { hostname, realAgents } = decoded.request;
-      const v1 = v1Only(hostname);
+      // one registry lookup for the identity check, the desired document and the idle check
+      const record = registry.get(hostname);
+      const v1 = v1Only(hostname, record);
       if (v1) {
         metrics.heartbeatsRejected++;
         log.warn({ hostname, address: req.ip, reason: v1 }, 'legacy heartbeat for a v1 device refused');
         return goError(reply, 403, `forbidden: ${hostname} is a v1 device (${v1}); it cannot be reported through the legacy protocol`);
       }
-      const entry = desired.get(hostname);
+      const entry = desired.get(hostname, record);
       const answer = entry ? answerFor(entry, baseUrl(req)) : null;
 
       const problem = deviceIdProblem(hostname);
@@ -115,7 +117,7 @@ export const legacyRoutes: RoutePlugin = async (app, deps) => {
         let key = `${hostname}\u0000${entry?.etag ?? ''}\u0000${req.ip}\u0000`;
         for (const a of realAgents ?? []) key += `${a.name}\u001f${a.version}\u001f${a.status}\u001e`;
         const hash = oneShotHash('sha1', key, 'binary');
-        const known = registry.sameBody(hostname, hash);
+        const known = registry.sameBody(hostname, hash, record);
         if (known) {
           registry.touch(known, now);
           deps.conditions.track(known, now);
