@@ -10,7 +10,7 @@
 // Run: npm run bench:meta   (`-- --store postgres` for metas on PostgreSQL instead; `-- --long-polls 10000 [--rounds 3]` for commit to
 // fleet with 10,000 agents holding long polls from a separate process; `-- --sections idle,state-changing` for only those
 // sections (listed in SECTIONS), without the long run, the long polls and the memory figures;
-// BENCH_CPU_PROF=DIR for CPU profiles of meta and the reference; BENCH_META_NODE_ARGS for Node flags of meta alone;
+// BENCH_CPU_PROF=DIR for CPU profiles of meta and the reference; BENCH_PERF=DIR for their CPU µs per idle heartbeat by symbol (perf); BENCH_META_NODE_ARGS for Node flags of meta alone;
 // BENCH_META_LOG=FILE for meta's output (with BENCH_META_NODE_ARGS=--trace-gc, V8's line per GC);
 // BENCH_META_DEVICES, BENCH_META_SECONDS, BENCH_META_WAITERS to change the sizes)
 import { execFileSync } from 'node:child_process';
@@ -26,6 +26,7 @@ import { compareRounds, type Comparison } from './lib/compare-rounds.js';
 import { GC_GOAL_MS, overText } from './lib/gc-log.js';
 import { metaBesideReference } from './lib/meta-beside-reference.js';
 import { autocannon, type Target } from './lib/load.js';
+import { perfSummary, perfSymbols, startPerf } from './lib/perf-record.js';
 import { rssMB } from './lib/proc-stats.js';
 import { startReference, type ReferenceServer } from './lib/reference-server.js';
 import { stateChangingSection } from './meta/state-changing.js';
@@ -63,6 +64,8 @@ export const SECTIONS: MetaBenchSection[] = [
     id: 'idle',
     name: 'idle heartbeats vs the bare reference',
     async run(ctx) {
+      // BENCH_PERF=DIR: where each server's CPU time goes per heartbeat, from perf (on-CPU samples, all threads)
+      const perf = [ctx.meta, ctx.reference].map((t) => ({ t, rec: startPerf(t.pid, t.name) }));
       idleComparison = await compareRounds({
         title: `  idle POST /v1/heartbeat with ${ctx.devices.toLocaleString('en')} devices, meta beside the bare fastify reference`,
         targets: [ctx.meta, ctx.reference],
@@ -71,6 +74,14 @@ export const SECTIONS: MetaBenchSection[] = [
         connections: 32,
         print: (l) => console.log(`  ${l}`),
       });
+      if (!perf.some((p) => p.rec)) return;
+      const by = new Map<string, Map<string, number>>();
+      for (const { t, rec } of perf) {
+        if (!rec) continue;
+        await rec.stop();
+        by.set(t.name, perfSymbols(rec.file, idleComparison.rounds.flat().filter((f) => f.target === t.name).reduce((a, f) => a + f.requests, 0), ROOT));
+      }
+      for (const line of perfSummary(by, ctx.reference.name)) console.log(`  ${line}`);
     },
   },
   stateChangingSection,
