@@ -3,8 +3,10 @@
 // profile (BENCH_CPU_PROF) samples elapsed time: on a shared machine a main thread that waits for
 // a CPU is charged to whatever it was doing (typically the writev that woke the load client), so
 // it cannot say where CPU time goes; perf can. The servers run with --perf-basic-prof so that
-// JavaScript frames have names. Needs `perf` (linux-perf) and perf_event_paranoid ≤ 2.
+// JavaScript frames have names (which costs them a few MB of RSS: read memory without it). Needs
+// `perf` (linux-perf) and perf_event_paranoid ≤ 2.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** One sample per this many ns of CPU time (1 ms). */
@@ -28,6 +30,7 @@ export interface PerfRecording {
 export function startPerf(pid: number, name: string): PerfRecording | null {
   const dir = perfDir();
   if (!dir) return null;
+  mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}.perf.data`);
   let child: ChildProcess;
   try {
@@ -70,6 +73,10 @@ export function perfSummary(by: Map<string, Map<string, number>>, reference: str
   const total = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
   const kernel = (m: Map<string, number>): number => [...m].filter(([k]) => k.startsWith('[k]')).reduce((a, [, v]) => a + v, 0);
   for (const [name, m] of by) {
+    if (m.size === 0) {
+      lines.push(`  perf ${name}: nothing recorded (is perf installed, perf_event_paranoid ≤ 2?)`);
+      continue;
+    }
     lines.push(`  perf ${name}: ${total(m).toFixed(1)} µs CPU per request (kernel ${kernel(m).toFixed(1)}); largest:`);
     for (const [sym, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`    ${us.toFixed(2).padStart(6)} µs  ${sym.slice(0, 140)}`);
   }
