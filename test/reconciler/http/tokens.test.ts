@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { hash } from 'node:crypto';
 import { test } from 'node:test';
-import fastify from 'fastify';
+import fastify, { type onRequestHookHandler } from 'fastify';
 import { boundDevice, requireToken, requireTokenHook, sameDigest, TokenSet, type DeviceCredentials } from '../../../reconciler/http/tokens.js';
 
 const d = (s: string): string => hash('sha256', s, 'binary');
@@ -35,7 +35,7 @@ for (const [name, make] of [
     const app = fastify();
     const hook = make();
     if (name === 'requireTokenHook') assert.equal(hook.length, 3, 'a callback hook (fastify passes done)');
-    app.addHook('onRequest', hook as Parameters<typeof app.addHook<'onRequest'>>[1]);
+    app.addHook('onRequest', hook as onRequestHookHandler);
     app.get('/who', async (request) => ({ device: boundDevice(request) ?? null }));
     const table: [string, string | undefined, number, unknown][] = [
       ['the shared token', 'Bearer shared', 200, { device: null }],
