@@ -73,7 +73,7 @@ export class DownloadRing implements BodyTarget {
     this.failed.catch(() => {});
     if (o.digests) return;
     const workerData: HashWorkerData = { data: this.data, ctrl: this.ctrl.buffer as SharedArrayBuffer, slots: this.slots, slotBytes: SLOT_BYTES, md5: o.md5 };
-    const worker = new Worker(HASH_WORKER_SOURCE, { eval: true, workerData, resourceLimits: LIMITS, stdout: false, stderr: false });
+    const worker = new Worker(HASH_WORKER_SOURCE, { eval: true, execArgv: [], workerData, resourceLimits: LIMITS, stdout: false, stderr: false });
     this.worker = worker;
     this.sums = new Promise<Sums>((resolve) => worker.once('message', (m: FromHashWorker) => resolve(m)));
     this.sums.catch(() => {});

@@ -88,6 +88,18 @@ describe('downloadVerified of a large file', () => {
     rmSync(big);
   });
 
+  it('hashes in a worker also when the process runs its code from --input-type=module (the worker inherits no options)', async () => {
+    const download = pathToFileURL(fileURLToPath(new URL('../../agent/download.ts', import.meta.url))).href;
+    const dest = join(dir, 'esm-parent');
+    const script = `const { downloadVerified } = await import(${JSON.stringify(download)});
+      const r = await downloadVerified({ url: ${JSON.stringify(url)}, dest: ${JSON.stringify(dest)}, expected: { sha256: ${JSON.stringify(sha256)} }, maxBytes: 64 * 1024 * 1024, hashOn: 'worker' });
+      console.log(r.hashedOn);`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 120_000 });
+    assert.equal(stdout.trim(), 'worker');
+    assert.ok(readFileSync(dest).equals(body));
+    rmSync(dest);
+  });
+
   it('hashes in a worker by default only when the process may use three CPUs or more', async () => {
     const r = await downloadVerified({ url, dest: join(dir, 'default'), expected: { sha256 }, maxBytes: 64 * 1024 * 1024 });
     assert.equal(r.hashedOn, availableParallelism() >= 3 ? 'worker' : 'main');
