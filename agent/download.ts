@@ -4,11 +4,12 @@
 // `file://` URLs are copied and verified the same way.
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DroverError } from '../lib/errors.js';
 import { redactUrl } from '../lib/redact-url.js';
+import { hashThreadFor, type HashThread } from './hash-thread.js';
 import { diskFullError, ensureFree, fsCauseCode, isDiskFull } from './disk-space.js';
 import { httpGet, isTransferError, transferError, type GetOptions } from './download-request.js';
 import type { BodyTarget, ResponseBody } from './download-body.js';
@@ -36,11 +37,9 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /**
    * Where a large new download is hashed: a worker thread, while this thread receives and writes,
-   * or this thread (download-ring.ts). Default: the worker when the process may run on three CPUs
-   * or more (os.availableParallelism), this thread on one or two. Measured on two CPUs (bench:agent-io):
-   * the worker pays only when a core is free, and loses 5-40 % when none is (the server, the device's
-   * own work); this thread was as fast or faster in the median of 5 runs out of 7, with 10-20 % less
-   * CPU and ~10 MiB less memory. With one CPU the worker was 5-35 % slower in every round.
+   * or this thread (download-ring.ts). Default: the worker when the process may run on two CPUs or
+   * more and the machine's load average leaves one of them half idle, this thread otherwise
+   * (hash-thread.ts: the worker pays only when a CPU is free for it).
    */
   hashOn?: 'worker' | 'main';
 }
@@ -112,9 +111,9 @@ async function hashExisting(part: string, digests: Digests): Promise<void> {
 
 /** Below this, a worker thread costs more than it saves. */
 const WORKER_FROM = 8 * 1024 * 1024;
-/** Where a large new download is hashed unless hashOn says: with fewer than 3 CPUs a worker rarely finds one free. */
-export function defaultHashThread(): 'worker' | 'main' {
-  return availableParallelism() >= 3 ? 'worker' : 'main';
+/** Where a large new download is hashed unless hashOn says, now: in a worker only with a CPU free for it (hash-thread.ts). */
+export function defaultHashThread(): HashThread {
+  return hashThreadFor(availableParallelism(), loadavg()[0] ?? 0);
 }
 
 type BodySource = ResponseBody | ((target: BodyTarget) => Promise<void>);
