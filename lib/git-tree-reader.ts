@@ -1,7 +1,7 @@
 // A TreeReader over one commit of a git repository (bare or not), read with isomorphic-git:
 // no working tree is needed, so meta can read exactly the commit it fetched.
 import fs from 'node:fs';
-import git from 'isomorphic-git';
+import { loadGit } from './lazy-git.js';
 import type { TreeReader } from '../specs/load/tree-reader.js';
 
 export interface GitTreeOptions {
@@ -17,6 +17,7 @@ export interface GitTreeOptions {
  * sha, followed by any of git's parent suffixes (`HEAD~2`, `main^`, `v1.2^2`, `origin/main~1^`).
  */
 export async function resolveCommit(opts: { dir: string; gitdir?: string; ref: string }): Promise<string> {
+  const git = await loadGit();
   const { dir, gitdir } = opts;
   const m = /^(.+?)((?:[~^]\d*)*)$/.exec(opts.ref);
   const base = m?.[1] ?? opts.ref;
@@ -48,6 +49,7 @@ export async function resolveCommit(opts: { dir: string; gitdir?: string; ref: s
 }
 
 export async function gitTreeReader(opts: GitTreeOptions): Promise<TreeReader & { commit: string }> {
+  const git = await loadGit();
   const { dir, gitdir } = opts;
   const commit = await resolveCommit(opts);
   const files = new Map<string, string>(); // path -> blob oid

@@ -4,7 +4,7 @@
 // CommitVerifier's (lib/commit-signers/commit-verifier.ts): SSH signatures against OpenSSH
 // allowed_signers files, OpenPGP signatures against armored public keys.
 import fs from 'node:fs';
-import git from 'isomorphic-git';
+import { loadGit } from './lazy-git.js';
 
 export type CommitVerdict =
   | { ok: true; commit: string; author: string; signer: string }
@@ -35,6 +35,7 @@ export function withoutSignature(text: string): string {
 
 /** Reads commit `oid` of the repository at `dir` (or `gitdir`): its author, signature and signed payload. */
 export async function readCommitToVerify(opts: { dir: string; gitdir?: string; oid: string }): Promise<CommitToVerify> {
+  const git = await loadGit();
   const where = { fs, dir: opts.dir, ...(opts.gitdir ? { gitdir: opts.gitdir } : {}), oid: opts.oid };
   const { commit } = await git.readCommit(where);
   const raw = await git.readObject({ ...where, format: 'content' });

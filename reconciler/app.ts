@@ -6,6 +6,7 @@ import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { MetaDeps, RoutePlugin } from './deps.js';
 import { installErrorHandling } from './http/http-error.js';
 import { lazyChildLogger } from './http/lazy-request-logger.js';
+import { lazySchemaCompilers } from './http/lazy-schema-compilers.js';
 import { requireTls } from './http/tls-required.js';
 import { addressMatcher } from './legacy/source-network.js';
 import { devicesRoutes } from './routes/devices.js';
@@ -55,6 +56,8 @@ export async function buildApp(deps: MetaDeps, opts: BuildAppOptions = {}): Prom
     forceCloseConnections: true,
     keepAliveTimeout: Math.max(72_000, deps.config.waitMaxMs + 5000),
     requestTimeout: 0,
+    // ajv and fast-json-stringify only if a route declares a schema (none of meta's do)
+    schemaController: lazySchemaCompilers,
   });
   installErrorHandling(app);
   if (deps.config.tls) app.addHook('onRequest', requireTls);

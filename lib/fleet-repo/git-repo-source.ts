@@ -3,12 +3,11 @@
 // store (no checkout) and handed to `apply`. Failures back off and never empty the state.
 import fs from 'node:fs';
 import { join } from 'node:path';
-import git from 'isomorphic-git';
-import http from 'isomorphic-git/http/node';
 import { backoffMs } from '../backoff.js';
 import { coalesceRuns } from '../coalesce-runs.js';
 import { errorMessage } from '../errors.js';
 import { gitTreeReader } from '../git-tree-reader.js';
+import { loadGit, loadGitHttp } from '../lazy-git.js';
 import { redactUrl } from '../redact-url.js';
 import { fetchFailed, fetchSucceeded } from './repo-status.js';
 import type { RepoAuth, RepoHooks, RepoSource, RepoStatus } from './repo-types.js';
@@ -42,6 +41,7 @@ export function createGitRepoSource(opts: GitRepoSourceOptions): RepoSource {
 
   async function cloned(): Promise<boolean> {
     try {
+      const git = await loadGit();
       branch ??= (await git.currentBranch({ fs, dir })) ?? undefined;
       await git.resolveRef({ fs, dir, ref: `refs/remotes/origin/${branch}` });
       return true;
@@ -53,6 +53,7 @@ export function createGitRepoSource(opts: GitRepoSourceOptions): RepoSource {
   async function fetchOnce(): Promise<void> {
     st.lastFetchAt = new Date().toISOString();
     try {
+      const [git, http] = await Promise.all([loadGit(), loadGitHttp()]);
       let commit: string;
       const common = { fs, http, dir, url: opts.url, ref: branch, singleBranch: true, ...(hasAuth ? { onAuth } : {}), onAuthFailure: () => ({ cancel: true as const }) };
       if (!(await cloned())) {
