@@ -56,16 +56,18 @@ for (let i = 0; i < N; i++) {
     commands: [],
   };
   // As the route reads it: the raw text parsed (strings of its own, as off the wire), then validated.
+  // Each heartbeat has its own time (the route reads the clock per request): a time is a number of its own.
+  const at = now - (i % 1000);
   const raw = JSON.stringify(body);
   const hb = HeartbeatRequestSchema.parse(JSON.parse(raw));
-  const { record } = registry.observe(hb, now);
+  const { record } = registry.observe(hb, at);
   const entry = desired.get(record.id, record)!; // as the route asks
   hb.etag = entry.etag;
   hb.appliedEtag = entry.etag;
-  registry.observe(hb, now);
+  registry.observe(hb, at);
   // what the route keeps for the idle fast path: the hash of the raw (idle) body
   registry.rememberBody(record, hash('sha1', JSON.stringify({ ...body, etag: entry.etag, appliedEtag: entry.etag }), 'binary'));
-  conditions.track(record, now, { packages: hb.packages, commands: hb.commands });
+  conditions.track(record, at, { packages: hb.packages, commands: hb.commands });
   etag = null;
 }
 const ms = performance.now() - t0;
