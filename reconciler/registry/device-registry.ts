@@ -41,7 +41,8 @@ export type ObserveListener = (result: ObserveResult, report: HeartbeatRequest) 
 
 export class DeviceRegistry {
   private devices = new Map<string, DeviceRecord>();
-  private sorted: string[] | null = null;
+  /** Moves whenever a device is added (what caches of the id set compare). */
+  private added = 0;
   private labelIntern = new Map<string, Readonly<Record<string, string>>>();
   private stringIntern = new Map<string, string>();
   private observeListeners: ObserveListener[] = [];
@@ -66,10 +67,18 @@ export class DeviceRegistry {
     return this.devices.values();
   }
 
-  /** Ids in ascending order (cached until a device is added). */
-  sortedIds(): readonly string[] {
-    if (!this.sorted) this.sorted = [...this.devices.keys()].sort();
-    return this.sorted;
+  /** Moves whenever a device is added (never when one changes). */
+  get idsVersion(): number {
+    return this.added;
+  }
+
+  ids(): IterableIterator<string> {
+    return this.devices.keys();
+  }
+
+  /** Ids in ascending order (a new array each call: KnownDevices keeps the one sorted copy). */
+  sortedIds(): string[] {
+    return [...this.devices.keys()].sort();
   }
 
   /** Restores devices from the store (at start). */
@@ -84,7 +93,7 @@ export class DeviceRegistry {
       this.devices.set(r.id, r);
       n++;
     }
-    this.sorted = null;
+    this.added++;
     return n;
   }
 
@@ -99,7 +108,7 @@ export class DeviceRegistry {
     if (!record) {
       record = new DeviceRecord(row.id, row.firstSeen);
       this.devices.set(row.id, record);
-      this.sorted = null;
+      this.added++;
     }
     const labels = this.internLabels(row.reportedLabels);
     const change: RemoteChange = {
@@ -225,7 +234,7 @@ export class DeviceRegistry {
     else {
       record = new DeviceRecord(id, now);
       this.devices.set(id, record);
-      this.sorted = null;
+      this.added++;
     }
     const labels = this.internLabels(hb.device.labels);
     const labelsChanged = labels !== record.reportedLabels;
