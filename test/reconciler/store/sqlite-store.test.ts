@@ -123,3 +123,19 @@ test('an enrollments table made before source_address gains the column and keeps
     await store.close();
   }
 });
+
+test("the writer thread keeps a small young generation (1–2 MB, not 16) however large the batches it is sent", async () => {
+  const store = await openSqliteStore({ path: join(dir, 'young.db'), log: silentLogger(), flushIntervalMs: 60_000 });
+  try {
+    // batches like those of 10,000 hosts registering: each is cloned into the writer's heap
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 10_000; i++) store.putDevice(device(`d${i}`, round * 10 + i));
+      await store.flush();
+    }
+    assert.equal(store.stats().flushErrors, 0);
+    const heap = await store.writerHeap();
+    assert.ok(heap.newSpace > 0 && heap.newSpace <= 2.5 * 1024 * 1024, `writer thread's young generation: ${(heap.newSpace / 1024 ** 2).toFixed(2)} MB`);
+  } finally {
+    await store.close();
+  }
+});
