@@ -3,7 +3,8 @@
 //   - legacy POST /heartbeat against the bare fastify reference route, alternating rounds (10,000
 //     hostnames rotating, each reporting two agents): per round requests/s, p50/p99, meta's CPU µs
 //     per heartbeat, RSS, longest GC pause and the ratios to the reference; meta's RSS after the
-//     10,000 hosts, split into mapped files, meta's V8 heap spaces and the rest (the reference's too);
+//     10,000 hosts, split into mapped files, meta's V8 heap spaces and the rest (the reference's too),
+//     and again after 20 s idle (BENCH_IDLE_MS), once V8's memory reducer has run;
 //   - artifact cache, cold: 50 concurrent first downloads of a 64 MiB artifact (one upstream fetch);
 //   - artifact cache, warm: 50 concurrent downloads from disk, aggregate throughput.
 // Meta and the reference run with the memory settings of examples/systemd/drover-meta.service
@@ -22,7 +23,7 @@ import { compareRounds } from './lib/compare-rounds.js';
 import { metaBesideReference } from './lib/meta-beside-reference.js';
 import { runLoad } from './lib/load.js';
 import { settle } from './lib/settle.js';
-import { describeMemory } from './lib/memory-breakdown.js';
+import { describeMemory, medianRss } from './lib/memory-breakdown.js';
 import { perfSummary, perfSymbols, startPerf } from './lib/perf-record.js';
 import { rssMB, threadCpuMicros } from './lib/proc-stats.js';
 import { startReference } from './lib/reference-server.js';
@@ -33,6 +34,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 
 const ARTIFACT_MIB = 64;
 const HOSTS = 10_000;
+const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 20_000);
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
 async function downloadAll(url: string, token: string, n: number): Promise<{ ms: number; bytes: number }> {
@@ -102,16 +104,26 @@ export async function run(): Promise<void> {
       const after = await settle(t.pid);
       console.log(`  ${t.name}: first heartbeats of ${HOSTS.toLocaleString('en')} hosts ${warm.cpuMicrosPerRequest.toFixed(0)} µs CPU each, then ${(after.cpuMicros / 1000).toFixed(0)} ms of CPU in ${(after.ms / 1000).toFixed(0)} s until ${after.quiet ? 'quiet' : 'still busy (30 s)'}`);
     }
-    // RSS moves by several MB with when V8 last shrank its young generation and malloc trimmed: the
-    // median of readings over 3 s (with their range) rather than one instant
-    const readings: number[] = [];
-    for (let i = 0; i < 7; i++) (readings.push(rssMB(metaTarget.pid)), await new Promise((r) => setTimeout(r, 500)));
-    readings.sort((a, b) => a - b);
-    const rssHosts = readings[3]!;
-    const rssRange = `${readings[0]!.toFixed(0)}–${readings[6]!.toFixed(0)}`;
-    const metrics = await fetch(`${meta.url}/metrics`, { headers: { authorization: `Bearer ${meta.adminToken}` } }).then((r) => r.text());
-    console.log(`  meta after ${HOSTS.toLocaleString('en')} hosts: ${describeMemory(metaTarget.pid, metrics)}`);
+    // meta's RSS after the hosts: the median of 7 readings over 3 s (RSS moves by several MB with when
+    // V8 last shrank its young generation and malloc trimmed), its split and the V8 heap spaces read in
+    // the same 3 s; then again after IDLE_MS without requests, once V8's memory reducer (it runs ~8 s
+    // after the allocation rate drops) has shrunk the heap the burst of registrations grew: what a
+    // meta serving 10,000 hosts at their heartbeat interval (~40 requests/s) holds between bursts.
+    const readRound = async (): Promise<{ text: string; median: number; range: string }> => {
+      const [rss, metrics] = await Promise.all([
+        medianRss(metaTarget.pid),
+        new Promise((r) => setTimeout(r, 1500)).then(() => fetch(`${meta.url}/metrics`, { headers: { authorization: `Bearer ${meta.adminToken}` } }).then((r) => r.text())),
+      ]);
+      return { text: describeMemory(metaTarget.pid, metrics, rss.median), median: rss.median.rss, range: `${rss.min.toFixed(0)}–${rss.max.toFixed(0)}` };
+    };
+    const afterHosts = await readRound();
+    const rssHosts = afterHosts.median;
+    const rssRange = afterHosts.range;
+    console.log(`  meta after ${HOSTS.toLocaleString('en')} hosts (median of 7 readings over 3 s, ${rssRange} MB): ${afterHosts.text}`);
     console.log(`  reference after ${HOSTS.toLocaleString('en')} hosts: ${describeMemory(refTarget.pid)}`);
+    await new Promise((r) => setTimeout(r, IDLE_MS));
+    const idle = await readRound();
+    console.log(`  meta ${IDLE_MS / 1000} s later, idle (median of 7 readings over 3 s, ${idle.range} MB): ${idle.text}`);
     const threads0 = threadCpuMicros(metaTarget.pid);
     const perf = [metaTarget, refTarget].map((t) => ({ t, rec: startPerf(t.pid, t.name) }));
     const cmp = await compareRounds({ title: `legacy POST /heartbeat, ${HOSTS.toLocaleString('en')} hostnames`, targets: [metaTarget, refTarget], rounds: ROUNDS, seconds: SECONDS, connections: 32 });
@@ -128,8 +140,8 @@ export async function run(): Promise<void> {
     const threads1 = threadCpuMicros(metaTarget.pid);
     const perThread = [...threads1].map(([name, us]) => [name, us - (threads0.get(name) ?? 0)] as const).filter(([, us]) => us > 0).sort((a, b) => b[1] - a[1]);
     console.log(`  meta CPU during the rounds by thread: ${perThread.map(([name, us]) => `${name} ${(us / 1e6).toFixed(2)} s`).join(', ')}`);
-    console.log(`  meta RSS: ${rss0.toFixed(0)} MB at start, ${rssHosts.toFixed(0)} MB after ${HOSTS.toLocaleString('en')} hosts (median of 7 readings over 3 s, ${rssRange}), ${rssMB(metaTarget.pid).toFixed(0)} MB after the rounds; reference ${rssMB(ref.pid).toFixed(0)} MB`);
-    console.log(`  summary: meta/reference CPU per heartbeat ${m.cpuRatio.toFixed(2)} (goal ≤ 1.3), rate ${m.rateRatio.toFixed(2)}; meta RSS after ${HOSTS.toLocaleString('en')} hosts ${rssHosts.toFixed(0)} MB (${rssRange}; goal < 100)`);
+    console.log(`  meta RSS: ${rss0.toFixed(0)} MB at start, ${rssHosts.toFixed(0)} MB after ${HOSTS.toLocaleString('en')} hosts (median of 7 readings over 3 s, ${rssRange}), ${idle.median.toFixed(0)} MB ${IDLE_MS / 1000} s later (${idle.range}), ${rssMB(metaTarget.pid).toFixed(0)} MB after the rounds; reference ${rssMB(ref.pid).toFixed(0)} MB`);
+    console.log(`  summary: meta/reference CPU per heartbeat ${m.cpuRatio.toFixed(2)} (goal ≤ 1.3), rate ${m.rateRatio.toFixed(2)}; meta RSS after ${HOSTS.toLocaleString('en')} hosts ${rssHosts.toFixed(0)} MB (${rssRange}; goal < 100), ${idle.median.toFixed(0)} MB ${IDLE_MS / 1000} s later`);
 
     // BENCH_LEGACY_ARTIFACTS=0: the heartbeat figures only.
     if (process.env.BENCH_LEGACY_ARTIFACTS === '0') return;
