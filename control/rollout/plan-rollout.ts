@@ -14,6 +14,7 @@
 // - devices offline and not yet released are skipped over until they come back.
 import type { RolloutStep } from '../../specs/schema/primitives.js';
 import { rolloutStanding, type DeviceOutcome, type RolloutStanding } from './rollout-standing.js';
+import { ReleasedIds } from './released-ids.js';
 
 export { rolloutOrder, rolloutRank } from './rollout-order.js';
 export type { DeviceOutcome } from './rollout-standing.js';
@@ -98,7 +99,7 @@ export function planRollout(input: PlanRolloutInput): RolloutPlan {
   const { rollout, devices, now } = input;
   const outcomeOf = typeof input.outcomes === 'function' ? input.outcomes : (id: string) => (input.outcomes as ReadonlyMap<string, DeviceOutcome>).get(id);
   const prev = input.state ?? emptyRolloutState();
-  const released: ReadonlySet<string> = input.releasedSet && input.releasedSet.size === prev.released.length ? input.releasedSet : new Set(prev.released);
+  const released: ReadonlySet<string> = input.releasedSet && input.releasedSet.size === prev.released.length ? input.releasedSet : new ReleasedIds(prev.released);
   const targets = rollout.steps.map((s) => stepTarget(s, devices.length));
 
   // Standing of the released devices that are still selected.
@@ -164,8 +165,8 @@ export function planRollout(input: PlanRolloutInput): RolloutPlan {
     // Everyone left is offline: wait for them.
     return hold('running', null, stepDoneAt, null);
   }
-  const grown = new Set(released);
-  for (const id of newlyReleased) grown.add(id);
+  const nextReleased = [...prev.released, ...newlyReleased];
+  const grown = new ReleasedIds(nextReleased);
   const waitingNow = [...waiting, ...newlyReleased];
   return {
     ...base,
@@ -176,7 +177,7 @@ export function planRollout(input: PlanRolloutInput): RolloutPlan {
     pauseReason: null,
     waiting: waitingNow,
     recheckAt: null,
-    next: { released: [...prev.released, ...newlyReleased], acknowledged: prev.acknowledged, stepDoneAt: null },
+    next: { released: nextReleased, acknowledged: prev.acknowledged, stepDoneAt: null },
   };
 }
 

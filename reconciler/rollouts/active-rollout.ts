@@ -1,5 +1,6 @@
 // One rollout of the served revision as the gate holds it: its subject, its persisted state, the
 // devices released to (what the document transform serves) and the last plan (what the views show).
+import { ReleasedIds } from '../../control/rollout/released-ids.js';
 import type { RolloutPlan } from '../../control/rollout/plan-rollout.js';
 import type { StandingTally } from '../../control/rollout/rollout-standing.js';
 import type { RolloutSubject } from '../../control/rollout/rollout-subjects.js';
@@ -38,7 +39,7 @@ export interface KeptTally {
 /** A rollout as a new revision starts it: released as persisted, nothing planned or counted yet. */
 export function activeRollout(subject: RolloutSubject, persisted: PersistedRollout, pending: { ackPending: boolean; pausePending: boolean }): ActiveRollout {
   return {
-    subject, persisted, released: new Set(persisted.state.released), plan: null, dirty: true, resultsMoved: false, order: null, orderVersion: -1, seededVersion: -1,
+    subject, persisted, released: new ReleasedIds(persisted.state.released), plan: null, dirty: true, resultsMoved: false, order: null, orderVersion: -1, seededVersion: -1,
     ...pending, tally: null, reported: new Set(),
   };
 }

@@ -2,6 +2,7 @@
 // released is the leader's state alone; the plan is computed for the views only. A state the
 // leader shares is adopted here (adoptShared), waking the devices it newly released.
 import { planRollout, type DeviceOutcome, type RolloutState } from '../../control/rollout/plan-rollout.js';
+import { ReleasedIds } from '../../control/rollout/released-ids.js';
 import type { RolloutStanding } from '../../control/rollout/rollout-standing.js';
 import type { ActiveRollout } from './active-rollout.js';
 import { newlyReleased, samePlan, shownPlan } from './rollout-decisions.js';
@@ -20,7 +21,7 @@ export function followRollout(
   standing?: (released: ReadonlySet<string>, acknowledged: readonly string[]) => RolloutStanding,
 ): void {
   const state = r.persisted.state;
-  const released = r.released.size === state.released.length ? r.released : new Set(state.released);
+  const released = r.released.size === state.released.length ? r.released : new ReleasedIds(state.released);
   const plan = planRollout({ rollout: r.subject.rollout, devices: order, outcomes: outcome, state, now, releasedSet: released, ...(standing ? { standing: standing(released, state.acknowledged) } : {}) });
   const shown = shownPlan({ ...plan, newlyReleased: [] }, released, known);
   if (!samePlan(r.plan, shown)) r.plan = shown;
@@ -30,7 +31,7 @@ export function followRollout(
 /** Adopts a state the leader decided; returns the devices it newly releases here (to wake). */
 export function adoptShared(r: ActiveRollout, state: RolloutState): string[] {
   const newly = newlyReleased(state.released, r.released);
-  r.released = new Set(state.released);
+  r.released = new ReleasedIds(state.released);
   r.plan = null; // recomputed for the views at the next evaluation
   r.dirty = true;
   r.tally = null;

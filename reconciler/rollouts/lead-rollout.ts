@@ -5,6 +5,7 @@
 // that dies mid-decision released nothing; see rollout-gate.ts and share-rollouts.ts).
 import type { Logger } from '../../lib/log.js';
 import { acknowledgeFailures, pauseByAdmin, planRollout, type DeviceOutcome, type RolloutPlan, type RolloutState } from '../../control/rollout/plan-rollout.js';
+import { ReleasedIds } from '../../control/rollout/released-ids.js';
 import type { RolloutStanding } from '../../control/rollout/rollout-standing.js';
 import type { ActiveRollout } from './active-rollout.js';
 import { decisionChanged, newlyReleased, samePlan, seedReleases, shownPlan } from './rollout-decisions.js';
@@ -48,7 +49,7 @@ export function decideRollout(r: ActiveRollout, order: readonly string[], ctx: D
     state = pauseByAdmin(state);
   }
   // The same released set as the gate serves, unless seeding released more.
-  const from = r.released.size === state.released.length ? r.released : new Set(state.released);
+  const from = r.released.size === state.released.length ? r.released : new ReleasedIds(state.released);
   const plan0 = { rollout: r.subject.rollout, devices: order, outcomes: outcome, now, releasedSet: from };
   let plan = planRollout({ ...plan0, state, standing: ctx.standing(from, state.acknowledged) });
   if (r.ackPending) {

@@ -187,7 +187,7 @@ describe('planRollout', () => {
         assert.ok(plan.released.has(id));
         assert.ok(plan.next.released.includes(id));
       }
-      assert.deepEqual(new Set(plan.next.released), plan.released);
+      assert.deepEqual(new Set(plan.next.released), new Set(plan.released));
     });
   }
 
