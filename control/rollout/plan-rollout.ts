@@ -165,7 +165,7 @@ export function planRollout(input: PlanRolloutInput): RolloutPlan {
     // Everyone left is offline: wait for them.
     return hold('running', null, stepDoneAt, null);
   }
-  const nextReleased = [...prev.released, ...newlyReleased];
+  const nextReleased = prev.released.concat(newlyReleased); // at its exact length: the gate keeps it
   const grown = new ReleasedIds(nextReleased);
   const waitingNow = [...waiting, ...newlyReleased];
   return {

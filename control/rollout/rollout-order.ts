@@ -31,5 +31,8 @@ export function rolloutOrder(key: string, ids: Iterable<string>): string[] {
   const idx = new Uint32Array(list.length);
   for (let i = 0; i < idx.length; i++) idx[i] = i;
   idx.sort((a, b) => h[a]! - h[b]! || (list[a]! < list[b]! ? -1 : list[a]! > list[b]! ? 1 : 0));
-  return Array.from(idx, (i) => list[i]!);
+  // Built at its exact length (the gate keeps one order per rollout: no spare capacity per device).
+  const order = new Array<string>(idx.length);
+  for (let i = 0; i < idx.length; i++) order[i] = list[idx[i]!]!;
+  return order;
 }

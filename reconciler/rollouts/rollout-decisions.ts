@@ -37,7 +37,7 @@ export function seedReleases(state: RolloutState, order: readonly string[], iden
     const base = baselineOf(id);
     if (base === undefined || base === identity) add.push(id);
   }
-  return add.length ? { ...state, released: [...state.released, ...add] } : state;
+  return add.length ? { ...state, released: state.released.concat(add) } : state;
 }
 
 /**
