@@ -4,10 +4,12 @@
 import type { SecureContextOptions } from 'node:tls';
 import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { MetaDeps, RoutePlugin } from './deps.js';
+import { dispatch, setRawRoute, type RequestHandler } from './http/dispatch.js';
 import { installErrorHandling } from './http/http-error.js';
-import { lazyChildLogger } from './http/lazy-request-logger.js';
+import { lazyChildLogger, requestIds } from './http/lazy-request-logger.js';
 import { lazySchemaCompilers } from './http/lazy-schema-compilers.js';
 import { requireTls } from './http/tls-required.js';
+import { legacySettings } from './legacy/legacy-settings.js';
 import { addressMatcher } from './legacy/source-network.js';
 import { devicesRoutes } from './routes/devices.js';
 import { healthRoutes } from './routes/health.js';
@@ -41,6 +43,7 @@ export interface BuildAppOptions {
 
 export async function buildApp(deps: MetaDeps, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
   const trusted = deps.config.trustProxy?.length ? addressMatcher(deps.config.trustProxy) : null;
+  const genReqId = requestIds();
   const app = fastify({
     ...(opts.https ? { https: opts.https } : {}),
     // X-Forwarded-For / -Proto / -Host only from the listed proxies (request.ip, request.protocol).
@@ -50,6 +53,7 @@ export async function buildApp(deps: MetaDeps, opts: BuildAppOptions = {}): Prom
     loggerInstance: deps.log.child({ component: 'http' }) as FastifyBaseLogger,
     // the per-request child logger (reqId) is made only when the request logs something
     childLoggerFactory: lazyChildLogger,
+    genReqId,
     disableRequestLogging: true,
     bodyLimit: deps.config.bodyLimit,
     return503OnClosing: true,
@@ -63,5 +67,20 @@ export async function buildApp(deps: MetaDeps, opts: BuildAppOptions = {}): Prom
   if (deps.config.tls) app.addHook('onRequest', requireTls);
   deps.load.install(app, deps.metrics, (url) => EXEMPT_FROM_LOAD_GUARD.test(url));
   for (const plugin of ROUTES) await app.register(async (scope) => plugin(scope, deps));
+  if (legacySettings(deps.config).enabled) {
+    // Legacy POST /heartbeat is served before fastify's routing (http/raw-heartbeat.ts), on the
+    // server fastify made (its options, its timeouts): its 'request' listener, fastify's handler,
+    // is put behind the raw route. While meta closes, fastify answers (return503OnClosing). A
+    // second address fastify binds for a name like localhost is served by fastify alone.
+    let closing = false;
+    app.addHook('preClose', (done) => void ((closing = true), done()));
+    const raw = (await import('./http/raw-heartbeat.js')).rawHeartbeat(deps, { closing: () => closing, reqId: genReqId });
+    const handlers = app.server.listeners('request') as RequestHandler[];
+    if (raw && handlers.length === 1) {
+      setRawRoute(app, raw);
+      app.server.removeListener('request', handlers[0]!);
+      app.server.on('request', dispatch(raw, handlers[0]!));
+    }
+  }
   return app;
 }

@@ -57,3 +57,12 @@ export class LazyRequestLogger implements FastifyBaseLogger {
 export function lazyChildLogger(logger: FastifyBaseLogger, bindings: Bindings, options: ChildOptions): FastifyBaseLogger {
   return new LazyRequestLogger(logger, bindings, options);
 }
+
+/**
+ * Request ids in fastify's default form (req-1, req-2, … in base 36), given to fastify as its
+ * genReqId and used by the raw POST /heartbeat path for the lines it logs.
+ */
+export function requestIds(): () => string {
+  let next = 0;
+  return () => `req-${(next = (next + 1) & 0x7fffffff).toString(36)}`;
+}

@@ -3,9 +3,12 @@
 // Lag is the MEDIAN delay of a 100 ms probe timer over its last ten firings: a saturated loop
 // delays every firing, while one long synchronous task (loading a large revision, a GC pause)
 // delays one firing only and must not turn away the agents whose requests queued behind it.
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { MetaMetrics } from '../metrics/metrics.js';
 import { sendError } from './http-error.js';
+
+export const OVERLOADED_MESSAGE = 'meta is overloaded; retry later';
 
 const PROBE_MS = 100;
 const WINDOW = 10;
@@ -18,6 +21,9 @@ export class LoadGuard {
   private next = 0;
   private lag = 0;
   private probe: NodeJS.Timeout | undefined;
+  private metrics: MetaMetrics | undefined;
+  // one shared listener counts the end of each response ('close' comes once per response)
+  private readonly ended = (): void => void this.inFlight--;
 
   constructor(
     private readonly maxInFlight: number,
@@ -46,20 +52,34 @@ export class LoadGuard {
     this.probe.unref();
   }
 
+  /**
+   * Counts a request in flight until its response closes (also when the client goes away). True
+   * when it must be turned away (counted in metrics.overloaded): answer 503 OVERLOADED with
+   * Retry-After (retryAfter()). The onRequest hook below and the raw POST /heartbeat path use it.
+   */
+  admit(res: ServerResponse): boolean {
+    this.inFlight++;
+    res.on('close', this.ended);
+    if (!this.overloaded()) return false;
+    if (this.metrics) this.metrics.overloaded++;
+    return true;
+  }
+
+  /** Retry-After of an OVERLOADED answer: 1 to 5 s, spread so turned-away clients do not return together. */
+  retryAfter(): string {
+    return String(1 + Math.floor(Math.random() * 5));
+  }
+
   install(app: FastifyInstance, metrics: MetaMetrics, exempt: (url: string) => boolean): void {
+    this.metrics = metrics;
     this.startProbe();
     app.addHook('onClose', async () => clearInterval(this.probe));
-    // A plain callback hook (no promise per request); one shared listener counts the end of each
-    // response ('close' comes once per response).
-    const ended = (): void => void this.inFlight--;
+    // a plain callback hook (no promise per request)
     app.addHook('onRequest', (request, reply, done) => {
       if (exempt(request.url)) return done();
-      this.inFlight++;
-      reply.raw.on('close', ended);
-      if (this.overloaded()) {
-        metrics.overloaded++;
-        reply.header('Retry-After', String(1 + Math.floor(Math.random() * 5)));
-        sendError(reply, 'OVERLOADED', 'meta is overloaded; retry later');
+      if (this.admit(reply.raw)) {
+        reply.header('Retry-After', this.retryAfter());
+        sendError(reply, 'OVERLOADED', OVERLOADED_MESSAGE);
         return;
       }
       done();

@@ -1,8 +1,9 @@
 // The plain-HTTP listener next to HTTPS (--listen-http): the same fastify routing, on a node:http
-// server meta opens and closes itself. With TLS configured, only what must speak plain HTTP is
+// server meta opens and closes itself, dispatching as the main server does (dispatch.ts). With TLS configured, only what must speak plain HTTP is
 // served there (see tls-required.ts).
 import { createServer, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import { requestHandlerOf } from './dispatch.js';
 
 export interface PlainListener {
   server: Server;
@@ -11,7 +12,7 @@ export interface PlainListener {
 }
 
 export async function listenPlain(app: FastifyInstance, at: { host: string; port: number }, keepAliveTimeoutMs: number): Promise<PlainListener> {
-  const server = createServer((req, res) => app.routing(req, res));
+  const server = createServer(requestHandlerOf(app));
   server.keepAliveTimeout = keepAliveTimeoutMs;
   server.requestTimeout = 0;
   await new Promise<void>((resolve, reject) => {

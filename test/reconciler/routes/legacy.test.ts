@@ -5,8 +5,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
+import { createLogger } from '../../../lib/log.js';
+import { serverPki } from '../../helpers/certs.js';
+import { tlsRequest } from '../../helpers/https-request.js';
 import { startMetaInProcess, type MetaHandle } from '../../helpers/meta-process.js';
+import type { RunningMeta } from '../../../reconciler/main.js';
 
 const S1 = 'a'.repeat(64);
 const M2 = 'b'.repeat(32);
@@ -190,6 +195,229 @@ test('without a valid revision the updater is told to skip the cycle', async () 
     const r = await raw(m.url, 'POST', '/heartbeat', '{"hostname":"web-01"}');
     assert.equal(r.status, 200);
     assert.equal(r.body, '{"errorMessage":"meta has no valid revision of the fleet repository yet","desiredAgents":null}');
+  } finally {
+    await m.stop();
+  }
+});
+
+// POST /heartbeat is served on meta's servers before fastify's routing (reconciler/http/
+// raw-heartbeat.ts); every protection of the fastify route holds there, with the same answers.
+
+/** A meta whose log lines are kept (JSON objects). */
+async function loggedMeta(args: string[]): Promise<MetaHandle & { meta: RunningMeta; lines: Record<string, unknown>[] }> {
+  const lines: Record<string, unknown>[] = [];
+  const log = createLogger({
+    name: 'meta', level: 'info',
+    destination: new Writable({ write(chunk: Buffer, _e, done) { for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>); done(); } }),
+  });
+  const m = await startMetaInProcess({ repo: join(root, 'fleet'), args: [...NOISY, ...args], log });
+  return Object.assign(m, { lines });
+}
+
+/** Waits (bounded) until `cond` holds, checking on each turn of the event loop's timers. */
+async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/** Streams a chunked body of up to `total` bytes, stopping as soon as an answer arrives. */
+function streamUntilAnswered(base: string, total: number): Promise<Raw & { answeredBeforeEnd: boolean }> {
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    let ended = false;
+    const req = httpRequest(base + '/heartbeat', { method: 'POST', agent: false, headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+      answered = true;
+      const answeredBeforeEnd = !ended;
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => {
+        req.destroy();
+        resolve({ status: res.statusCode!, headers: res.headers, body: text, answeredBeforeEnd });
+      });
+    });
+    req.on('error', (err) => (answered ? undefined : reject(err)));
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    let sent = 0;
+    const pump = (): void => {
+      while (!answered && sent < total) {
+        sent += chunk.length;
+        if (!req.write(chunk)) return void req.once('drain', pump);
+      }
+      if (!answered) {
+        ended = true;
+        req.end();
+      }
+    };
+    pump();
+  });
+}
+
+test('POST /heartbeat: body limit (Content-Length and chunked), without reading past it', async () => {
+  const m = await loggedMeta(['--body-limit', '1000']);
+  try {
+    const want = '{"error":"PAYLOAD_TOO_LARGE","message":"request body larger than the limit of 1000 bytes"}';
+    const declared = await raw(m.url, 'POST', '/heartbeat', JSON.stringify({ hostname: 'big-1', pad: 'x'.repeat(2000) }));
+    assert.equal(declared.status, 413);
+    assert.equal(declared.headers['content-type'], 'application/json; charset=utf-8');
+    assert.equal(declared.body, want);
+    // a larger Content-Length is answered before the body is read (its first bytes only are sent here)
+    const early = await new Promise<Raw>((resolve, reject) => {
+      const req = httpRequest(m.url + '/heartbeat', { method: 'POST', agent: false, headers: { 'content-length': String(100 * 1024 * 1024) } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => (clearTimeout(timer), req.destroy(), resolve({ status: res.statusCode!, headers: res.headers, body: text })));
+      });
+      const timer = setTimeout(() => (req.destroy(), reject(new Error('no answer before the declared body was sent'))), 20_000);
+      req.on('error', () => undefined);
+      req.write('{"hostname":"big-3"');
+    });
+    assert.equal(early.status, 413);
+    assert.equal(early.headers.connection, 'close');
+    assert.equal(early.body, want);
+    // a chunked body is cut off at the limit: the answer comes while the client is still sending
+    const chunked = await streamUntilAnswered(m.url, 64 * 1024 * 1024);
+    assert.equal(chunked.status, 413);
+    assert.equal(chunked.body, want);
+    assert.ok(chunked.answeredBeforeEnd, 'answered before the body ended');
+    // at the limit it is still read
+    const fits = await raw(m.url, 'POST', '/heartbeat', JSON.stringify({ hostname: 'big-2' }).padEnd(1000, ' '));
+    assert.equal(fits.status, 200);
+    await until(() => m.meta.deps.load.inFlight === 0, 'no request in flight');
+  } finally {
+    await m.stop();
+  }
+});
+
+test('POST /heartbeat: the load guard counts it and turns it away; an aborted body leaves nothing in flight', async () => {
+  const m = await loggedMeta(['--max-in-flight', '1']);
+  try {
+    const { load, metrics } = m.meta.deps;
+    // a heartbeat whose body never finishes holds the one place
+    const holder = httpRequest(m.url + '/heartbeat', { method: 'POST', agent: false, headers: { 'content-length': '100' } });
+    holder.on('error', () => undefined);
+    holder.write('{"hostname":');
+    await until(() => load.inFlight === 1, 'the held request in flight');
+    const before = metrics.overloaded;
+    const r = await raw(m.url, 'POST', '/heartbeat', '{"hostname":"web-01"}');
+    assert.equal(r.status, 503);
+    assert.equal(r.headers['content-type'], 'application/json; charset=utf-8');
+    assert.match(String(r.headers['retry-after']), /^[1-5]$/);
+    assert.equal(r.body, '{"error":"OVERLOADED","message":"meta is overloaded; retry later"}');
+    assert.equal(metrics.overloaded, before + 1);
+    holder.destroy();
+    await until(() => load.inFlight === 0, 'the aborted request out of flight');
+    assert.equal((await raw(m.url, 'POST', '/heartbeat', '{"hostname":"web-01"}')).status, 200);
+    await until(() => load.inFlight === 0, 'no request in flight');
+  } finally {
+    await m.stop();
+  }
+});
+
+test('POST /heartbeat: --legacy-allow refuses and logs; a thrown error answers 500 and is logged', async () => {
+  const m = await loggedMeta(['--legacy-allow', '10.0.0.0/8']);
+  try {
+    const denied = await raw(m.url, 'POST', '/heartbeat', '{"hostname":"web-01"}');
+    assert.equal(denied.status, 403);
+    assert.equal(denied.body, 'forbidden\n');
+    assert.equal(denied.headers['content-type'], 'text/plain; charset=utf-8');
+    assert.equal(denied.headers['x-content-type-options'], 'nosniff');
+    assert.ok(m.lines.some((l) => l.msg === 'legacy request from a network outside --legacy-allow' && l.address === '127.0.0.1' && l.url === '/heartbeat'));
+    assert.equal(m.meta.deps.metrics.heartbeats, 0);
+  } finally {
+    await m.stop();
+  }
+  const e = await loggedMeta([]);
+  try {
+    const registry = e.meta.deps.registry;
+    const get = registry.get;
+    registry.get = () => {
+      throw new Error('registry exploded');
+    };
+    try {
+      const r = await raw(e.url, 'POST', '/heartbeat', '{"hostname":"web-01"}');
+      assert.equal(r.status, 500);
+      assert.equal(r.headers['content-type'], 'application/json; charset=utf-8');
+      assert.equal(r.body, '{"error":"INTERNAL","message":"internal error"}');
+    } finally {
+      registry.get = get;
+    }
+    const line = e.lines.find((l) => l.msg === 'request failed');
+    assert.match(String((line?.err as { message?: string } | undefined)?.message), /registry exploded/);
+    assert.equal(line?.component, 'http');
+    assert.match(String(line?.reqId), /^req-[0-9a-z]+$/);
+    await until(() => e.meta.deps.load.inFlight === 0, 'no request in flight');
+    const ok = await raw(e.url, 'POST', '/heartbeat', '{"hostname":"web-01"}');
+    assert.equal(ok.status, 200);
+    assert.equal(e.meta.deps.metrics.heartbeats, 1);
+  } finally {
+    await e.stop();
+  }
+});
+
+test('PUT and GET /heartbeat, a query string and Expect: 100-continue are answered as before', async () => {
+  const post = await raw(meta.url, 'POST', '/heartbeat', '{"hostname":"web-03"}');
+  assert.equal(post.status, 200);
+  const put = await raw(meta.url, 'PUT', '/heartbeat', '{"hostname":"web-03"}');
+  assert.deepEqual([put.status, put.headers['content-type'], put.body], [200, 'application/json; charset=UTF-8', post.body]);
+  const query = await raw(meta.url, 'POST', '/heartbeat?x=1', '{"hostname":"web-03"}');
+  assert.deepEqual([query.status, query.body], [200, post.body]);
+  const get = await raw(meta.url, 'GET', '/heartbeat');
+  assert.deepEqual([get.status, get.body], [400, 'body is blank\n']);
+  const expect = await raw(meta.url, 'POST', '/heartbeat', '{"hostname":"web-03"}', { expect: '100-continue' });
+  assert.deepEqual([expect.status, expect.body], [200, post.body]);
+  const other = await raw(meta.url, 'DELETE', '/heartbeat');
+  assert.equal(other.status, 404);
+});
+
+test('--trust-proxy: the network check of POST /heartbeat uses X-Forwarded-For from a trusted proxy', async () => {
+  const m = await loggedMeta(['--legacy-allow', '10.0.0.0/8', '--trust-proxy', '127.0.0.0/8']);
+  try {
+    const via = (forwarded?: string) => raw(m.url, 'POST', '/heartbeat', '{"hostname":"proxied-1"}', forwarded ? { 'x-forwarded-for': forwarded } : {});
+    assert.equal((await via('10.1.2.3')).status, 200);
+    assert.equal((await via('198.51.100.7')).status, 403);
+    assert.equal((await via()).status, 403);
+  } finally {
+    await m.stop();
+  }
+});
+
+test('with TLS: POST /heartbeat on HTTPS and on the plain listener, before fastify; everything else through fastify', async () => {
+  const pki = serverPki(root);
+  const m = await startMetaInProcess({ repo: join(root, 'fleet'), args: [...NOISY, '--tls-cert', pki.server.cert, '--tls-key', pki.server.key, '--listen-http', '127.0.0.1:0'] });
+  try {
+    const app = m.meta.app;
+    const routing = app.routing;
+    let routed = 0;
+    app.routing = (req, res) => (routed++, routing(req, res));
+    const plain = m.httpUrl!;
+    const post = await raw(plain, 'POST', '/heartbeat', '{"hostname":"web-04"}', { host: 'meta.example:80' });
+    assert.equal(post.status, 200);
+    assert.match(post.body, /"tarball":"http:\/\/meta\.example:80\/legacy\/artifacts\//);
+    assert.equal(routed, 0, 'POST /heartbeat did not reach fastify');
+    const cases: [string, string, string | undefined, Record<string, string>, number][] = [
+      ['PUT', '/heartbeat', '{"hostname":"web-04"}', {}, 200],
+      ['GET', '/heartbeat', undefined, {}, 400],
+      ['POST', '/heartbeat?x=1', '{"hostname":"web-04"}', {}, 200],
+      ['POST', '/heartbeat', '{"hostname":"web-04"}', { expect: '100-continue' }, 200],
+      ['POST', '/heartbeat', '{"hostname":"web-04"}', { 'content-type': '/' }, 415],
+      ['GET', '/v1/devices', undefined, {}, 403],
+    ];
+    for (const [method, path, body, headers, status] of cases) {
+      const n: number = routed;
+      const r = await raw(plain, method, path, body, { host: 'meta.example:80', ...headers });
+      assert.equal(r.status, status, `${method} ${path} ${JSON.stringify(headers)}`);
+      assert.equal(routed, n + 1, `${method} ${path} ${JSON.stringify(headers)} through fastify`);
+      if (status === 200) assert.equal(r.body, post.body);
+    }
+    // over HTTPS the answer's URLs are https ones
+    const secure = await tlsRequest(`${m.url}/heartbeat`, { method: 'POST', body: '{"hostname":"web-04"}', ca: pki.ca.cert, headers: { host: 'localhost:9443' } });
+    assert.equal(secure.status, 200);
+    assert.match(secure.text, /"tarball":"https:\/\/localhost:9443\/legacy\/artifacts\//);
   } finally {
     await m.stop();
   }
