@@ -1,10 +1,12 @@
 // One device as meta keeps it in memory: compact (shared label maps and etag strings, reports kept
 // as their JSON text) so a million idle devices fit in well under a gigabyte.
 import type { DesiredEntry, DesiredSlot } from '../desired/desired-state.js';
+import type { BaselineSlot } from '../rollouts/package-baselines.js';
+import type { Baseline } from '../rollouts/rollout-store.js';
 import type { DeviceConditionResult } from '../status/device-condition.js';
 import type { StoredDevice } from '../store/store.js';
 
-export class DeviceRecord implements StoredDevice, DesiredSlot {
+export class DeviceRecord implements StoredDevice, DesiredSlot, BaselineSlot {
   id: string;
   hostname: string | null = null;
   reportedLabels: Readonly<Record<string, string>> = {};
@@ -33,6 +35,8 @@ export class DeviceRecord implements StoredDevice, DesiredSlot {
   queuedAt = 0;
   /** The device's desired entry as DesiredState cached it (not stored). */
   desired: DesiredEntry | null = null;
+  /** The package baselines the rollout gate keeps for the device (not stored here: the store has its own rows). */
+  baselines: Baseline | readonly Baseline[] | null = null;
 
   constructor(id: string, now: number) {
     this.id = id;

@@ -3,6 +3,7 @@
 // committed to the shared store.
 import type { Logger } from '../../lib/log.js';
 import type { Labels } from '../../specs/resolve/match-selector.js';
+import type { BaselineSlot } from './package-baselines.js';
 import type { PersistedRollout, RolloutStore } from './rollout-store.js';
 
 export interface RolloutGateOptions {
@@ -14,6 +15,8 @@ export interface RolloutGateOptions {
   /** Whether meta knows this device (one of deviceIds); default: every device. */
   known?: (id: string) => boolean;
   labelsOf: (id: string) => Labels;
+  /** Where a device keeps its package baselines (its registry record), if it has one; others are kept in a map. */
+  baselineSlot?: (id: string) => BaselineSlot | undefined;
   /** Epoch ms of the last heartbeat, null when never heard from. */
   lastSeen: (id: string) => number | null;
   /** JSON of the device's last command summary ([{ id, name, status, exitCode }]). */

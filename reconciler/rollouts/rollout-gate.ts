@@ -51,7 +51,7 @@ export class RolloutGate {
   constructor(private readonly opts: RolloutGateOptions) {
     this.outcomes = new OutcomeReader(opts.commandsJson, opts.packagesJson);
     for (const p of opts.store.loadRollouts()) this.persisted.set(p.key, p);
-    this.baselines = new PackageBaselines(opts.store.loadBaselines(), opts.store);
+    this.baselines = new PackageBaselines(opts.store.loadBaselines(), opts.store, opts.baselineSlot);
     this.identities = new CommandIdentities(opts.store);
     this.schedule = new EvaluationSchedule({
       evaluate: () => this.evaluate(),

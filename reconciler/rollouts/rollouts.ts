@@ -54,6 +54,7 @@ export class Rollouts {
       deviceIds,
       known: (id) => parts.devices.has(id),
       labelsOf: (id) => desired.effectiveLabels(id),
+      baselineSlot: (id) => registry.get(id),
       lastSeen: (id) => registry.get(id)?.lastSeen ?? null,
       commandsJson: (id) => registry.get(id)?.commands,
       packagesJson: (id) => registry.get(id)?.packages,
