@@ -31,8 +31,12 @@ export class DeviceRecord implements StoredDevice, DesiredSlot, BaselineSlot {
    */
   bodyHashHi = -1;
   bodyHashLo = 0;
-  /** When the record was last queued for the store (epoch ms). */
-  queuedAt = 0;
+  /**
+   * How long before lastSeen the record was last queued for the store (ms; 0: lastSeen is queued).
+   * Kept relative to lastSeen so it stays a small integer (below a minute: see the registry), not
+   * a boxed number per device as an epoch time would be.
+   */
+  unqueuedMs = 0;
   /** The device's desired entry as DesiredState cached it (not stored). */
   desired: DesiredEntry | null = null;
   /** The package baselines the rollout gate keeps for the device (not stored here: the store has its own rows). */
@@ -47,7 +51,7 @@ export class DeviceRecord implements StoredDevice, DesiredSlot, BaselineSlot {
   static fromStored(s: StoredDevice): DeviceRecord {
     const { id, firstSeen, ...stored } = s;
     // The same properties, in the same order, as a record built by the constructor.
-    return Object.assign(new DeviceRecord(id, firstSeen), stored, { since: s.lastSeen, queuedAt: s.lastSeen });
+    return Object.assign(new DeviceRecord(id, firstSeen), stored, { since: s.lastSeen });
   }
 }
 

@@ -10,6 +10,18 @@ import { RejectedHostnames } from './rejected-hostnames.js';
 const INTERN_LIMIT = 100_000;
 /** A heartbeat that changes nothing but the time is written at most this often per device. */
 const IDLE_WRITE_INTERVAL_MS = 60_000;
+/** The least `unqueuedMs` kept (a clock turned back by more): a small integer, never a boxed number. */
+const MIN_UNQUEUED_MS = -(2 ** 30);
+
+/**
+ * After an idle report at `now` of a record last queued at `queuedAt`: null when the time is due for
+ * writing (queued now: `unqueuedMs` 0), else the record's `unqueuedMs` (how long it is unwritten).
+ */
+export function idleUnqueued(now: number, queuedAt: number): number | null {
+  const since = now - queuedAt;
+  if (since >= IDLE_WRITE_INTERVAL_MS) return null;
+  return since < 0 ? Math.max(since, MIN_UNQUEUED_MS) : since;
+}
 
 export interface ObserveResult {
   record: DeviceRecord;
@@ -110,6 +122,7 @@ export class DeviceRegistry {
       this.devices.set(row.id, record);
       this.added++;
     }
+    const queuedAt = created ? 0 : record.lastSeen - record.unqueuedMs;
     const labels = this.internLabels(row.reportedLabels);
     const change: RemoteChange = {
       record, created,
@@ -132,7 +145,7 @@ export class DeviceRegistry {
     record.condition = row.condition;
     record.reason = row.reason;
     record.base = null;
-    record.queuedAt = Math.max(record.queuedAt, row.lastSeen);
+    record.unqueuedMs = Math.max(row.lastSeen - Math.max(queuedAt, row.lastSeen), MIN_UNQUEUED_MS);
     for (const listener of this.remoteListeners) listener(change);
     return change;
   }
@@ -158,8 +171,8 @@ export class DeviceRegistry {
   queueUnwritten(): number {
     let n = 0;
     for (const r of this.devices.values()) {
-      if (r.lastSeen > r.queuedAt) {
-        r.queuedAt = r.lastSeen;
+      if (r.unqueuedMs > 0) {
+        r.unqueuedMs = 0;
         this.store.putLastSeen(r.id, r.lastSeen);
         n++;
       }
@@ -189,11 +202,12 @@ export class DeviceRegistry {
 
   /** A heartbeat byte-identical to the device's previous one: only the time moves. */
   touch(record: DeviceRecord, now: number): void {
+    const unqueued = idleUnqueued(now, record.lastSeen - record.unqueuedMs);
     record.lastSeen = now;
-    if (now - record.queuedAt >= IDLE_WRITE_INTERVAL_MS) {
-      record.queuedAt = now;
+    if (unqueued === null) {
+      record.unqueuedMs = 0;
       this.store.putLastSeen(record.id, now);
-    }
+    } else record.unqueuedMs = unqueued;
     for (const listener of this.seenListeners) listener(record);
   }
 
@@ -229,6 +243,8 @@ export class DeviceRegistry {
     const id = hb.device.id;
     let record = this.devices.get(id);
     const created = !record;
+    // When the device was last queued for the store (a new one: never).
+    const queuedAt = record ? record.lastSeen - record.unqueuedMs : 0;
     // The caller remembers the new body's hash (rememberBody) once it is recorded.
     if (record) record.bodyHashHi = -1;
     else {
@@ -285,11 +301,14 @@ export class DeviceRegistry {
     // the time alone: after a restart, last seen may lag by that much; a change is written whole in
     // the next batch.
     if (changed) {
-      record.queuedAt = now;
+      record.unqueuedMs = 0;
       this.store.putDevice(record);
-    } else if (now - record.queuedAt >= IDLE_WRITE_INTERVAL_MS) {
-      record.queuedAt = now;
-      this.store.putLastSeen(id, now);
+    } else {
+      const unqueued = idleUnqueued(now, queuedAt);
+      if (unqueued === null) {
+        record.unqueuedMs = 0;
+        this.store.putLastSeen(id, now);
+      } else record.unqueuedMs = unqueued;
     }
     const result: ObserveResult = { record, created, labelsChanged, packagesChanged, changedCommands, stateChanged };
     for (const listener of this.observeListeners) listener(result, hb);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { silentLogger } from '../../../lib/log.js';
-import { DeviceRegistry, type ObserveResult } from '../../../reconciler/registry/device-registry.js';
+import { DeviceRegistry, idleUnqueued, type ObserveResult } from '../../../reconciler/registry/device-registry.js';
 import { openSqliteStore } from '../../../reconciler/store/sqlite-store.js';
 import type { Store } from '../../../reconciler/store/store.js';
 import { HeartbeatRequestSchema, type HeartbeatRequest } from '../../../specs/wire/heartbeat.js';
@@ -94,13 +94,34 @@ test('an idle heartbeat writes the last-seen time alone, at most once a minute; 
     ['the same report again a minute later (observe): the time alone', () => registry.observe(report({}), t0 + 120_000), [`seen dev-1 ${t0 + 120_000}`]],
     ['a changed report: the row', () => registry.observe(report({ packages: [pkg('2.0')] }), t0 + 121_000), ['device dev-1']],
     ['shutdown with an unwritten idle heartbeat: the time alone', () => (registry.touch(record, t0 + 150_000), registry.queueUnwritten()), [`seen dev-1 ${t0 + 150_000}`]],
+    ['shutdown again: nothing unwritten', () => registry.queueUnwritten(), []],
+    ['an idle heartbeat in the same millisecond as the last write: nothing', () => registry.touch(record, t0 + 150_000), []],
+    ['a clock turned back: nothing until a minute after the last write', () => (registry.touch(record, t0 + 100_000), registry.touch(record, t0 + 209_999)), []],
+    ['a minute after the last write: the time alone', () => registry.touch(record, t0 + 210_000), [`seen dev-1 ${t0 + 210_000}`]],
+    ['another meta wrote the device later: nothing, and nothing unwritten', () => (registry.applyRemote({ ...record, lastSeen: t0 + 215_000 }, t0 + 215_000), registry.queueUnwritten()), []],
+    ['an idle heartbeat within the minute of that: nothing', () => registry.touch(record, t0 + 250_000), []],
+    ['a minute after it: the time alone', () => registry.touch(record, t0 + 275_000), [`seen dev-1 ${t0 + 275_000}`]],
   ];
   for (const [name, act, want] of table) {
     if (name !== 'the first report: the row') writes.length = 0;
     act();
     assert.deepEqual(writes, want, name);
+    // when it was last queued is kept relative to the last-seen time: a small integer, not a boxed epoch time
+    assert.ok(Number.isInteger(record.unqueuedMs) && Math.abs(record.unqueuedMs) < 60_000, `${name}: unqueuedMs ${record.unqueuedMs}`);
     writes.length = 0;
   }
+});
+
+test('idleUnqueued: due (null) a minute after the last write, else how long the time is unwritten', () => {
+  const table: [string, number, number, number | null][] = [
+    ['the same millisecond', 5_000, 5_000, 0],
+    ['within the minute', 64_999, 5_000, 59_999],
+    ['a minute later', 65_000, 5_000, null],
+    ['long after', 1e12, 5_000, null],
+    ['a clock turned back', 4_000, 5_000, -1_000],
+    ['a clock turned back by more than twelve days', 0, 2 ** 31, -(2 ** 30)],
+  ];
+  for (const [name, now, queuedAt, want] of table) assert.equal(idleUnqueued(now, queuedAt), want, name);
 });
 
 test('the idle fast path finds a device by its id and the digest of its last body, until a report or another meta changes it', () => {
