@@ -354,6 +354,20 @@ test('POST /heartbeat: --legacy-allow refuses and logs; a thrown error answers 5
     const ok = await raw(e.url, 'POST', '/heartbeat', '{"hostname":"web-01"}');
     assert.equal(ok.status, 200);
     assert.equal(e.meta.deps.metrics.heartbeats, 1);
+    // served on the main server before fastify: fastify gives every request it routes an id, the
+    // raw path none (it takes one only to log a failure), so the next failure has the next id
+    for (let i = 0; i < 3; i++) assert.equal((await raw(e.url, 'POST', '/heartbeat', '{"hostname":"web-01"}')).status, 200);
+    registry.get = () => {
+      throw new Error('registry exploded again');
+    };
+    try {
+      assert.equal((await raw(e.url, 'POST', '/heartbeat', '{"hostname":"web-01"}')).status, 500);
+    } finally {
+      registry.get = get;
+    }
+    const again = e.lines.find((l) => l.msg === 'request failed' && /again/.test(String((l.err as { message?: string }).message)));
+    const idOf = (l: Record<string, unknown> | undefined): number => parseInt(String(l?.reqId).slice(4), 36);
+    assert.equal(idOf(again), idOf(line) + 1, 'no request id taken by the heartbeats in between');
   } finally {
     await e.stop();
   }
