@@ -6,13 +6,34 @@ import type { Baseline } from '../rollouts/rollout-store.js';
 import type { DeviceConditionResult } from '../status/device-condition.js';
 import type { StoredDevice } from '../store/store.js';
 
+/**
+ * The times of every record (first seen, last seen, condition since: epoch ms), three doubles per
+ * record in chunks that never move, found by the record's `slot`. A time in a field of its own is a
+ * heap number per device (an 8 B field and a 16 B number: epoch milliseconds are no small integer);
+ * here it is 8 B. Records are never dropped (a device stays known), so slots are not reused.
+ */
+const CHUNK_BITS = 10;
+const CHUNK_MASK = (1 << CHUNK_BITS) - 1;
+const TIMES = 3;
+const FIRST_SEEN = 0;
+const LAST_SEEN = 1;
+const SINCE = 2;
+const timeChunks: Float64Array[] = [];
+let slots = 0;
+
+function takeSlot(): number {
+  const slot = slots++;
+  if ((slot & CHUNK_MASK) === 0) timeChunks.push(new Float64Array((CHUNK_MASK + 1) * TIMES));
+  return slot;
+}
+
 export class DeviceRecord implements StoredDevice, DesiredSlot, BaselineSlot {
+  /** Where the record's times are (see timeChunks). */
+  private readonly slot = takeSlot();
   id: string;
   hostname: string | null = null;
   reportedLabels: Readonly<Record<string, string>> = {};
   facts = '{}';
-  firstSeen: number;
-  lastSeen: number;
   etag: string | null = null;
   appliedEtag: string | null = null;
   packages = '[]';
@@ -20,8 +41,6 @@ export class DeviceRecord implements StoredDevice, DesiredSlot, BaselineSlot {
   /** Last recorded condition and reason (what condition_history last got). */
   condition: string | null = null;
   reason: string | null = null;
-  /** When `condition` last changed (epoch ms). */
-  since = 0;
   /** The condition apart from Offline, valid while the desired etag equals `baseEtag`. */
   base: DeviceConditionResult | null = null;
   baseEtag: string | null = null;
@@ -46,6 +65,41 @@ export class DeviceRecord implements StoredDevice, DesiredSlot, BaselineSlot {
     this.id = id;
     this.firstSeen = now;
     this.lastSeen = now;
+  }
+
+  /** Epoch ms of the first heartbeat. */
+  get firstSeen(): number {
+    return timeChunks[this.slot >> CHUNK_BITS]![(this.slot & CHUNK_MASK) * TIMES + FIRST_SEEN]!;
+  }
+
+  set firstSeen(at: number) {
+    timeChunks[this.slot >> CHUNK_BITS]![(this.slot & CHUNK_MASK) * TIMES + FIRST_SEEN] = at;
+  }
+
+  /** Epoch ms of the last heartbeat. */
+  get lastSeen(): number {
+    return timeChunks[this.slot >> CHUNK_BITS]![(this.slot & CHUNK_MASK) * TIMES + LAST_SEEN]!;
+  }
+
+  set lastSeen(at: number) {
+    timeChunks[this.slot >> CHUNK_BITS]![(this.slot & CHUNK_MASK) * TIMES + LAST_SEEN] = at;
+  }
+
+  /** When `condition` last changed (epoch ms; 0: not yet). */
+  get since(): number {
+    return timeChunks[this.slot >> CHUNK_BITS]![(this.slot & CHUNK_MASK) * TIMES + SINCE]!;
+  }
+
+  set since(at: number) {
+    timeChunks[this.slot >> CHUNK_BITS]![(this.slot & CHUNK_MASK) * TIMES + SINCE] = at;
+  }
+
+  /** The record as a plain row (own properties only: the times live outside the object). */
+  toStored(): StoredDevice {
+    return {
+      id: this.id, hostname: this.hostname, reportedLabels: this.reportedLabels, facts: this.facts, firstSeen: this.firstSeen, lastSeen: this.lastSeen,
+      etag: this.etag, appliedEtag: this.appliedEtag, packages: this.packages, commands: this.commands, condition: this.condition, reason: this.reason,
+    };
   }
 
   static fromStored(s: StoredDevice): DeviceRecord {

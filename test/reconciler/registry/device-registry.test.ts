@@ -98,7 +98,7 @@ test('an idle heartbeat writes the last-seen time alone, at most once a minute; 
     ['an idle heartbeat in the same millisecond as the last write: nothing', () => registry.touch(record, t0 + 150_000), []],
     ['a clock turned back: nothing until a minute after the last write', () => (registry.touch(record, t0 + 100_000), registry.touch(record, t0 + 209_999)), []],
     ['a minute after the last write: the time alone', () => registry.touch(record, t0 + 210_000), [`seen dev-1 ${t0 + 210_000}`]],
-    ['another meta wrote the device later: nothing, and nothing unwritten', () => (registry.applyRemote({ ...record, lastSeen: t0 + 215_000 }, t0 + 215_000), registry.queueUnwritten()), []],
+    ['another meta wrote the device later: nothing, and nothing unwritten', () => (registry.applyRemote({ ...record.toStored(), lastSeen: t0 + 215_000 }, t0 + 215_000), registry.queueUnwritten()), []],
     ['an idle heartbeat within the minute of that: nothing', () => registry.touch(record, t0 + 250_000), []],
     ['a minute after it: the time alone', () => registry.touch(record, t0 + 275_000), [`seen dev-1 ${t0 + 275_000}`]],
   ];
@@ -147,7 +147,7 @@ test('the idle fast path finds a device by its id and the digest of its last bod
   registry.observe(report({ packages: [pkg('2.0')] }), 2000);
   assert.equal(registry.sameBody('dev-1', digest(body)), undefined, 'a new report forgets the body until the route remembers it');
   registry.rememberBody(record, digest(body));
-  registry.applyRemote({ ...record, lastSeen: 3000 }, 3000);
+  registry.applyRemote({ ...record.toStored(), lastSeen: 3000 }, 3000);
   assert.equal(registry.sameBody('dev-1', digest(body)), undefined, 'a row from another meta forgets it too');
 });
 
@@ -157,9 +157,9 @@ test('a hostname equal to the id is the id (one string): observed, restored and 
   assert.equal(record.hostname, 'dev-1');
   registry.observe(HeartbeatRequestSchema.parse(heartbeatBody('dev-1', { device: { id: 'dev-1', hostname: 'other', labels: {}, facts: {} } })), 2000);
   assert.equal(record.hostname, 'other');
-  registry.applyRemote({ ...record, hostname: 'dev-1', lastSeen: 3000 }, 3000);
+  registry.applyRemote({ ...record.toStored(), hostname: 'dev-1', lastSeen: 3000 }, 3000);
   assert.equal(record.hostname, 'dev-1');
   const restored = new DeviceRegistry(nullStore());
-  restored.load([{ ...record, id: 'dev-9', hostname: 'dev-9' }]);
+  restored.load([{ ...record.toStored(), id: 'dev-9', hostname: 'dev-9' }]);
   assert.equal(restored.get('dev-9')!.hostname, 'dev-9');
 });
