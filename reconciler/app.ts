@@ -2,7 +2,7 @@
 // tests use app.inject(). Route plugins come from reconciler/routes/; other parts add theirs to
 // ROUTES with one line.
 import type { SecureContextOptions } from 'node:tls';
-import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { MetaDeps, RoutePlugin } from './deps.js';
 import { dispatch, setRawRoute, type RequestHandler } from './http/dispatch.js';
 import { installErrorHandling } from './http/http-error.js';
@@ -54,7 +54,7 @@ export async function buildApp(deps: MetaDeps, opts: BuildAppOptions = {}): Prom
     // the per-request child logger (reqId) is made only when the request logs something
     childLoggerFactory: lazyChildLogger,
     genReqId,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.config.bodyLimit,
     return503OnClosing: true,
     forceCloseConnections: true,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { it } from 'node:test';
-import fastify, { type FastifyBaseLogger } from 'fastify';
+import fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { DroverError } from '../../../lib/errors.js';
 import { createLogger } from '../../../lib/log.js';
 import { installErrorHandling } from '../../../reconciler/http/http-error.js';
@@ -11,7 +11,7 @@ it('logs a 5xx once, with its stack and the request id; answers the code from th
   const lines: Record<string, any>[] = [];
   const destination = new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(...chunk.toString().trim().split('\n').map((l) => JSON.parse(l))), cb()) });
   const log = createLogger({ name: 'meta', level: 'info', destination });
-  const app = fastify({ loggerInstance: log as FastifyBaseLogger, disableRequestLogging: true });
+  const app = fastify({ loggerInstance: log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
   installErrorHandling(app);
   app.get('/boom', async () => {
     throw new Error('kaboom');
@@ -44,7 +44,7 @@ it('the request logger is made on the first log line only, and still carries the
   const log = createLogger({ name: 'meta', level: 'info', destination }) as FastifyBaseLogger;
   let children = 0;
   const counting = (l: FastifyBaseLogger): FastifyBaseLogger => Object.create(l, { child: { value: (b: never, o: never) => (children++, l.child(b, o)) } });
-  const app = fastify({ loggerInstance: log, disableRequestLogging: true, childLoggerFactory: (l, b, o) => lazyChildLogger(counting(l), b, o) });
+  const app = fastify({ loggerInstance: log, logController: new LogController({ disableRequestLogging: true }), childLoggerFactory: (l, b, o) => lazyChildLogger(counting(l), b, o) });
   installErrorHandling(app);
   app.get('/quiet', async () => 'ok');
   app.get('/boom', async () => {
