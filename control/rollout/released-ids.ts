@@ -2,11 +2,17 @@
 // modified) and an index over it for membership, instead of a Set of the same ids beside the list.
 // The index is an open-addressing table of positions in the list (Int32Array, at most 80% full):
 // at 100,000 released devices about 5 B per device, where a Set entry costs about 26 B (8-byte
-// pointers: key, chain link, bucket share, spare capacity). Pure.
+// pointers: key, chain link, bucket share, spare capacity). Pure but for the hash's seed.
 
-/** FNV-1a over the id's UTF-16 code units, then murmur3's finaliser (spreads sequential ids). */
+/**
+ * A seed of this process's own: where ids land in the table cannot be computed from outside, so
+ * device ids chosen to collide cannot turn lookups into long probes.
+ */
+const SEED = globalThis.crypto.getRandomValues(new Uint32Array(1))[0]!;
+
+/** FNV-1a over the id's UTF-16 code units from a random seed, then murmur3's finaliser (spreads sequential ids). */
 function hashOf(s: string): number {
-  let h = 0x811c9dc5;
+  let h = 0x811c9dc5 ^ SEED;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
