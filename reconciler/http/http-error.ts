@@ -21,36 +21,50 @@ export function writeError(res: ServerResponse, code: ErrorCode, message: string
   res.end(body);
 }
 
-/** The error handler's answer to an error thrown while serving a bare response, logged the same way. */
-export function writeThrown(res: ServerResponse, err: unknown, log: { error(obj: object, msg: string): void }): void {
-  if (err instanceof DroverError) {
-    if (err.status >= 500) log.error({ err, code: err.code }, 'request failed');
-    return writeError(res, err.code, err.message, err.retryAfterS ? ['retry-after', String(err.retryAfterS)] : [], err.details ? { details: err.details } : {});
-  }
-  log.error({ err }, 'request failed');
-  writeError(res, 'INTERNAL', 'internal error');
-}
-
 /** The message of a 413. */
 export const tooLargeMessage = (limit: number | undefined): string => `request body larger than the limit of ${limit ?? ''} bytes`.replace(' of  bytes', '');
 
+/** What meta answers to an error a request ran into, and whether it is logged: one mapping for fastify's error handler and the raw path. */
+interface ErrorAnswer {
+  status: number;
+  body: string;
+  retryAfterS: number | null;
+  /** Logged as 'request failed' with these fields (5xx), or not at all. */
+  log: Record<string, unknown> | null;
+}
+
+export function errorAnswer(err: unknown, bodyLimit: number | undefined): ErrorAnswer {
+  const answer = (code: ErrorCode, message: string, extra: Record<string, unknown> = {}): ErrorAnswer => ({ status: ERROR_CODES[code].status, body: errorBody(code, message, extra), retryAfterS: null, log: null });
+  if (err instanceof DroverError) {
+    return { ...answer(err.code, err.message, err.details ? { details: err.details } : {}), retryAfterS: err.retryAfterS ?? null, log: err.status >= 500 ? { err, code: err.code } : null };
+  }
+  const e = err as Partial<FastifyError>;
+  const status = e.statusCode ?? 500;
+  const message = e.message ?? String(err);
+  if (status === 413) return answer('PAYLOAD_TOO_LARGE', tooLargeMessage(bodyLimit));
+  if (status === 415) return answer('UNSUPPORTED_MEDIA_TYPE', message);
+  if (status === 400) {
+    const json = err instanceof SyntaxError || /JSON|body/i.test(message);
+    return json ? answer('BAD_JSON', `malformed JSON body: ${message}`) : answer('BAD_REQUEST', message);
+  }
+  if (status < 500) return { status, body: JSON.stringify({ error: e.code ?? 'BAD_REQUEST', message }), retryAfterS: null, log: null };
+  return { ...answer('INTERNAL', 'internal error'), log: { err } };
+}
+
+/** The error handler's answer to an error met while serving a bare response (the raw path), logged the same way. */
+export function writeThrown(res: ServerResponse, err: unknown, bodyLimit: number | undefined, log: { error(obj: object, msg: string): void }): void {
+  const a = errorAnswer(err, bodyLimit);
+  if (a.log) log.error(a.log, 'request failed');
+  res.writeHead(a.status, [...(a.retryAfterS ? ['retry-after', String(a.retryAfterS)] : []), 'content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(a.body))]);
+  res.end(a.body);
+}
+
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | DroverError, request, reply) => {
-    if (err instanceof DroverError) {
-      if (err.retryAfterS) reply.header('Retry-After', String(err.retryAfterS));
-      if (err.status >= 500) request.log.error({ err, code: err.code }, 'request failed');
-      return sendError(reply, err.code, err.message, err.details ? { details: err.details } : {});
-    }
-    const status = err.statusCode ?? 500;
-    if (status === 413) return sendError(reply, 'PAYLOAD_TOO_LARGE', tooLargeMessage(request.routeOptions.bodyLimit));
-    if (status === 415) return sendError(reply, 'UNSUPPORTED_MEDIA_TYPE', err.message);
-    if (status === 400) {
-      const json = err instanceof SyntaxError || /JSON|body/i.test(err.message);
-      return sendError(reply, json ? 'BAD_JSON' : 'BAD_REQUEST', json ? `malformed JSON body: ${err.message}` : err.message);
-    }
-    if (status < 500) return reply.code(status).send({ error: err.code ?? 'BAD_REQUEST', message: err.message });
-    request.log.error({ err }, 'request failed');
-    return sendError(reply, 'INTERNAL', 'internal error');
+    const a = errorAnswer(err, request.routeOptions.bodyLimit);
+    if (a.retryAfterS) reply.header('Retry-After', String(a.retryAfterS));
+    if (a.log) request.log.error(a.log, 'request failed');
+    return reply.code(a.status).type('application/json').send(a.body);
   });
   app.setNotFoundHandler((request, reply) => sendError(reply, 'NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`));
 }

@@ -43,7 +43,7 @@ export function rawHeartbeat(deps: MetaDeps, o: { closing(): boolean; reqId(): s
 
   const failed = (res: ServerResponse, err: unknown): void => {
     const log = httpLog.child({ reqId: o.reqId() });
-    if (!res.headersSent && !res.destroyed) writeThrown(res, err, log);
+    if (!res.headersSent && !res.destroyed) writeThrown(res, err, limit, log);
     else log.error({ err }, 'request failed');
   };
   // as fastify answers it (its error handler), and the connection is closed
@@ -89,9 +89,8 @@ export function rawHeartbeat(deps: MetaDeps, o: { closing(): boolean; reqId(): s
     const onError = (err: Error): void => {
       done();
       if (res.headersSent || res.destroyed) return;
-      // fastify's error handler on its body reader's 400
-      if (/JSON|body/i.test(err.message)) writeError(res, 'BAD_JSON', `malformed JSON body: ${err.message}`);
-      else writeError(res, 'BAD_REQUEST', err.message);
+      // as fastify's error handler answers its body reader's 400
+      writeThrown(res, { statusCode: 400, message: err.message }, limit, httpLog);
     };
     req.on('data', onData);
     req.on('end', onEnd);
