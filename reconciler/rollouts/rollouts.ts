@@ -9,7 +9,7 @@ import type { DeviceRegistry } from '../registry/device-registry.js';
 import type { KnownDevices } from '../registry/known-devices.js';
 import type { Store } from '../store/store.js';
 import { RolloutGate } from './rollout-gate.js';
-import { RolloutStore } from './rollout-store.js';
+import { RolloutStore, type PersistedRollout } from './rollout-store.js';
 import { shareRollouts, type RolloutSharing } from './share-rollouts.js';
 import { commandDeviceResults, commandSummaries, rolloutProgress, type ViewSources } from './rollout-views.js';
 
@@ -68,7 +68,12 @@ export class Rollouts {
         return store.commandResults({ commandId: identity, limit: 1_000_000 });
       },
       onChange: () => this.emit(),
-      ...(sharing ? { decides: sharing.decides, commitDecision: sharing.commit } : {}),
+      // The reports a decision was made from are in the store before the decision: another meta that
+      // adopts a pause has the failing devices' reports too (and a new leader decides from them).
+      ...(sharing ? { decides: sharing.decides, commitDecision: async (row: PersistedRollout) => {
+        await store.flush();
+        await sharing.commit(row);
+      } } : {}),
       ...opts,
     });
     sharing?.attach(this.gate);

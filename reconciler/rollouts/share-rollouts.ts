@@ -34,7 +34,10 @@ export function shareRollouts(shared: SharedStore, log: Logger): RolloutSharing 
     const rows = await shared.loadRolloutStates();
     for (const row of rows) gate?.applyShared(row.key, row.state, row.updatedAt);
   };
+  // The leader flushes the reports a decision was made from before committing it: read them first,
+  // so a pause is adopted with its failing devices known here.
   const loadOne = async (key: string): Promise<void> => {
+    await shared.catchUp();
     for (const row of await shared.loadRolloutStates([key])) gate?.applyShared(row.key, row.state, row.updatedAt);
   };
 

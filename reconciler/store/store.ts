@@ -139,6 +139,11 @@ export interface SharedStore {
    * before the devices read with them; those that arrived before the first listener are handed to it.
    */
   onRemoteBaselines(listener: (rows: BaselineRow[]) => void): () => void;
+  /**
+   * Reads what other metas wrote up to now (devices, baselines) and hands it to the listeners;
+   * resolves once read (a failed read is logged and retried at the next notification or poll).
+   */
+  catchUp(): Promise<void>;
   /** Sends a small event (a topic and a short payload) to every other meta on the store. */
   publish(topic: string, payload?: string): Promise<void>;
   onEvent(listener: (topic: string, payload: string) => void): () => void;
