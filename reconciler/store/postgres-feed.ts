@@ -48,13 +48,16 @@ export class PostgresFeed implements SharedStore {
   private poll: NodeJS.Timeout;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private failures = 0;
+  /** Reads of the feed started so far (one at a time), and who waits for a read that started after they asked. */
+  private readsStarted = 0;
+  private readWaiters: { after: number; resolve: () => void }[] = [];
   private leader = false;
   private leaderListeners: ((leader: boolean) => void)[] = [];
   private leaderTimer: NodeJS.Timeout;
 
   constructor(private readonly opts: PostgresFeedOptions) {
     this.cursor = opts.cursor;
-    this.poll = setInterval(() => this.catchUp(), opts.pollMs);
+    this.poll = setInterval(() => this.readSoon(), opts.pollMs);
     this.poll.unref();
     this.leaderTimer = setInterval(() => void this.tryLead(), opts.leaderPollMs ?? 1000);
     this.leaderTimer.unref();
@@ -129,7 +132,7 @@ export class PostgresFeed implements SharedStore {
     this.listener = client;
     if (this.failures) this.opts.log.info('store: listening for other metas again');
     this.failures = 0;
-    this.catchUp();
+    this.readSoon();
     void this.tryLead();
   }
 
@@ -150,7 +153,7 @@ export class PostgresFeed implements SharedStore {
 
   private notified(channel: string, payload: string): void {
     if (channel === DEVICES_CHANNEL) {
-      if (payload !== this.opts.instance) this.catchUp();
+      if (payload !== this.opts.instance) this.readSoon();
       return;
     }
     let event: { from?: string; topic?: string; payload?: string };
@@ -164,11 +167,40 @@ export class PostgresFeed implements SharedStore {
   }
 
   /** Reads the device feed past the cursor (coalesced: one read at a time, one more if asked meanwhile). */
+  private readSoon(): void {
+    if (!this.closed) void this.reads();
+  }
+
+  /**
+   * Resolves once a read that started after this call has ended (not when the feed is quiet: a busy
+   * feed, read again and again, does not hold the caller back).
+   */
   catchUp(): Promise<void> {
-    return this.closed ? Promise.resolve() : this.reads();
+    if (this.closed) return Promise.resolve();
+    const after = this.readsStarted + 1;
+    const done = new Promise<void>((resolve) => this.readWaiters.push({ after, resolve }));
+    void this.reads();
+    return done;
   }
 
   private async readFeed(): Promise<void> {
+    const n = ++this.readsStarted;
+    try {
+      await this.readPages();
+    } finally {
+      this.endWaits(n);
+    }
+  }
+
+  /** Wakes those waiting for a read numbered up to `n` (every one when closing). */
+  private endWaits(n: number): void {
+    if (this.readWaiters.length === 0) return;
+    const waiting = this.readWaiters;
+    this.readWaiters = waiting.filter((w) => w.after > n);
+    for (const w of waiting) if (w.after <= n) w.resolve();
+  }
+
+  private async readPages(): Promise<void> {
     for (let page = 0; page < 1000 && !this.closed; page++) {
       const client = await this.opts.pool.connect();
       let rows: (DeviceRow & { seq: string })[];
@@ -244,6 +276,7 @@ export class PostgresFeed implements SharedStore {
     this.setLeader(false);
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     await this.reads.running;
+    this.endWaits(Infinity);
     const l = this.listener;
     this.listener = null;
     await l?.end().catch(() => undefined);

@@ -241,6 +241,53 @@ describe('PostgreSQL store', { skip: postgresMissing() ?? false }, () => {
     assert.deepEqual(seen, ['d3']);
   });
 
+  it('catchUp resolves once what other metas committed before it was read, and a busy feed does not hold it back', async () => {
+    const url = await server.createDatabase();
+    const a = await openStore(url, 'a');
+    const b = await openStore(url, 'b');
+    await b.loadDevices();
+    const seen = new Set<string>();
+    let deliveries = 0;
+    b.shared!.onRemoteDevices((rows) => {
+      deliveries++;
+      rows.forEach((r) => seen.add(r.id));
+    });
+    for (let i = 0; i < 5; i++) {
+      a.putDevice(device(`c${i}`, 10));
+      await a.flush();
+      await b.shared!.catchUp();
+      assert.ok(seen.has(`c${i}`), `c${i} read by the time catchUp resolved`);
+    }
+
+    // Other metas write without pause (a notification, and so another read, all the time): each
+    // catchUp waits for the read under way and one of its own at most, not for the feed to go quiet.
+    let writing = true;
+    let committed = -1;
+    const others = [a, await openStore(url, 'a2'), await openStore(url, 'a3')];
+    const writer = Promise.all(others.map(async (w, k) => {
+      const deadline = Date.now() + 60_000;
+      for (let n = 0; writing && Date.now() < deadline; n++) {
+        w.putDevice(device(k === 0 ? `w${n}` : `x${k}-${n}`, 20));
+        await w.flush();
+        if (k === 0) committed = n;
+      }
+    }));
+    try {
+      await until('a busy feed', () => (seen.size > 5 + 20 ? true : undefined));
+      for (let i = 0; i < 20; i++) {
+        const before = committed;
+        const delivered = deliveries;
+        await b.shared!.catchUp();
+        assert.ok(seen.has(`w${before}`), `w${before}, committed before the call, was read`);
+        assert.ok(deliveries - delivered <= 2, `catchUp waited for ${deliveries - delivered} reads`);
+      }
+      assert.ok(writing, 'every catchUp resolved while the other meta kept writing');
+    } finally {
+      writing = false;
+      await writer;
+    }
+  });
+
   it('a wrong password fails at open without showing it', async () => {
     const url = (await server.createDatabase()).replace(encodeURIComponent(server.password), 'not-the-password');
     await assert.rejects(openPostgresStore({ url, log: silentLogger() }), (err: Error & { code?: string }) => {
