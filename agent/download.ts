@@ -4,7 +4,7 @@
 // `file://` URLs are copied and verified the same way.
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DroverError } from '../lib/errors.js';
@@ -38,8 +38,7 @@ export interface DownloadOptions {
   /**
    * Where a large new download is hashed: a worker thread, while this thread receives and writes,
    * or this thread (download-ring.ts). Default: the worker when the process may run on two CPUs or
-   * more and the machine's load average leaves one of them half idle, this thread otherwise
-   * (hash-thread.ts: the worker pays only when a CPU is free for it).
+   * more, this thread otherwise (hash-thread.ts).
    */
   hashOn?: 'worker' | 'main';
 }
@@ -111,9 +110,9 @@ async function hashExisting(part: string, digests: Digests): Promise<void> {
 
 /** Below this, a worker thread costs more than it saves. */
 const WORKER_FROM = 8 * 1024 * 1024;
-/** Where a large new download is hashed unless hashOn says, now: in a worker only with a CPU free for it (hash-thread.ts). */
+/** Where a large new download is hashed unless hashOn says: in a worker when the process may run on two CPUs (hash-thread.ts). */
 export function defaultHashThread(): HashThread {
-  return hashThreadFor(availableParallelism(), loadavg()[0] ?? 0);
+  return hashThreadFor(availableParallelism());
 }
 
 type BodySource = ResponseBody | ((target: BodyTarget) => Promise<void>);

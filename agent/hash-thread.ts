@@ -1,17 +1,14 @@
 // Where a large new download is hashed: a worker thread, while the main thread receives and writes,
-// or the main thread itself. The worker pays only when a CPU is free for it. Measured with
-// bench:agent-io on two CPUs: on a quiet machine the worker reached 0.87 of `curl -o` in the median
-// (the main thread 0.53); under a load of 5-11 the main thread was as fast or faster in the median,
-// with 10-20 % less CPU and ~10 MiB less memory; bound to one CPU the worker was 5-35 % slower in
-// every round.
+// or the main thread itself. Measured with bench:agent-io (1 GiB, two CPUs, both variants in every
+// round): with the process able to run on two CPUs the worker was faster in every round at every
+// load tried, 0 to 12 busy loops beside the bench (load average 1.4 to 13; the worker 1.13-2.10x the
+// main thread's speed, 0.67-1.75 of `curl -o`), and spent less CPU per GiB (1.6-2.5 s against
+// 2.5-3.3: hashing on the main thread leaves the socket and the background flushes waiting). Bound
+// to one CPU the worker can only take turns with the receiving thread: 5-35 % slower in every round.
 
 export type HashThread = 'worker' | 'main';
 
-/**
- * The worker when this process may run on two CPUs or more (`cpus`: os.availableParallelism()) and
- * the machine's load average over the last minute (`load1`: os.loadavg()[0]) leaves at least half a
- * CPU idle; the main thread otherwise.
- */
-export function hashThreadFor(cpus: number, load1: number): HashThread {
-  return cpus >= 2 && load1 < cpus - 0.5 ? 'worker' : 'main';
+/** The worker when this process may run on two CPUs or more (`cpus`: os.availableParallelism()). */
+export function hashThreadFor(cpus: number): HashThread {
+  return cpus >= 2 ? 'worker' : 'main';
 }

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -101,13 +101,9 @@ describe('downloadVerified of a large file', () => {
     rmSync(dest);
   });
 
-  it('hashes in a worker by default only with two CPUs or more and one of them idle enough', async () => {
-    // The choice is made from the load average when the download starts: the test accepts either
-    // thread only when the load crossed the threshold during the download.
-    const allowed = (cpus: number, before: number, after: number) => new Set([hashThreadFor(cpus, before), hashThreadFor(cpus, after)]);
-    const load0 = loadavg()[0]!;
+  it('hashes in a worker by default with two CPUs or more, on the main thread with one', async () => {
     const r = await downloadVerified({ url, dest: join(dir, 'default'), expected: { sha256 }, maxBytes: 64 * 1024 * 1024 });
-    assert.ok(allowed(availableParallelism(), load0, loadavg()[0]!).has(r.hashedOn), `hashed on ${r.hashedOn}`);
+    assert.equal(r.hashedOn, hashThreadFor(availableParallelism()));
     rmSync(join(dir, 'default'));
     // The same download in processes bound to 1, 2 and 3 of our CPUs (taskset): os.availableParallelism() follows.
     const run = promisify(execFile);
@@ -121,14 +117,12 @@ describe('downloadVerified of a large file', () => {
       const dest = join(dir, `cpus-${n}`);
       const script = `const { downloadVerified } = await import(${JSON.stringify(download)});
         const os = await import('node:os');
-        const before = os.loadavg()[0];
         const r = await downloadVerified({ url: ${JSON.stringify(url)}, dest: ${JSON.stringify(dest)}, expected: { sha256: ${JSON.stringify(sha256)} }, maxBytes: 64 * 1024 * 1024 });
-        console.log(JSON.stringify({ cpus: os.availableParallelism(), before, after: os.loadavg()[0], hashedOn: r.hashedOn }));`;
+        console.log(JSON.stringify({ cpus: os.availableParallelism(), hashedOn: r.hashedOn }));`;
       const { stdout } = await run('taskset', ['-c', ids.slice(0, n).join(','), process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], { timeout: 120_000 });
-      const got = JSON.parse(stdout.trim()) as { cpus: number; before: number; after: number; hashedOn: 'worker' | 'main' };
+      const got = JSON.parse(stdout.trim()) as { cpus: number; hashedOn: 'worker' | 'main' };
       assert.equal(got.cpus, n);
-      if (n === 1) assert.equal(got.hashedOn, 'main');
-      assert.ok(allowed(n, got.before, got.after).has(got.hashedOn), `${n} CPU(s), load ${got.before}-${got.after}: hashed on ${got.hashedOn}`);
+      assert.equal(got.hashedOn, n === 1 ? 'main' : 'worker', `${n} CPU(s): hashed on ${got.hashedOn}`);
       assert.ok(readFileSync(dest).equals(body));
       rmSync(dest);
     }
