@@ -15,7 +15,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { defaultHashThread, downloadVerified, type DownloadTimings } from '../../agent/download.js';
@@ -126,9 +126,9 @@ export async function run(): Promise<void> {
     console.log(summary(`hashOn: 'worker'`, (r) => r.ours));
     console.log(summary(`hashOn: 'main'`, (r) => r.oursMain));
     console.log(`  CPU per GiB: curl -o ${median(rounds.map((r) => perGiB(r.curl))).toFixed(2)} s, curl + sha256sum + sync ${median(rounds.map((r) => perGiB(r.curlSha))).toFixed(2)} s, ours hashing on the main thread ${median(rounds.map((r) => perGiB(r.oursMain))).toFixed(2)} s, in a worker ${median(rounds.map((r) => perGiB(r.ours))).toFixed(2)} s (medians)`);
-    console.log(`  speed ours (worker) / ours (main thread): ${range(rounds.map((r) => r.oursMain.ms / r.ours.ms))} (the worker pays where a CPU is free)`);
+    console.log(`  speed ours (worker) / ours (main thread): ${range(rounds.map((r) => r.oursMain.ms / r.ours.ms))} (above 1: the worker was faster)`);
     console.log(`  peak RSS increase during a download: max ${(Math.max(...rounds.map((r) => Math.max(r.ours.peakRssDelta, r.oursMain.peakRssDelta))) / MiB).toFixed(1)} MiB (aim < 16)`);
-    console.log(`  load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
+    console.log(`  load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} CPUs`);
   } finally {
     server?.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
