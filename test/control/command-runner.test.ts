@@ -154,6 +154,9 @@ describe('command runner', () => {
       import { openCommandJournal } from ${mod('control/command-journal.ts')};
       import { createCommandRunner } from ${mod('control/command-runner.ts')};
       import { silentLogger } from ${mod('lib/log.ts')};
+      // Modules are loaded as root, then the process becomes nobody for good: the checkout may sit
+      // where nobody cannot read it (a clone under a mode 0700 directory).
+      process.setgroups([]); process.setgid(65534); process.setuid(65534);
       const journal = await openCommandJournal({ stateDir: ${JSON.stringify(stateDir)} });
       const runner = createCommandRunner({ journal, stateDir: ${JSON.stringify(stateDir)}, log: silentLogger() });
       runner.sync([${JSON.stringify(c)}]);
@@ -165,7 +168,7 @@ describe('command runner', () => {
       await runner.close(); await journal.close();
     `;
     const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      uid: 65534, gid: 65534, cwd: process.cwd(), env: { ...process.env, HOME: stateDir }, encoding: 'utf8', timeout: 30_000,
+      cwd: process.cwd(), env: { ...process.env, HOME: stateDir }, encoding: 'utf8', timeout: 30_000,
     });
     const r = JSON.parse(out.trim().split('\n').pop()!) as { status: string; outputTail: string };
     assert.equal(r.status, 'failed');
